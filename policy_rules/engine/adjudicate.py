@@ -1,0 +1,233 @@
+"""The adjudication engine's entry point: frames in, frames out (spec: shared/spec/adjudication.md).
+
+Inputs (money in integer fen, cnt/pric scaled by 10^4, ratios by 10^6; see frames.py for builders):
+  lines    mdtrt_id, feedetl_sn, med_list_codg, cnt_e4, pric_e4, amount_fen
+  visits   mdtrt_id, psn_no, med_type, begntime, setl_time, inst_level, inst_designated, insutype,
+           psn_type, enrolled_from, enrolled_to, paid_through ("YYYY-MM" or None), assistance_category
+  persons  psn_no, gender, birth_date, acct_balance_fen
+  catalog  med_list_codg, chrg_lv, selfpay_prop_e6, price_limit_e4, restrict_* (frames.catalog_frame)
+  state    psn_no, year, kind, key, amount: what each person has accumulated in each year
+  policies the policy packs; each visit is settled under the one in force on its setl_time
+
+Outputs (`Result`): lines (the split of every line), settlements (the 14 amounts, balc, reason),
+deltas (what each settlement added to each accumulator), state (the new accumulators), accounts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .layers import AMOUNTS, KINDS, settle_rounds
+from .lines import classify_lines
+from .pack import PolicyPack
+from .params import build_params
+
+NOT_DESIGNATED = "NOT_DESIGNATED"
+NOT_ENROLLED = "NOT_ENROLLED"
+CONTRIBUTION_ARREARS = "CONTRIBUTION_ARREARS"
+NO_POLICY = "NO_POLICY"
+NO_BENEFIT = "NO_BENEFIT"
+LEVEL_NOT_COVERED = "LEVEL_NOT_COVERED"
+
+LINE_SUMS = ("amount_fen", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt")
+SETTLEMENT_COLUMNS = (
+    "medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt", *AMOUNTS,
+)
+STATE_COLUMNS = ["psn_no", "year", "kind", "key", "amount"]
+
+
+class EngineInputError(ValueError):
+    """The frames handed to the engine are inconsistent (a programming or loading error)."""
+
+
+@dataclass
+class Result:
+    lines: pd.DataFrame
+    settlements: pd.DataFrame
+    deltas: pd.DataFrame
+    state: pd.DataFrame
+    accounts: pd.DataFrame
+
+
+def empty_state() -> pd.DataFrame:
+    return pd.DataFrame({"psn_no": pd.Series(dtype=object), "year": pd.Series(dtype=np.int64),
+                         "kind": pd.Series(dtype=object), "key": pd.Series(dtype=object),
+                         "amount": pd.Series(dtype=np.int64)})
+
+
+def _ymd(values) -> np.ndarray:
+    s = pd.to_datetime(pd.Series(values))
+    return (s.dt.year * 10000 + s.dt.month * 100 + s.dt.day).to_numpy(np.int64)
+
+
+def _month_index(values) -> np.ndarray:
+    s = pd.to_datetime(pd.Series(values))
+    return (s.dt.year * 12 + s.dt.month - 1).to_numpy(np.int64)
+
+
+def _paid_through_index(values) -> np.ndarray:
+    out = np.full(len(values), 2**40, dtype=np.int64)  # missing: no arrears check
+    for i, v in enumerate(values):
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v == "":
+            continue
+        year, month = str(v)[:7].split("-")
+        out[i] = int(year) * 12 + int(month) - 1
+    return out
+
+
+def assign_policies(setl_day: np.ndarray, policies: list[PolicyPack]) -> np.ndarray:
+    pol = np.full(len(setl_day), -1, dtype=np.int64)
+    for i, p in enumerate(policies):
+        m = (pol == -1) & (setl_day >= np.datetime64(p.effective_from))
+        if p.effective_to is not None:
+            m &= setl_day <= np.datetime64(p.effective_to)
+        pol[m] = i
+    return pol
+
+
+def eligibility(vis: pd.DataFrame, pol: np.ndarray, has_benefit, level_covered) -> np.ndarray:
+    adm_day = vis["begntime"].to_numpy(dtype="datetime64[D]")
+    start = vis["enrolled_from"].to_numpy(dtype="datetime64[D]")
+    end = vis["enrolled_to"].to_numpy(dtype="datetime64[D]")
+    not_enrolled = (adm_day < start) | (~np.isnat(end) & (adm_day > end)) | np.isnat(start)
+    arrears = _month_index(vis["begntime"]) >= _paid_through_index(vis["paid_through"].to_numpy(dtype=object)) + 2
+    designated = vis["inst_designated"].to_numpy(dtype=bool)
+    reason = np.full(len(vis), None, dtype=object)
+    # assigned from the last check to the first, so that the first failing check is the reason
+    for mask, code in (
+        (~level_covered, LEVEL_NOT_COVERED),
+        (~has_benefit, NO_BENEFIT),
+        (pol < 0, NO_POLICY),
+        (arrears, CONTRIBUTION_ARREARS),
+        (not_enrolled, NOT_ENROLLED),
+        (~designated, NOT_DESIGNATED),
+    ):
+        reason[mask] = code
+    return reason
+
+
+def adjudicate(lines: pd.DataFrame, visits: pd.DataFrame, persons: pd.DataFrame, catalog: pd.DataFrame,
+               policies: list[PolicyPack], state: pd.DataFrame | None = None) -> Result:
+    state = empty_state() if state is None else state
+    vis = visits.sort_values(["psn_no", "setl_time", "mdtrt_id"], kind="stable").reset_index(drop=True)
+    n = len(vis)
+    vindex = pd.Index(vis["mdtrt_id"].to_numpy(dtype=object))
+    if vindex.has_duplicates:
+        raise EngineInputError(f"duplicate mdtrt_id in visits: {sorted(set(vindex[vindex.duplicated()]))[:5]}")
+
+    pindex = pd.Index(persons["psn_no"].to_numpy(dtype=object))
+    if pindex.has_duplicates:
+        raise EngineInputError("duplicate psn_no in persons")
+    ppos = pindex.get_indexer(vis["psn_no"].to_numpy(dtype=object))
+    if (ppos < 0).any():
+        raise EngineInputError(f"visits of unknown persons: {sorted(set(vis['psn_no'][ppos < 0]))[:5]}")
+
+    setl_day = vis["setl_time"].to_numpy(dtype="datetime64[D]")
+    pol = assign_policies(setl_day, policies)
+    med_type = vis["med_type"].to_numpy(dtype=object)
+    level = vis["inst_level"].to_numpy(dtype=np.int64)
+    insutype = vis["insutype"].to_numpy(dtype=object)
+    category = vis["assistance_category"].fillna("").to_numpy(dtype=object)
+    params = build_params(policies, pol, insutype, med_type, level, category)
+    reason = eligibility(vis, pol, params.has_benefit, params.level_covered)
+    eligible = pd.isna(reason)
+
+    # 1. lines, judged with the visit's context
+    lpos = vindex.get_indexer(lines["mdtrt_id"].to_numpy(dtype=object))
+    if (lpos < 0).any():
+        raise EngineInputError(f"lines of unknown visits: {sorted(set(lines['mdtrt_id'][lpos < 0]))[:5]}")
+    age = (_ymd(vis["begntime"]) - _ymd(persons["birth_date"].to_numpy()[ppos])) // 10000
+    default_prop = np.array([p.default_selfpay_prop_e6 for p in policies] + [0], dtype=np.int64)[pol]
+    ctx = pd.DataFrame({
+        "gender": persons["gender"].to_numpy(dtype=object)[ppos][lpos],
+        "age": age[lpos], "level": level[lpos], "med_type": med_type[lpos],
+        "default_prop_e6": default_prop[lpos], "day": setl_day[lpos],
+    })
+    split = classify_lines(lines, ctx, catalog)
+    sums = pd.DataFrame({c: split[c].to_numpy() for c in LINE_SUMS}).groupby(lpos).sum()
+    sums = sums.reindex(np.arange(n), fill_value=0)
+
+    # 2-8. benefit layers in rounds of each person's k-th visit
+    rank = vis.groupby("psn_no", sort=False).cumcount().to_numpy()
+    by_rank = np.argsort(rank, kind="stable")
+    rounds = np.split(by_rank, np.cumsum(np.bincount(rank))[:-1]) if n else []
+
+    psn_codes, psn_uniques = pd.factorize(pd.concat([vis["psn_no"], persons["psn_no"], state["psn_no"]],
+                                                    ignore_index=True))
+    vpsn = psn_codes[:n]
+    year = pd.to_datetime(vis["setl_time"]).dt.year.to_numpy(np.int64)
+    slots, slot_keys, state_values = _build_slots(vpsn, year, med_type, params.cap_group, psn_codes[n + len(persons):],
+                                                  state)
+    balances = np.zeros(len(psn_uniques), np.int64)
+    balances[psn_codes[n:n + len(persons)]] = persons["acct_balance_fen"].to_numpy(dtype=np.int64)
+
+    v = {
+        "eligible": eligible, "retiree": vis["psn_type"].to_numpy(dtype=object) == "retiree",
+        "medfee": sums["amount_fen"].to_numpy(np.int64), "inscp": sums["inscp_scp_amt"].to_numpy(np.int64),
+        "preselfpay": sums["preselfpay_amt"].to_numpy(np.int64),
+    }
+    out = settle_rounds(v, params, rounds, slots, state_values, vpsn, balances)
+
+    settlements = pd.DataFrame({
+        "mdtrt_id": vis["mdtrt_id"].to_numpy(), "psn_no": vis["psn_no"].to_numpy(), "year": year,
+        "policy_code": np.array([p.code for p in policies] + [None], dtype=object)[pol],
+        "ineligible_reason": reason,
+        "medfee_sumamt": v["medfee"],
+        **{c: sums[c].to_numpy(np.int64) for c in LINE_SUMS[1:]},
+        **{c: out[c] for c in AMOUNTS},
+        "balc": out["balc"],
+    })
+    return Result(
+        lines=split,
+        settlements=settlements,
+        deltas=_deltas_frame(vis, year, slots, slot_keys, out["deltas"], psn_uniques),
+        state=_state_frame(slot_keys, state_values, psn_uniques),
+        accounts=pd.DataFrame({"psn_no": persons["psn_no"].to_numpy(),
+                               "balance_fen": balances[psn_codes[n:n + len(persons)]]}),
+    )
+
+
+def _build_slots(vpsn, year, med_type, cap_group, state_psn, state: pd.DataFrame):
+    n = len(vpsn)
+    band_key = np.where(cap_group != "", cap_group, med_type)
+    keys_by_kind = {
+        "admissions": np.full(n, "", dtype=object), "deductible_used": med_type, "band_position": band_key,
+        "cap_paid": cap_group, "large_amount_paid": np.full(n, "", dtype=object),
+        "critical_illness_base": np.full(n, "", dtype=object), "assistance_base": np.full(n, "", dtype=object),
+    }
+    parts = [pd.DataFrame({"psn": vpsn, "year": year, "kind": kind, "key": keys_by_kind[kind]}) for kind in KINDS]
+    parts.append(pd.DataFrame({"psn": state_psn, "year": state["year"].to_numpy(np.int64),
+                               "kind": state["kind"].to_numpy(dtype=object),
+                               "key": state["key"].fillna("").to_numpy(dtype=object)}))
+    allkeys = pd.concat(parts, ignore_index=True)
+    slot_of = allkeys.groupby(["psn", "year", "kind", "key"], sort=False).ngroup().to_numpy()
+    slots = slot_of[: n * len(KINDS)].reshape(len(KINDS), n).T.copy()
+    cap_col = KINDS.index("cap_paid")
+    slots[cap_group == "", cap_col] = -1  # no cap group: nothing to accumulate against a cap
+    nslots = int(slot_of.max()) + 1 if len(slot_of) else 0
+    first = pd.Series(np.arange(len(slot_of))).groupby(slot_of).first().to_numpy()
+    slot_keys = allkeys.iloc[first].reset_index(drop=True)
+    values = np.zeros(nslots, np.int64)
+    state_slots = slot_of[n * len(KINDS):]
+    values[state_slots] = state["amount"].to_numpy(dtype=np.int64)
+    return slots, slot_keys, values
+
+
+def _deltas_frame(vis, year, slots, slot_keys, deltas, psn_uniques) -> pd.DataFrame:
+    rows, kinds = np.nonzero(deltas)
+    slot = slots[rows, kinds]
+    return pd.DataFrame({
+        "mdtrt_id": vis["mdtrt_id"].to_numpy()[rows], "psn_no": vis["psn_no"].to_numpy()[rows],
+        "year": year[rows], "kind": np.array(KINDS, dtype=object)[kinds],
+        "key": slot_keys["key"].to_numpy(dtype=object)[slot], "delta": deltas[rows, kinds],
+    })
+
+
+def _state_frame(slot_keys, values, psn_uniques) -> pd.DataFrame:
+    return pd.DataFrame({
+        "psn_no": np.asarray(psn_uniques, dtype=object)[slot_keys["psn"].to_numpy()],
+        "year": slot_keys["year"].to_numpy(np.int64), "kind": slot_keys["kind"].to_numpy(dtype=object),
+        "key": slot_keys["key"].to_numpy(dtype=object), "amount": values,
+    })

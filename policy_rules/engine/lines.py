@@ -1,0 +1,132 @@
+"""Step 1 of the spec: classify every fee line (甲/乙/丙, restrictions, price limit, 乙类先行自付)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .money import QTY_SCALE, RATIO_SCALE, mul_div_round
+
+NOT_IN_CATALOG = "NOT_IN_CATALOG"
+CLASS_C = "CLASS_C"
+RESTRICTED = "RESTRICTED"
+
+CLASS_A, CLASS_B, CLASS_C_CODE = "01", "02", "03"
+
+
+def catalog_positions(lines: pd.DataFrame, catalog: pd.DataFrame, line_day: np.ndarray) -> np.ndarray:
+    """Row of `catalog` for every line (-1: not in catalog).
+
+    When the catalog is effective-dated (columns effective_from / effective_to), an item counts for a
+    line only on the days it is in force; `line_day` is the day (datetime64[D]) each line is judged on.
+    """
+    codes = pd.Index(catalog["med_list_codg"].to_numpy(dtype=object))
+    dated = "effective_from" in catalog.columns
+    if not codes.has_duplicates:
+        pos = codes.get_indexer(lines["med_list_codg"].to_numpy(dtype=object))
+        return _only_in_force(pos, catalog, line_day) if dated else pos
+    if not dated:
+        raise ValueError("catalog has duplicate med_list_codg without effective dates")
+    # Several versions of a code: the one in force on the line's day (the latest start wins).
+    cand = pd.DataFrame({"line": np.arange(len(lines)), "med_list_codg": lines["med_list_codg"].to_numpy(),
+                         "day": line_day})
+    versions = pd.DataFrame({"med_list_codg": codes, "row": np.arange(len(catalog)),
+                             "start": catalog["effective_from"].to_numpy(dtype="datetime64[D]"),
+                             "end": catalog["effective_to"].to_numpy(dtype="datetime64[D]")})
+    m = cand.merge(versions, on="med_list_codg", how="inner")
+    ok = (m["start"] <= m["day"]) & (m["end"].isna() | (m["day"] <= m["end"]))
+    m = m[ok].sort_values(["line", "start"]).drop_duplicates("line", keep="last")
+    pos = np.full(len(lines), -1, dtype=np.int64)
+    pos[m["line"].to_numpy()] = m["row"].to_numpy()
+    return pos
+
+
+def _only_in_force(pos, catalog, line_day):
+    start = catalog["effective_from"].to_numpy(dtype="datetime64[D]")
+    end = catalog["effective_to"].to_numpy(dtype="datetime64[D]")
+    p = np.maximum(pos, 0)
+    s, e = start[p], end[p]
+    ok = (s <= line_day) & (np.isnat(e) | (line_day <= e))
+    return np.where((pos >= 0) & ok, pos, -1)
+
+
+def classify_lines(lines: pd.DataFrame, ctx: pd.DataFrame, catalog: pd.DataFrame) -> pd.DataFrame:
+    """Split every line into fulamt_ownpay / overlmt_selfpay / preselfpay / inscp_scp (all in fen).
+
+    lines:   mdtrt_id, feedetl_sn, med_list_codg, cnt_e4, pric_e4, amount_fen
+    ctx:     one row per line, aligned with `lines`: gender, age (full years at admission), level,
+             med_type, default_prop_e6 (the policy's 乙类 default), day (datetime64[D])
+    catalog: see frames.catalog_frame
+    """
+    n = len(lines)
+    pos = catalog_positions(lines, catalog, ctx["day"].to_numpy(dtype="datetime64[D]"))
+    found = pos >= 0
+    p = np.maximum(pos, 0)
+
+    def col(name, fill):
+        values = catalog[name].to_numpy()
+        return np.where(found, values[p] if len(values) else fill, fill)
+
+    amount = lines["amount_fen"].to_numpy(dtype=np.int64)
+    chrg = col("chrg_lv", "")
+    restricted = _restricted(ctx, catalog, p, found)
+
+    reason = np.full(n, None, dtype=object)
+    reason[restricted] = RESTRICTED
+    reason[chrg == CLASS_C_CODE] = CLASS_C
+    reason[~found] = NOT_IN_CATALOG
+    full = ~pd.isna(reason)
+
+    fulamt = np.where(full, amount, 0)
+    limit = col("price_limit_e4", -1).astype(np.int64)
+    pric = lines["pric_e4"].to_numpy(dtype=np.int64)
+    cnt = lines["cnt_e4"].to_numpy(dtype=np.int64)
+    over_mask = ~full & (limit >= 0) & (pric > limit)
+    overlmt = np.zeros(n, dtype=np.int64)
+    if over_mask.any():
+        excess = mul_div_round(pric[over_mask] - limit[over_mask], cnt[over_mask], QTY_SCALE * QTY_SCALE // 100)
+        overlmt[over_mask] = np.minimum(amount[over_mask], excess)
+
+    own_prop = col("selfpay_prop_e6", -1).astype(np.int64)
+    default_prop = ctx["default_prop_e6"].to_numpy(dtype=np.int64)
+    is_b = ~full & (chrg == CLASS_B)
+    prop = np.where(is_b, np.where(own_prop >= 0, own_prop, default_prop), -1)
+    preselfpay = np.zeros(n, dtype=np.int64)
+    if is_b.any():
+        preselfpay[is_b] = mul_div_round(amount[is_b] - overlmt[is_b], prop[is_b], RATIO_SCALE)
+    inscp = amount - fulamt - overlmt - preselfpay
+
+    return pd.DataFrame({
+        "mdtrt_id": lines["mdtrt_id"].to_numpy(),
+        "feedetl_sn": lines["feedetl_sn"].to_numpy(),
+        "amount_fen": amount,
+        "fulamt_ownpay_amt": fulamt,
+        "overlmt_selfpay": overlmt,
+        "preselfpay_amt": preselfpay,
+        "inscp_scp_amt": inscp,
+        "chrgitm_lv": chrg,
+        "selfpay_prop_e6": prop,
+        "reason": reason,
+    })
+
+
+def _restricted(ctx: pd.DataFrame, catalog: pd.DataFrame, p: np.ndarray, found: np.ndarray) -> np.ndarray:
+    if not len(catalog):
+        return np.zeros(len(p), dtype=bool)
+    gender = catalog["restrict_gender"].to_numpy(dtype=object)[p]
+    min_age = catalog["restrict_min_age"].to_numpy(dtype=np.int64)[p]
+    max_age = catalog["restrict_max_age"].to_numpy(dtype=np.int64)[p]
+    min_level = catalog["restrict_min_level"].to_numpy(dtype=np.int64)[p]
+    age = ctx["age"].to_numpy(dtype=np.int64)
+    level = ctx["level"].to_numpy(dtype=np.int64)
+    bad = (gender != "") & (gender != ctx["gender"].to_numpy(dtype=object))
+    bad |= (min_age >= 0) & (age < min_age)
+    bad |= (max_age >= 0) & (age > max_age)
+    bad |= (min_level >= 0) & (level < min_level)
+    med_types = catalog["restrict_med_types"].to_numpy(dtype=object)
+    has_mt = np.array([bool(m) for m in med_types], dtype=bool)[p]
+    check = found & has_mt
+    if check.any():
+        idx = np.flatnonzero(check)
+        visit_mt = ctx["med_type"].to_numpy(dtype=object)
+        bad[idx] |= np.array([visit_mt[i] not in med_types[p[i]] for i in idx], dtype=bool)
+    return found & bad
