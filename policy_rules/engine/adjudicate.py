@@ -108,24 +108,46 @@ def eligibility(vis: pd.DataFrame, pol: np.ndarray, has_benefit, level_covered) 
     return reason
 
 
-def adjudicate(lines: pd.DataFrame, visits: pd.DataFrame, persons: pd.DataFrame, catalog: pd.DataFrame,
-               policies: list[PolicyPack], state: pd.DataFrame | None = None) -> Result:
-    state = empty_state() if state is None else state
+def _prepare(lines, visits, persons, policies):
     vis = visits.sort_values(["psn_no", "setl_time", "mdtrt_id"], kind="stable").reset_index(drop=True)
-    n = len(vis)
     vindex = pd.Index(vis["mdtrt_id"].to_numpy(dtype=object))
     if vindex.has_duplicates:
         raise EngineInputError(f"duplicate mdtrt_id in visits: {sorted(set(vindex[vindex.duplicated()]))[:5]}")
-
     pindex = pd.Index(persons["psn_no"].to_numpy(dtype=object))
     if pindex.has_duplicates:
         raise EngineInputError("duplicate psn_no in persons")
     ppos = pindex.get_indexer(vis["psn_no"].to_numpy(dtype=object))
     if (ppos < 0).any():
         raise EngineInputError(f"visits of unknown persons: {sorted(set(vis['psn_no'][ppos < 0]))[:5]}")
-
+    lpos = vindex.get_indexer(lines["mdtrt_id"].to_numpy(dtype=object))
+    if (lpos < 0).any():
+        raise EngineInputError(f"lines of unknown visits: {sorted(set(lines['mdtrt_id'][lpos < 0]))[:5]}")
     setl_day = vis["setl_time"].to_numpy(dtype="datetime64[D]")
     pol = assign_policies(setl_day, policies)
+    level = vis["inst_level"].to_numpy(dtype=np.int64)
+    age = (_ymd(vis["begntime"]) - _ymd(persons["birth_date"].to_numpy()[ppos])) // 10000
+    default_prop = np.array([p.default_selfpay_prop_e6 for p in policies] + [0], dtype=np.int64)[pol]
+    ctx = pd.DataFrame({
+        "gender": persons["gender"].to_numpy(dtype=object)[ppos][lpos],
+        "age": age[lpos], "level": level[lpos], "med_type": vis["med_type"].to_numpy(dtype=object)[lpos],
+        "default_prop_e6": default_prop[lpos], "day": setl_day[lpos],
+    })
+    return vis, lpos, pol, ctx
+
+
+def classify(lines: pd.DataFrame, visits: pd.DataFrame, persons: pd.DataFrame, catalog: pd.DataFrame,
+             policies: list[PolicyPack]) -> pd.DataFrame:
+    """Step 1 alone: the split of every line, as at upload (the 2301 answer), without settling."""
+    _, _, _, ctx = _prepare(lines, visits, persons, policies)
+    return classify_lines(lines, ctx, catalog)
+
+
+def adjudicate(lines: pd.DataFrame, visits: pd.DataFrame, persons: pd.DataFrame, catalog: pd.DataFrame,
+               policies: list[PolicyPack], state: pd.DataFrame | None = None) -> Result:
+    """Settle `visits` in the spec's order, carrying each person's year from `state`."""
+    state = empty_state() if state is None else state
+    vis, lpos, pol, ctx = _prepare(lines, visits, persons, policies)
+    n = len(vis)
     med_type = vis["med_type"].to_numpy(dtype=object)
     level = vis["inst_level"].to_numpy(dtype=np.int64)
     insutype = vis["insutype"].to_numpy(dtype=object)
@@ -135,16 +157,6 @@ def adjudicate(lines: pd.DataFrame, visits: pd.DataFrame, persons: pd.DataFrame,
     eligible = pd.isna(reason)
 
     # 1. lines, judged with the visit's context
-    lpos = vindex.get_indexer(lines["mdtrt_id"].to_numpy(dtype=object))
-    if (lpos < 0).any():
-        raise EngineInputError(f"lines of unknown visits: {sorted(set(lines['mdtrt_id'][lpos < 0]))[:5]}")
-    age = (_ymd(vis["begntime"]) - _ymd(persons["birth_date"].to_numpy()[ppos])) // 10000
-    default_prop = np.array([p.default_selfpay_prop_e6 for p in policies] + [0], dtype=np.int64)[pol]
-    ctx = pd.DataFrame({
-        "gender": persons["gender"].to_numpy(dtype=object)[ppos][lpos],
-        "age": age[lpos], "level": level[lpos], "med_type": med_type[lpos],
-        "default_prop_e6": default_prop[lpos], "day": setl_day[lpos],
-    })
     split = classify_lines(lines, ctx, catalog)
     sums = pd.DataFrame({c: split[c].to_numpy() for c in LINE_SUMS}).groupby(lpos).sum()
     sums = sums.reindex(np.arange(n), fill_value=0)
