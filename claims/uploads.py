@@ -1,0 +1,229 @@
+"""Visit registration, discharge and fee-line upload (national interface 2401/2201, 2402, 2301/2204, 2302)."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from insurance.models import Enrollment, Institution, Person
+from policy_rules.engine import classify
+
+from .engine_io import engine_kwargs, line_split_records, load_frames
+from .errors import ServiceError
+from .models import FeeLine, FeeLineStatus, Upload, Visit, VisitStatus
+
+MAX_LINES_PER_UPLOAD = 10_000
+CENT = Decimal("0.01")
+LINE_TEXT_FIELDS = {"feedetl_sn": 30, "med_list_codg": 50, "medins_list_codg": 50, "bilg_dept_codg": 30,
+                    "bilg_dr_codg": 30}
+REQUIRED = ("feedetl_sn", "med_list_codg", "cnt", "pric", "det_item_fee_sumamt")
+COMPARED = ("med_list_codg", "cnt", "pric", "det_item_fee_sumamt")
+
+
+def new_mdtrt_id(institution: Institution, begntime: dt.datetime) -> str:
+    day = timezone.localtime(begntime).strftime("%Y%m%d") if timezone.is_aware(begntime) else begntime.strftime("%Y%m%d")
+    return f"M{day}{uuid.uuid4().hex[:16].upper()}"
+
+
+def aware(value: dt.datetime) -> dt.datetime:
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+def register_visit(*, institution: Institution, psn_no: str, med_type: str, begntime: dt.datetime,
+                   diagnoses=(), mdtrt_id: str | None = None, user=None) -> Visit:
+    """Register an admission or an outpatient visit; the platform assigns mdtrt_id unless given."""
+    person = Person.objects.filter(psn_no=psn_no).first()
+    if person is None:
+        raise ServiceError.one("psn_no", "UNKNOWN_PERSON", _("人员编号 %(psn_no)s 不存在。") % {"psn_no": psn_no})
+    begntime = aware(begntime)
+    if mdtrt_id and Visit.objects.filter(mdtrt_id=mdtrt_id).exists():
+        raise ServiceError.one("mdtrt_id", "DUPLICATE_VISIT", _("就诊ID %(id)s 已存在。") % {"id": mdtrt_id})
+    enrollment = Enrollment.objects.in_force(person, timezone.localtime(begntime).date()).first()
+    visit = Visit(
+        mdtrt_id=mdtrt_id or new_mdtrt_id(institution, begntime), person=person, institution=institution,
+        enrollment=enrollment, med_type=med_type, begntime=begntime, diagnoses=list(diagnoses),
+    )
+    visit.full_clean(exclude=["mdtrt_id"] if not mdtrt_id else None)
+    visit.save()
+    return visit
+
+
+def discharge_visit(visit: Visit, *, endtime: dt.datetime) -> Visit:
+    endtime = aware(endtime)
+    with transaction.atomic():
+        visit = Visit.objects.select_for_update().get(pk=visit.pk)
+        if visit.status == VisitStatus.SETTLED:
+            raise ServiceError.one("mdtrt_id", "VISIT_SETTLED", _("就诊已结算，不能办理出院。"))
+        if endtime < visit.begntime:
+            raise ServiceError.one("endtime", "ENDTIME_BEFORE_BEGNTIME", _("结束时间不能早于开始时间。"))
+        if visit.lines.filter(status=FeeLineStatus.ACTIVE, fee_ocur_time__gt=endtime).exists():
+            raise ServiceError.one("endtime", "FEES_AFTER_ENDTIME", _("存在晚于出院时间的费用明细。"))
+        visit.endtime = endtime
+        visit.status = VisitStatus.DISCHARGED
+        visit.save(update_fields=["endtime", "status"])
+    return visit
+
+
+def _decimal(value, field, index, errors, places: int, lo=Decimal(0)) -> Decimal | None:
+    if value is None or value == "":
+        errors.append({"line": index, "field": field, "code": "REQUIRED", "message": _("必填。")})
+        return None
+    try:
+        if isinstance(value, bool) or isinstance(value, float):
+            raise InvalidOperation
+        d = Decimal(str(value).strip())
+        if not d.is_finite():
+            raise InvalidOperation
+    except (InvalidOperation, ValueError):
+        errors.append({"line": index, "field": field, "code": "NOT_DECIMAL",
+                       "message": _("不是有效的十进制数：%(v)r") % {"v": value}})
+        return None
+    if d != d.quantize(Decimal(1).scaleb(-places)):
+        errors.append({"line": index, "field": field, "code": "TOO_MANY_DECIMALS",
+                       "message": _("最多 %(n)d 位小数。") % {"n": places}})
+        return None
+    if d < lo:
+        errors.append({"line": index, "field": field, "code": "NEGATIVE", "message": _("不能为负数。")})
+        return None
+    return d
+
+
+def validate_lines(visit: Visit, lines: list[dict]) -> list[dict]:
+    """Check every line; return cleaned lines or raise ServiceError listing every problem."""
+    errors: list[dict] = []
+    if not isinstance(lines, list) or not lines:
+        raise ServiceError.one("lines", "EMPTY", _("至少需要一条费用明细。"))
+    if len(lines) > MAX_LINES_PER_UPLOAD:
+        raise ServiceError.one("lines", "TOO_MANY", _("每次最多上传 %(n)d 条明细。") % {"n": MAX_LINES_PER_UPLOAD})
+    seen: dict[str, int] = {}
+    cleaned = []
+    for i, raw in enumerate(lines):
+        if not isinstance(raw, dict):
+            errors.append({"line": i, "field": "", "code": "NOT_OBJECT", "message": _("明细应为对象。")})
+            continue
+        row: dict = {}
+        for f in REQUIRED:
+            if raw.get(f) in (None, ""):
+                errors.append({"line": i, "field": f, "code": "REQUIRED", "message": _("必填。")})
+        for f, max_len in LINE_TEXT_FIELDS.items():
+            v = raw.get(f)
+            if v in (None, ""):
+                row[f] = ""
+                continue
+            v = str(v).strip()
+            if not v:
+                errors.append({"line": i, "field": f, "code": "BLANK", "message": _("不能为空白。")})
+            elif len(v) > max_len:
+                errors.append({"line": i, "field": f, "code": "TOO_LONG",
+                               "message": _("长度不能超过 %(n)d。") % {"n": max_len}})
+            row[f] = v
+        cnt = _decimal(raw.get("cnt"), "cnt", i, errors, 4) if raw.get("cnt") not in (None, "") else None
+        pric = _decimal(raw.get("pric"), "pric", i, errors, 4) if raw.get("pric") not in (None, "") else None
+        amount = (_decimal(raw.get("det_item_fee_sumamt"), "det_item_fee_sumamt", i, errors, 2)
+                  if raw.get("det_item_fee_sumamt") not in (None, "") else None)
+        if None not in (cnt, pric, amount):
+            expected = (cnt * pric).quantize(CENT, rounding=ROUND_HALF_UP)
+            if abs(expected - amount) > CENT:
+                errors.append({"line": i, "field": "det_item_fee_sumamt", "code": "AMOUNT_MISMATCH",
+                               "message": _("金额 %(a)s 与数量×单价 %(e)s 相差超过 0.01。") % {"a": amount, "e": expected}})
+        row.update(cnt=cnt, pric=pric, det_item_fee_sumamt=amount)
+        row["fee_ocur_time"] = _fee_time(raw.get("fee_ocur_time"), visit, i, errors)
+        sn = row.get("feedetl_sn")
+        if sn:
+            if sn in seen:
+                errors.append({"line": i, "field": "feedetl_sn", "code": "DUPLICATE_IN_REQUEST",
+                               "message": _("与第 %(j)d 条明细流水号重复。") % {"j": seen[sn]}})
+            seen[sn] = i
+        cleaned.append(row)
+    if errors:
+        raise ServiceError(errors)
+    return cleaned
+
+
+def _fee_time(value, visit: Visit, i: int, errors: list) -> dt.datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        when = value
+    else:
+        try:
+            when = dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            errors.append({"line": i, "field": "fee_ocur_time", "code": "NOT_DATETIME",
+                           "message": _("不是有效的时间：%(v)r") % {"v": value}})
+            return None
+    when = aware(when)
+    if when < visit.begntime.replace(hour=0, minute=0, second=0, microsecond=0) or (
+        visit.endtime is not None and when > visit.endtime
+    ):
+        errors.append({"line": i, "field": "fee_ocur_time", "code": "OUTSIDE_VISIT",
+                       "message": _("费用发生时间不在就诊期间内。")})
+    return when
+
+
+def upload_fee_lines(visit: Visit, lines: list[dict], *, source: str = "api", user=None) -> dict:
+    """Store a visit's fee lines and classify them; re-sending a line is idempotent.
+
+    Returns {"upload": Upload, "created": n, "unchanged": n, "splits": {feedetl_sn: split}}.
+    Raises ServiceError (nothing written) on any bad line.
+    """
+    with transaction.atomic():
+        visit = Visit.objects.select_for_update(of=("self",)).select_related("person", "institution").get(pk=visit.pk)
+        if visit.status == VisitStatus.SETTLED:
+            raise ServiceError.one("mdtrt_id", "VISIT_SETTLED", _("就诊已结算，不能再上传明细。"))
+        cleaned = validate_lines(visit, lines)
+        existing = {fl.feedetl_sn: fl for fl in FeeLine.objects.filter(visit=visit, feedetl_sn__in=[r["feedetl_sn"] for r in cleaned])}
+        errors, new = [], []
+        for i, row in enumerate(cleaned):
+            old = existing.get(row["feedetl_sn"])
+            if old is None:
+                new.append(row)
+            elif old.status == FeeLineStatus.CANCELLED:
+                errors.append({"line": i, "field": "feedetl_sn", "code": "SN_CANCELLED",
+                               "message": _("该流水号的明细已撤销，请使用新的流水号。")})
+            elif any(getattr(old, f) != row[f] for f in COMPARED):
+                errors.append({"line": i, "field": "feedetl_sn", "code": "SN_CONFLICT",
+                               "message": _("该流水号已上传且内容不同；请先撤销原明细。")})
+        if errors:
+            raise ServiceError(errors)
+        upload = Upload.objects.create(institution=visit.institution, source=source, line_count=len(new),
+                                       created_by=user if getattr(user, "is_authenticated", False) else None)
+        FeeLine.objects.bulk_create([FeeLine(visit=visit, upload=upload, **row) for row in new])
+        splits = classify_visit_lines(visit)
+    return {"upload": upload, "created": len(new), "unchanged": len(cleaned) - len(new),
+            "splits": {sn: splits[sn] for sn in (r["feedetl_sn"] for r in cleaned)}}
+
+
+def classify_visit_lines(visit: Visit) -> dict[str, dict]:
+    """Run step 1 of the engine on the visit's active lines and store the split on each line."""
+    when = visit.endtime or timezone.now()
+    frames = load_frames([visit], {visit.pk: when}, with_state=False)
+    split = classify(**{k: v for k, v in engine_kwargs(frames).items() if k != "state"})
+    records = {sn: rec for (_mdtrt, sn), rec in line_split_records(split).items()}
+    lines = list(FeeLine.objects.filter(visit=visit, status=FeeLineStatus.ACTIVE))
+    for fl in lines:
+        for f, v in records[fl.feedetl_sn].items():
+            setattr(fl, f, v)
+    FeeLine.objects.bulk_update(lines, list(next(iter(records.values())).keys()) if records else ["reason"])
+    return records
+
+
+def cancel_fee_lines(visit: Visit, feedetl_sns: list[str] | None = None, *, user=None) -> int:
+    """Cancel some lines, or all unsettled lines of the visit (2302). Lines are kept, marked cancelled."""
+    with transaction.atomic():
+        visit = Visit.objects.select_for_update().get(pk=visit.pk)
+        if visit.status == VisitStatus.SETTLED:
+            raise ServiceError.one("mdtrt_id", "VISIT_SETTLED", _("就诊已结算，不能撤销明细。"))
+        qs = FeeLine.objects.filter(visit=visit, status=FeeLineStatus.ACTIVE)
+        if feedetl_sns is not None:
+            found = set(qs.filter(feedetl_sn__in=feedetl_sns).values_list("feedetl_sn", flat=True))
+            missing = [sn for sn in feedetl_sns if sn not in found]
+            if missing:
+                raise ServiceError([{"line": feedetl_sns.index(sn), "field": "feedetl_sn", "code": "UNKNOWN_LINE",
+                                     "message": _("没有有效的明细 %(sn)s。") % {"sn": sn}} for sn in missing])
+            qs = qs.filter(feedetl_sn__in=feedetl_sns)
+        return qs.update(status=FeeLineStatus.CANCELLED, cancelled_at=timezone.now())
