@@ -1,0 +1,260 @@
+"""Insured persons, their enrollments and personal accounts, and medical institutions."""
+import datetime
+
+import pghistory
+import pgtrigger
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from insurance.validators import (
+    certno_birth_date,
+    certno_gender,
+    normalize_certno,
+    validate_certno,
+    validate_fixmedins_code,
+    validate_region_code,
+    validate_year_month,
+)
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class Gender(models.TextChoices):
+    MALE = "1", _("男")
+    FEMALE = "2", _("女")
+
+
+class Insutype(models.TextChoices):
+    EMPLOYEE = "310", _("职工基本医疗保险")
+    RESIDENT = "390", _("城乡居民基本医疗保险")
+
+
+class PsnType(models.TextChoices):
+    IN_SERVICE = "in_service", _("在职职工")
+    RETIREE = "retiree", _("退休人员")
+    RESIDENT_ADULT = "resident_adult", _("成年居民")
+    STUDENT_CHILD = "student_child", _("学生儿童")
+    ELDERLY = "elderly", _("老年居民")
+
+
+class InstitutionLevel(models.IntegerChoices):
+    UNGRADED = 0, _("未定级(村卫生室/社区服务站)")
+    LEVEL_1 = 1, _("一级")
+    LEVEL_2 = 2, _("二级")
+    LEVEL_3 = 3, _("三级")
+
+
+class InstitutionKind(models.TextChoices):
+    HOSPITAL = "hospital", _("医疗机构")
+    PHARMACY = "pharmacy", _("零售药店")
+
+
+@pghistory.track()
+class Person(models.Model):
+    psn_no = models.CharField(_("人员编号"), max_length=30, unique=True)
+    certno = models.CharField(
+        _("身份证号码"), max_length=18, unique=True, null=True, blank=True, validators=[validate_certno]
+    )
+    name = models.CharField(_("姓名"), max_length=50)
+    gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
+    birth_date = models.DateField(_("出生日期"))
+
+    class Meta:
+        verbose_name = _("参保人")
+        verbose_name_plural = _("参保人")
+        ordering = ["psn_no"]
+        constraints = [
+            models.CheckConstraint(condition=Q(gender__in=Gender.values), name="%(app_label)s_%(class)s_gender"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.psn_no} {self.name}"
+
+    def save(self, *args, **kwargs):
+        self.certno = normalize_certno(self.certno) or None
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        self.certno = normalize_certno(self.certno) or None
+        if not self.certno or len(self.certno) != 18 or certno_birth_date(self.certno) is None:
+            return  # format errors are reported by the field validator
+        if self.birth_date and certno_birth_date(self.certno) != self.birth_date:
+            raise ValidationError({"certno": _("身份证号码中的出生日期与出生日期字段不一致。")})
+        if self.gender in Gender.values and self.certno[16].isdigit() and certno_gender(self.certno) != self.gender:
+            raise ValidationError({"certno": _("身份证号码中的性别位与性别字段不一致。")})
+
+    def age_on(self, on_date: datetime.date) -> int:
+        """Age in full years on a date (周岁)."""
+        before_birthday = (on_date.month, on_date.day) < (self.birth_date.month, self.birth_date.day)
+        return on_date.year - self.birth_date.year - int(before_birthday)
+
+
+class EnrollmentQuerySet(models.QuerySet):
+    def in_force(self, person, on_date: datetime.date):
+        """Enrollments of a person (any person when None) covering on_date, latest start first."""
+        qs = self.filter(enrolled_from__lte=on_date).filter(
+            Q(enrolled_to__isnull=True) | Q(enrolled_to__gte=on_date)
+        )
+        if person is not None:
+            qs = qs.filter(person=person)
+        return qs.order_by("-enrolled_from", "-pk")
+
+
+@pghistory.track()
+class Enrollment(models.Model):
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="enrollments", verbose_name=_("参保人")
+    )
+    insutype = models.CharField(_("险种类型"), max_length=6, choices=Insutype.choices)
+    psn_type = models.CharField(_("人员类别"), max_length=20, choices=PsnType.choices)
+    enrolled_from = models.DateField(_("参保开始日期"))
+    enrolled_to = models.DateField(_("参保终止日期"), null=True, blank=True, help_text=_("为空表示持续参保"))
+    paid_through = models.CharField(
+        _("缴费至年月"), max_length=7, validators=[validate_year_month], help_text=_("YYYY-MM")
+    )
+    assistance_category = models.CharField(
+        _("医疗救助类别"), max_length=20, blank=True, help_text=_("如 tekun 特困、dibao 低保、dibian 低边；为空表示无")
+    )
+
+    objects = EnrollmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("参保登记")
+        verbose_name_plural = _("参保登记")
+        ordering = ["person", "-enrolled_from"]
+        indexes = [models.Index(fields=["person", "enrolled_from"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(enrolled_to__isnull=True) | Q(enrolled_to__gte=F("enrolled_from")),
+                name="%(app_label)s_%(class)s_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}:{self.insutype} {self.enrolled_from}~{self.enrolled_to or ''}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.enrolled_from and self.enrolled_to and self.enrolled_to < self.enrolled_from:
+            raise ValidationError({"enrolled_to": _("参保终止日期不能早于参保开始日期。")})
+        if self.person_id and self.enrolled_from:
+            overlapping = Enrollment.objects.filter(person_id=self.person_id).exclude(pk=self.pk)
+            if self.enrolled_to:
+                overlapping = overlapping.filter(enrolled_from__lte=self.enrolled_to)
+            overlapping = overlapping.filter(Q(enrolled_to__isnull=True) | Q(enrolled_to__gte=self.enrolled_from))
+            if overlapping.exists():
+                raise ValidationError({"enrolled_from": _("该参保人在此期间已有其他参保登记。")})
+
+
+class PersonalAccount(models.Model):
+    person = models.OneToOneField(
+        Person, on_delete=models.PROTECT, related_name="account", verbose_name=_("参保人")
+    )
+    balance = models.DecimalField(_("账户余额"), default=0, validators=[MinValueValidator(0)], **MONEY)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("个人账户")
+        verbose_name_plural = _("个人账户")
+        constraints = [
+            models.CheckConstraint(condition=Q(balance__gte=0), name="%(app_label)s_%(class)s_balance_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}: {self.balance}"
+
+
+class MovementKind(models.TextChoices):
+    CREDIT = "credit", _("划入")
+    SETTLEMENT = "settlement", _("结算支出")
+    REVERSAL = "reversal", _("结算冲销")
+    ADJUSTMENT = "adjustment", _("调整")
+
+
+class AccountMovement(models.Model):
+    """Append-only ledger of a personal account; on PostgreSQL a trigger refuses UPDATE and DELETE."""
+
+    account = models.ForeignKey(
+        PersonalAccount, on_delete=models.PROTECT, related_name="movements", verbose_name=_("个人账户")
+    )
+    amount = models.DecimalField(_("发生额"), help_text=_("正数划入，负数支出"), **MONEY)
+    balance_after = models.DecimalField(_("发生后余额"), validators=[MinValueValidator(0)], **MONEY)
+    kind = models.CharField(_("类型"), max_length=20, choices=MovementKind.choices)
+    settlement = models.ForeignKey(
+        "claims.Settlement",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="account_movements",
+        verbose_name=_("结算记录"),
+    )
+    created_at = models.DateTimeField(_("记账时间"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("经办人"),
+    )
+    reason = models.TextField(_("原因"), blank=True)
+
+    class Meta:
+        verbose_name = _("个人账户流水")
+        verbose_name_plural = _("个人账户流水")
+        ordering = ["account", "created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(balance_after__gte=0), name="%(app_label)s_%(class)s_balance_after_gte_0"
+            ),
+            models.CheckConstraint(condition=~Q(amount=0), name="%(app_label)s_%(class)s_amount_nonzero"),
+            models.CheckConstraint(
+                condition=~Q(kind__in=[MovementKind.SETTLEMENT, MovementKind.REVERSAL])
+                | Q(settlement__isnull=False),
+                name="%(app_label)s_%(class)s_settlement_required",
+            ),
+            models.UniqueConstraint(
+                fields=["settlement"],
+                condition=Q(settlement__isnull=False),
+                name="%(app_label)s_%(class)s_one_per_settlement",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.kind} {self.amount}"
+
+
+@pghistory.track()
+class Institution(models.Model):
+    fixmedins_code = models.CharField(
+        _("定点医药机构编码"), max_length=12, unique=True, validators=[validate_fixmedins_code]
+    )
+    name = models.CharField(_("机构名称"), max_length=100)
+    level = models.PositiveSmallIntegerField(_("医院等级"), choices=InstitutionLevel.choices)
+    kind = models.CharField(
+        _("机构类型"), max_length=10, choices=InstitutionKind.choices, default=InstitutionKind.HOSPITAL
+    )
+    designated = models.BooleanField(_("定点机构"), default=True)
+    region = models.CharField(
+        _("统筹区"), max_length=6, blank=True, validators=[validate_region_code], help_text=_("6位行政区划代码")
+    )
+
+    class Meta:
+        verbose_name = _("医药机构")
+        verbose_name_plural = _("医药机构")
+        ordering = ["fixmedins_code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(level__gte=0) & Q(level__lte=3), name="%(app_label)s_%(class)s_level_0_3"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=InstitutionKind.values), name="%(app_label)s_%(class)s_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fixmedins_code} {self.name}"
