@@ -86,7 +86,7 @@ def settle_visit(visit: Visit, *, setl_time: dt.datetime | None = None, user=Non
 
 
 def settle_visits(visit_ids: list[int], *, setl_times: dict[int, dt.datetime] | None = None, user=None,
-                  reason: str = "", strict: bool = False) -> dict[int, Settlement]:
+                  reason: str = "", strict: bool = False, daily_job=None) -> dict[int, Settlement]:
     """Settle many visits in one engine call (the daily batch path; identical to one at a time).
 
     The persons concerned are locked in a stable order. Visits already settled or without lines are
@@ -114,10 +114,10 @@ def settle_visits(visit_ids: list[int], *, setl_times: dict[int, dt.datetime] | 
         frames, result, no_policy = _run(ready, times)
         if no_policy and strict:
             raise ServiceError.one("setl_time", "NO_POLICY", _("结算时间没有生效的政策包。"))
-        return _store(ready, times, frames, result, no_policy, user, reason)
+        return _store(ready, times, frames, result, no_policy, user, reason, daily_job)
 
 
-def _store(visits, times, frames, result, skip: set, user, reason) -> dict[int, Settlement]:
+def _store(visits, times, frames, result, skip: set, user, reason, daily_job=None) -> dict[int, Settlement]:
     by_mdtrt = {v.mdtrt_id: v for v in visits}
     user = user if getattr(user, "is_authenticated", False) else None
     settlements: dict[int, Settlement] = {}
@@ -128,7 +128,7 @@ def _store(visits, times, frames, result, skip: set, user, reason) -> dict[int, 
             setl_id=new_setl_id(times[v.pk]), kind=SettlementKind.SETTLEMENT, visit=v, person=v.person,
             institution=v.institution, policy_version=frames["_versions"][row.policy_code], setl_time=times[v.pk],
             balc=fen_to_decimal(row.balc), ineligible_reason=row.ineligible_reason or "", created_by=user,
-            reason=reason, **_amounts(row),
+            reason=reason, daily_job=daily_job, **_amounts(row),
         )
     Settlement.objects.bulk_create(settlements.values())
     by_id = {s.visit.mdtrt_id: s for s in settlements.values()}

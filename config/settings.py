@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -155,7 +156,14 @@ CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = TIME_ZONE
 DAILY_JOB_HOUR = int(os.environ.get("DAILY_JOB_HOUR", "2"))
 DAILY_JOB_MINUTE = int(os.environ.get("DAILY_JOB_MINUTE", "30"))
-CELERY_BEAT_SCHEDULE: dict = {}
+DAILY_JOB_CHUNKS = int(os.environ.get("DAILY_JOB_CHUNKS", "8"))
+CELERY_BEAT_SCHEDULE = {
+    # 日终批处理: the previous day's uploads and discharges, every night.
+    "daily-adjudication": {
+        "task": "claims.tasks.start_daily_job",
+        "schedule": crontab(hour=DAILY_JOB_HOUR, minute=DAILY_JOB_MINUTE),
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,184 @@
+"""The daily adjudication job (日终批处理): classify the day's uploads, settle discharged visits.
+
+A job is split by person into chunks (person_id mod N), so several workers can share it and a
+person's year is always settled by one worker. Every step is idempotent: a chunk is claimed with a
+conditional update, settled visits are skipped, and running a finished day again changes nothing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from policy_rules.engine import classify
+
+from .engine_io import engine_kwargs, line_split_records, load_frames
+from .models import (
+    DailyJob,
+    DailyJobChunk,
+    FeeLine,
+    FeeLineStatus,
+    InstitutionDailySummary,
+    JobStatus,
+    Settlement,
+    SettlementKind,
+    Visit,
+    VisitStatus,
+)
+from .settlement import settle_visits
+
+log = logging.getLogger(__name__)
+BATCH_VISITS = 2000
+
+
+def day_bounds(run_date: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = timezone.make_aware(dt.datetime.combine(run_date, dt.time.min))
+    return start, start + dt.timedelta(days=1)
+
+
+def _in_chunk(qs, person_field: str, chunks: int, chunk_no: int):
+    return qs.annotate(_chunk=F(person_field) % chunks).filter(_chunk=chunk_no)
+
+
+def lines_of_day(run_date: dt.date):
+    start, end = day_bounds(run_date)
+    return FeeLine.objects.filter(upload__created_at__gte=start, upload__created_at__lt=end)
+
+
+def visits_to_settle(run_date: dt.date):
+    _, end = day_bounds(run_date)
+    return Visit.objects.filter(status=VisitStatus.DISCHARGED, endtime__lt=end)
+
+
+def create_job(run_date: dt.date, chunks: int | None = None) -> tuple[DailyJob, bool]:
+    """The job row for a day with its chunks; (job, created). A finished day is returned as it is."""
+    chunks = chunks or settings.DAILY_JOB_CHUNKS
+    with transaction.atomic():
+        job, created = DailyJob.objects.get_or_create(run_date=run_date, defaults={"chunks_total": chunks})
+        if created:
+            DailyJobChunk.objects.bulk_create([DailyJobChunk(job=job, chunk_no=i) for i in range(chunks)])
+        elif job.status == JobStatus.FAILED:
+            DailyJobChunk.objects.filter(job=job).exclude(status=JobStatus.DONE).update(status=JobStatus.PENDING)
+            DailyJob.objects.filter(pk=job.pk).update(status=JobStatus.PENDING, error="")
+            job.refresh_from_db()
+    return job, created
+
+
+def run_chunk(chunk_id: int) -> bool:
+    """Do one chunk if nobody has; returns False when it was already claimed or done."""
+    now = timezone.now()
+    claimed = DailyJobChunk.objects.filter(pk=chunk_id, status=JobStatus.PENDING).update(
+        status=JobStatus.RUNNING, started_at=now)
+    if not claimed:
+        return False
+    chunk = DailyJobChunk.objects.select_related("job").get(pk=chunk_id)
+    job = chunk.job
+    DailyJob.objects.filter(pk=job.pk, started_at__isnull=True).update(started_at=now)
+    DailyJob.objects.filter(pk=job.pk, status=JobStatus.PENDING).update(status=JobStatus.RUNNING)
+    try:
+        classified = classify_day_lines(job.run_date, job.chunks_total, chunk.chunk_no)
+        settled, held = settle_day_visits(job, chunk.chunk_no)
+    except Exception as exc:
+        log.exception("daily job %s chunk %s failed", job.run_date, chunk.chunk_no)
+        DailyJobChunk.objects.filter(pk=chunk.pk).update(status=JobStatus.FAILED, error=str(exc)[:2000],
+                                                         finished_at=timezone.now())
+        DailyJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error=str(exc)[:2000])
+        raise
+    DailyJobChunk.objects.filter(pk=chunk.pk).update(
+        status=JobStatus.DONE, finished_at=timezone.now(), lines_classified=classified, visits_settled=settled,
+        visits_held=held)
+    DailyJob.objects.filter(pk=job.pk).update(chunks_done=F("chunks_done") + 1)
+    finish_job_if_complete(job.pk)
+    return True
+
+
+def classify_day_lines(run_date: dt.date, chunks: int, chunk_no: int) -> int:
+    """Classify every active line uploaded that day (for the persons of this chunk) with the engine."""
+    lines = _in_chunk(lines_of_day(run_date).filter(status=FeeLineStatus.ACTIVE), "visit__person_id", chunks, chunk_no)
+    visit_ids = list(lines.values_list("visit_id", flat=True).distinct().order_by("visit_id"))
+    done = 0
+    for i in range(0, len(visit_ids), BATCH_VISITS):
+        visits = list(Visit.objects.select_related("person", "institution", "enrollment")
+                      .filter(pk__in=visit_ids[i:i + BATCH_VISITS]))
+        frames = load_frames(visits, {v.pk: v.endtime or timezone.now() for v in visits}, with_state=False)
+        split = classify(**{k: v for k, v in engine_kwargs(frames).items() if k != "state"})
+        records = line_split_records(split)
+        rows = list(FeeLine.objects.select_related("visit").filter(visit__in=visits, status=FeeLineStatus.ACTIVE))
+        for fl in rows:
+            for f, value in records[(fl.visit.mdtrt_id, fl.feedetl_sn)].items():
+                setattr(fl, f, value)
+        if rows:
+            FeeLine.objects.bulk_update(rows, list(next(iter(records.values())).keys()), batch_size=2000)
+        done += len(rows)
+    return done
+
+
+def settle_day_visits(job: DailyJob, chunk_no: int) -> tuple[int, int]:
+    """Settle every discharged, unsettled visit of this chunk's persons at its discharge time."""
+    todo = _in_chunk(visits_to_settle(job.run_date), "person_id", job.chunks_total, chunk_no)
+    pending = list(todo.order_by("person_id", "endtime").values_list("pk", "person_id", "endtime"))
+    settled = 0
+    i = 0
+    while i < len(pending):
+        # whole persons per batch, so that each person's year is settled in one engine call
+        j = min(i + BATCH_VISITS, len(pending))
+        while j < len(pending) and pending[j][1] == pending[j - 1][1]:
+            j += 1
+        batch = pending[i:j]
+        result = settle_visits([pk for pk, _, _ in batch], setl_times={pk: end for pk, _, end in batch},
+                               reason=f"日终批处理 {job.run_date}", daily_job=job)
+        settled += len(result)
+        i = j
+    return settled, len(pending) - settled
+
+
+def finish_job_if_complete(job_id: int) -> bool:
+    """When the last chunk is done, write the per-institution summary once."""
+    with transaction.atomic():
+        job = DailyJob.objects.select_for_update().get(pk=job_id)
+        if job.status == JobStatus.DONE or job.chunks.exclude(status=JobStatus.DONE).exists():
+            return False
+        totals = job.chunks.aggregate(lines=Sum("lines_classified"), settled=Sum("visits_settled"),
+                                      held=Sum("visits_held"))
+        write_summaries(job)
+        job.lines_classified = totals["lines"] or 0
+        job.visits_settled = totals["settled"] or 0
+        job.visits_held = totals["held"] or 0
+        job.status = JobStatus.DONE
+        job.finished_at = timezone.now()
+        job.save()
+    return True
+
+
+def write_summaries(job: DailyJob) -> None:
+    by_inst: dict[int, dict] = {}
+    for row in (lines_of_day(job.run_date).values("visit__institution_id")
+                .annotate(n=Count("pk"), amount=Sum("det_item_fee_sumamt"))):
+        by_inst.setdefault(row["visit__institution_id"], {})
+        by_inst[row["visit__institution_id"]].update(lines=row["n"], medfee_sumamt=row["amount"] or 0)
+    for row in (Settlement.objects.filter(daily_job=job, kind=SettlementKind.SETTLEMENT).values("institution_id")
+                .annotate(n=Count("pk"), fund=Sum("fund_pay_sumamt"),
+                          rejected=Count("pk", filter=~Q(ineligible_reason="")))):
+        by_inst.setdefault(row["institution_id"], {})
+        by_inst[row["institution_id"]].update(settled=row["n"], fund_pay_sumamt=row["fund"] or 0,
+                                              rejected=row["rejected"])
+    for row in visits_to_settle(job.run_date).values("institution_id").annotate(n=Count("pk")):
+        by_inst.setdefault(row["institution_id"], {})["held"] = row["n"]
+    InstitutionDailySummary.objects.bulk_create(
+        [InstitutionDailySummary(job=job, institution_id=inst, **values) for inst, values in by_inst.items()],
+        ignore_conflicts=True,
+    )
+
+
+def run_day(run_date: dt.date, chunks: int | None = None) -> DailyJob:
+    """Create (or reopen a failed) job and run all its chunks in this process."""
+    job, _ = create_job(run_date, chunks)
+    for chunk_id in job.chunks.filter(status=JobStatus.PENDING).values_list("pk", flat=True):
+        run_chunk(chunk_id)
+    finish_job_if_complete(job.pk)
+    job.refresh_from_db()
+    return job
