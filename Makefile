@@ -56,12 +56,7 @@ migrate: venv
 demo: venv
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	@echo "== policy pack: $(POLICY_PACK)"
-	@out=$$(DEBUG=1 $(PY) manage.py import_policy $(POLICY_PACK) 2>&1); rc=$$?; echo "$$out"; \
-	if [ $$rc -ne 0 ]; then \
-	  if echo "$$out" | grep -qiE 'already (imported|exists)|已导入|已存在'; then \
-	    echo "== policy pack already imported; keeping it"; \
-	  else exit $$rc; fi; \
-	fi
+	DEBUG=1 $(PY) manage.py import_policy $(POLICY_PACK)
 	DEBUG=1 $(PY) manage.py seed_demo --date $(DEMO_DATE)
 	DEBUG=1 $(PY) manage.py run_daily --date $(DEMO_DATE)
 	DEBUG=1 $(PY) manage.py ensure_demo_user --base-url http://$(DEMO_HOST):$(DEMO_PORT)

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from policy_rules.models import PolicyVersion
 from policy_rules.services import PolicyPackError, import_policy_pack, load_policy_document
 
 
@@ -20,6 +21,10 @@ class Command(BaseCommand):
             raise CommandError(f"无法读取文件 {path}: {exc}") from exc
         try:
             doc = load_policy_document(content, path.name)
+            same = PolicyVersion.objects.filter(code=doc.get("code"), document=doc).first() if isinstance(doc, dict) else None
+            if same is not None:
+                self.stdout.write(f"政策包 {same.code} 已导入且内容相同，未作更改。")
+                return
             version = import_policy_pack(doc, source_name=path.name, activate=not options["draft"])
         except PolicyPackError as exc:
             for error in exc.errors:
