@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
@@ -80,8 +80,13 @@ def run_chunk(chunk_id: int) -> bool:
     DailyJob.objects.filter(pk=job.pk, started_at__isnull=True).update(started_at=now)
     DailyJob.objects.filter(pk=job.pk, status=JobStatus.PENDING).update(status=JobStatus.RUNNING)
     try:
-        classified = classify_day_lines(job.run_date, job.chunks_total, chunk.chunk_no)
-        settled, held = settle_day_visits(job, chunk.chunk_no)
+        if use_bulk_path():
+            from . import bulk
+            classified = bulk.classify_chunk(job.run_date, job.chunks_total, chunk.chunk_no)
+            settled, held = bulk.settle_chunk(job, chunk.chunk_no, reason=f"日终批处理 {job.run_date}")
+        else:
+            classified = classify_day_lines(job.run_date, job.chunks_total, chunk.chunk_no)
+            settled, held = settle_day_visits(job, chunk.chunk_no)
     except Exception as exc:
         log.exception("daily job %s chunk %s failed", job.run_date, chunk.chunk_no)
         DailyJobChunk.objects.filter(pk=chunk.pk).update(status=JobStatus.FAILED, error=str(exc)[:2000],
@@ -94,6 +99,11 @@ def run_chunk(chunk_id: int) -> bool:
     DailyJob.objects.filter(pk=job.pk).update(chunks_done=F("chunks_done") + 1)
     finish_job_if_complete(job.pk)
     return True
+
+
+def use_bulk_path() -> bool:
+    """COPY and set-based SQL on PostgreSQL; the ORM path elsewhere (and when DAILY_JOB_BULK is off)."""
+    return connection.vendor == "postgresql" and settings.DAILY_JOB_BULK
 
 
 def classify_day_lines(run_date: dt.date, chunks: int, chunk_no: int) -> int:

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
     "django_tables2",
@@ -143,6 +144,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "医保结算审核平台 API",
     "DESCRIPTION": "Provider interface in the national medical insurance interface's vocabulary.",
     "VERSION": "1.0.0",
+    # Swagger UI's JavaScript and CSS from the installed sidecar package, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Celery: job state lives on models, not in a result backend.
@@ -157,11 +162,26 @@ CELERY_TIMEZONE = TIME_ZONE
 DAILY_JOB_HOUR = int(os.environ.get("DAILY_JOB_HOUR", "2"))
 DAILY_JOB_MINUTE = int(os.environ.get("DAILY_JOB_MINUTE", "30"))
 DAILY_JOB_CHUNKS = int(os.environ.get("DAILY_JOB_CHUNKS", "8"))
+# The daily job moves data with COPY and set-based SQL on PostgreSQL; off: the ORM path everywhere.
+DAILY_JOB_BULK = env_bool("DAILY_JOB_BULK", True)
+# Smart-audit review: an institution may appeal a confirmed item within this many days (issue #5).
+APPEAL_WINDOW_DAYS = int(os.environ.get("APPEAL_WINDOW_DAYS", "15"))
 CELERY_BEAT_SCHEDULE = {
     # 日终批处理: the previous day's uploads and discharges, every night.
     "daily-adjudication": {
         "task": "claims.tasks.start_daily_job",
         "schedule": crontab(hour=DAILY_JOB_HOUR, minute=DAILY_JOB_MINUTE),
+    },
+    # 月度结算: every morning; settles the previous month once the statement day (FundYearParameters,
+    # default the 10th) has come, and does nothing on other days or when the month is already settled.
+    "fund-monthly-statements": {
+        "task": "fund_budget.tasks.settle_due_month",
+        "schedule": crontab(hour=6, minute=15),
+    },
+    # 年终清算: drafts the previous year's clearing reports on March 1st (approval is manual).
+    "fund-year-end-clearing": {
+        "task": "fund_budget.tasks.clear_previous_year",
+        "schedule": crontab(month_of_year=3, day_of_month=1, hour=6, minute=45),
     },
 }
 
