@@ -51,6 +51,11 @@ def _check_settleable(visit: Visit) -> None:
         raise ServiceError.one("mdtrt_id", "NO_LINES", _("就诊没有有效的费用明细。"))
 
 
+def _check_setl_time(visit: Visit, setl_time: dt.datetime) -> None:
+    if setl_time < visit.begntime:
+        raise ServiceError.one("setl_time", "SETL_TIME_BEFORE_BEGNTIME", _("结算时间不能早于就诊开始时间。"))
+
+
 def _run(visits: list[Visit], setl_times: dict[int, dt.datetime]):
     frames = load_frames(visits, setl_times)
     result = adjudicate(**engine_kwargs(frames))
@@ -66,21 +71,27 @@ def presettle_visit(visit: Visit, *, setl_time: dt.datetime | None = None) -> di
     """What settling now would give, without writing anything."""
     setl_time = setl_time or timezone.now()
     _check_settleable(visit)
+    _check_setl_time(visit, setl_time)
     frames, result, no_policy = _run([visit], {visit.pk: setl_time})
     if no_policy:
         raise ServiceError.one("setl_time", "NO_POLICY", _("结算时间没有生效的政策包。"))
     row = next(result.settlements.itertuples(index=False))
+    line_amounts = {sn: fen_to_decimal(fen) for sn, fen in zip(result.lines["feedetl_sn"], result.lines["amount_fen"],
+                                                                 strict=True)}
     return {
-        "mdtrt_id": visit.mdtrt_id, "setl_time": setl_time, **_amounts(row),
+        "mdtrt_id": visit.mdtrt_id, "psn_no": visit.person.psn_no, "setl_time": setl_time, **_amounts(row),
         "balc": fen_to_decimal(row.balc), "ineligible_reason": row.ineligible_reason or "",
         "policy_code": row.policy_code,
-        "lines": [{"feedetl_sn": sn, **rec} for (_m, sn), rec in line_split_records(result.lines).items()],
+        "lines": [{"feedetl_sn": sn, "det_item_fee_sumamt": line_amounts[sn], **rec}
+                  for (_m, sn), rec in line_split_records(result.lines).items()],
     }
 
 
 def settle_visit(visit: Visit, *, setl_time: dt.datetime | None = None, user=None, reason: str = "") -> Settlement:
     """Settle one visit and commit it."""
-    settled = settle_visits([visit.pk], setl_times={visit.pk: setl_time or timezone.now()}, user=user,
+    setl_time = setl_time or timezone.now()
+    _check_setl_time(visit, setl_time)
+    settled = settle_visits([visit.pk], setl_times={visit.pk: setl_time}, user=user,
                             reason=reason, strict=True)
     return settled[visit.pk]
 

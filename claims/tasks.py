@@ -21,3 +21,11 @@ def start_daily_job(run_date: str | None = None) -> int:
 @shared_task(acks_late=True)
 def run_daily_chunk(chunk_id: int) -> bool:
     return daily.run_chunk(chunk_id)
+
+
+@shared_task(acks_late=True)
+def process_upload_job(job_id: int) -> bool:
+    """Import an uploaded fee-line file (claims.bulk_upload); a job already taken is left alone."""
+    from . import bulk_upload
+
+    return bulk_upload.process_upload_job(job_id)

@@ -5,7 +5,8 @@ import datetime as dt
 import uuid
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.db import transaction
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +18,7 @@ from .errors import ServiceError
 from .models import FeeLine, FeeLineStatus, Upload, Visit, VisitStatus
 
 MAX_LINES_PER_UPLOAD = 10_000
+CLASSIFY_BATCH = 1000
 CENT = Decimal("0.01")
 LINE_TEXT_FIELDS = {"feedetl_sn": 30, "med_list_codg": 50, "medins_list_codg": 50, "bilg_dept_codg": 30,
                     "bilg_dr_codg": 30}
@@ -47,7 +49,14 @@ def register_visit(*, institution: Institution, psn_no: str, med_type: str, begn
         mdtrt_id=mdtrt_id or new_mdtrt_id(institution, begntime), person=person, institution=institution,
         enrollment=enrollment, med_type=med_type, begntime=begntime, diagnoses=list(diagnoses),
     )
-    visit.full_clean(exclude=["mdtrt_id"] if not mdtrt_id else None)
+    try:
+        visit.full_clean(exclude=["mdtrt_id"] if not mdtrt_id else None)
+    except ValidationError as exc:
+        raise ServiceError([
+            {"line": None, "field": "" if field == NON_FIELD_ERRORS else field, "code": (err.code or "INVALID").upper(),
+             "message": " ".join(err.messages)}
+            for field, errs in exc.error_dict.items() for err in errs
+        ]) from exc
     visit.save()
     return visit
 
@@ -168,7 +177,8 @@ def _fee_time(value, visit: Visit, i: int, errors: list) -> dt.datetime | None:
 def upload_fee_lines(visit: Visit, lines: list[dict], *, source: str = "api", user=None) -> dict:
     """Store a visit's fee lines and classify them; re-sending a line is idempotent.
 
-    Returns {"upload": Upload, "created": n, "unchanged": n, "splits": {feedetl_sn: split}}.
+    Returns {"upload": Upload, "created": n, "unchanged": n, "splits": {feedetl_sn: split},
+    "lines": [{"feedetl_sn", "det_item_fee_sumamt", **split} in request order]}.
     Raises ServiceError (nothing written) on any bad line.
     """
     with transaction.atomic():
@@ -195,7 +205,9 @@ def upload_fee_lines(visit: Visit, lines: list[dict], *, source: str = "api", us
         FeeLine.objects.bulk_create([FeeLine(visit=visit, upload=upload, **row) for row in new])
         splits = classify_visit_lines(visit)
     return {"upload": upload, "created": len(new), "unchanged": len(cleaned) - len(new),
-            "splits": {sn: splits[sn] for sn in (r["feedetl_sn"] for r in cleaned)}}
+            "splits": {sn: splits[sn] for sn in (r["feedetl_sn"] for r in cleaned)},
+            "lines": [{"feedetl_sn": r["feedetl_sn"], "det_item_fee_sumamt": r["det_item_fee_sumamt"],
+                       **splits[r["feedetl_sn"]]} for r in cleaned]}
 
 
 def classify_visit_lines(visit: Visit) -> dict[str, dict]:
@@ -204,12 +216,39 @@ def classify_visit_lines(visit: Visit) -> dict[str, dict]:
     frames = load_frames([visit], {visit.pk: when}, with_state=False)
     split = classify(**{k: v for k, v in engine_kwargs(frames).items() if k != "state"})
     records = {sn: rec for (_mdtrt, sn), rec in line_split_records(split).items()}
-    lines = list(FeeLine.objects.filter(visit=visit, status=FeeLineStatus.ACTIVE))
-    for fl in lines:
-        for f, v in records[fl.feedetl_sn].items():
-            setattr(fl, f, v)
-    FeeLine.objects.bulk_update(lines, list(next(iter(records.values())).keys()) if records else ["reason"])
+    changed = []
+    for fl in FeeLine.objects.filter(visit=visit, status=FeeLineStatus.ACTIVE):
+        rec = records[fl.feedetl_sn]
+        if any(getattr(fl, f) != v for f, v in rec.items()):
+            for f, v in rec.items():
+                setattr(fl, f, v)
+            changed.append(fl)
+    if changed:
+        _save_splits(changed, list(next(iter(records.values())).keys()))
     return records
+
+
+def _save_splits(lines: list[FeeLine], fields: list[str]) -> None:
+    """Write the split fields of many lines: UPDATE ... FROM (VALUES ...) on PostgreSQL, where
+    bulk_update's CASE per row takes seconds for an upload of 10 000 lines; bulk_update elsewhere."""
+    if connection.vendor != "postgresql":
+        FeeLine.objects.bulk_update(lines, fields, batch_size=CLASSIFY_BATCH)
+        return
+    meta = FeeLine._meta
+    columns = [meta.get_field(f).column for f in fields]
+    casts = [meta.get_field(f).db_type(connection) for f in fields]
+    assignments = ", ".join(f'"{c}" = v."{c}"::{t}' for c, t in zip(columns, casts, strict=True))
+    names = ", ".join(f'"{c}"' for c in columns)
+    row_sql = "(%s" + ", %s" * len(fields) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(lines), CLASSIFY_BATCH):
+            chunk = lines[start:start + CLASSIFY_BATCH]
+            params = [p for fl in chunk for p in (fl.pk, *(getattr(fl, f) for f in fields))]
+            cursor.execute(
+                f'UPDATE "{meta.db_table}" AS t SET {assignments} FROM (VALUES {", ".join([row_sql] * len(chunk))}) '
+                f'AS v(id, {names}) WHERE t."{meta.pk.column}" = v.id',
+                params,
+            )
 
 
 def cancel_fee_lines(visit: Visit, feedetl_sns: list[str] | None = None, *, user=None) -> int:

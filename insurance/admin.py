@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from insurance.models import AccountMovement, Enrollment, Institution, Person, PersonalAccount
+from insurance.models import (
+    AccountMovement,
+    Enrollment,
+    Institution,
+    InstitutionUser,
+    Person,
+    PersonalAccount,
+)
 
 
 class ReadOnlyAdminMixin:
@@ -83,3 +90,13 @@ class InstitutionAdmin(admin.ModelAdmin):
     list_display = ["fixmedins_code", "name", "level", "kind", "designated", "region"]
     list_filter = ["level", "kind", "designated", "region"]
     search_fields = ["fixmedins_code", "name"]
+
+
+@admin.register(InstitutionUser)
+class InstitutionUserAdmin(admin.ModelAdmin):
+    list_display = ["user", "institution", "created_at"]
+    list_filter = ["institution__kind"]
+    search_fields = ["user__username", "institution__fixmedins_code", "institution__name"]
+    autocomplete_fields = ["user", "institution"]
+    readonly_fields = ["created_at"]
+    list_select_related = ["user", "institution"]

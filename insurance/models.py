@@ -67,6 +67,8 @@ class Person(models.Model):
         verbose_name = _("参保人")
         verbose_name_plural = _("参保人")
         ordering = ["psn_no"]
+        # caseworker search by name: exact or by its beginning (LIKE '张伟%'), whatever the collation
+        indexes = [models.Index(fields=["name"], name="insurance_person_name_idx", opclasses=["varchar_pattern_ops"])]
         constraints = [
             models.CheckConstraint(condition=Q(gender__in=Gender.values), name="%(app_label)s_%(class)s_gender"),
         ]
@@ -258,3 +260,23 @@ class Institution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.fixmedins_code} {self.name}"
+
+
+class InstitutionUser(models.Model):
+    """The one institution a login (site user or API token) acts for; provider API access needs it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="institution_link", verbose_name=_("用户")
+    )
+    institution = models.ForeignKey(
+        Institution, on_delete=models.PROTECT, related_name="users", verbose_name=_("医药机构")
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("机构用户")
+        verbose_name_plural = _("机构用户")
+        ordering = ["institution", "user"]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.institution_id}"

@@ -1,0 +1,251 @@
+"""Fee lines from a CSV or XLSX file (明细文件导入), imported asynchronously visit by visit.
+
+A file has a header row naming its columns (the national field names, any order, any case):
+mdtrt_id, feedetl_sn, med_list_codg, cnt, pric, det_item_fee_sumamt, and optionally
+medins_list_codg, fee_ocur_time, bilg_dept_codg, bilg_dr_codg; other columns are ignored. Rows are
+grouped by mdtrt_id and each visit goes in through upload_fee_lines (so every row is checked by the
+same validate_lines as the JSON upload). A visit with any bad row is rejected whole, with one error
+per row; the other visits go in. Row numbers are those a spreadsheet shows: the header is row 1.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+import uuid
+import zipfile
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from insurance.models import Institution
+
+from .errors import ServiceError
+from .models import JobStatus, UploadJob, UploadSource, Visit
+from .uploads import upload_fee_lines
+
+log = logging.getLogger(__name__)
+
+REQUIRED_COLUMNS = ("mdtrt_id", "feedetl_sn", "med_list_codg", "cnt", "pric", "det_item_fee_sumamt")
+OPTIONAL_COLUMNS = ("medins_list_codg", "fee_ocur_time", "bilg_dept_codg", "bilg_dr_codg")
+LINE_COLUMNS = tuple(c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c != "mdtrt_id")
+ERROR_COLUMNS = ("row", "mdtrt_id", "feedetl_sn", "field", "code", "message")
+FILE_TYPES = (".csv", ".xlsx")
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_ROWS = 200_000
+
+
+class FileFormatError(Exception):
+    def __init__(self, code: str, message: str):
+        self.code, self.message = code, str(message)
+        super().__init__(self.message)
+
+
+def _error(row, mdtrt_id, feedetl_sn, field, code, message) -> dict:
+    return {"row": row, "mdtrt_id": mdtrt_id or "", "feedetl_sn": feedetl_sn or "", "field": field or "",
+            "code": code, "message": str(message)}
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+def cell_text(value) -> str:
+    """A spreadsheet cell as the text the JSON upload would carry (never a binary float)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return str(Decimal(repr(value)))  # the shortest text that round-trips, as the sheet shows it
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):  # Excel in a Chinese locale saves CSV as GBK
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise FileFormatError("UNREADABLE_FILE", _("文件编码无法识别，请使用UTF-8或GBK编码的CSV。"))
+
+
+def iter_cells(fileobj, kind: str) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cell texts) of every row, the header included as row 1."""
+    fileobj.seek(0)
+    if kind == ".csv":
+        text = _decode(fileobj.read())
+        try:
+            for number, cells in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
+                yield number, [c.strip() for c in cells]
+        except csv.Error as exc:
+            raise FileFormatError("UNREADABLE_FILE", _("CSV格式错误：%(e)s") % {"e": exc}) from exc
+        return
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(fileobj, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise FileFormatError("UNREADABLE_FILE", _("无法读取XLSX文件：%(e)s") % {"e": exc}) from exc
+    try:
+        for number, cells in enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1):
+            yield number, [cell_text(c) for c in cells]
+    finally:
+        workbook.close()
+
+
+def header_columns(cells: list[str]) -> dict[str, int]:
+    """Column name → position; raises FileFormatError when a required column is missing."""
+    positions: dict[str, int] = {}
+    for i, name in enumerate(cells):
+        name = (name or "").strip().lower()
+        if name and name not in positions:
+            positions[name] = i
+    missing = [c for c in REQUIRED_COLUMNS if c not in positions]
+    if missing:
+        raise FileFormatError("MISSING_COLUMNS", _("缺少必需的列：%(cols)s") % {"cols": ", ".join(missing)})
+    return positions
+
+
+def read_rows(fileobj, kind: str) -> list[tuple[int, dict]]:
+    """Every non-blank data row as (row number, {column: text})."""
+    cells_iter = iter_cells(fileobj, kind)
+    first = next(cells_iter, None)
+    if first is None:
+        raise FileFormatError("EMPTY_FILE", _("文件为空。"))
+    positions = header_columns(first[1])
+    wanted = {c: positions[c] for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in positions}
+    rows = []
+    for number, cells in cells_iter:
+        if not any(cells):
+            continue
+        rows.append((number, {c: (cells[i] if i < len(cells) else "") for c, i in wanted.items()}))
+        if len(rows) > MAX_ROWS:
+            raise FileFormatError("TOO_MANY_ROWS", _("每个文件最多 %(n)d 行明细。") % {"n": MAX_ROWS})
+    return rows
+
+
+# --- the job ---------------------------------------------------------------------------------------
+
+def create_upload_job(*, institution: Institution, uploaded_file, user=None) -> UploadJob:
+    """Check the file's type and header now, store it, and import it after commit (Celery)."""
+    suffix = Path(uploaded_file.name or "").suffix.lower()
+    if suffix not in FILE_TYPES:
+        raise ServiceError.one("file", "UNSUPPORTED_FILE_TYPE", _("只支持 .csv 或 .xlsx 文件。"))
+    if uploaded_file.size > MAX_FILE_BYTES:
+        raise ServiceError.one("file", "FILE_TOO_LARGE",
+                               _("文件不能超过 %(n)d MB。") % {"n": MAX_FILE_BYTES // (1024 * 1024)})
+    try:
+        first = next(iter_cells(uploaded_file, suffix), None)
+        if first is None:
+            raise FileFormatError("EMPTY_FILE", _("文件为空。"))
+        header_columns(first[1])
+    except FileFormatError as exc:
+        raise ServiceError.one("file", exc.code, exc.message) from exc
+    uploaded_file.seek(0)
+    original = Path(uploaded_file.name).name[:255]
+    uploaded_file.name = f"{uuid.uuid4().hex}{suffix}"
+    from .tasks import process_upload_job  # the task module imports this one
+
+    with transaction.atomic():
+        job = UploadJob.objects.create(
+            institution=institution, file=uploaded_file, file_name=original,
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        transaction.on_commit(lambda: process_upload_job.delay(job.pk), robust=True)
+    return job
+
+
+def process_upload_job(job_id: int) -> bool:
+    """Import a pending job's file; False when another worker has it already (idempotent)."""
+    claimed = UploadJob.objects.filter(pk=job_id, status=JobStatus.PENDING).update(
+        status=JobStatus.RUNNING, started_at=timezone.now())
+    if not claimed:
+        return False
+    job = UploadJob.objects.select_related("institution", "created_by").get(pk=job_id)
+    try:
+        with job.file.open("rb") as fileobj:
+            rows = read_rows(fileobj, Path(job.file.name).suffix.lower())
+    except FileFormatError as exc:
+        _finish(job, JobStatus.FAILED, [_error(None, "", "", "file", exc.code, exc.message)], 0, 0, 0)
+        return True
+    try:
+        _import_rows(job, rows)
+    except Exception as exc:
+        log.exception("upload job %s failed", job_id)
+        UploadJob.objects.filter(pk=job_id).update(
+            status=JobStatus.FAILED, finished_at=timezone.now(),
+            errors=[_error(None, "", "", "", "INTERNAL_ERROR", _("导入中断：%(e)s") % {"e": exc})])
+        raise
+    return True
+
+
+def _import_rows(job: UploadJob, rows: list[tuple[int, dict]]) -> None:
+    UploadJob.objects.filter(pk=job.pk).update(rows_total=len(rows))
+    keyed: list[tuple[int, dict]] = []  # (sort key, error)
+    accepted = rejected = done = 0
+    groups: dict[str, list[tuple[int, dict]]] = {}
+    for number, rec in rows:
+        if not rec["mdtrt_id"]:
+            keyed.append((number, _error(number, "", rec["feedetl_sn"], "mdtrt_id", "REQUIRED", _("必填。"))))
+            rejected += 1
+            done += 1
+        else:
+            groups.setdefault(rec["mdtrt_id"], []).append((number, rec))
+    visits = {v.mdtrt_id: v for v in Visit.objects.filter(institution=job.institution, mdtrt_id__in=list(groups))}
+    for mdtrt_id, group in groups.items():
+        errors = _import_visit(job, visits.get(mdtrt_id), mdtrt_id, group)
+        if errors:
+            keyed.extend((e["row"] if e["row"] is not None else group[0][0], e) for e in errors)
+            rejected += len(group)
+        else:
+            accepted += len(group)
+        done += len(group)
+        UploadJob.objects.filter(pk=job.pk).update(rows_done=done, accepted=accepted, rejected=rejected)
+    keyed.sort(key=lambda item: (item[0], item[1]["row"] is not None))
+    _finish(job, JobStatus.DONE, [e for _k, e in keyed], done, accepted, rejected)
+
+
+def _import_visit(job: UploadJob, visit: Visit | None, mdtrt_id: str, group: list[tuple[int, dict]]) -> list[dict]:
+    """Upload one visit's rows; the errors (one at least per row) when the visit is rejected."""
+    if visit is None:
+        return [_error(n, mdtrt_id, rec["feedetl_sn"], "mdtrt_id", "UNKNOWN_VISIT",
+                       _("本机构没有就诊ID %(id)s。") % {"id": mdtrt_id}) for n, rec in group]
+    lines = [{c: rec[c] for c in LINE_COLUMNS if c in rec} for _n, rec in group]
+    try:
+        upload_fee_lines(visit, lines, source=UploadSource.FILE, user=job.created_by)
+    except ServiceError as exc:
+        out, bad = [], set()
+        for e in exc.errors:
+            i = e.get("line")
+            if i is not None and 0 <= i < len(group):
+                bad.add(i)
+                out.append(_error(group[i][0], mdtrt_id, group[i][1]["feedetl_sn"], e["field"], e["code"],
+                                  e["message"]))
+            else:  # about the whole visit (settled, too many lines)
+                out.append(_error(None, mdtrt_id, "", e["field"], e["code"], e["message"]))
+        out.extend(_error(n, mdtrt_id, rec["feedetl_sn"], "", "VISIT_REJECTED",
+                          _("同一就诊的其他行有错误，本就诊的明细均未导入。"))
+                   for i, (n, rec) in enumerate(group) if i not in bad)
+        return out
+    return []
+
+
+def _finish(job: UploadJob, status: str, errors: list[dict], done: int, accepted: int, rejected: int) -> None:
+    UploadJob.objects.filter(pk=job.pk).update(status=status, errors=errors, rows_done=done, accepted=accepted,
+                                               rejected=rejected, finished_at=timezone.now())
+
+
+def errors_csv(job: UploadJob) -> bytes:
+    """The per-row error report, UTF-8 with a byte-order mark so that Excel shows the Chinese."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(ERROR_COLUMNS)
+    for e in job.errors:
+        writer.writerow(["" if e.get(c) is None else e.get(c) for c in ERROR_COLUMNS])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
