@@ -1,0 +1,106 @@
+"""Capitation (按人头 / 门诊包干): heads × monthly rate on each monthly statement of the contract's year,
+penalties (e.g. a fixed sum per verified case of turning a contracted patient away), and the annual
+reconciliation Σ monthly − Σ penalties.
+
+A contract may name the medical type it covers (e.g. 11 普通门诊): the institution's settlements of that
+type, for visits discharged in the contract's year, are then paid by the capitation instead of item by
+item — the statement shows their fee-for-service amount and the gain or loss against the capitation.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from functools import reduce
+from operator import or_
+
+import pandas as pd
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from claims.models import Visit
+
+from .common import FundError, money, year_bounds
+from .models import CapitationContract, CapitationPenalty, CapitationReconciliation, MonthlyStatement
+
+# How many years back a covered visit's settlement may still be reversed and recognised as covered.
+COVERED_YEARS_BACK = 2
+
+
+def covered_condition(year: int, med_types: set[str] | None = None) -> Q | None:
+    """Settlements covered by a capitation contract: at a contract's institution, for a visit of the covered
+    medical type discharged (else begun) in the contract's year. With med_types, only contracts covering one
+    of them. None when no contract covers anything.
+
+    Written as visit_id IN (visits …) with the institutions also at the top level, so that PostgreSQL
+    filters both sides by institution before joining (a plain join drove the plan from all visits)."""
+    contracts = (CapitationContract.objects.exclude(covered_med_type="")
+                 .filter(year__gte=year - COVERED_YEARS_BACK, year__lte=year))
+    if med_types is not None:
+        contracts = contracts.filter(covered_med_type__in=sorted(med_types))
+    groups: dict[tuple[int, str], list[int]] = {}
+    for contract_year, med_type, institution_id in contracts.values_list("year", "covered_med_type",
+                                                                         "institution_id"):
+        groups.setdefault((contract_year, med_type), []).append(institution_id)
+    if not groups:
+        return None
+    parts = []
+    for (contract_year, med_type), institutions in sorted(groups.items()):
+        start, end = year_bounds(contract_year)
+        visits = Visit.objects.filter(institution_id__in=institutions, med_type=med_type).filter(
+            Q(endtime__gte=start, endtime__lt=end) | Q(endtime__isnull=True, begntime__gte=start, begntime__lt=end))
+        parts.append(Q(institution_id__in=institutions, visit_id__in=visits.values("pk")))
+    every = sorted({i for institutions in groups.values() for i in institutions})
+    return Q(institution_id__in=every) & reduce(or_, parts)
+
+
+def monthly_amounts(year: int) -> pd.DataFrame:
+    """institution_id → the month's capitation payment (heads × monthly rate, to the fen)."""
+    rows = list(CapitationContract.objects.filter(year=year).values("institution_id", "heads", "monthly_rate"))
+    frame = pd.DataFrame(rows, columns=["institution_id", "heads", "monthly_rate"])
+    frame["capitation"] = [money(h * r) for h, r in zip(frame["heads"], frame["monthly_rate"], strict=True)]
+    return frame[["institution_id", "capitation"]]
+
+
+def record_penalty(contract: CapitationContract, *, date: dt.date, amount, reason: str, cases: int = 1,
+                   user=None) -> CapitationPenalty:
+    amount = money(amount)
+    if amount <= 0:
+        raise FundError(_("扣减金额必须大于0。"))
+    if not (reason or "").strip():
+        raise FundError(_("扣减必须说明原因。"))
+    if date.year != contract.year:
+        raise FundError(_("扣减日期不在协议年度内。"))
+    return CapitationPenalty.objects.create(
+        contract=contract, date=date, amount=amount, cases=cases, reason=reason.strip(),
+        recorded_by=user if getattr(user, "is_authenticated", False) else None)
+
+
+def reconcile_capitation(year: int) -> dict[str, int]:
+    """Write (or refresh) each contract's annual reconciliation from the issued statements and penalties.
+    A row is rewritten only when a figure changed."""
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 1)
+    paid = {row["institution_id"]: row for row in (
+        MonthlyStatement.objects.filter(month__gte=start, month__lte=end).exclude(capitation_amount=0)
+        .values("institution_id").annotate(total=Sum("capitation_amount"), months=Count("pk")))}
+    penalties = dict(CapitationPenalty.objects.filter(contract__year=year).values("contract_id")
+                     .annotate(total=Sum("amount")).values_list("contract_id", "total"))
+    existing = {r.contract_id: r for r in CapitationReconciliation.objects.filter(contract__year=year)}
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    now = timezone.now()
+    new = []
+    for contract in CapitationContract.objects.filter(year=year):  # contracts, not settlements
+        row = paid.get(contract.institution_id, {})
+        figures = {"months": row.get("months", 0), "monthly_total": money(row.get("total")),
+                   "penalty_total": money(penalties.get(contract.pk))}
+        figures["net"] = figures["monthly_total"] - figures["penalty_total"]
+        current = existing.get(contract.pk)
+        if current is None:
+            new.append(CapitationReconciliation(contract=contract, computed_at=now, **figures))
+        elif any(getattr(current, k) != v for k, v in figures.items()):
+            CapitationReconciliation.objects.filter(pk=current.pk).update(computed_at=now, **figures)
+            counts["updated"] += 1
+        else:
+            counts["unchanged"] += 1
+    CapitationReconciliation.objects.bulk_create(new, batch_size=1000)
+    counts["created"] = len(new)
+    return counts

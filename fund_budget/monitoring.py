@@ -1,0 +1,178 @@
+"""Fund monitoring (基金运行监测): spending per fund and month against the budget's pace (budget / 12 a
+month, cumulated), the linear projection to year end, the months of budget left, and early warnings.
+
+Spending of a month is what the fund owes for it: the issued statements' fund lines (so per-bed-day and
+per-disease visits count at their standard and capitation-covered visits not at all), and for the months
+after the last statement run the settlements themselves (event time, reversals negative), so the page is
+current between statements. SQL groups by month and institution; pandas does the rest.
+  pace(t)       = budget × t, t the elapsed share of the year (days elapsed / days in the year);
+  projection    = spending to date / t;
+  months left   = (budget − spending to date) / (spending to date / (12 t));
+  fund warning  when spending to date > pace × (1 + warning_excess);
+  institution warning when its spending to date > its agreed index × t × (1 + warning_excess).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pandas as pd
+from django.db.models import Q, Sum
+from django.db.models.functions import ExtractMonth
+from django.utils import timezone
+
+from claims.models import Settlement
+from insurance.models import Institution
+
+from .common import ZERO, decimal_sum, money, month_bounds, parameters_for, signed, year_bounds
+from .models import (
+    FUND_COLUMNS,
+    Fund,
+    FundBudget,
+    IndexStatus,
+    InstitutionIndex,
+    MonthlyRun,
+    PaymentMode,
+    StatementLine,
+)
+
+FUNDS = [str(f) for f in Fund]
+CHART_W, CHART_H, PAD_L, PAD_R, PAD_T, PAD_B = 720, 300, 90, 20, 20, 40
+INSTITUTION_WARNINGS_SHOWN = 50
+
+
+def elapsed_share(year: int, today: dt.date) -> Decimal:
+    if year < today.year:
+        return Decimal(1)
+    if year > today.year:
+        return Decimal(0)
+    days = (dt.date(year + 1, 1, 1) - dt.date(year, 1, 1)).days
+    return Decimal((today - dt.date(year, 1, 1)).days + 1) / Decimal(days)
+
+
+def spending_frame(year: int, region: str | None) -> pd.DataFrame:
+    """(month 1–12, institution_id) → spending of each fund: the issued statements' fund lines for the months
+    already stated, the settlements themselves (reversals negative) after the last statement run."""
+    start, end = year_bounds(year)
+    last = (MonthlyRun.objects.filter(month__gte=dt.date(year, 1, 1), month__lte=dt.date(year, 12, 1))
+            .order_by("-month").first())
+    frames = []
+    live = Q(setl_time__gte=start, setl_time__lt=end)
+    if last is not None:
+        lines = StatementLine.objects.filter(statement__month__gte=dt.date(year, 1, 1),
+                                             statement__month__lte=last.month)
+        if region:
+            lines = lines.filter(statement__institution__region=region)
+        rows = (lines.values("statement__month", "statement__institution_id", "fund")
+                .annotate(total=Sum("amount")).order_by())
+        long = pd.DataFrame(list(rows), columns=["statement__month", "statement__institution_id", "fund", "total"])
+        if not long.empty:
+            long["month"] = long["statement__month"].map(lambda d: d.month)
+            long = long.rename(columns={"statement__institution_id": "institution_id"})
+            for f in FUNDS:
+                long[f] = long["total"].where(long["fund"] == f, ZERO)
+            frames.append(long[["month", "institution_id", *FUNDS]])
+        stated_end = month_bounds(last.month)[1]
+        # after the last run, and what was recorded too late for it
+        live = Q(setl_time__gte=stated_end, setl_time__lt=end) | Q(
+            created_at__gte=last.cutoff, setl_time__gte=start, setl_time__lt=stated_end)
+    qs = Settlement.objects.filter(live)
+    if region:
+        qs = qs.filter(institution__region=region)
+    rows = (qs.annotate(month=ExtractMonth("setl_time")).values("month", "institution_id")
+            .annotate(**{f: Sum(signed(FUND_COLUMNS[f])) for f in FUNDS}).order_by())
+    frames.append(pd.DataFrame(list(rows), columns=["month", "institution_id", *FUNDS]))
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    frame[FUNDS] = frame[FUNDS].fillna(ZERO)
+    return decimal_sum(frame, ["month", "institution_id"], FUNDS)
+
+
+def _chart(budget: Decimal, cumulative: list[Decimal], months_elapsed: Decimal, ytd: Decimal,
+           projection: Decimal | None) -> dict:
+    """Coordinates for the inline SVG: budget pace, actual cumulative spending, projection."""
+    top = max([budget, ytd, projection or ZERO, *cumulative, Decimal(1)]) * Decimal("1.05")
+    plot_w, plot_h = CHART_W - PAD_L - PAD_R, CHART_H - PAD_T - PAD_B
+
+    def point(month: Decimal | int, value: Decimal) -> str:
+        x = PAD_L + float(month) / 12 * plot_w
+        y = PAD_T + plot_h - float(value / top) * plot_h
+        return f"{x:.1f},{y:.1f}"
+
+    pace = " ".join(point(k, budget * k / 12) for k in range(13))
+    actual = " ".join([point(0, ZERO)] + [point(k + 1, v) for k, v in enumerate(cumulative)])
+    proj = f"{point(months_elapsed, ytd)} {point(12, projection)}" if projection is not None else ""
+    ticks = [{"y": PAD_T + plot_h - plot_h * i / 4, "label": f"{top * i / 4 / 10000:,.0f}"} for i in range(5)]
+    months = [{"x": PAD_L + plot_w * k / 12, "label": k} for k in range(13)]
+    return {"width": CHART_W, "height": CHART_H, "pace": pace, "actual": actual, "projection": proj,
+            "ticks": ticks, "months": months, "left": PAD_L, "right": CHART_W - PAD_R, "top": PAD_T,
+            "bottom": PAD_T + plot_h}
+
+
+def dashboard(year: int, fund: str, region: str | None = None, today: dt.date | None = None) -> dict:
+    today = today or timezone.localdate()
+    params = parameters_for(year, region or "")
+    excess = params.warning_excess if params else Decimal("0.10")
+    budgets = FundBudget.objects.filter(year=year)
+    if region:
+        budgets = budgets.filter(region=region)
+    budget_by_fund = {f: money(budgets.filter(fund=f).aggregate(t=Sum("amount"))["t"]) for f in FUNDS}
+    budget = budget_by_fund[fund]
+    share = elapsed_share(year, today)
+    months_elapsed = share * 12
+    frame = spending_frame(year, region)
+
+    by_month = decimal_sum(frame, ["month"], FUNDS).set_index("month").reindex(range(1, 13))
+    by_month = by_month.map(lambda v: money(v) if isinstance(v, Decimal) else ZERO)
+    current_month = 12 if share >= 1 else (today.month if year == today.year else 0)
+    cumulative = [money(v) for v in pd.Series(by_month[fund].tolist()).cumsum().tolist()][:current_month]
+    ytd = cumulative[-1] if cumulative else ZERO
+    pace_to_date = money(budget * share)
+    projection = money(ytd / share) if share > 0 else None
+    monthly_rate = ytd / months_elapsed if months_elapsed > 0 else ZERO
+    months_left = ((budget - ytd) / monthly_rate).quantize(Decimal("0.1")) if monthly_rate > 0 else None
+    warnings = []
+    if pace_to_date > 0 and ytd > pace_to_date * (1 + excess):
+        warnings.append({"fund": fund, "ytd": ytd, "pace": pace_to_date,
+                         "excess": ((ytd / pace_to_date - 1) * 100).quantize(Decimal("0.1"))})
+    table = [{"month": m, "funds": [by_month.at[m, f] for f in FUNDS],
+              "pace": money(budget * m / 12), "cumulative": cumulative[m - 1] if m <= len(cumulative) else None}
+             for m in range(1, 13)]
+    return {
+        "year": year, "fund": fund, "region": region or "", "budget": budget, "budget_by_fund": budget_by_fund,
+        "share": (share * 100).quantize(Decimal("0.1")), "ytd": ytd, "pace_to_date": pace_to_date,
+        "projection": projection, "months_left": months_left, "excess": (excess * 100).quantize(Decimal("0.1")),
+        "warnings": warnings, "table": table, "funds": FUNDS,
+        "institution_warnings": institution_warnings(frame, year, fund, region, share, excess),
+        "chart": _chart(budget, cumulative, months_elapsed, ytd, projection),
+    }
+
+
+def institution_warnings(frame: pd.DataFrame, year: int, fund: str, region: str | None, share: Decimal,
+                         excess: Decimal) -> list[dict]:
+    """Institutions whose spending to date exceeds their agreed index's pace by more than the threshold."""
+    if share <= 0 or frame.empty:
+        return []
+    indices = InstitutionIndex.objects.filter(year=year, fund=fund, status=IndexStatus.AGREED,
+                                              payment_mode=PaymentMode.BUDGET, agreed_amount__gt=0)
+    if region:
+        indices = indices.filter(institution__region=region)
+    index = pd.DataFrame(list(indices.values("institution_id", "agreed_amount")),
+                         columns=["institution_id", "agreed_amount"])
+    if index.empty:
+        return []
+    spent = decimal_sum(frame, ["institution_id"], [fund]).rename(columns={fund: "ytd"})
+    merged = index.merge(spent, on="institution_id", how="left")
+    merged["ytd"] = merged["ytd"].where(merged["ytd"].notna(), ZERO).map(money)
+    merged["pace"] = (merged["agreed_amount"] * share).map(money)
+    merged = merged[merged["ytd"] > merged["pace"] * (1 + excess)].copy()
+    if merged.empty:
+        return []
+    merged["ratio"] = [(y / p - 1) * 100 if p else Decimal(0) for y, p in zip(merged["ytd"], merged["pace"],
+                                                                          strict=True)]
+    merged = merged.sort_values("ratio", ascending=False, key=lambda s: s.map(float)).head(INSTITUTION_WARNINGS_SHOWN)
+    names = {pk: (code, name) for pk, code, name in Institution.objects.filter(
+        pk__in=list(merged["institution_id"])).values_list("pk", "fixmedins_code", "name")}
+    return [{"code": names.get(r["institution_id"], ("", ""))[0], "name": names.get(r["institution_id"], ("", ""))[1],
+             "index": r["agreed_amount"],
+             "ytd": r["ytd"], "pace": r["pace"], "excess": Decimal(r["ratio"]).quantize(Decimal("0.1"))}
+            for r in merged.to_dict("records")]
