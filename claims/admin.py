@@ -134,3 +134,6 @@ class InstitutionDailySummaryAdmin(ReadOnlyModelAdmin):
     list_filter = ["job__run_date"]
     search_fields = ["institution__fixmedins_code", "institution__name"]
     list_select_related = ["job", "institution"]
+
+
+from claims import review_admin  # noqa: E402,F401  (smart-audit review pages, issue #5)

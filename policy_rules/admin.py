@@ -11,9 +11,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from policy_rules.audit_rules import set_rules_enabled
 from policy_rules.catalog_import import import_catalog
 from policy_rules.forms import CatalogUploadForm, PolicyPackUploadForm
-from policy_rules.models import CatalogItem, PolicyStatus, PolicyVersion
+from policy_rules.models import AuditRuleDefinition, CatalogItem, PolicyStatus, PolicyVersion
 from policy_rules.services import (
     PolicyPackError,
     activate_policy_version,
@@ -194,3 +195,46 @@ class PolicyVersionAdmin(ImportViewMixin, admin.ModelAdmin):
         for version in queryset:
             retire_policy_version(version)
         self.message_user(request, _("已停用%(n)d个政策包。") % {"n": queryset.count()}, messages.SUCCESS)
+
+
+# --- smart-audit rule library ------------------------------------------------------------------------
+
+
+def _params_doc() -> str:
+    from policy_rules.models import audit_rule_types
+
+    return "; ".join(f"{code}: {{{', '.join(f'{k} {doc}' for k, doc in params.items())}}}"
+                     for code, (_label, params) in audit_rule_types().items())
+
+
+@admin.register(AuditRuleDefinition)
+class AuditRuleDefinitionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "rule_type", "severity", "enabled", "effective_from", "effective_to",
+                    "updated_at", "updated_by"]
+    list_filter = ["rule_type", "severity", "enabled"]
+    search_fields = ["code", "name", "description"]
+    readonly_fields = ["created_at", "created_by", "updated_at", "updated_by"]
+    list_select_related = ["updated_by"]
+    actions = ["enable_rules", "disable_rules"]
+    fields = ["code", "name", "rule_type", "params", "severity", "description", "effective_from", "effective_to",
+              "enabled", *readonly_fields]
+
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs.setdefault("help_texts", {})["params"] = _("JSON 对象。各规则类型的参数：%(doc)s") % {"doc": _params_doc()}
+        return super().get_form(request, obj, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("启用所选规则"), permissions=["change"])
+    def enable_rules(self, request, queryset):
+        n = set_rules_enabled(queryset, True, user=request.user)
+        self.message_user(request, _("已启用 %(n)d 条规则。") % {"n": n}, messages.SUCCESS)
+
+    @admin.action(description=_("停用所选规则"), permissions=["change"])
+    def disable_rules(self, request, queryset):
+        n = set_rules_enabled(queryset, False, user=request.user)
+        self.message_user(request, _("已停用 %(n)d 条规则。") % {"n": n}, messages.SUCCESS)

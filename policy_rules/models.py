@@ -182,3 +182,97 @@ class PolicyVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+# --- smart-audit rule library (智能审核规则库) ------------------------------------------------------------
+
+def audit_rule_types() -> dict:
+    """{rule_type: (Chinese label, {param key: doc})}: the audit engine's RULE_TYPES, the one source of truth."""
+    from policy_rules.engine.audit import RULE_TYPES
+
+    return RULE_TYPES
+
+
+def audit_rule_type_choices() -> list[tuple[str, str]]:
+    # A callable, so that a new rule type in the engine needs no migration.
+    return [(code, f"{label} ({code})") for code, (label, _params) in audit_rule_types().items()]
+
+
+class AuditSeverity(models.TextChoices):
+    WARN = "warn", _("提醒")
+    SUSPECT = "suspect", _("疑点")
+
+
+class AuditRuleQuerySet(models.QuerySet):
+    def in_force(self, on_date: datetime.date):
+        return self.filter(enabled=True, effective_from__lte=on_date).filter(
+            Q(effective_to__isnull=True) | Q(effective_to__gte=on_date)
+        )
+
+
+@pghistory.track()
+class AuditRuleDefinition(models.Model):
+    """One rule of the smart-audit library: a rule type of the engine with its parameters, effective-dated."""
+
+    code = models.CharField(_("规则编码"), max_length=40, unique=True)
+    name = models.CharField(_("规则名称"), max_length=200)
+    rule_type = models.CharField(_("规则类型"), max_length=40, choices=audit_rule_type_choices)
+    params = models.JSONField(_("参数"), default=dict, blank=True, help_text=_("JSON 对象，键由规则类型决定"))
+    severity = models.CharField(_("严重程度"), max_length=10, choices=AuditSeverity.choices,
+                                default=AuditSeverity.SUSPECT,
+                                help_text=_("提醒只记录；疑点在结算后进入人工审核"))
+    description = models.TextField(_("说明"), blank=True)
+    effective_from = models.DateField(_("生效日期"))
+    effective_to = models.DateField(_("失效日期"), null=True, blank=True)
+    enabled = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("创建人"),
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("更新人"),
+    )
+
+    objects = AuditRuleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("智能审核规则")
+        verbose_name_plural = _("智能审核规则库")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(severity__in=AuditSeverity.values), name="%(app_label)s_%(class)s_severity"
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
+                name="%(app_label)s_%(class)s_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, list] = {}
+        # an unknown rule_type is reported by the field's choices; its params cannot be checked then
+        if self.rule_type in audit_rule_types():
+            from policy_rules.engine.audit import validate_rule_params
+
+            problems = validate_rule_params(self.rule_type, self.params)  # each message starts with the key
+            if problems:
+                errors["params"] = [str(p) for p in problems]
+        if self.effective_from and self.effective_to and self.effective_to < self.effective_from:
+            errors["effective_to"] = [_("失效日期不能早于生效日期。")]
+        if errors:
+            raise ValidationError(errors)
+
+    def to_engine(self):
+        """The engine's dataclass for this row."""
+        from policy_rules.engine.audit import AuditRule
+
+        return AuditRule(code=self.code, rule_type=self.rule_type, params=dict(self.params or {}),
+                         severity=self.severity, name=self.name)

@@ -1,0 +1,382 @@
+"""Smart-audit review verbs (issue #5): record the engine's hits, confirm or dismiss a suspect item,
+file and decide an appeal. Views, the API, admin actions and the settlement pipeline call these; none
+of them reopens the patient's settlement — a confirmed item becomes an audit deduction on the
+institution (fund_budget), counted in its monthly statement, and a successful appeal gives it back.
+
+Every step checks who may take it (claims.rules), requires a reason, and writes a ReviewEvent.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from policy_rules.models import AuditRuleDefinition
+
+from .errors import ServiceError
+from .models import (
+    Appeal,
+    AppealState,
+    AuditHit,
+    FeeLine,
+    HitSeverity,
+    HitStage,
+    ReviewAction,
+    ReviewEvent,
+    Settlement,
+    SuspectItem,
+    SuspectState,
+    Visit,
+)
+from .rules import can_decide_appeal, can_file_appeal, can_review_item
+
+HIT_COLUMNS = ("rule_code", "severity", "mdtrt_id", "feedetl_sns", "amount_fen", "evidence")
+DEDUCTION_SOURCE = "audit.suspect"
+CENT = Decimal("0.01")
+
+
+def appeal_window_days() -> int:
+    return int(getattr(settings, "APPEAL_WINDOW_DAYS", 15))
+
+
+def appeal_deadline(item: SuspectItem) -> dt.datetime | None:
+    """The last moment an appeal may be filed (confirmation + APPEAL_WINDOW_DAYS), None before confirmation."""
+    if item.confirmed_at is None:
+        return None
+    return item.confirmed_at + dt.timedelta(days=appeal_window_days())
+
+
+# --- recording hits ---------------------------------------------------------------------------------
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    try:
+        if value != value:  # NaN from pandas
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return str(value).strip()
+
+
+def _hit_key(stage: str, rule_code: str, visit_id: int, settlement_id: int | None, sns: list[str], amount_fen: int,
+             related: str) -> str:
+    raw = json.dumps([stage, rule_code, visit_id, settlement_id, sorted(sns), amount_fen, related], ensure_ascii=False)
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def _hit_rows(hits_df) -> list[dict]:
+    missing = [c for c in HIT_COLUMNS if c not in hits_df.columns]
+    if missing:
+        raise ServiceError.one("hits", "MISSING_COLUMNS", _("审核结果缺少列：%(c)s") % {"c": ", ".join(missing)})
+    rows = []
+    for i, rec in enumerate(hits_df.to_dict("records")):
+        severity = _text(rec.get("severity"))
+        if severity not in HitSeverity.values:
+            raise ServiceError.one("severity", "UNKNOWN_SEVERITY", _("未知的严重程度：%(s)s") % {"s": severity}, line=i)
+        try:
+            amount_fen = int(rec.get("amount_fen"))
+        except (TypeError, ValueError) as exc:
+            raise ServiceError.one("amount_fen", "NOT_INTEGER", _("金额(分)应为整数。"), line=i) from exc
+        if amount_fen < 0:
+            raise ServiceError.one("amount_fen", "NEGATIVE", _("不能为负数。"), line=i)
+        sns = rec.get("feedetl_sns")
+        sns = [sns] if isinstance(sns, str) else list(sns if sns is not None else ())
+        rows.append({
+            "line": i, "rule_code": _text(rec.get("rule_code")), "rule_type": _text(rec.get("rule_type")),
+            "severity": severity, "mdtrt_id": _text(rec.get("mdtrt_id")), "feedetl_sns": [str(s) for s in sns],
+            "amount_fen": amount_fen, "evidence": _text(rec.get("evidence")),
+            "related_mdtrt_id": _text(rec.get("related_mdtrt_id")),
+        })
+    return rows
+
+
+def record_hits(hits_df, *, stage: str, visits_by_mdtrt: dict[str, Visit],
+                settlements_by_mdtrt: dict[str, Settlement] | None = None) -> dict:
+    """Store the audit engine's hits (run_audit's frame) and, at the settlement stage, open suspect items.
+
+    Every hit is stored with its rule, its lines (feedetl_sn and FeeLine id), the evidence in words and the
+    amount at stake. At stage "settlement" the hits of severity "suspect" are grouped by settlement and
+    rule into one SuspectItem each; its amount at stake is the sum of the hits' amounts, at most what
+    the fund paid for that settlement (an item with nothing the fund paid is not opened; its hits remain).
+
+    Idempotent: a hit already recorded (same stage, rule, visit, settlement, lines and amount) is not
+    stored again, and a settlement never gets a second item for the same rule.
+    Returns {"hits": [new AuditHit], "items": [new SuspectItem]}. Raises ServiceError, writing nothing.
+    """
+    if stage not in HitStage.values:
+        raise ServiceError.one("stage", "UNKNOWN_STAGE", _("未知的审核环节：%(s)s") % {"s": stage})
+    if hits_df is None or len(hits_df) == 0:
+        return {"hits": [], "items": []}
+    settlements_by_mdtrt = settlements_by_mdtrt or {}
+    rows = _hit_rows(hits_df)
+
+    rules = {r.code: r for r in AuditRuleDefinition.objects.filter(code__in={r["rule_code"] for r in rows})}
+    for r in rows:
+        if r["rule_code"] not in rules:
+            raise ServiceError.one("rule_code", "UNKNOWN_RULE",
+                                   _("规则库中没有规则 %(c)s。") % {"c": r["rule_code"]}, line=r["line"])
+        if r["mdtrt_id"] not in visits_by_mdtrt:
+            raise ServiceError.one("mdtrt_id", "UNKNOWN_VISIT",
+                                   _("没有提供就诊 %(id)s。") % {"id": r["mdtrt_id"]}, line=r["line"])
+        if stage == HitStage.SETTLEMENT and r["mdtrt_id"] not in settlements_by_mdtrt:
+            raise ServiceError.one("settlement", "MISSING_SETTLEMENT",
+                                   _("就诊 %(id)s 没有对应的结算记录。") % {"id": r["mdtrt_id"]}, line=r["line"])
+
+    with transaction.atomic():
+        settlements: dict[int, Settlement] = {}
+        if stage == HitStage.SETTLEMENT:
+            # one recorder at a time per settlement, so that "already there?" below is reliable
+            ids = sorted({settlements_by_mdtrt[r["mdtrt_id"]].pk for r in rows})
+            settlements = {s.pk: s for s in Settlement.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+        visits = {r["mdtrt_id"]: visits_by_mdtrt[r["mdtrt_id"]] for r in rows}
+        line_ids = {
+            (visit_id, sn): pk for visit_id, sn, pk in FeeLine.objects.filter(
+                visit__in=[v.pk for v in visits.values()],
+                feedetl_sn__in={sn for r in rows for sn in r["feedetl_sns"]},
+            ).values_list("visit_id", "feedetl_sn", "pk")
+        }
+        related = {v.mdtrt_id: v for v in Visit.objects.filter(
+            mdtrt_id__in={r["related_mdtrt_id"] for r in rows if r["related_mdtrt_id"]})}
+
+        built: dict[str, AuditHit] = {}
+        for r in rows:
+            visit = visits[r["mdtrt_id"]]
+            settlement = settlements_by_mdtrt[r["mdtrt_id"]] if stage == HitStage.SETTLEMENT else None
+            rule = rules[r["rule_code"]]
+            key = _hit_key(stage, rule.code, visit.pk, settlement.pk if settlement else None, r["feedetl_sns"],
+                           r["amount_fen"], r["related_mdtrt_id"])
+            built.setdefault(key, AuditHit(
+                rule=rule, rule_code=rule.code, rule_type=r["rule_type"] or rule.rule_type, severity=r["severity"],
+                stage=stage, visit=visit, settlement=settlement, institution_id=visit.institution_id,
+                feedetl_sns=r["feedetl_sns"],
+                fee_line_ids=[line_ids[(visit.pk, sn)] for sn in r["feedetl_sns"] if (visit.pk, sn) in line_ids],
+                amount=Decimal(r["amount_fen"]).scaleb(-2), evidence=r["evidence"],
+                related_mdtrt_id=r["related_mdtrt_id"], related_visit=related.get(r["related_mdtrt_id"]), key=key,
+            ))
+        existing = set(AuditHit.objects.filter(key__in=list(built)).values_list("key", flat=True))
+        AuditHit.objects.bulk_create([h for k, h in built.items() if k not in existing], ignore_conflicts=True)
+        hits = list(AuditHit.objects.filter(key__in=list(built)).select_related("rule"))
+        new_hits = [h for h in hits if h.key not in existing]
+        new_items = _open_items(hits, settlements) if stage == HitStage.SETTLEMENT else []
+    return {"hits": new_hits, "items": new_items}
+
+
+def _open_items(hits: list[AuditHit], settlements: dict[int, Settlement]) -> list[SuspectItem]:
+    groups: dict[tuple[int, int], list[AuditHit]] = defaultdict(list)
+    for h in hits:
+        if h.severity == HitSeverity.SUSPECT:
+            groups[(h.settlement_id, h.rule_id)].append(h)
+    if not groups:
+        return []
+    existing = {(i.settlement_id, i.rule_id): i for i in SuspectItem.objects.filter(
+        settlement_id__in={s for s, _r in groups}, rule_id__in={r for _s, r in groups})}
+    new_items = []
+    for (settlement_id, rule_id), group in sorted(groups.items()):
+        if (settlement_id, rule_id) in existing:
+            continue
+        settlement = settlements[settlement_id]
+        at_stake = min(sum((h.amount for h in group), Decimal("0.00")), settlement.fund_pay_sumamt)
+        if at_stake <= 0:
+            continue
+        new_items.append(SuspectItem(visit_id=settlement.visit_id, settlement=settlement,
+                                     institution_id=settlement.institution_id, rule=group[0].rule,
+                                     amount_at_stake=at_stake))
+    SuspectItem.objects.bulk_create(new_items)
+    for item in [*new_items, *existing.values()]:
+        ids = [h.pk for h in groups.get((item.settlement_id, item.rule_id), ()) if h.item_id is None]
+        if ids:
+            AuditHit.objects.filter(pk__in=ids, item__isnull=True).update(item=item)
+    ReviewEvent.objects.bulk_create([
+        ReviewEvent(item=item, visit_id=item.visit_id, action=ReviewAction.OPENED, from_state="",
+                    to_state=SuspectState.PENDING, amount=item.amount_at_stake,
+                    reason=_("规则 %(code)s %(name)s 命中 %(n)d 处") % {
+                        "code": item.rule.code, "name": item.rule.name,
+                        "n": len(groups[(item.settlement_id, item.rule_id)])})
+        for item in new_items
+    ])
+    return new_items
+
+
+# --- the reviewer's verbs --------------------------------------------------------------------------------
+
+
+def _reason(value, field: str = "reason") -> str:
+    text = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
+    if not text:
+        raise ServiceError.one(field, "REQUIRED", _("必须填写%(what)s。") % {
+            "what": _("申诉说明") if field == "explanation" else _("原因")})
+    return text
+
+
+def _user(user):
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+def _require(predicate, user, obj, message: str) -> None:
+    if not predicate.test(user, obj):
+        raise PermissionDenied(message)
+
+
+def _event(item: SuspectItem, *, user, action: str, from_state: str, amount=None, reason: str = "",
+           appeal: Appeal | None = None) -> ReviewEvent:
+    return ReviewEvent.objects.create(item=item, visit_id=item.visit_id, appeal=appeal, actor=_user(user),
+                                      action=action, from_state=from_state, to_state=item.state, amount=amount,
+                                      reason=reason)
+
+
+def _locked(item: SuspectItem) -> SuspectItem:
+    return SuspectItem.objects.select_for_update().get(pk=item.pk)
+
+
+def _amount(value) -> Decimal:
+    try:
+        if isinstance(value, (bool, float)):
+            raise InvalidOperation
+        amount = Decimal(str(value).strip())
+        if not amount.is_finite():
+            raise InvalidOperation
+    except (InvalidOperation, ValueError, TypeError) as exc:
+        raise ServiceError.one("amount", "NOT_DECIMAL", _("不是有效的金额：%(v)r") % {"v": value}) from exc
+    if amount != amount.quantize(CENT):
+        raise ServiceError.one("amount", "TOO_MANY_DECIMALS", _("金额最多 2 位小数。"))
+    return amount
+
+
+def _fund_services():
+    """fund_budget's deduction verbs (issue #6), imported when needed."""
+    try:
+        from fund_budget import services
+        if hasattr(services, "record_deduction") and hasattr(services, "reverse_deduction"):
+            return services
+    except ImportError:
+        pass
+    from fund_budget import deductions
+
+    return deductions
+
+
+def _fund_error_types() -> tuple:
+    try:
+        from fund_budget.common import FundError
+    except ImportError:
+        return ()
+    return (FundError,)
+
+
+def confirm_item(item: SuspectItem, *, user, amount, reason: str) -> SuspectItem:
+    """审核员 confirms a pending item for an amount (0 < amount ≤ amount at stake): a deduction is recorded
+    on the institution (fund_budget), to be counted in its next monthly statement."""
+    _require(can_review_item, user, item, _("只有审核员可以确认疑点。"))
+    reason = _reason(reason)
+    amount = _amount(amount)
+    with transaction.atomic():
+        item = _locked(item)
+        if item.state != SuspectState.PENDING:
+            raise ServiceError.one("state", "NOT_PENDING", _("疑点当前状态为“%(s)s”，不能确认。") % {
+                "s": item.get_state_display()})
+        if amount <= 0:
+            raise ServiceError.one("amount", "NOT_POSITIVE", _("确认扣款金额必须大于 0。"))
+        if amount > item.amount_at_stake:
+            raise ServiceError.one("amount", "ABOVE_AT_STAKE", _("确认扣款金额不能超过疑点金额 %(a)s。") % {
+                "a": item.amount_at_stake})
+        try:
+            deduction = _fund_services().record_deduction(
+                institution=item.institution, amount=amount, reason=reason, source_type=DEDUCTION_SOURCE,
+                source_id=str(item.pk), user=_user(user))
+        except _fund_error_types() as exc:
+            raise ServiceError.one("amount", "DEDUCTION_REFUSED", str(exc)) from exc
+        item.state = SuspectState.CONFIRMED
+        item.confirmed_amount = amount
+        item.confirmed_by = _user(user)
+        item.confirmed_at = timezone.now()
+        item.review_reason = reason
+        item.deduction = deduction
+        item.save(update_fields=["state", "confirmed_amount", "confirmed_by", "confirmed_at", "review_reason",
+                                 "deduction"])
+        _event(item, user=user, action=ReviewAction.CONFIRMED, from_state=SuspectState.PENDING, amount=amount,
+               reason=reason)
+    return item
+
+
+def dismiss_item(item: SuspectItem, *, user, reason: str) -> SuspectItem:
+    """审核员 dismisses a pending item: nothing is deducted."""
+    _require(can_review_item, user, item, _("只有审核员可以排除疑点。"))
+    reason = _reason(reason)
+    with transaction.atomic():
+        item = _locked(item)
+        if item.state != SuspectState.PENDING:
+            raise ServiceError.one("state", "NOT_PENDING", _("疑点当前状态为“%(s)s”，不能排除。") % {
+                "s": item.get_state_display()})
+        item.state = SuspectState.DISMISSED
+        item.dismissed_by = _user(user)
+        item.dismissed_at = timezone.now()
+        item.review_reason = reason
+        item.save(update_fields=["state", "dismissed_by", "dismissed_at", "review_reason"])
+        _event(item, user=user, action=ReviewAction.DISMISSED, from_state=SuspectState.PENDING, reason=reason)
+    return item
+
+
+def file_appeal(item: SuspectItem, *, user, explanation: str) -> Appeal:
+    """The institution appeals a confirmed item within APPEAL_WINDOW_DAYS of its confirmation (once)."""
+    _require(can_file_appeal, user, item, _("只有该疑点所属机构的用户可以申诉。"))
+    explanation = _reason(explanation, "explanation")
+    now = timezone.now()
+    with transaction.atomic():
+        item = _locked(item)
+        if Appeal.objects.filter(item=item).exists():
+            raise ServiceError.one("item", "ALREADY_APPEALED", _("该疑点已申诉过，不能再次申诉。"))
+        if item.state != SuspectState.CONFIRMED:
+            raise ServiceError.one("state", "NOT_CONFIRMED", _("只能对已确认扣款的疑点申诉。"))
+        deadline = appeal_deadline(item)
+        if now > deadline:
+            raise ServiceError.one("confirmed_at", "APPEAL_WINDOW_CLOSED", _(
+                "申诉期限已过：确认后 %(n)d 天内可申诉，截止 %(d)s。") % {
+                "n": appeal_window_days(), "d": timezone.localtime(deadline).strftime("%Y-%m-%d %H:%M")})
+        appeal = Appeal.objects.create(item=item, institution_id=item.institution_id, explanation=explanation,
+                                       filed_by=_user(user), filed_at=now)
+        item.state = SuspectState.APPEALED
+        item.save(update_fields=["state"])
+        _event(item, user=user, action=ReviewAction.APPEAL_FILED, from_state=SuspectState.CONFIRMED,
+               amount=item.confirmed_amount, reason=explanation, appeal=appeal)
+    return appeal
+
+
+def decide_appeal(appeal: Appeal, *, user, upheld: bool, reason: str) -> Appeal:
+    """申诉复核员 decides an appeal: upheld keeps the deduction; otherwise the deduction is reversed and
+    given back in the institution's next monthly statement. Four eyes: the reviewer who confirmed the item
+    may not decide its appeal."""
+    with transaction.atomic():
+        appeal = Appeal.objects.select_for_update().select_related("item").get(pk=appeal.pk)
+        if not can_decide_appeal.test(user, appeal):
+            if getattr(user, "is_authenticated", False) and appeal.item.confirmed_by_id == user.pk:
+                raise PermissionDenied(_("四眼原则：确认该疑点的审核员不能复核其申诉。"))
+            raise PermissionDenied(_("只有申诉复核员可以复核申诉。"))
+        reason = _reason(reason)
+        if appeal.state != AppealState.FILED:
+            raise ServiceError.one("state", "ALREADY_DECIDED", _("该申诉已复核。"))
+        item = _locked(appeal.item)
+        appeal.state = AppealState.UPHELD if upheld else AppealState.REVERSED
+        appeal.decided_by = _user(user)
+        appeal.decided_at = timezone.now()
+        appeal.decision_reason = reason
+        appeal.save(update_fields=["state", "decided_by", "decided_at", "decision_reason"])
+        if not upheld:
+            try:
+                _fund_services().reverse_deduction(item.deduction, user=_user(user), reason=reason)
+            except _fund_error_types() as exc:
+                raise ServiceError.one("reason", "REVERSAL_REFUSED", str(exc)) from exc
+        item.state = SuspectState.CONFIRMED if upheld else SuspectState.REVERSED
+        item.save(update_fields=["state"])
+        _event(item, user=user, action=ReviewAction.APPEAL_UPHELD if upheld else ReviewAction.APPEAL_REVERSED,
+               from_state=SuspectState.APPEALED, amount=item.confirmed_amount, reason=reason, appeal=appeal)
+    return appeal

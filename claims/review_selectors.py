@@ -1,0 +1,123 @@
+"""Reads of the smart-audit review, always scoped to the user asking (claims.rules decides the scope).
+
+Bureau roles see every institution; an institution user sees its own items (not dismissed ones) and
+their trail; anyone else sees nothing. Views and the API build on these querysets.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .lookups import mask_certno
+from .models import Appeal, AppealState, AuditHit, ReviewEvent, SuspectItem, SuspectState, Visit
+from .rules import _institution_id, can_see_certno, can_view_review, can_view_review_stats
+
+INSTITUTION_VISIBLE_STATES = (SuspectState.PENDING, SuspectState.CONFIRMED, SuspectState.APPEALED,
+                              SuspectState.REVERSED)
+
+
+def items_for(user) -> QuerySet[SuspectItem]:
+    """The suspect items the user may see."""
+    qs = SuspectItem.objects.select_related("visit", "settlement", "institution", "rule", "appeal")
+    if can_view_review.test(user):
+        return qs
+    institution_id = _institution_id(user)
+    if institution_id is not None:
+        return qs.filter(institution_id=institution_id, state__in=INSTITUTION_VISIBLE_STATES)
+    return qs.none()
+
+
+def review_queue(user, *, state: str | None = SuspectState.PENDING, institution=None, rule=None,
+                 min_amount: Decimal | None = None, max_amount: Decimal | None = None,
+                 min_age_days: int | None = None, max_age_days: int | None = None,
+                 now: dt.datetime | None = None) -> QuerySet[SuspectItem]:
+    """The review queue: items filtered by state (None: all), institution, rule (object, id or code),
+    amount at stake range and age in days since the item was opened; oldest first."""
+    qs = items_for(user)
+    if state:
+        qs = qs.filter(state=state)
+    if institution is not None:
+        qs = qs.filter(institution_id=getattr(institution, "pk", institution))
+    if rule is not None:
+        qs = qs.filter(rule__code=rule) if isinstance(rule, str) else qs.filter(rule_id=getattr(rule, "pk", rule))
+    if min_amount is not None:
+        qs = qs.filter(amount_at_stake__gte=min_amount)
+    if max_amount is not None:
+        qs = qs.filter(amount_at_stake__lte=max_amount)
+    now = now or timezone.now()
+    if min_age_days is not None:
+        qs = qs.filter(created_at__lte=now - dt.timedelta(days=min_age_days))
+    if max_age_days is not None:
+        qs = qs.filter(created_at__gt=now - dt.timedelta(days=max_age_days + 1))
+    return qs.order_by("created_at", "pk")
+
+
+def appeals_for(user, *, state: str | None = AppealState.FILED) -> QuerySet[Appeal]:
+    """Appeals the user may see (by default those waiting for a decision), oldest first."""
+    items = items_for(user)
+    qs = Appeal.objects.filter(item__in=items).select_related("item", "item__rule", "item__visit", "institution")
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("filed_at", "pk")
+
+
+def visit_trail(user, visit: Visit) -> QuerySet[ReviewEvent]:
+    """Every review step on a visit's items, in order, as far as the user may see them."""
+    return (ReviewEvent.objects.filter(visit=visit, item__in=items_for(user))
+            .select_related("item", "item__rule", "actor", "appeal").order_by("at", "pk"))
+
+
+def item_hits(user, item: SuspectItem) -> QuerySet[AuditHit]:
+    if not items_for(user).filter(pk=item.pk).exists():
+        return AuditHit.objects.none()
+    return item.hits.order_by("pk")
+
+
+def rule_hit_stats(user, *, date_from: dt.date, date_to: dt.date, stage: str | None = None,
+                   institution=None) -> list[dict]:
+    """For supervision: per rule, the hits found in [date_from, date_to] (local dates) and their amount,
+    and of the suspect items opened in that period how many were confirmed and for how much."""
+    if not can_view_review_stats.test(user):
+        raise PermissionDenied(_("只有稽核主管可以查看规则统计。"))
+    start = timezone.make_aware(dt.datetime.combine(date_from, dt.time.min))
+    end = timezone.make_aware(dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min))
+    hits = AuditHit.objects.filter(created_at__gte=start, created_at__lt=end)
+    items = SuspectItem.objects.filter(created_at__gte=start, created_at__lt=end)
+    if stage:
+        hits = hits.filter(stage=stage)
+    if institution is not None:
+        inst = getattr(institution, "pk", institution)
+        hits, items = hits.filter(institution_id=inst), items.filter(institution_id=inst)
+    stats: dict[str, dict] = {}
+    for row in hits.values("rule__code", "rule__name", "rule__rule_type").annotate(
+            hits=Count("pk"), visits=Count("visit", distinct=True), amount=Sum("amount")).order_by("rule__code"):
+        stats[row["rule__code"]] = {
+            "rule_code": row["rule__code"], "rule_name": row["rule__name"], "rule_type": row["rule__rule_type"],
+            "hits": row["hits"], "visits": row["visits"], "hit_amount": row["amount"] or Decimal("0.00"),
+            "items": 0, "confirmed": 0, "confirmed_amount": Decimal("0.00"), "dismissed": 0, "reversed": 0,
+        }
+    confirmed_states = [SuspectState.CONFIRMED, SuspectState.APPEALED]
+    for row in items.values("rule__code", "rule__name", "rule__rule_type").annotate(
+            n=Count("pk"),
+            confirmed=Count("pk", filter=Q(state__in=confirmed_states)),
+            confirmed_amount=Sum("confirmed_amount", filter=Q(state__in=confirmed_states)),
+            dismissed=Count("pk", filter=Q(state=SuspectState.DISMISSED)),
+            reversed=Count("pk", filter=Q(state=SuspectState.REVERSED))):
+        s = stats.setdefault(row["rule__code"], {
+            "rule_code": row["rule__code"], "rule_name": row["rule__name"], "rule_type": row["rule__rule_type"],
+            "hits": 0, "visits": 0, "hit_amount": Decimal("0.00")})
+        s.update(items=row["n"], confirmed=row["confirmed"], confirmed_amount=row["confirmed_amount"] or Decimal("0.00"),
+                 dismissed=row["dismissed"], reversed=row["reversed"])
+    return [stats[k] for k in sorted(stats)]
+
+
+def display_certno(user, certno: str | None) -> str:
+    """The identity number in full for roles that may see it (claims.see_certno), else masked."""
+    if not certno:
+        return ""
+    return certno if can_see_certno.test(user) else mask_certno(certno)

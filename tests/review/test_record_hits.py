@@ -1,0 +1,198 @@
+"""record_hits: every hit stored with its rule, lines, evidence and amount; suspect hits at settlement open
+one item per visit and rule; re-running for the same settlement creates nothing new."""
+from decimal import Decimal
+
+import pytest
+
+from claims import review
+from claims.errors import ServiceError
+from claims.models import (
+    AuditHit,
+    FeeLine,
+    HitStage,
+    ReviewAction,
+    ReviewEvent,
+    Settlement,
+    SettlementStatus,
+    SuspectItem,
+    SuspectState,
+)
+
+from .conftest import FUND_PAID, hits_frame
+
+D = Decimal
+
+
+def test_each_hit_is_stored_with_rule_lines_evidence_and_amount(world):
+    settlement = world.settled_visit()
+    visit = settlement.visit
+    result = world.record(settlement, {"rule_code": "DUP-01", "feedetl_sns": ("2", "3"), "amount_fen": 2500,
+                                       "evidence": "2026-03-05 血常规收取 2 次"})
+    [hit] = result["hits"]
+    hit = AuditHit.objects.get(pk=hit.pk)
+    assert hit.rule == world.dup_rule and hit.rule_code == "DUP-01" and hit.rule_type == "duplicate_charge"
+    assert hit.severity == "suspect" and hit.stage == HitStage.SETTLEMENT
+    assert hit.visit == visit and hit.settlement == settlement and hit.institution == world.inst_a
+    assert hit.feedetl_sns == ["2", "3"]
+    assert hit.fee_line_ids == [FeeLine.objects.get(visit=visit, feedetl_sn=sn).pk for sn in ("2", "3")]
+    assert hit.amount == D("25.00") and hit.evidence == "2026-03-05 血常规收取 2 次"
+    assert hit.item == result["items"][0]
+
+
+def test_suspect_hits_of_one_rule_on_one_visit_make_one_item_with_their_sum(world):
+    settlement = world.settled_visit()
+    result = world.record(settlement,
+                          {"rule_code": "DUP-01", "feedetl_sns": ("2", "3"), "amount_fen": 2500},
+                          {"rule_code": "DUP-01", "feedetl_sns": ("1",), "amount_fen": 1500},
+                          {"rule_code": "BED-01", "feedetl_sns": ("4",), "amount_fen": 5000})
+    assert len(result["hits"]) == 3 and len(result["items"]) == 2
+    dup = SuspectItem.objects.get(settlement=settlement, rule=world.dup_rule)
+    bed = SuspectItem.objects.get(settlement=settlement, rule=world.bed_rule)
+    assert dup.amount_at_stake == D("40.00") and dup.hits.count() == 2
+    assert bed.amount_at_stake == D("50.00") and bed.hits.count() == 1
+    assert dup.state == SuspectState.PENDING and dup.institution == world.inst_a and dup.visit == settlement.visit
+    opened = ReviewEvent.objects.get(item=dup)
+    assert opened.action == ReviewAction.OPENED and opened.to_state == "pending" and opened.amount == D("40.00")
+    assert "DUP-01" in opened.reason
+
+
+def test_warn_hits_are_stored_but_open_no_item(world):
+    settlement = world.settled_visit()
+    result = world.record(settlement, {"rule_code": "PRICE-W", "feedetl_sns": ("5",), "amount_fen": 10000})
+    assert len(result["hits"]) == 1 and result["items"] == []
+    assert AuditHit.objects.get().severity == "warn" and not SuspectItem.objects.exists()
+
+
+def test_the_amount_at_stake_is_at_most_what_the_fund_paid(world):
+    settlement = world.settled_visit()
+    [item] = world.record(settlement, {"rule_code": "BED-01", "amount_fen": 248000})["items"]
+    assert item.amount_at_stake == FUND_PAID == settlement.fund_pay_sumamt
+
+
+def test_rerunning_for_the_same_settlement_creates_nothing_new(world):
+    settlement = world.settled_visit()
+    hits = ({"rule_code": "DUP-01", "amount_fen": 2500}, {"rule_code": "BED-01", "amount_fen": 5000})
+    first = world.record(settlement, *hits)
+    counts = (AuditHit.objects.count(), SuspectItem.objects.count(), ReviewEvent.objects.count())
+    again = world.record(settlement, *hits)
+    assert again == {"hits": [], "items": []}
+    assert (AuditHit.objects.count(), SuspectItem.objects.count(), ReviewEvent.objects.count()) == counts == (2, 2, 2)
+    assert {i.pk for i in first["items"]} == set(SuspectItem.objects.values_list("pk", flat=True))
+
+
+def test_a_new_hit_of_a_rule_already_opened_joins_its_item(world):
+    settlement = world.settled_visit()
+    [item] = world.record(settlement, {"rule_code": "DUP-01", "amount_fen": 2500})["items"]
+    result = world.record(settlement, {"rule_code": "DUP-01", "feedetl_sns": ("1",), "amount_fen": 1000})
+    assert len(result["hits"]) == 1 and result["items"] == []
+    assert item.hits.count() == 2 and SuspectItem.objects.count() == 1
+
+
+def test_upload_stage_hits_have_no_settlement_and_open_no_item(world):
+    settlement = world.settled_visit()
+    visit = settlement.visit
+    result = review.record_hits(hits_frame({"rule_code": "DUP-01", "mdtrt_id": visit.mdtrt_id, "amount_fen": 2500}),
+                                stage=HitStage.UPLOAD, visits_by_mdtrt={visit.mdtrt_id: visit})
+    [hit] = result["hits"]
+    assert hit.stage == "upload" and hit.settlement is None and result["items"] == []
+    assert not SuspectItem.objects.exists()
+
+
+def test_a_related_visit_is_resolved(world):
+    first = world.settled_visit(psn_no="P0100")
+    second = world.settled_visit(psn_no="P0100")
+    [hit] = world.record(second, {"rule_code": "BED-01", "amount_fen": 100000,
+                                  "related_mdtrt_id": first.visit.mdtrt_id,
+                                  "evidence": "出院后 0 天再次入院"})["hits"]
+    assert hit.related_mdtrt_id == first.visit.mdtrt_id and hit.related_visit == first.visit
+
+
+def test_an_unknown_rule_is_refused_and_nothing_is_written(world):
+    settlement = world.settled_visit()
+    visit = settlement.visit
+    frame = hits_frame({"rule_code": "DUP-01", "mdtrt_id": visit.mdtrt_id, "amount_fen": 2500})
+    frame.loc[len(frame)] = ["NO-SUCH", "duplicate_charge", "suspect", visit.mdtrt_id, ("1",), 100, "x", None]
+    with pytest.raises(ServiceError) as exc:
+        review.record_hits(frame, stage="settlement", visits_by_mdtrt={visit.mdtrt_id: visit},
+                           settlements_by_mdtrt={visit.mdtrt_id: settlement})
+    assert exc.value.errors[0]["field"] == "rule_code" and exc.value.errors[0]["code"] == "UNKNOWN_RULE"
+    assert exc.value.errors[0]["line"] == 1
+    assert not AuditHit.objects.exists() and not SuspectItem.objects.exists()
+
+
+def test_the_settlement_stage_needs_the_settlement(world):
+    settlement = world.settled_visit()
+    visit = settlement.visit
+    with pytest.raises(ServiceError) as exc:
+        review.record_hits(hits_frame({"rule_code": "DUP-01", "mdtrt_id": visit.mdtrt_id, "amount_fen": 2500}),
+                           stage="settlement", visits_by_mdtrt={visit.mdtrt_id: visit})
+    assert exc.value.errors[0]["field"] == "settlement"
+    with pytest.raises(ServiceError) as exc:
+        review.record_hits(hits_frame({"rule_code": "DUP-01", "mdtrt_id": visit.mdtrt_id, "amount_fen": 2500}),
+                           stage="audit", visits_by_mdtrt={visit.mdtrt_id: visit})
+    assert exc.value.errors[0]["field"] == "stage"
+    assert not AuditHit.objects.exists()
+
+
+def test_an_empty_frame_records_nothing(world):
+    assert review.record_hits(hits_frame(), stage="settlement", visits_by_mdtrt={}) == {"hits": [], "items": []}
+
+
+def test_recording_never_touches_the_settlement(world):
+    settlement = world.settled_visit()
+    world.record(settlement, {"rule_code": "DUP-01", "amount_fen": 2500})
+    fresh = Settlement.objects.get(pk=settlement.pk)
+    assert fresh.status == SettlementStatus.SETTLED and fresh.fund_pay_sumamt == FUND_PAID
+    assert Settlement.objects.count() == 1
+
+
+def _audit_frames(settlements):
+    """The audit engine's input frames for settled visits, straight from the database."""
+    import pandas as pd
+
+    from claims.engine_io import local_naive
+    from policy_rules.engine.frames import catalog_frame
+    from policy_rules.engine.money import QTY_SCALE, scaled
+    from policy_rules.models import CatalogItem
+
+    visits = [s.visit for s in settlements]
+    lines = pd.DataFrame([
+        {"mdtrt_id": fl.visit.mdtrt_id, "feedetl_sn": fl.feedetl_sn, "med_list_codg": fl.med_list_codg,
+         "cnt_e4": scaled(fl.cnt, QTY_SCALE), "pric_e4": scaled(fl.pric, QTY_SCALE),
+         "amount_fen": int(fl.det_item_fee_sumamt * 100), "fee_ocur_time": pd.NaT}
+        for fl in FeeLine.objects.filter(visit__in=visits).select_related("visit")])
+    frame = pd.DataFrame([
+        {"mdtrt_id": v.mdtrt_id, "psn_no": v.person.psn_no, "fixmedins_code": v.institution.fixmedins_code,
+         "med_type": v.med_type, "begntime": local_naive(v.begntime), "endtime": local_naive(v.endtime),
+         "inst_level": v.institution.level, "gender": v.person.gender,
+         "age": v.person.age_on(v.begntime.date()), "diagnoses": tuple(v.diagnoses)} for v in visits])
+    frame["begntime"] = pd.to_datetime(frame["begntime"])
+    frame["endtime"] = pd.to_datetime(frame["endtime"])
+    catalog = catalog_frame(CatalogItem.objects.values("med_list_codg", "chrg_lv", "selfpay_prop", "price_limit"))
+    return lines, frame, catalog
+
+
+def test_the_audit_engines_own_output_is_recorded(world):
+    """run_audit → record_hits with the rules in force: the engine's frame (tuples, None, int64) goes in as is."""
+    import datetime as dt
+
+    from policy_rules.audit_rules import rules_in_force
+    from policy_rules.engine.audit import run_audit
+    from policy_rules.models import AuditRuleDefinition
+
+    AuditRuleDefinition.objects.create(code="FREQ-T", name="血常规每日限 1 次", rule_type="frequency",
+                                       params={"codes": ["250101001"], "max": 1, "per": "day"},
+                                       severity="suspect", effective_from=dt.date(2026, 1, 1))
+    settlement = world.settled_visit()
+    hits = run_audit(*_audit_frames([settlement]), rules_in_force(dt.date(2026, 3, 10)))
+    assert "FREQ-T" in set(hits["rule_code"])
+    visit = settlement.visit
+    result = review.record_hits(hits, stage="settlement", visits_by_mdtrt={visit.mdtrt_id: visit},
+                                settlements_by_mdtrt={visit.mdtrt_id: settlement})
+    assert len(result["hits"]) == len(hits)
+    freq = AuditHit.objects.get(rule_code="FREQ-T")
+    assert freq.feedetl_sns == ["2", "3"] and freq.amount == D("25.00") and freq.evidence
+    [item] = [i for i in result["items"] if i.rule.code == "FREQ-T"]
+    assert item.amount_at_stake == D("25.00") and item.visit == visit
+    assert review.record_hits(hits, stage="settlement", visits_by_mdtrt={visit.mdtrt_id: visit},
+                              settlements_by_mdtrt={visit.mdtrt_id: settlement}) == {"hits": [], "items": []}
