@@ -1,0 +1,178 @@
+"""Tables of the workspace lists (django-tables2): sortable columns, paginated by the views."""
+from __future__ import annotations
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from claims.models import Appeal, AuditHit, SuspectItem, Visit
+from claims.review_selectors import display_certno
+from insurance.models import Institution, Person
+
+ATTRS = {"class": "table"}
+
+
+class SuspectItemTable(tables.Table):
+    id = tables.Column(verbose_name=_("No."), linkify=("workspace:item", {"pk": tables.A("pk")}))
+    institution = tables.Column(verbose_name=_("Institution"), accessor="institution__name",
+                                order_by=("institution__fixmedins_code",),
+                                linkify=lambda record: reverse("workspace:institution",
+                                                               args=[record.institution.fixmedins_code]))
+    rule = tables.Column(verbose_name=_("Rule"), accessor="rule__code", order_by=("rule__code",))
+    rule_name = tables.Column(verbose_name=_("Rule name"), accessor="rule__name", orderable=False)
+    visit = tables.Column(verbose_name=_("Visit"), accessor="visit__mdtrt_id", order_by=("visit__mdtrt_id",))
+    amount_at_stake = tables.Column(verbose_name=_("Amount at stake"), attrs={"td": {"class": "num"}})
+    state = tables.Column(verbose_name=_("State"))
+    created_at = tables.DateTimeColumn(verbose_name=_("Opened"), format="Y-m-d H:i")
+    age = tables.Column(verbose_name=_("Age (days)"), accessor="created_at", order_by=("-created_at",),
+                        attrs={"td": {"class": "num"}})
+
+    class Meta:
+        model = SuspectItem
+        fields = ()
+        sequence = ("id", "institution", "rule", "rule_name", "visit", "amount_at_stake", "state", "created_at",
+                    "age")
+        attrs = ATTRS
+        empty_text = _("No suspect items.")
+
+    def render_state(self, record):
+        return format_html('<span class="state state-{}">{}</span>', record.state, record.get_state_display())
+
+    def render_age(self, value):
+        return (timezone.now() - value).days
+
+
+class AppealTable(tables.Table):
+    id = tables.Column(verbose_name=_("No."), linkify=("workspace:appeal", {"pk": tables.A("pk")}))
+    item = tables.Column(verbose_name=_("Suspect item"), accessor="item_id",
+                         linkify=lambda record: reverse("workspace:item", args=[record.item_id]))
+    institution = tables.Column(verbose_name=_("Institution"), accessor="institution__name",
+                                order_by=("institution__fixmedins_code",))
+    rule = tables.Column(verbose_name=_("Rule"), accessor="item__rule__code")
+    amount = tables.Column(verbose_name=_("Deducted amount"), accessor="item__confirmed_amount",
+                           attrs={"td": {"class": "num"}})
+    state = tables.Column(verbose_name=_("State"))
+    filed_at = tables.DateTimeColumn(verbose_name=_("Filed"), format="Y-m-d H:i")
+    decided_at = tables.DateTimeColumn(verbose_name=_("Decided"), format="Y-m-d H:i")
+
+    class Meta:
+        model = Appeal
+        fields = ()
+        sequence = ("id", "item", "institution", "rule", "amount", "state", "filed_at", "decided_at")
+        attrs = ATTRS
+        empty_text = _("No appeals.")
+
+    def render_state(self, record):
+        return format_html('<span class="state state-{}">{}</span>', record.state, record.get_state_display())
+
+
+class VisitTable(tables.Table):
+    mdtrt_id = tables.Column(verbose_name=_("Visit ID"))
+    person = tables.Column(verbose_name=_("Person"), accessor="person__psn_no",
+                           linkify=lambda record: reverse("workspace:person", args=[record.person.psn_no]))
+    institution = tables.Column(verbose_name=_("Institution"), accessor="institution__name",
+                                linkify=lambda record: reverse("workspace:institution",
+                                                               args=[record.institution.fixmedins_code]))
+    med_type = tables.Column(verbose_name=_("Medical type"))
+    begntime = tables.DateTimeColumn(verbose_name=_("Begin"), format="Y-m-d H:i")
+    endtime = tables.DateTimeColumn(verbose_name=_("End"), format="Y-m-d H:i")
+    status = tables.Column(verbose_name=_("Status"))
+    items = tables.Column(verbose_name=_("Suspect items"), accessor="pk", orderable=False)
+
+    class Meta:
+        model = Visit
+        fields = ()
+        sequence = ("mdtrt_id", "person", "institution", "med_type", "begntime", "endtime", "status", "items")
+        attrs = ATTRS
+        empty_text = _("No visits.")
+
+    def render_med_type(self, record):
+        return record.med_type_label
+
+    def render_items(self, record):
+        items = list(record.suspect_items.all())
+        if not items:
+            return "—"
+        return format_html_join(" ", '<a href="{}">#{}</a>',
+                                ((reverse("workspace:item", args=[i.pk]), i.pk) for i in items))
+
+
+class PersonTable(tables.Table):
+    psn_no = tables.Column(verbose_name=_("Person number"),
+                           linkify=lambda record: reverse("workspace:person", args=[record.psn_no]))
+    name = tables.Column(verbose_name=_("Name"))
+    certno = tables.Column(verbose_name=_("ID number"), orderable=False)
+    birth_date = tables.DateColumn(verbose_name=_("Birth date"), format="Y-m-d")
+
+    class Meta:
+        model = Person
+        fields = ()
+        sequence = ("psn_no", "name", "certno", "birth_date")
+        attrs = ATTRS
+        empty_text = _("No persons.")
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def render_certno(self, value):
+        return display_certno(self.user, value)
+
+
+class InstitutionTable(tables.Table):
+    fixmedins_code = tables.Column(verbose_name=_("Institution code"),
+                                   linkify=lambda record: reverse("workspace:institution",
+                                                                  args=[record.fixmedins_code]))
+    name = tables.Column(verbose_name=_("Name"))
+    level = tables.Column(verbose_name=_("Level"))
+    region = tables.Column(verbose_name=_("Region"))
+
+    class Meta:
+        model = Institution
+        fields = ()
+        sequence = ("fixmedins_code", "name", "level", "region")
+        attrs = ATTRS
+        empty_text = _("No institutions.")
+
+
+class HitTable(tables.Table):
+    rule_code = tables.Column(verbose_name=_("Rule"))
+    stage = tables.Column(verbose_name=_("Stage"))
+    severity = tables.Column(verbose_name=_("Severity"))
+    visit = tables.Column(verbose_name=_("Visit"), accessor="visit__mdtrt_id")
+    amount = tables.Column(verbose_name=_("Amount"), attrs={"td": {"class": "num"}})
+    evidence = tables.Column(verbose_name=_("Evidence"), orderable=False)
+    item = tables.Column(verbose_name=_("Suspect item"), accessor="item_id",
+                         linkify=lambda record: reverse("workspace:item", args=[record.item_id])
+                         if record.item_id else None)
+    created_at = tables.DateTimeColumn(verbose_name=_("Found"), format="Y-m-d H:i")
+
+    class Meta:
+        model = AuditHit
+        fields = ()
+        sequence = ("rule_code", "stage", "severity", "visit", "amount", "evidence", "item", "created_at")
+        attrs = ATTRS
+        empty_text = _("No rule hits.")
+
+
+class DeductionTable(tables.Table):
+    """fund_budget.AuditDeduction rows (the model is passed in so this module imports without it)."""
+
+    confirmed_at = tables.DateTimeColumn(verbose_name=_("Confirmed"), format="Y-m-d H:i")
+    fund = tables.Column(verbose_name=_("Fund"))
+    amount = tables.Column(verbose_name=_("Amount"), attrs={"td": {"class": "num"}})
+    reason = tables.Column(verbose_name=_("Reason"), orderable=False)
+    source = tables.Column(verbose_name=_("Source"), accessor="source_id", orderable=False)
+    reversed_at = tables.DateTimeColumn(verbose_name=_("Reversed"), format="Y-m-d H:i")
+
+    class Meta:
+        attrs = ATTRS
+        empty_text = _("No deductions.")
+
+    def render_source(self, record):
+        if record.source_type == "audit.suspect" and record.source_id.isdigit():
+            return format_html('<a href="{}">#{}</a>', reverse("workspace:item", args=[int(record.source_id)]),
+                               record.source_id)
+        return f"{record.source_type}:{record.source_id}"
