@@ -17,6 +17,7 @@ from insurance.models import AccountMovement, MovementKind, Person, PersonalAcco
 from policy_rules.engine import adjudicate
 from policy_rules.engine.adjudicate import SETTLEMENT_COLUMNS
 
+from .audit_io import audit_visits, warnings_of
 from .engine_io import (
     accumulator_value,
     engine_kwargs,
@@ -82,22 +83,24 @@ def presettle_visit(visit: Visit, *, setl_time: dt.datetime | None = None) -> di
         "mdtrt_id": visit.mdtrt_id, "psn_no": visit.person.psn_no, "setl_time": setl_time, **_amounts(row),
         "balc": fen_to_decimal(row.balc), "ineligible_reason": row.ineligible_reason or "",
         "policy_code": row.policy_code,
+        "warnings": warnings_of(audit_visits([visit], stage="presettle", on=setl_time)),
         "lines": [{"feedetl_sn": sn, "det_item_fee_sumamt": line_amounts[sn], **rec}
                   for (_m, sn), rec in line_split_records(result.lines).items()],
     }
 
 
-def settle_visit(visit: Visit, *, setl_time: dt.datetime | None = None, user=None, reason: str = "") -> Settlement:
+def settle_visit(visit: Visit, *, setl_time: dt.datetime | None = None, user=None, reason: str = "",
+                 audit: bool = True) -> Settlement:
     """Settle one visit and commit it."""
     setl_time = setl_time or timezone.now()
     _check_setl_time(visit, setl_time)
     settled = settle_visits([visit.pk], setl_times={visit.pk: setl_time}, user=user,
-                            reason=reason, strict=True)
+                            reason=reason, strict=True, audit=audit)
     return settled[visit.pk]
 
 
 def settle_visits(visit_ids: list[int], *, setl_times: dict[int, dt.datetime] | None = None, user=None,
-                  reason: str = "", strict: bool = False, daily_job=None) -> dict[int, Settlement]:
+                  reason: str = "", strict: bool = False, daily_job=None, audit: bool = True) -> dict[int, Settlement]:
     """Settle many visits in one engine call (the daily batch path; identical to one at a time).
 
     The persons concerned are locked in a stable order. Visits already settled or without lines are
@@ -125,7 +128,12 @@ def settle_visits(visit_ids: list[int], *, setl_times: dict[int, dt.datetime] | 
         frames, result, no_policy = _run(ready, times)
         if no_policy and strict:
             raise ServiceError.one("setl_time", "NO_POLICY", _("结算时间没有生效的政策包。"))
-        return _store(ready, times, frames, result, no_policy, user, reason, daily_job)
+        settled = _store(ready, times, frames, result, no_policy, user, reason, daily_job)
+        if settled and audit:
+            by_pk = {v.pk: v for v in ready}
+            audit_visits([by_pk[pk] for pk in settled], stage="settlement",
+                         settlements={s.visit.mdtrt_id: s for s in settled.values()})
+        return settled
 
 
 def _store(visits, times, frames, result, skip: set, user, reason, daily_job=None) -> dict[int, Settlement]:

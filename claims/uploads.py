@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from insurance.models import Enrollment, Institution, Person
 from policy_rules.engine import classify
 
+from .audit_io import audit_visits, warnings_of
 from .engine_io import engine_kwargs, line_split_records, load_frames
 from .errors import ServiceError
 from .models import FeeLine, FeeLineStatus, Upload, Visit, VisitStatus
@@ -174,7 +175,7 @@ def _fee_time(value, visit: Visit, i: int, errors: list) -> dt.datetime | None:
     return when
 
 
-def upload_fee_lines(visit: Visit, lines: list[dict], *, source: str = "api", user=None) -> dict:
+def upload_fee_lines(visit: Visit, lines: list[dict], *, source: str = "api", user=None, audit: bool = True) -> dict:
     """Store a visit's fee lines and classify them; re-sending a line is idempotent.
 
     Returns {"upload": Upload, "created": n, "unchanged": n, "splits": {feedetl_sn: split},
@@ -204,10 +205,13 @@ def upload_fee_lines(visit: Visit, lines: list[dict], *, source: str = "api", us
                                        created_by=user if getattr(user, "is_authenticated", False) else None)
         FeeLine.objects.bulk_create([FeeLine(visit=visit, upload=upload, **row) for row in new])
         splits = classify_visit_lines(visit)
+        warnings = (warnings_of(audit_visits([visit], stage="upload", on=visit.endtime or timezone.now()))
+                    if audit else [])
     return {"upload": upload, "created": len(new), "unchanged": len(cleaned) - len(new),
             "splits": {sn: splits[sn] for sn in (r["feedetl_sn"] for r in cleaned)},
             "lines": [{"feedetl_sn": r["feedetl_sn"], "det_item_fee_sumamt": r["det_item_fee_sumamt"],
-                       **splits[r["feedetl_sn"]]} for r in cleaned]}
+                       **splits[r["feedetl_sn"]]} for r in cleaned],
+            "warnings": warnings}
 
 
 def classify_visit_lines(visit: Visit) -> dict[str, dict]:

@@ -201,11 +201,23 @@ class LineSplitSerializer(serializers.Serializer):
                                    help_text=_("NOT_IN_CATALOG、CLASS_C、RESTRICTED 或空"))
 
 
+class AuditWarningSerializer(serializers.Serializer):
+    """A smart-audit hit told to the institution at upload and pre-settlement (事前、事中提醒)."""
+
+    rule_code = serializers.CharField()
+    rule_type = serializers.CharField()
+    severity = serializers.CharField(help_text=_("warn 提醒 / suspect 疑点"))
+    feedetl_sns = serializers.ListField(child=serializers.CharField())
+    amount = money(help_text=_("涉及金额"))
+    evidence = serializers.CharField(help_text=_("依据"))
+
+
 class FeeLineUploadResultSerializer(serializers.Serializer):
     mdtrt_id = serializers.CharField()
     created = serializers.IntegerField(help_text=_("新增明细条数"))
     unchanged = serializers.IntegerField(help_text=_("重复上传且内容相同、未改变的明细条数"))
     lines = LineSplitSerializer(many=True)
+    warnings = AuditWarningSerializer(many=True, required=False, help_text=_("智能审核提醒"))
 
 
 class FeeLineSerializer(serializers.ModelSerializer):
@@ -289,6 +301,7 @@ class PresetlinfoSerializer(SetlinfoBase):
 class PresettleResultSerializer(serializers.Serializer):
     setlinfo = PresetlinfoSerializer(source="*")
     setldetail = LineSplitSerializer(many=True, source="lines")
+    warnings = AuditWarningSerializer(many=True, required=False, help_text=_("智能审核提醒"))
 
 
 class SettlementLineSerializer(serializers.ModelSerializer):

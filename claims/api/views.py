@@ -257,7 +257,7 @@ class VisitFeeLinesView(InstitutionAPIMixin, mixins.ListModelMixin, GenericAPIVi
         result = services.upload_fee_lines(visit, data["lines"], source="api", user=request.user)
         return Response(s.FeeLineUploadResultSerializer(
             {"mdtrt_id": visit.mdtrt_id, "created": result["created"], "unchanged": result["unchanged"],
-             "lines": result["lines"]}).data)
+             "lines": result["lines"], "warnings": result.get("warnings", [])}).data)
 
 
 # --- settlements -------------------------------------------------------------------------------------

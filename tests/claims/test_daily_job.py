@@ -6,7 +6,14 @@ from django.core.management import call_command
 
 from claims import daily
 from claims.models import (
-    DailyJob, DailyJobChunk, FeeLine, InstitutionDailySummary, JobStatus, Settlement, Upload, VisitStatus,
+    DailyJob,
+    DailyJobChunk,
+    FeeLine,
+    InstitutionDailySummary,
+    JobStatus,
+    Settlement,
+    Upload,
+    VisitStatus,
 )
 from claims.services import register_visit, upload_fee_lines
 from insurance.models import Institution
