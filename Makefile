@@ -58,6 +58,8 @@ demo: venv
 	@echo "== policy pack: $(POLICY_PACK)"
 	DEBUG=1 $(PY) manage.py import_policy $(POLICY_PACK)
 	DEBUG=1 $(PY) manage.py seed_demo --date $(DEMO_DATE)
+	DEBUG=1 $(PY) manage.py setup_roles
+	DEBUG=1 $(PY) manage.py load_default_rules
 	DEBUG=1 $(PY) manage.py run_daily --date $(DEMO_DATE)
 	DEBUG=1 $(PY) manage.py ensure_demo_user --base-url http://$(DEMO_HOST):$(DEMO_PORT)
 	DEBUG=1 $(PY) manage.py runserver $(DEMO_HOST):$(DEMO_PORT)
