@@ -1,15 +1,16 @@
-"""The daily batch's set-based path on PostgreSQL: COPY out, one engine call, COPY into staging, SQL.
+"""The daily batch's set-based path on PostgreSQL: COPY out, one engine pass, binary COPY into staging, SQL.
 
-The ORM path (claims.settlement.settle_visits) and this path call the same engine with the same
-frames and store the same rows; this one moves them with COPY and INSERT ... SELECT instead of one
-statement per row. It is used for a chunk of the daily job on PostgreSQL; SQLite uses the ORM path.
+The ORM path (claims.daily.classify_day_lines, claims.settlement.settle_visits) and this path call the same
+engine with the same frames and store the same rows; this one moves them with COPY and INSERT ... SELECT
+instead of one statement per row, reads a chunk once and writes every line once. It is used for a chunk of
+the daily job on PostgreSQL; SQLite uses the ORM path. Figures and the profile: docs/benchmarks.md.
 """
 from __future__ import annotations
 
 import datetime as dt
 import io
 import json
-import uuid
+import os
 
 import numpy as np
 import pandas as pd
@@ -47,32 +48,15 @@ def copy_in(cursor, table: str, frame: pd.DataFrame) -> None:
     cursor.copy_expert(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buf)
 
 
-def _stage(cursor, name: str, ddl: str, frame: pd.DataFrame) -> None:
-    # dropped first as well as on commit: inside an outer transaction (tests) the commit is a savepoint
-    cursor.execute(f"DROP TABLE IF EXISTS {name}")
-    cursor.execute(f"CREATE TEMP TABLE {name} ({ddl}) ON COMMIT DROP")
-    if len(frame):
-        copy_in(cursor, name, frame)
-
-
 def _local(column: str) -> str:
     return f"({column} AT TIME ZONE %(tz)s)"
 
 
-CHUNK_VISITS_SQL = """
-DROP TABLE IF EXISTS chunk_visit;
-CREATE TEMP TABLE chunk_visit ON COMMIT DROP AS
-SELECT v.id, v.person_id, v.institution_id, v.endtime
-FROM claims_visit v
-WHERE v.status = 'discharged' AND v.endtime < %(end)s AND v.person_id %% %(chunks)s = %(chunk)s
-  AND EXISTS (SELECT 1 FROM claims_feeline fl WHERE fl.visit_id = v.id AND fl.status = 'active')
-"""
-
 VISITS_SQL = f"""
 SELECT v.id AS visit_id, v.mdtrt_id, p.psn_no, v.med_type, {_local('v.begntime')} AS begntime,
-       {_local('v.endtime')} AS setl_time, i.level AS inst_level, i.designated AS inst_designated, i.region,
+       {_local('c.endtime')} AS setl_time, i.level AS inst_level, i.designated AS inst_designated, i.region,
        e.insutype, e.psn_type, e.enrolled_from, e.enrolled_to, e.paid_through, e.assistance_category,
-       v.person_id, v.institution_id, v.endtime AS setl_time_utc
+       v.person_id, v.institution_id, c.today, c.settle
 FROM chunk_visit c
 JOIN claims_visit v ON v.id = c.id
 JOIN insurance_person p ON p.id = v.person_id
@@ -109,15 +93,14 @@ SELECT med_list_codg, chrg_lv, coalesce(round(selfpay_prop * 1000000)::bigint, -
        coalesce(restrict_min_level, -1) AS restrict_min_level, restrict_med_types::text AS restrict_med_types,
        effective_from, effective_to
 FROM policy_rules_catalogitem
-WHERE med_list_codg IN (SELECT DISTINCT fl.med_list_codg FROM chunk_visit c
-                        JOIN claims_feeline fl ON fl.visit_id = c.id AND fl.status = 'active')
+WHERE med_list_codg = ANY(%(codes)s)
 """
 
 STATE_SQL = """
 SELECT p.psn_no, a.year, a.kind, a.key,
        CASE WHEN a.kind = 'admissions' THEN round(a.amount)::bigint ELSE round(a.amount * 100)::bigint END AS amount
 FROM claims_accumulator a JOIN insurance_person p ON p.id = a.person_id
-WHERE a.person_id IN (SELECT DISTINCT person_id FROM chunk_visit) AND a.year = ANY(%(years)s)
+WHERE a.person_id IN (SELECT person_id FROM chunk_visit WHERE settle) AND a.year = ANY(%(years)s)
 """
 
 
@@ -132,142 +115,279 @@ def _catalog_frame(raw: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def load_chunk(cursor, end: dt.datetime, chunks: int, chunk_no: int) -> dict | None:
-    """Lock and read one chunk's discharged visits and everything the engine needs for them."""
-    tz = settings.TIME_ZONE
-    cursor.execute(CHUNK_VISITS_SQL, {"end": end, "chunks": chunks, "chunk": chunk_no})
-    cursor.execute("SELECT id FROM insurance_person WHERE id IN (SELECT DISTINCT person_id FROM chunk_visit) "
-                   "ORDER BY id FOR UPDATE")
-    cursor.execute("SELECT id FROM claims_visit WHERE id IN (SELECT id FROM chunk_visit) ORDER BY id FOR UPDATE")
-    cursor.execute("DELETE FROM chunk_visit c USING claims_visit v WHERE v.id = c.id AND v.status <> 'discharged'")
-    cursor.execute("ANALYZE chunk_visit")
-    visits = copy_out(cursor, VISITS_SQL, {"tz": tz}, dtype={"med_type": str, "insutype": str, "paid_through": str,
-                                                             "assistance_category": str, "psn_no": str},
-                      parse_dates=["begntime", "setl_time", "enrolled_from", "enrolled_to"])
-    if visits.empty:
-        return None
-    lines = copy_out(cursor, LINES_SQL, dtype={"feedetl_sn": str, "med_list_codg": str, "mdtrt_id": str})
-    persons = copy_out(cursor, PERSONS_SQL, dtype={"psn_no": str, "gender": str}, parse_dates=["birth_date"])
-    catalog = _catalog_frame(copy_out(cursor, CATALOG_SQL, dtype={"med_list_codg": str, "chrg_lv": str,
-                                                                   "restrict_gender": str}))
-    years = sorted({int(y) for y in visits["setl_time"].dt.year.unique()})
-    state = copy_out(cursor, STATE_SQL, {"years": years}, dtype={"psn_no": str, "kind": str, "key": str})
-    state["key"] = state["key"].fillna("")
-    visits["assistance_category"] = visits["assistance_category"].fillna("")
-    visits["inst_designated"] = visits["inst_designated"].astype(str).str.lower().isin(["t", "true"])
-    return {"visits": visits, "lines": lines, "persons": persons, "catalog": catalog, "state": state}
+# --- staging with binary COPY ------------------------------------------------------------------------------------
+
+PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 
 
-def settle_chunk(job, chunk_no: int, reason: str) -> tuple[int, int]:
-    """Settle one chunk of a daily job with COPY and set-based SQL; returns (settled, held)."""
-    _, end = _day_bounds(job.run_date)
+def copy_in_binary(cursor, table: str, columns: dict[str, np.ndarray]) -> None:
+    """COPY columns in PostgreSQL's binary format, built with numpy (no loop over rows): a million rows are
+    encoded in a fraction of a second, where CSV takes seconds. Integer columns go as bigint; text columns
+    (str or bytes arrays) as text of any length. No NULLs: callers use sentinels (-1) that the SQL reading
+    the table turns back into NULL."""
+    n = len(next(iter(columns.values())))
+
+    def as_bytes(values, dtype, width):
+        return np.frombuffer(np.ascontiguousarray(values, dtype=dtype).tobytes(), np.uint8).reshape(n, width)
+
+    blocks = [as_bytes(np.full(n, len(columns)), ">i2", 2)]  # each row: its number of fields, then each field
+    valid = [np.full(n, 2)]                                  # as its length (int32) and its bytes
+    for values in columns.values():
+        if values.dtype.kind in "iub":
+            blocks += [as_bytes(np.full(n, 8), ">i4", 4), as_bytes(values, ">i8", 8)]
+            valid += [np.full(n, 4), np.full(n, 8)]
+        else:
+            raw = values if values.dtype.kind == "S" else np.char.encode(values.astype(str), "utf-8")
+            width = max(raw.dtype.itemsize, 1)
+            size = np.char.str_len(raw).astype(np.int64) if n else np.zeros(0, np.int64)
+            blocks += [as_bytes(size, ">i4", 4), as_bytes(raw, f"S{width}", width)]
+            valid += [np.full(n, 4), size]
+    matrix = np.concatenate(blocks, axis=1)
+    keep = np.concatenate([np.arange(b.shape[1]) < v[:, None] for b, v in zip(blocks, valid, strict=True)], axis=1)
+    buf = io.BytesIO(PGCOPY_HEADER + matrix[keep].tobytes() + b"\xff\xff")
+    cols = ", ".join(f'"{c}"' for c in columns)
+    cursor.copy_expert(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT binary)", buf)
+
+
+def _stage_binary(cursor, name: str, columns: dict[str, np.ndarray]) -> None:
+    """A temporary table of bigint (and fixed-width text) columns, filled with binary COPY and analyzed."""
+    ddl = ", ".join(f"{c} {'bigint' if v.dtype.kind in 'iub' else 'text'}" for c, v in columns.items())
+    cursor.execute(f"DROP TABLE IF EXISTS {name}")
+    cursor.execute(f"CREATE TEMP TABLE {name} ({ddl}) ON COMMIT DROP")
+    if len(next(iter(columns.values()))):
+        copy_in_binary(cursor, name, columns)
+    cursor.execute(f"ANALYZE {name}")
+
+
+def _codes(values) -> tuple[np.ndarray, list[str]]:
+    """Text values → (int64 codes, the distinct texts) for staging; None and NaN become ''."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object).fillna(""), sort=True)
+    return codes.astype(np.int64), [str(u) for u in uniques]
+
+
+def _decode(column: str, param: str) -> str:
+    """SQL for the text a staged code stands for (the distinct texts passed as a text[] parameter)."""
+    return f"(%({param})s::text[])[({column} + 1)::int]"
+
+
+# --- one chunk of the daily job ---------------------------------------------------------------------------------
+
+BATCH_WORK_MEM = "256MB"
+
+DAY_VISITS_SQL = """
+DROP TABLE IF EXISTS chunk_visit;
+CREATE TEMP TABLE chunk_visit ON COMMIT DROP AS
+SELECT v.id, v.person_id, v.institution_id, v.endtime AS endtime, true AS today, false AS settle
+FROM claims_visit v
+WHERE v.id IN (SELECT fl.visit_id FROM claims_upload u JOIN claims_feeline fl ON fl.upload_id = u.id
+               WHERE u.created_at >= %(start)s AND u.created_at < %(end)s AND fl.status = 'active')
+  AND v.person_id %% %(chunks)s = %(chunk)s;
+INSERT INTO chunk_visit (id, person_id, institution_id, endtime, today, settle)
+SELECT v.id, v.person_id, v.institution_id, v.endtime, false, false
+FROM claims_visit v
+WHERE v.status = 'discharged' AND v.endtime < %(end)s AND v.person_id %% %(chunks)s = %(chunk)s
+  AND NOT EXISTS (SELECT 1 FROM chunk_visit c WHERE c.id = v.id)
+  AND EXISTS (SELECT 1 FROM claims_feeline fl WHERE fl.visit_id = v.id AND fl.status = 'active');
+"""
+
+
+def batch_session(cursor, **context) -> None:
+    """Settings for the batch's transaction only (SET LOCAL): no wait for the WAL flush at commit (a crash
+    loses at most the last chunks, whose DONE mark is lost with them, so they run again), memory for the
+    hash joins and sorts over a chunk's lines, and one history context for the settlements it writes."""
+    from insurance.synth_city import history_context
+
+    cursor.execute(f"SET LOCAL synchronous_commit = off; SET LOCAL work_mem = '{BATCH_WORK_MEM}'")
+    history_context(cursor, **context)
+
+
+def run_chunk(job, chunk_no: int, reason: str) -> tuple[int, int, int]:
+    """One chunk of a daily job in one transaction: (lines classified, visits settled, visits held).
+
+    The chunk's visits are read once: those with an active line uploaded on the day (whose lines are
+    classified) and the discharged ones to settle at their discharge time. The visits to settle go through
+    `adjudicate`; the day's other visits through `classify` (adjudicate's line split is classify's, so a
+    settled visit's lines need no separate classification). Every line is then written once: the fee line
+    updated and, for a settled visit, its settlement line inserted.
+    """
+    start, end = _day_bounds(job.run_date)
     with transaction.atomic(), connection.cursor() as cursor:
-        data = load_chunk(cursor, end, job.chunks_total, chunk_no)
+        batch_session(cursor, source="daily_job", daily_job=job.pk, run_date=job.run_date.isoformat(),
+                      chunk=chunk_no)
+        cursor.execute(DAY_VISITS_SQL, {"start": start, "end": end, "chunks": job.chunks_total, "chunk": chunk_no})
+        # the persons and visits to settle are locked in a stable order; what is settled meanwhile drops out
+        cursor.execute("""
+            UPDATE chunk_visit c SET settle = true FROM claims_visit v
+            WHERE v.id = c.id AND v.status = 'discharged' AND v.endtime < %(end)s
+              AND EXISTS (SELECT 1 FROM claims_feeline fl WHERE fl.visit_id = v.id AND fl.status = 'active')
+        """, {"end": end})
+        cursor.execute("SELECT id FROM insurance_person WHERE id IN (SELECT person_id FROM chunk_visit WHERE settle) "
+                       "ORDER BY id FOR UPDATE")
+        cursor.execute("SELECT id FROM claims_visit WHERE id IN (SELECT id FROM chunk_visit WHERE settle) "
+                       "ORDER BY id FOR UPDATE")
+        cursor.execute("UPDATE chunk_visit c SET settle = false FROM claims_visit v "
+                       "WHERE v.id = c.id AND c.settle AND v.status <> 'discharged'")
+        cursor.execute("DELETE FROM chunk_visit WHERE NOT today AND NOT settle")
+        cursor.execute("UPDATE chunk_visit SET endtime = %s WHERE endtime IS NULL", [timezone.now()])
+        cursor.execute("ANALYZE chunk_visit")
         cursor.execute("SELECT count(*) FROM claims_visit v WHERE v.status = 'discharged' AND v.endtime < %s "
                        "AND v.person_id %% %s = %s", [end, job.chunks_total, chunk_no])
         candidates = cursor.fetchone()[0]
+        data = _load(cursor)
         if data is None:
-            return 0, candidates
-        versions, packs = active_policies(set(data["visits"]["region"]))
+            return 0, 0, candidates
+        visits, lines = data["visits"], data["lines"]
+        classified = int(lines["mdtrt_id"].isin(visits.loc[visits["today"], "mdtrt_id"]).sum())
+        versions, packs = active_policies(set(visits["region"]))
         version_ids = {p.code: v.pk for p, v in zip(packs, versions, strict=True)}
-        engine_visits = data["visits"].drop(columns=["region"])
-        result = adjudicate(data["lines"], engine_visits, data["persons"], data["catalog"], packs, data["state"])
-        setl = result.settlements[result.settlements["policy_code"].notna()]
-        _store(cursor, job, reason, data, result, setl, version_ids)
-        return len(setl), candidates - len(setl)
+        engine_visits = visits.drop(columns=["region", "today", "settle"])
+        settle = visits["settle"].to_numpy(dtype=bool)
+        to_settle = set(visits.loc[settle, "mdtrt_id"])
+        line_of_settled = lines["mdtrt_id"].isin(to_settle).to_numpy()
+
+        settled_ids: dict[str, int] = {}
+        splits = []
+        if settle.any():
+            result = adjudicate(lines[line_of_settled], engine_visits[settle], data["persons"], data["catalog"],
+                                packs, data["state"])
+            setl = result.settlements[result.settlements["policy_code"].notna()]
+            settled_ids = _store_settlements(cursor, job, reason, visits, data["persons"], result, setl, version_ids)
+            # a visit held (no policy in force) keeps the classification of its lines only if uploaded today
+            today = set(visits.loc[visits["today"], "mdtrt_id"])
+            keep = result.lines["mdtrt_id"].isin(settled_ids.keys()) | result.lines["mdtrt_id"].isin(today)
+            splits.append(result.lines[keep.to_numpy()])
+        if (~settle).any():
+            splits.append(classify(lines[~line_of_settled], engine_visits[~settle], data["persons"], data["catalog"],
+                                   packs))
+        _write_lines(cursor, pd.concat(splits, ignore_index=True), lines, settled_ids)
+        return classified, len(settled_ids), candidates - len(settled_ids)
 
 
-def _store(cursor, job, reason, data, result, setl, version_ids) -> None:
-    visits = data["visits"].set_index("mdtrt_id")
+def _load(cursor) -> dict | None:
+    """The frames of the chunk's visits (chunk_visit) as the engine wants them."""
+    tz = settings.TIME_ZONE
+    visits = copy_out(cursor, VISITS_SQL, {"tz": tz},
+                      dtype={"med_type": str, "insutype": str, "paid_through": str, "assistance_category": str,
+                             "psn_no": str, "mdtrt_id": str},
+                      parse_dates=["begntime", "setl_time", "enrolled_from", "enrolled_to"])
+    if visits.empty:
+        return None
+    for c in ("begntime", "setl_time"):  # with and without fractional seconds (a visit still open: now)
+        visits[c] = pd.to_datetime(visits[c], format="ISO8601")
+    for c in ("today", "settle", "inst_designated"):
+        visits[c] = visits[c].astype(str).str.lower().isin(["t", "true"])
+    visits["assistance_category"] = visits["assistance_category"].fillna("")
+    lines = copy_out(cursor, LINES_SQL, dtype={"feedetl_sn": str, "med_list_codg": str, "mdtrt_id": str})
+    persons = copy_out(cursor, PERSONS_SQL, dtype={"psn_no": str, "gender": str}, parse_dates=["birth_date"])
+    codes = sorted(set(lines["med_list_codg"]))
+    catalog = _catalog_frame(copy_out(cursor, CATALOG_SQL, {"codes": codes},
+                                      dtype={"med_list_codg": str, "chrg_lv": str, "restrict_gender": str}))
+    years = sorted({int(y) for y in visits.loc[visits["settle"], "setl_time"].dt.year.unique()})
+    state = copy_out(cursor, STATE_SQL, {"years": years}, dtype={"psn_no": str, "kind": str, "key": str})
+    state["key"] = state["key"].fillna("")
+    return {"visits": visits, "lines": lines, "persons": persons, "catalog": catalog, "state": state}
+
+
+def _setl_ids(day: str, n: int) -> np.ndarray:
+    """n settlement ids 'S' + YYYYMMDD + 16 random upper-case hex digits (as new_setl_id makes one)."""
+    digits = np.frombuffer(os.urandom(8 * n).hex().upper().encode(), dtype="S16")
+    return np.char.add(f"S{day}".encode(), digits)
+
+
+def _store_settlements(cursor, job, reason, visits, persons, result, setl, version_ids) -> dict[str, int]:
+    """Insert the settlements, their accumulator changes and account payments; mark the visits settled."""
     n = len(setl)
+    if not n:
+        return {}
     cursor.execute("SELECT nextval(pg_get_serial_sequence('claims_settlement', 'id')) FROM generate_series(1, %s)",
                    [n])
     ids = np.array([r[0] for r in cursor.fetchall()], dtype=np.int64)
-    v = visits.loc[setl["mdtrt_id"]]
+    v = visits.set_index("mdtrt_id").loc[setl["mdtrt_id"]]
     stamp = timezone.now()
-    day = job.run_date.strftime("%Y%m%d")
-    staged = pd.DataFrame({
-        "id": ids, "setl_id": [f"S{day}{uuid.uuid4().hex[:16].upper()}" for _ in range(n)],
-        "visit_id": v["visit_id"].to_numpy(), "person_id": v["person_id"].to_numpy(),
-        "institution_id": v["institution_id"].to_numpy(),
-        "policy_version_id": setl["policy_code"].map(version_ids).to_numpy(),
-        "setl_time": v["setl_time_utc"].to_numpy(),
-        **{c: setl[c].to_numpy() for c in SETTLEMENT_FEN},
-        "ineligible_reason": setl["ineligible_reason"].fillna("").to_numpy(),
+    ineligible, ineligible_texts = _codes(setl["ineligible_reason"])
+    _stage_binary(cursor, "stage_setl", {
+        "id": ids, "setl_id": _setl_ids(job.run_date.strftime("%Y%m%d"), n),
+        "visit_id": v["visit_id"].to_numpy(np.int64), "person_id": v["person_id"].to_numpy(np.int64),
+        "institution_id": v["institution_id"].to_numpy(np.int64),
+        "policy_version_id": setl["policy_code"].map(version_ids).to_numpy(np.int64),
+        **{c: setl[c].to_numpy(np.int64) for c in SETTLEMENT_FEN},
+        "ineligible": ineligible,
     })
-    fen_cols = ", ".join(f"{c} bigint" for c in SETTLEMENT_FEN)
-    _stage(cursor, "stage_setl", f"id bigint, setl_id text, visit_id bigint, person_id bigint, institution_id bigint, "
-                                 f"policy_version_id bigint, setl_time timestamptz, {fen_cols}, ineligible_reason text",
-           staged)
-    money = ", ".join(f"{c}::numeric / 100" for c in SETTLEMENT_FEN)
+    money = ", ".join(f"s.{c}::numeric / 100" for c in SETTLEMENT_FEN)
     cursor.execute(
         f"INSERT INTO claims_settlement (id, setl_id, kind, visit_id, person_id, institution_id, policy_version_id, "
         f"setl_time, {', '.join(SETTLEMENT_FEN)}, ineligible_reason, status, reason, daily_job_id, created_at) "
-        f"SELECT id, setl_id, 'settlement', visit_id, person_id, institution_id, policy_version_id, setl_time, "
-        f"{money}, ineligible_reason, 'settled', %s, %s, %s FROM stage_setl", [reason, job.pk, stamp])
-    settlement_of = dict(zip(setl["mdtrt_id"], ids, strict=True))
-
-    split = result.lines.merge(data["lines"][["mdtrt_id", "feedetl_sn", "fee_line_id"]], on=["mdtrt_id", "feedetl_sn"])
-    split = split[split["mdtrt_id"].isin(settlement_of.keys())]
-    lines = pd.DataFrame({
-        "settlement_id": split["mdtrt_id"].map(settlement_of).to_numpy(), "fee_line_id": split["fee_line_id"].to_numpy(),
-        "feedetl_sn": split["feedetl_sn"].to_numpy(), "amount_fen": split["amount_fen"].to_numpy(),
-        **{c: split[c].to_numpy() for c in SPLIT_FEN},
-        "chrgitm_lv": split["chrgitm_lv"].fillna("").to_numpy(),
-        "selfpay_prop_e6": split["selfpay_prop_e6"].to_numpy(), "reason": split["reason"].fillna("").to_numpy(),
-    })
-    _stage_and_write_lines(cursor, lines)
+        f"SELECT s.id, s.setl_id, 'settlement', s.visit_id, s.person_id, s.institution_id, s.policy_version_id, "
+        f"v.endtime, {money}, {_decode('s.ineligible', 'ineligible')}, 'settled', %(reason)s, %(job)s, %(stamp)s "
+        f"FROM stage_setl s JOIN claims_visit v ON v.id = s.visit_id",
+        {"reason": reason, "job": job.pk, "stamp": stamp, "ineligible": ineligible_texts})
+    settlement_of = dict(zip(setl["mdtrt_id"], ids.tolist(), strict=True))
 
     deltas = result.deltas[result.deltas["mdtrt_id"].isin(settlement_of.keys())]
-    persons = data["persons"].set_index("psn_no")
-    acc = pd.DataFrame({
-        "settlement_id": deltas["mdtrt_id"].map(settlement_of).to_numpy(), "kind": deltas["kind"].to_numpy(),
-        "key": deltas["key"].to_numpy(), "year": deltas["year"].to_numpy(), "delta": deltas["delta"].to_numpy(),
-        "person_id": persons.loc[deltas["psn_no"], "person_id"].to_numpy(),
+    by_psn = persons.set_index("psn_no")
+    kinds, kind_texts = _codes(deltas["kind"])
+    keys, key_texts = _codes(deltas["key"])
+    _stage_binary(cursor, "stage_acc", {
+        "settlement_id": deltas["mdtrt_id"].map(settlement_of).to_numpy(np.int64), "kind": kinds, "key": keys,
+        "year": deltas["year"].to_numpy(np.int64), "delta": deltas["delta"].to_numpy(np.int64),
+        "person_id": by_psn.loc[deltas["psn_no"], "person_id"].to_numpy(np.int64),
     })
-    _stage(cursor, "stage_acc", "settlement_id bigint, kind text, key text, year int, delta bigint, person_id bigint",
-           acc)
-    scaled = "CASE WHEN kind = 'admissions' THEN delta::numeric ELSE delta::numeric / 100 END"
+    texts = {"kinds": kind_texts, "keys": key_texts}
+    kind, key = _decode("kind", "kinds"), _decode("key", "keys")
+    scaled = f"CASE WHEN {kind} = 'admissions' THEN delta::numeric ELSE delta::numeric / 100 END"
     cursor.execute(f"INSERT INTO claims_settlementaccumulation (settlement_id, kind, key, year, delta) "
-                   f"SELECT settlement_id, kind, key, year, {scaled} FROM stage_acc")
+                   f"SELECT settlement_id, {kind}, {key}, year, {scaled} FROM stage_acc", texts)
     cursor.execute(f"""
         INSERT INTO claims_accumulator (person_id, year, kind, key, amount)
-        SELECT person_id, year, kind, key, sum({scaled}) FROM stage_acc GROUP BY person_id, year, kind, key
+        SELECT person_id, year, {kind}, {key}, sum({scaled}) FROM stage_acc GROUP BY person_id, year, kind, key
         ON CONFLICT (person_id, year, kind, key) DO UPDATE SET amount = claims_accumulator.amount + EXCLUDED.amount
-    """)
-    _store_accounts(cursor, setl, settlement_of, persons, stamp)
+    """, texts)
+    _store_accounts(cursor, setl, settlement_of, by_psn, stamp)
     cursor.execute("UPDATE claims_visit SET status = 'settled' WHERE id IN (SELECT visit_id FROM stage_setl)")
+    return settlement_of
 
 
-def _stage_and_write_lines(cursor, lines: pd.DataFrame) -> None:
-    ddl = ("settlement_id bigint, fee_line_id bigint, feedetl_sn text, amount_fen bigint, "
-           + ", ".join(f"{c} bigint" for c in SPLIT_FEN) + ", chrgitm_lv text, selfpay_prop_e6 bigint, reason text")
-    _stage(cursor, "stage_line", ddl, lines)
-    money = ", ".join(f"{c}::numeric / 100" for c in SPLIT_FEN)
-    prop = "CASE WHEN selfpay_prop_e6 < 0 THEN NULL ELSE selfpay_prop_e6::numeric / 1000000 END"
+def _write_lines(cursor, split: pd.DataFrame, lines: pd.DataFrame, settlement_of: dict[str, int]) -> None:
+    """Every classified line once: the fee line's split updated, a settlement line inserted when settled."""
+    split = split.merge(lines[["mdtrt_id", "feedetl_sn", "fee_line_id"]], on=["mdtrt_id", "feedetl_sn"])
+    lv, lv_texts = _codes(split["chrgitm_lv"])
+    why, why_texts = _codes(split["reason"])
+    _stage_binary(cursor, "stage_line", {
+        "fee_line_id": split["fee_line_id"].to_numpy(np.int64),
+        "settlement_id": split["mdtrt_id"].map(settlement_of).fillna(-1).to_numpy(np.int64),
+        "amount_fen": split["amount_fen"].to_numpy(np.int64),
+        **{c: split[c].to_numpy(np.int64) for c in SPLIT_FEN},
+        "lv": lv, "prop_e6": split["selfpay_prop_e6"].to_numpy(np.int64), "why": why,
+        "sn": split["feedetl_sn"].to_numpy(dtype=object),
+    })
+    texts = {"lvs": lv_texts, "whys": why_texts}
+    prop = "CASE WHEN s.prop_e6 < 0 THEN NULL ELSE s.prop_e6::numeric / 1000000 END"
+    lv, why = _decode("s.lv", "lvs"), _decode("s.why", "whys")
     cursor.execute(
         f"INSERT INTO claims_settlementline (settlement_id, fee_line_id, feedetl_sn, det_item_fee_sumamt, "
         f"{', '.join(SPLIT_FEN)}, chrgitm_lv, selfpay_prop, reason) "
-        f"SELECT settlement_id, fee_line_id, feedetl_sn, amount_fen::numeric / 100, {money}, "
-        f"coalesce(chrgitm_lv, ''), {prop}, coalesce(reason, '') FROM stage_line")
+        f"SELECT s.settlement_id, s.fee_line_id, s.sn, s.amount_fen::numeric / 100, "
+        f"{', '.join(f's.{c}::numeric / 100' for c in SPLIT_FEN)}, {lv}, {prop}, {why} "
+        f"FROM stage_line s WHERE s.settlement_id >= 0", texts)
+    # a line classified at upload (the API does) usually has the same split already: it is not rewritten
+    new = [f"s.{c}::numeric / 100" for c in SPLIT_FEN] + [lv, prop, why]
+    old = [f"f.{c}" for c in (*SPLIT_FEN, "chrgitm_lv", "selfpay_prop", "reason")]
     cursor.execute(
         f"UPDATE claims_feeline f SET {', '.join(f'{c} = s.{c}::numeric / 100' for c in SPLIT_FEN)}, "
-        f"chrgitm_lv = coalesce(s.chrgitm_lv, ''), selfpay_prop = {prop.replace('selfpay_prop_e6', 's.selfpay_prop_e6')},"
-        f" reason = coalesce(s.reason, '') FROM stage_line s WHERE f.id = s.fee_line_id")
+        f"chrgitm_lv = {lv}, selfpay_prop = {prop}, reason = {why} FROM stage_line s WHERE f.id = s.fee_line_id "
+        f"AND ({', '.join(old)}) IS DISTINCT FROM ({', '.join(new)})", texts)
 
 
 def _store_accounts(cursor, setl, settlement_of, persons, stamp) -> None:
     paying = setl[setl["acct_pay"] > 0]
     if paying.empty:
         return
-    moves = pd.DataFrame({
-        "account_id": persons.loc[paying["psn_no"], "account_id"].astype("int64").to_numpy(),
-        "amount_fen": -paying["acct_pay"].to_numpy(), "balance_fen": paying["balc"].to_numpy(),
-        "settlement_id": paying["mdtrt_id"].map(settlement_of).to_numpy(),
-        "seq": np.arange(len(paying)),
+    _stage_binary(cursor, "stage_move", {
+        "account_id": persons.loc[paying["psn_no"], "account_id"].astype("int64").to_numpy(np.int64),
+        "amount_fen": -paying["acct_pay"].to_numpy(np.int64), "balance_fen": paying["balc"].to_numpy(np.int64),
+        "settlement_id": paying["mdtrt_id"].map(settlement_of).to_numpy(np.int64),
+        "seq": np.arange(len(paying), dtype=np.int64),
     })
-    _stage(cursor, "stage_move", "account_id bigint, amount_fen bigint, balance_fen bigint, settlement_id bigint, "
-                                 "seq int", moves)
     cursor.execute(
         "INSERT INTO insurance_accountmovement (account_id, amount, balance_after, kind, settlement_id, created_at, "
         "reason) SELECT account_id, amount_fen::numeric / 100, balance_fen::numeric / 100, 'settlement', "
@@ -276,47 +396,6 @@ def _store_accounts(cursor, setl, settlement_of, persons, stamp) -> None:
         "UPDATE insurance_personalaccount a SET balance = m.balance_fen::numeric / 100, updated_at = %s "
         "FROM (SELECT DISTINCT ON (account_id) account_id, balance_fen FROM stage_move "
         "ORDER BY account_id, seq DESC) m WHERE a.id = m.account_id", [stamp])
-
-
-def classify_chunk(run_date: dt.date, chunks: int, chunk_no: int) -> int:
-    """Classify the day's uploaded active lines of this chunk's persons with one engine call."""
-    start, end = _day_bounds(run_date)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("""
-            DROP TABLE IF EXISTS chunk_visit;
-            CREATE TEMP TABLE chunk_visit ON COMMIT DROP AS
-            SELECT DISTINCT v.id, v.person_id, v.institution_id, coalesce(v.endtime, %(now)s) AS endtime
-            FROM claims_feeline fl JOIN claims_upload u ON u.id = fl.upload_id JOIN claims_visit v ON v.id = fl.visit_id
-            WHERE u.created_at >= %(start)s AND u.created_at < %(end)s AND fl.status = 'active'
-              AND v.person_id %% %(chunks)s = %(chunk)s
-        """, {"start": start, "end": end, "chunks": chunks, "chunk": chunk_no, "now": timezone.now()})
-        visits = copy_out(cursor, VISITS_SQL.replace("v.endtime", "c.endtime"), {"tz": settings.TIME_ZONE},
-                          dtype={"med_type": str, "insutype": str, "paid_through": str, "assistance_category": str,
-                                 "psn_no": str},
-                          parse_dates=["begntime", "setl_time", "enrolled_from", "enrolled_to"])
-        if visits.empty:
-            return 0
-        lines = copy_out(cursor, LINES_SQL, dtype={"feedetl_sn": str, "med_list_codg": str, "mdtrt_id": str})
-        persons = copy_out(cursor, PERSONS_SQL, dtype={"psn_no": str, "gender": str}, parse_dates=["birth_date"])
-        catalog = _catalog_frame(copy_out(cursor, CATALOG_SQL, dtype={"med_list_codg": str, "chrg_lv": str,
-                                                                       "restrict_gender": str}))
-        visits["assistance_category"] = visits["assistance_category"].fillna("")
-        _, packs = active_policies(set(visits["region"]))
-        split = classify(lines, visits.drop(columns=["region"]), persons, catalog, packs)
-        split = split.merge(lines[["mdtrt_id", "feedetl_sn", "fee_line_id"]], on=["mdtrt_id", "feedetl_sn"])
-        staged = pd.DataFrame({
-            "fee_line_id": split["fee_line_id"].to_numpy(), **{c: split[c].to_numpy() for c in SPLIT_FEN},
-            "chrgitm_lv": split["chrgitm_lv"].fillna("").to_numpy(),
-            "selfpay_prop_e6": split["selfpay_prop_e6"].to_numpy(), "reason": split["reason"].fillna("").to_numpy(),
-        })
-        _stage(cursor, "stage_class", "fee_line_id bigint, " + ", ".join(f"{c} bigint" for c in SPLIT_FEN)
-               + ", chrgitm_lv text, selfpay_prop_e6 bigint, reason text", staged)
-        prop = "CASE WHEN s.selfpay_prop_e6 < 0 THEN NULL ELSE s.selfpay_prop_e6::numeric / 1000000 END"
-        cursor.execute(
-            f"UPDATE claims_feeline f SET {', '.join(f'{c} = s.{c}::numeric / 100' for c in SPLIT_FEN)}, "
-            f"chrgitm_lv = coalesce(s.chrgitm_lv, ''), selfpay_prop = {prop}, reason = coalesce(s.reason, '') "
-            f"FROM stage_class s WHERE f.id = s.fee_line_id")
-        return len(staged)
 
 
 def _day_bounds(run_date: dt.date) -> tuple[dt.datetime, dt.datetime]:

@@ -82,8 +82,9 @@ def run_chunk(chunk_id: int) -> bool:
     try:
         if use_bulk_path():
             from . import bulk
-            classified = bulk.classify_chunk(job.run_date, job.chunks_total, chunk.chunk_no)
-            settled, held = bulk.settle_chunk(job, chunk.chunk_no, reason=f"日终批处理 {job.run_date}")
+            classified, settled, held = bulk.run_chunk(job, chunk.chunk_no, reason=f"日终批处理 {job.run_date}")
+            if settings.DAILY_JOB_AUDIT:
+                audit_chunk_settlements(job, chunk.chunk_no)
         else:
             classified = classify_day_lines(job.run_date, job.chunks_total, chunk.chunk_no)
             settled, held = settle_day_visits(job, chunk.chunk_no)
@@ -99,6 +100,19 @@ def run_chunk(chunk_id: int) -> bool:
     DailyJob.objects.filter(pk=job.pk).update(chunks_done=F("chunks_done") + 1)
     finish_job_if_complete(job.pk)
     return True
+
+
+def audit_chunk_settlements(job: DailyJob, chunk_no: int) -> int:
+    """Run the smart-audit rules over the settlements the bulk path made for this chunk."""
+    from .audit_io import audit_visits
+
+    settled = _in_chunk(Settlement.objects.filter(daily_job=job, kind=SettlementKind.SETTLEMENT), "person_id",
+                        job.chunks_total, chunk_no).select_related("visit__person", "visit__institution")
+    ids = list(settled.order_by("pk").values_list("pk", flat=True))
+    for i in range(0, len(ids), BATCH_VISITS):
+        batch = list(settled.filter(pk__in=ids[i:i + BATCH_VISITS]))
+        audit_visits([s.visit for s in batch], stage="settlement", settlements={s.visit.mdtrt_id: s for s in batch})
+    return len(ids)
 
 
 def use_bulk_path() -> bool:

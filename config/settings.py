@@ -165,6 +165,8 @@ DAILY_JOB_MINUTE = int(os.environ.get("DAILY_JOB_MINUTE", "30"))
 DAILY_JOB_CHUNKS = int(os.environ.get("DAILY_JOB_CHUNKS", "8"))
 # The daily job moves data with COPY and set-based SQL on PostgreSQL; off: the ORM path everywhere.
 DAILY_JOB_BULK = env_bool("DAILY_JOB_BULK", True)
+# The daily job runs the smart-audit rules over what it settled (the ORM path always does, in settle_visits).
+DAILY_JOB_AUDIT = env_bool("DAILY_JOB_AUDIT", True)
 # Smart-audit review: an institution may appeal a confirmed item within this many days (issue #5).
 APPEAL_WINDOW_DAYS = int(os.environ.get("APPEAL_WINDOW_DAYS", "15"))
 CELERY_BEAT_SCHEDULE = {

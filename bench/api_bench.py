@@ -1,0 +1,287 @@
+"""Provider API benchmark (issue #7): fee upload throughput and settlement latency over HTTP.
+
+Creates a scratch database (default yibao_bench_api, dropped at the end unless --keep), migrates it and
+writes a small synthetic city (`manage.py synth_city`: persons, institutions, catalog, the demo policy
+pack). Serves the API as docker-compose does (`gunicorn config.wsgi -w 4`, DEBUG off) on a free loopback
+port, creates one token per institution client with `create_institution_token`, and measures:
+
+  1. fee upload: --upload-clients (4) concurrent clients, each registering inpatient visits and sending
+     --upload-requests requests of --upload-lines (5,000) lines to POST /api/v1/visits/{id}/fee-lines/;
+     reports lines/s over the whole phase and the request latencies;
+  2. settlement: --settle-clients (16) concurrent clients, each with --settle-visits visits of 100 lines
+     registered, uploaded and discharged beforehand, settling them one after another with
+     POST /api/v1/visits/{id}/settle/; reports p50/p95/p99 latency and settlements/s.
+
+Clients are separate processes on this machine (loopback only), each with a fixed number of requests.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/yibao .venv/bin/python bench/api_bench.py
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import multiprocessing
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import support  # noqa: E402
+
+HTTP_TIMEOUT = 300
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Client:
+    """One keep-alive HTTP client with a token (gunicorn's sync workers close each connection; it reopens)."""
+
+    def __init__(self, port: int, token: str):
+        self.port, self.token = port, token
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=HTTP_TIMEOUT)
+
+    def post(self, path: str, body: bytes | dict) -> tuple[int, dict, float]:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        t0 = time.perf_counter()
+        for attempt in (1, 2):
+            try:
+                self.conn.request("POST", path, body=data, headers={
+                    "Authorization": f"Token {self.token}", "Content-Type": "application/json",
+                    "Accept": "application/json"})
+                response = self.conn.getresponse()
+                raw = response.read()
+                break
+            except (ConnectionError, http.client.HTTPException):
+                self.conn.close()
+                if attempt == 2:
+                    raise
+        elapsed = time.perf_counter() - t0
+        try:
+            payload = json.loads(raw) if raw else {}
+        except ValueError:
+            payload = {"raw": raw[:300].decode(errors="replace")}
+        return response.status, payload, elapsed
+
+
+def wait_until_up(port: int, proc: subprocess.Popen, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("gunicorn exited: " + proc.stderr.read().decode(errors="replace")[-2000:])
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError("gunicorn did not answer /healthz")
+
+
+def lines_body(catalog: list[tuple[str, str]], n: int, offset: int = 0) -> bytes:
+    """n fee lines (cnt 1 at the item's price, so the amount is the price), serial numbers from offset+1."""
+    lines = []
+    for k in range(n):
+        code, price = catalog[(k * 7919 + offset) % len(catalog)]
+        lines.append({"feedetl_sn": str(offset + k + 1), "med_list_codg": code, "cnt": "1", "pric": price,
+                      "det_item_fee_sumamt": price})
+    return json.dumps({"lines": lines}).encode()
+
+
+def register(client: Client, psn_no: str, begntime: str) -> str:
+    status, data, _ = client.post("/api/v1/visits/", {"psn_no": psn_no, "med_type": "21", "begntime": begntime})
+    if status != 201:
+        raise RuntimeError(f"register {psn_no}: {status} {data}")
+    return data["mdtrt_id"]
+
+
+def start_at(when: float) -> None:
+    time.sleep(max(0.0, when - time.time()))
+
+
+def upload_client(job) -> dict:
+    port, token, mdtrt_ids, bodies, when = job
+    client = Client(port, token)
+    start_at(when)
+    latencies, errors, t0 = [], [], time.perf_counter()
+    for mdtrt_id, body in zip(mdtrt_ids, bodies, strict=True):
+        status, data, elapsed = client.post(f"/api/v1/visits/{mdtrt_id}/fee-lines/", body)
+        latencies.append(elapsed)
+        if status != 200:
+            errors.append(f"{status} {str(data)[:200]}")
+    return {"latencies": latencies, "errors": errors, "end": time.perf_counter() - t0}
+
+
+def prepare_settle_client(job) -> list[str]:
+    port, token, psn_nos, catalog, begntime, endtime = job
+    client = Client(port, token)
+    ready = []
+    for i, psn_no in enumerate(psn_nos):
+        mdtrt_id = register(client, psn_no, begntime)
+        status, data, _ = client.post(f"/api/v1/visits/{mdtrt_id}/fee-lines/", lines_body(catalog, 100, i))
+        if status != 200:
+            raise RuntimeError(f"upload: {status} {str(data)[:300]}")
+        status, data, _ = client.post(f"/api/v1/visits/{mdtrt_id}/discharge/", {"endtime": endtime})
+        if status != 200:
+            raise RuntimeError(f"discharge: {status} {str(data)[:300]}")
+        ready.append(mdtrt_id)
+    return ready
+
+
+def settle_client(job) -> dict:
+    port, token, mdtrt_ids, when = job
+    client = Client(port, token)
+    start_at(when)
+    latencies, errors = [], []
+    for mdtrt_id in mdtrt_ids:
+        status, data, elapsed = client.post(f"/api/v1/visits/{mdtrt_id}/settle/", {})
+        latencies.append(elapsed)
+        if status != 201:
+            errors.append(f"{status} {str(data)[:200]}")
+    return {"latencies": latencies, "errors": errors}
+
+
+def percentiles(values: list[float]) -> str:
+    q = statistics.quantiles(values, n=100, method="inclusive")
+    return (f"p50 {statistics.median(values) * 1000:.0f} ms, p95 {q[94] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms, "
+            f"max {max(values) * 1000:.0f} ms")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--gunicorn-workers", type=int, default=4)
+    parser.add_argument("--upload-clients", type=int, default=4)
+    parser.add_argument("--upload-requests", type=int, default=5, help="requests per upload client")
+    parser.add_argument("--upload-lines", type=int, default=5000)
+    parser.add_argument("--settle-clients", type=int, default=16)
+    parser.add_argument("--settle-visits", type=int, default=20, help="settlements per settle client")
+    parser.add_argument("--persons", type=int, default=50_000)
+    parser.add_argument("--institutions", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=20260316)
+    parser.add_argument("--database", default="yibao_bench_api")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args()
+    print("reproduce:", support.reproduce("bench/api_bench.py", sys.argv[1:]))
+    today = dt.date.today()
+    with support.scratch_database(args.database, keep=args.keep) as url:
+        _, summary, _ = support.synth(url, persons=args.persons, institutions=args.institutions, lines=1000,
+                                      seed=args.seed, start=today.isoformat())
+        print(summary)
+        support.setup_django(url)
+        from io import StringIO
+
+        from django.core.management import call_command
+        from django.db import connection, connections
+
+        from insurance.models import Institution, Person
+        from policy_rules.models import CatalogItem, PolicyVersion
+
+        if not PolicyVersion.objects.active().covering(today).exists():
+            # the API settles at the present time: the demo pack's rules, dated for this year
+            from policy_rules.services import import_policy_pack
+
+            doc = json.loads((support.ROOT / "policy_rules" / "fixtures" / "demo-city-2026.json").read_text())
+            doc.update(code=f"BENCH-{today.year}", effective_from=f"{today.year}-01-01",
+                       effective_to=f"{today.year}-12-31")
+            import_policy_pack(doc, source_name="api_bench")
+        with connection.cursor() as cursor:
+            print("machine:", support.machine(cursor))
+        clients = args.upload_clients + args.settle_clients
+        hospitals = list(Institution.objects.filter(kind="hospital", level__gte=1, designated=True)
+                         .order_by("fixmedins_code").values_list("fixmedins_code", flat=True)[:clients])
+        if len(hospitals) < clients:
+            raise SystemExit(f"need {clients} designated hospitals of level 1-3; raise --institutions")
+        tokens = []
+        for i, code in enumerate(hospitals):
+            out = StringIO()
+            call_command("create_institution_token", code, f"bench-client-{i}", stdout=out)
+            tokens.append(out.getvalue().strip())
+        need = args.upload_clients * args.upload_requests + args.settle_clients * args.settle_visits
+        persons = list(Person.objects.filter(enrollments__enrolled_to__isnull=True)
+                       .order_by("id").values_list("psn_no", flat=True)[:need])
+        catalog = [(c, f"{p:.2f}") for c, p in CatalogItem.objects.filter(price_limit__isnull=False)
+                   .exclude(restrict_med_types__contains=["21"]).values_list("med_list_codg", "price_limit")[:500]]
+        connections.close_all()
+
+        port = free_port()
+        env = support.django_env(url, DEBUG="0", SECRET_KEY=secrets.token_urlsafe(40), ALLOWED_HOSTS="127.0.0.1")
+        server = subprocess.Popen(
+            [support.PYTHON, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w",
+             str(args.gunicorn_workers), "--timeout", "300", "--access-logfile", "-"],
+            cwd=support.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        try:
+            wait_until_up(port, server)
+            ctx = multiprocessing.get_context("fork")
+            begntime = (dt.datetime.now().astimezone() - dt.timedelta(days=3)).isoformat(timespec="seconds")
+            endtime = (dt.datetime.now().astimezone() - dt.timedelta(hours=1)).isoformat(timespec="seconds")
+
+            # 1. fee upload: visits registered first (not timed), then 5,000-line requests
+            jobs, p = [], 0
+            for c in range(args.upload_clients):
+                client = Client(port, tokens[c])
+                ids = [register(client, persons[p + r], begntime) for r in range(args.upload_requests)]
+                p += args.upload_requests
+                bodies = [lines_body(catalog, args.upload_lines, r) for r in range(args.upload_requests)]
+                jobs.append((port, tokens[c], ids, bodies, 0.0))
+            when = time.time() + 1.0
+            jobs = [(*j[:4], when) for j in jobs]
+            t0 = time.time()
+            with ctx.Pool(args.upload_clients) as pool:
+                results = pool.map(upload_client, jobs)
+            wall = time.time() - max(t0, when)
+            lat = [x for r in results for x in r["latencies"]]
+            errors = [e for r in results for e in r["errors"]]
+            n_lines = args.upload_clients * args.upload_requests * args.upload_lines
+            print(f"fee upload: {args.upload_clients} clients x {args.upload_requests} requests x "
+                  f"{args.upload_lines:,} lines = {n_lines:,} lines in {wall:.1f} s: {support.rate(n_lines, wall)} "
+                  f"lines/s; per request {percentiles(lat)}; errors {len(errors)}" + (f" ({errors[0]})" if errors
+                                                                                     else ""))
+
+            # 2. settlement: visits of 100 lines prepared by the same clients (not timed), then settled
+            prep = []
+            for c in range(args.settle_clients):
+                chunk = persons[p:p + args.settle_visits]
+                p += args.settle_visits
+                prep.append((port, tokens[args.upload_clients + c], chunk, catalog, begntime, endtime))
+            t_prep = time.time()
+            with ctx.Pool(args.settle_clients) as pool:
+                ready = pool.map(prepare_settle_client, prep)
+            print(f"prepared {sum(map(len, ready))} visits of 100 lines in {time.time() - t_prep:.0f} s")
+            when = time.time() + 1.0
+            jobs = [(port, tokens[args.upload_clients + c], ids, when) for c, ids in enumerate(ready)]
+            t0 = time.time()
+            with ctx.Pool(args.settle_clients) as pool:
+                results = pool.map(settle_client, jobs)
+            wall = time.time() - max(t0, when)
+            lat = [x for r in results for x in r["latencies"]]
+            errors = [e for r in results for e in r["errors"]]
+            print(f"settlement: {args.settle_clients} clients x {args.settle_visits} visits of 100 lines = {len(lat)} "
+                  f"settlements in {wall:.1f} s ({support.rate(len(lat), wall)}/s); latency {percentiles(lat)}; "
+                  f"errors {len(errors)}" + (f" ({errors[0]})" if errors else ""))
+            print(f"gunicorn ({args.gunicorn_workers} workers): peak RSS of the largest process "
+                  f"{support.tree_peak_rss_mb(server.pid):,.0f} MB")
+        finally:
+            if server.poll() is None:
+                os.killpg(server.pid, signal.SIGTERM)
+                try:
+                    server.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(server.pid, signal.SIGKILL)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
