@@ -1,9 +1,10 @@
 """Daily batch benchmark (issue #7): one day of fee lines, already uploaded, through the daily job.
 
-Creates a scratch database (default yibao_bench_daily, dropped at the end unless --keep), migrates it and
-writes a synthetic city with `manage.py synth_city` in a subprocess: --persons insured, --institutions
-institutions and one day of --lines fee lines (about a tenth as many visits), all discharged and uploaded
-that day. Then, in this process:
+Copies a synthetic city into a scratch database (default yibao_bench_daily, dropped at the end unless
+--keep): --persons insured, --institutions institutions and one day of --lines fee lines (about a tenth as
+many visits), all discharged and uploaded that day, with the default smart-audit rule library. The city is
+written once by `manage.py synth_city` in a subprocess and kept as a template database (support.city_template;
+--fresh-city writes it again). Then, in this process:
 
   1. the floor: the time PostgreSQL takes merely to COPY the same rows (a CSV of the day's claims_feeline
      rows) into a bare table like claims_feeline (CREATE TABLE ... (LIKE claims_feeline INCLUDING DEFAULTS)),
@@ -21,6 +22,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
+import multiprocessing
+import os
 import sys
 import time
 from pathlib import Path
@@ -50,6 +53,18 @@ def copy_floor(cursor) -> dict[str, float]:
     return out
 
 
+def run_chunk(chunk_id: int) -> dict:
+    """One chunk in a worker process (forked from the benchmark, Django set up): its phases and peak RSS."""
+    from claims import daily
+
+    with support.Phases() as phases:
+        daily.run_chunk(chunk_id)
+    from django.db import connection
+
+    connection.close()
+    return {"seconds": phases.seconds | {"(wall)": phases.wall}, "pid": os.getpid(), "rss": support.peak_rss_mb()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
@@ -57,48 +72,68 @@ def main() -> int:
     parser.add_argument("--institutions", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=20260316)
     parser.add_argument("--chunks", type=int, default=None, help="default: settings.DAILY_JOB_CHUNKS")
+    parser.add_argument("--processes", type=int, default=os.cpu_count(),
+                        help="worker processes taking chunks (default: one per core)")
     parser.add_argument("--database", default="yibao_bench_daily")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--fresh-city", action="store_true", help="generate the city again, not from the cache")
+    parser.add_argument("--unclassified", action="store_true",
+                        help="lines without their upload-time split (the batch writes every line's split); by "
+                             "default the lines are classified as the upload verbs leave them")
     args = parser.parse_args()
     print("reproduce:", support.reproduce("bench/daily_bench.py", sys.argv[1:]))
 
-    with support.scratch_database(args.database, keep=args.keep) as url:
-        generated, summary, gen_rss = support.synth(url, persons=args.persons, institutions=args.institutions,
-                                                     lines=args.lines, seed=args.seed, start=DAY.isoformat())
-        print(f"generated in {generated:.0f} s (peak RSS {gen_rss:,.0f} MB): {summary}")
+    city = support.city_template(persons=args.persons, institutions=args.institutions, lines=args.lines,
+                                 seed=args.seed, start=DAY.isoformat(), fresh=args.fresh_city,
+                                 classified=not args.unclassified)
+    with support.scratch_database(args.database, keep=args.keep, template=city) as url:
         support.setup_django(url)
         from django.conf import settings
         from django.db import connection
 
         from claims import daily
         from claims.models import FeeLine, SettlementLine, Visit
+        from claims.review_models import AuditHit, SuspectItem
 
         chunks = args.chunks or settings.DAILY_JOB_CHUNKS
         with connection.cursor() as cursor:
             print("machine:", support.machine(cursor))
             floor = copy_floor(cursor)
-            support.prepare_for_batch(cursor)
+            cursor.execute("CHECKPOINT")
         rss_before = support.peak_rss_mb()
-        with support.Phases() as phases:
-            job = daily.run_day(DAY, chunks=chunks)
-        wall = phases.wall
+        job, _ = daily.create_job(DAY, chunks)
+        chunk_ids = list(job.chunks.values_list("pk", flat=True))
+        connection.close()  # each worker opens its own
+        t0 = time.perf_counter()
+        with multiprocessing.get_context("fork").Pool(args.processes, maxtasksperchild=None) as pool:
+            runs = pool.map(run_chunk, chunk_ids, chunksize=1)
+        wall = time.perf_counter() - t0
+        daily.finish_job_if_complete(job.pk)
+        job.refresh_from_db()
+        phases = support.Phases.merged([r["seconds"] for r in runs], wall)
+        rss = {}
+        for r in runs:
+            rss[r["pid"]] = max(rss.get(r["pid"], 0), r["rss"])
         lines = FeeLine.objects.count()
         assert job.status == "done", job.error
         assert job.lines_classified == lines == args.lines, (job.lines_classified, lines)
         assert job.visits_settled + job.visits_held == Visit.objects.count()
         assert not FeeLine.objects.filter(inscp_scp_amt__isnull=True).exists()
         settled_lines = SettlementLine.objects.count()
+        hits, items = AuditHit.objects.count(), SuspectItem.objects.count()
         print(f"COPY of the same {lines:,} rows ({floor['csv_mb']:.0f} MB of CSV): {floor['bare']:.1f} s into a bare "
               f"table, {floor['indexed']:.1f} s with claims_feeline's indexes and checks")
-        print(f"daily job, {chunks} chunks in this process: {wall:.1f} s for {lines:,} lines "
+        print(f"daily job, {chunks} chunks in {args.processes} worker process(es): {wall:.1f} s for {lines:,} lines "
               f"({support.rate(lines, wall)} lines/s); {job.visits_settled:,} visits settled, {job.visits_held:,} "
-              f"held, {settled_lines:,} settlement lines")
+              f"held, {settled_lines:,} settlement lines, {hits:,} audit hits, {items:,} suspect items "
+              f"(audit {'on' if settings.DAILY_JOB_AUDIT else 'off'})")
         print(f"ratio to the bare COPY: {wall / floor['bare']:.1f}x (to the indexed COPY: "
               f"{wall / floor['indexed']:.1f}x)")
-        print(f"peak RSS: this process {support.peak_rss_mb():,.0f} MB (before the job {rss_before:,.0f} MB), "
-              f"the generator {gen_rss:,.0f} MB")
-        print("where the job's time went:")
-        print(phases.report())
+        print(f"peak RSS per worker process: {', '.join(f'{m:,.0f} MB' for m in rss.values())} (this process "
+              f"{rss_before:,.0f} MB)")
+        print(f"load average after the run: {support.load_average()}")
+        print("where the job's time went (summed over the workers; the percentages are of their total busy time):")
+        print(phases.report(top=22))
         connection.close()
     return 0
 

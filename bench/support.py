@@ -33,12 +33,13 @@ def with_database(url: str, name: str) -> str:
     return f"{base}/{name}"
 
 
-def admin_connection(url: str):
+def admin_connection(url: str, dbname: str = "postgres"):
+    """An autocommit psycopg2 connection to a database of the server that url names."""
     import dj_database_url
     import psycopg2
 
     cfg = dj_database_url.parse(url)
-    conn = psycopg2.connect(dbname="postgres", user=cfg["USER"] or None, password=cfg["PASSWORD"] or None,
+    conn = psycopg2.connect(dbname=dbname, user=cfg["USER"] or None, password=cfg["PASSWORD"] or None,
                             host=cfg["HOST"] or None, port=cfg["PORT"] or None)
     conn.autocommit = True
     return conn
@@ -49,7 +50,8 @@ def create_database(url: str, name: str, template: str | None = None) -> None:
     try:
         with conn.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            cursor.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+            cursor.execute(f'CREATE DATABASE "{name}"'
+                           + (f' TEMPLATE "{template}" STRATEGY FILE_COPY' if template else ""))
     finally:
         conn.close()
 
@@ -88,15 +90,19 @@ def manage(database_url: str, *args: str, **extra) -> str:
 
 
 @contextmanager
-def scratch_database(name: str, keep: bool = False):
-    """A new, migrated database; yields its URL; dropped afterwards unless keep."""
+def scratch_database(name: str, keep: bool = False, template: str | None = None):
+    """A new, migrated database (a copy of `template` when given); yields its URL; dropped afterwards
+    unless keep."""
     url = server_url()
-    create_database(url, name)
+    t0 = time.perf_counter()
+    create_database(url, name, template=template)
     scratch = with_database(url, name)
     try:
-        t0 = time.perf_counter()
-        manage(scratch, "migrate", "--noinput", "-v", "0")
-        print(f"scratch database {name}: migrated in {time.perf_counter() - t0:.0f} s")
+        if template:
+            print(f"scratch database {name}: copied from {template} in {time.perf_counter() - t0:.0f} s")
+        else:
+            manage(scratch, "migrate", "--noinput", "-v", "0")
+            print(f"scratch database {name}: migrated in {time.perf_counter() - t0:.0f} s")
         yield scratch
     finally:
         if keep:
@@ -109,6 +115,74 @@ def scratch_database(name: str, keep: bool = False):
             except Exception:  # noqa: BLE001 (Django may not be set up)
                 pass
             drop_database(url, name)
+
+
+def database_comment(url: str, name: str) -> str | None:
+    """The comment on a database, or None when there is no such database."""
+    conn = admin_connection(url)
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [name])
+            row = cursor.fetchone()
+    finally:
+        conn.close()
+    return None if row is None else (row[0] or "")
+
+
+def city_template(*, persons: int, institutions: int, lines: int, seed: int, days: int = 1,
+                  start: str = "2026-03-16", fresh: bool = False, classified: bool = False) -> str:
+    """The name of a database holding this synthetic city with the default audit rules, ready to be copied.
+
+    Generated once (migrate, synth_city, load_default_rules, VACUUM ANALYZE) and kept on the server as
+    yibao_city_<size>_<seed>, marked complete by a comment, so that repeated runs copy it (CREATE DATABASE
+    ... TEMPLATE) instead of generating the city again; fresh=True generates it anew. The generation time
+    is printed, the city is never the benchmark. synth_city writes fee lines without their split (as a
+    file loaded straight into the table would be); classified=True then classifies each day's lines with
+    `manage.py classify_uploads`, leaving them as the upload verbs (API, upload jobs) leave them.
+    """
+    url = server_url()
+    name = (f"yibao_city_p{persons}_i{institutions}_l{lines}_d{days}_s{seed}_{start.replace('-', '')}"
+            + ("_c" if classified else ""))
+    digest = code_digest()
+    mark = f"bench city {digest}"
+    if not fresh and database_comment(url, name) == mark:
+        print(f"city: reusing {name}")
+        return name
+    create_database(url, name)
+    city = with_database(url, name)
+    t0 = time.perf_counter()
+    manage(city, "migrate", "--noinput", "-v", "0")
+    generated, summary, rss = synth(city, persons=persons, institutions=institutions, lines=lines, seed=seed,
+                                    days=days, start=start)
+    manage(city, "load_default_rules")
+    if classified:
+        import datetime as dt
+
+        first = dt.date.fromisoformat(start)
+        for d in range(days):
+            manage(city, "classify_uploads", "--date", (first + dt.timedelta(days=d)).isoformat())
+    conn = admin_connection(url, dbname=name)
+    try:
+        with conn.cursor() as cursor:
+            prepare_for_batch(cursor)
+            cursor.execute(f'COMMENT ON DATABASE "{name}" IS %s', [mark])
+    finally:
+        conn.close()
+    print(f"city: generated {name} in {time.perf_counter() - t0:.0f} s (synth_city {generated:.0f} s, "
+          f"peak RSS {rss:,.0f} MB): {summary}")
+    return name
+
+
+def code_digest() -> str:
+    """A digest of the migrations and the generator, so that a cached city is rebuilt when either changes."""
+    import hashlib
+
+    h = hashlib.sha256()
+    files = sorted(ROOT.glob("*/migrations/*.py")) + [ROOT / "insurance" / "synth_city.py"]
+    for f in files:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
 
 
 def machine(cursor=None) -> str:
@@ -176,6 +250,10 @@ def prepare_for_batch(cursor) -> None:
 def reproduce(script: str, argv: list[str]) -> str:
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
     return f"DATABASE_URL={url} .venv/bin/python {script} {' '.join(shlex.quote(a) for a in argv)}".rstrip()
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def rate(n: float, seconds: float) -> str:
@@ -246,6 +324,17 @@ class Phases:
             else:
                 setattr(module, name, original)
         return False
+
+    @classmethod
+    def merged(cls, runs: list[dict[str, float]], wall: float) -> Phases:
+        """The phases of several workers' runs added up; wall is their summed busy time."""
+        out = cls()
+        for seconds in runs:
+            for key, value in seconds.items():
+                if key != "(wall)":
+                    out.add(key, value)
+        out.wall = sum(seconds.get("(wall)", 0.0) for seconds in runs) or wall
+        return out
 
     def report(self, top: int = 10) -> str:
         rows = sorted(self.seconds.items(), key=lambda kv: -kv[1])

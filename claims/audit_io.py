@@ -42,8 +42,12 @@ def _visit_rows(visits) -> pd.DataFrame:
     return frame
 
 
-def audit_frames(visits: list[Visit]) -> dict:
-    """The audit engine's inputs for these visits: lines, visits, catalog (with names), history, stats."""
+def audit_frames(visits: list[Visit], stats_until: dt.datetime | None = None) -> dict:
+    """The audit engine's inputs for these visits: lines, visits, catalog (with names), history, stats.
+
+    The institutions' statistics cover the settlements of the last 2 × HISTORY_DAYS, up to stats_until
+    (exclusive) when given: the daily job passes the start of its day, so that every chunk sees the same
+    statistics whichever worker settles first."""
     lines = pd.DataFrame([
         {"mdtrt_id": r["visit__mdtrt_id"], "feedetl_sn": r["feedetl_sn"], "med_list_codg": r["med_list_codg"],
          "cnt_e4": scaled(r["cnt"], QTY_SCALE), "pric_e4": scaled(r["pric"], QTY_SCALE),
@@ -65,9 +69,11 @@ def audit_frames(visits: list[Visit]) -> dict:
               .filter(person__in={v.person_id for v in visits}, begntime__lt=end)
               .exclude(endtime__lt=begin).exclude(pk__in=[v.pk for v in visits]))
     stats_since = end - dt.timedelta(days=2 * HISTORY_DAYS)
-    stats = (Settlement.objects.filter(kind=SettlementKind.SETTLEMENT, status=SettlementStatus.SETTLED,
-                                       setl_time__gte=stats_since,
-                                       institution__in={v.institution_id for v in visits})
+    stats = Settlement.objects.filter(kind=SettlementKind.SETTLEMENT, status=SettlementStatus.SETTLED,
+                                      setl_time__gte=stats_since, institution__in={v.institution_id for v in visits})
+    if stats_until is not None:
+        stats = stats.filter(setl_time__lt=stats_until)
+    stats = (stats
              .values("institution__fixmedins_code", "visit__med_type")
              .annotate(avg=Avg("medfee_sumamt"), n=Count("pk")))
     inst_stats = pd.DataFrame([
@@ -79,7 +85,7 @@ def audit_frames(visits: list[Visit]) -> dict:
 
 
 def audit_visits(visits: list[Visit], *, stage: str, settlements: dict[str, Settlement] | None = None,
-                 on: dt.datetime | None = None) -> pd.DataFrame:
+                 on: dt.datetime | None = None, stats_until: dt.datetime | None = None) -> pd.DataFrame:
     """Run the rules in force on these visits and record the hits; returns the hits frame."""
     from .review import record_hits
 
@@ -90,7 +96,7 @@ def audit_visits(visits: list[Visit], *, stage: str, settlements: dict[str, Sett
     rules = rules_in_force(day)
     if not rules:
         return pd.DataFrame()
-    hits = run_audit(rules=rules, **audit_frames(visits))
+    hits = run_audit(rules=rules, **audit_frames(visits, stats_until))
     if stage == "settlement":
         hits = hits[hits["mdtrt_id"].isin(list(settlements or {}))]
     record_hits(hits, stage=stage, visits_by_mdtrt={v.mdtrt_id: v for v in visits},

@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 import os
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from policy_rules.engine import adjudicate, classify
 
+from . import bulk_audit
 from .engine_io import active_policies
 
 SETTLEMENT_FEN = (
@@ -71,10 +73,10 @@ LEFT JOIN LATERAL (
 ) e ON true
 """
 
-LINES_SQL = """
+LINES_SQL = f"""
 SELECT fl.id AS fee_line_id, v.mdtrt_id, fl.feedetl_sn, fl.med_list_codg,
        round(fl.cnt * 10000)::bigint AS cnt_e4, round(fl.pric * 10000)::bigint AS pric_e4,
-       round(fl.det_item_fee_sumamt * 100)::bigint AS amount_fen
+       round(fl.det_item_fee_sumamt * 100)::bigint AS amount_fen, {_local('fl.fee_ocur_time')} AS fee_ocur_time
 FROM chunk_visit c JOIN claims_visit v ON v.id = c.id
 JOIN claims_feeline fl ON fl.visit_id = v.id AND fl.status = 'active'
 """
@@ -87,7 +89,7 @@ WHERE p.id IN (SELECT DISTINCT person_id FROM chunk_visit)
 """
 
 CATALOG_SQL = """
-SELECT med_list_codg, chrg_lv, coalesce(round(selfpay_prop * 1000000)::bigint, -1) AS selfpay_prop_e6,
+SELECT med_list_codg, name, chrg_lv, coalesce(round(selfpay_prop * 1000000)::bigint, -1) AS selfpay_prop_e6,
        coalesce(round(price_limit * 10000)::bigint, -1) AS price_limit_e4, restrict_gender,
        coalesce(restrict_min_age, -1) AS restrict_min_age, coalesce(restrict_max_age, -1) AS restrict_max_age,
        coalesce(restrict_min_level, -1) AS restrict_min_level, restrict_med_types::text AS restrict_med_types,
@@ -201,7 +203,7 @@ def batch_session(cursor, **context) -> None:
     history_context(cursor, **context)
 
 
-def run_chunk(job, chunk_no: int, reason: str) -> tuple[int, int, int]:
+def run_chunk(job, chunk_no: int, reason: str, settle: bool = True) -> tuple[int, int, int]:
     """One chunk of a daily job in one transaction: (lines classified, visits settled, visits held).
 
     The chunk's visits are read once: those with an active line uploaded on the day (whose lines are
@@ -215,18 +217,8 @@ def run_chunk(job, chunk_no: int, reason: str) -> tuple[int, int, int]:
         batch_session(cursor, source="daily_job", daily_job=job.pk, run_date=job.run_date.isoformat(),
                       chunk=chunk_no)
         cursor.execute(DAY_VISITS_SQL, {"start": start, "end": end, "chunks": job.chunks_total, "chunk": chunk_no})
-        # the persons and visits to settle are locked in a stable order; what is settled meanwhile drops out
-        cursor.execute("""
-            UPDATE chunk_visit c SET settle = true FROM claims_visit v
-            WHERE v.id = c.id AND v.status = 'discharged' AND v.endtime < %(end)s
-              AND EXISTS (SELECT 1 FROM claims_feeline fl WHERE fl.visit_id = v.id AND fl.status = 'active')
-        """, {"end": end})
-        cursor.execute("SELECT id FROM insurance_person WHERE id IN (SELECT person_id FROM chunk_visit WHERE settle) "
-                       "ORDER BY id FOR UPDATE")
-        cursor.execute("SELECT id FROM claims_visit WHERE id IN (SELECT id FROM chunk_visit WHERE settle) "
-                       "ORDER BY id FOR UPDATE")
-        cursor.execute("UPDATE chunk_visit c SET settle = false FROM claims_visit v "
-                       "WHERE v.id = c.id AND c.settle AND v.status <> 'discharged'")
+        if settle:
+            _mark_visits_to_settle(cursor, end)
         cursor.execute("DELETE FROM chunk_visit WHERE NOT today AND NOT settle")
         cursor.execute("UPDATE chunk_visit SET endtime = %s WHERE endtime IS NULL", [timezone.now()])
         cursor.execute("ANALYZE chunk_visit")
@@ -241,14 +233,14 @@ def run_chunk(job, chunk_no: int, reason: str) -> tuple[int, int, int]:
         versions, packs = active_policies(set(visits["region"]))
         version_ids = {p.code: v.pk for p, v in zip(packs, versions, strict=True)}
         engine_visits = visits.drop(columns=["region", "today", "settle"])
-        settle = visits["settle"].to_numpy(dtype=bool)
-        to_settle = set(visits.loc[settle, "mdtrt_id"])
+        settling = visits["settle"].to_numpy(dtype=bool)
+        to_settle = set(visits.loc[settling, "mdtrt_id"])
         line_of_settled = lines["mdtrt_id"].isin(to_settle).to_numpy()
 
         settled_ids: dict[str, int] = {}
         splits = []
-        if settle.any():
-            result = adjudicate(lines[line_of_settled], engine_visits[settle], data["persons"], data["catalog"],
+        if settling.any():
+            result = adjudicate(lines[line_of_settled], engine_visits[settling], data["persons"], data["catalog"],
                                 packs, data["state"])
             setl = result.settlements[result.settlements["policy_code"].notna()]
             settled_ids = _store_settlements(cursor, job, reason, visits, data["persons"], result, setl, version_ids)
@@ -256,11 +248,38 @@ def run_chunk(job, chunk_no: int, reason: str) -> tuple[int, int, int]:
             today = set(visits.loc[visits["today"], "mdtrt_id"])
             keep = result.lines["mdtrt_id"].isin(settled_ids.keys()) | result.lines["mdtrt_id"].isin(today)
             splits.append(result.lines[keep.to_numpy()])
-        if (~settle).any():
-            splits.append(classify(lines[~line_of_settled], engine_visits[~settle], data["persons"], data["catalog"],
+        if (~settling).any():
+            splits.append(classify(lines[~line_of_settled], engine_visits[~settling], data["persons"], data["catalog"],
                                    packs))
         _write_lines(cursor, pd.concat(splits, ignore_index=True), lines, settled_ids)
+        if settled_ids and settings.DAILY_JOB_AUDIT:
+            fund = dict(zip(setl["mdtrt_id"], setl["fund_pay_sumamt"].astype(int), strict=True))
+            bulk_audit.audit_chunk(cursor, visits, lines, data["catalog"], settled_ids, fund, stats_until=start)
         return classified, len(settled_ids), candidates - len(settled_ids)
+
+
+def _mark_visits_to_settle(cursor, end) -> None:
+    """Mark the chunk's discharged visits with active lines; lock them and their persons in a stable order
+    (what another worker settled meanwhile drops out)."""
+    cursor.execute("""
+        UPDATE chunk_visit c SET settle = true FROM claims_visit v
+        WHERE v.id = c.id AND v.status = 'discharged' AND v.endtime < %(end)s
+          AND EXISTS (SELECT 1 FROM claims_feeline fl WHERE fl.visit_id = v.id AND fl.status = 'active')
+    """, {"end": end})
+    cursor.execute("SELECT id FROM insurance_person WHERE id IN (SELECT person_id FROM chunk_visit WHERE settle) "
+                   "ORDER BY id FOR UPDATE")
+    cursor.execute("SELECT id FROM claims_visit WHERE id IN (SELECT id FROM chunk_visit WHERE settle) "
+                   "ORDER BY id FOR UPDATE")
+    cursor.execute("UPDATE chunk_visit c SET settle = false FROM claims_visit v "
+                   "WHERE v.id = c.id AND c.settle AND v.status <> 'discharged'")
+
+
+def classify_uploads(run_date: dt.date, chunks: int = 8) -> int:
+    """Classify every active line uploaded on run_date and store its split, settling nothing: what the upload
+    verbs do visit by visit, for a whole day at once (lines loaded without classification, or a day to look at
+    again after a catalog change). Returns the number of lines classified."""
+    job = SimpleNamespace(pk=None, run_date=run_date, chunks_total=chunks)
+    return sum(run_chunk(job, i, reason="", settle=False)[0] for i in range(chunks))
 
 
 def _load(cursor) -> dict | None:
@@ -277,11 +296,14 @@ def _load(cursor) -> dict | None:
     for c in ("today", "settle", "inst_designated"):
         visits[c] = visits[c].astype(str).str.lower().isin(["t", "true"])
     visits["assistance_category"] = visits["assistance_category"].fillna("")
-    lines = copy_out(cursor, LINES_SQL, dtype={"feedetl_sn": str, "med_list_codg": str, "mdtrt_id": str})
+    # fee_ocur_time stays text: only the audit reads it, for the settled visits' lines (claims.bulk_audit)
+    lines = copy_out(cursor, LINES_SQL, {"tz": tz}, dtype={"feedetl_sn": str, "med_list_codg": str, "mdtrt_id": str,
+                                                            "fee_ocur_time": str})
     persons = copy_out(cursor, PERSONS_SQL, dtype={"psn_no": str, "gender": str}, parse_dates=["birth_date"])
     codes = sorted(set(lines["med_list_codg"]))
     catalog = _catalog_frame(copy_out(cursor, CATALOG_SQL, {"codes": codes},
-                                      dtype={"med_list_codg": str, "chrg_lv": str, "restrict_gender": str}))
+                                      dtype={"med_list_codg": str, "name": str, "chrg_lv": str,
+                                             "restrict_gender": str}))
     years = sorted({int(y) for y in visits.loc[visits["settle"], "setl_time"].dt.year.unique()})
     state = copy_out(cursor, STATE_SQL, {"years": years}, dtype={"psn_no": str, "kind": str, "key": str})
     state["key"] = state["key"].fillna("")

@@ -83,8 +83,6 @@ def run_chunk(chunk_id: int) -> bool:
         if use_bulk_path():
             from . import bulk
             classified, settled, held = bulk.run_chunk(job, chunk.chunk_no, reason=f"日终批处理 {job.run_date}")
-            if settings.DAILY_JOB_AUDIT:
-                audit_chunk_settlements(job, chunk.chunk_no)
         else:
             classified = classify_day_lines(job.run_date, job.chunks_total, chunk.chunk_no)
             settled, held = settle_day_visits(job, chunk.chunk_no)
@@ -102,22 +100,20 @@ def run_chunk(chunk_id: int) -> bool:
     return True
 
 
-def audit_chunk_settlements(job: DailyJob, chunk_no: int) -> int:
-    """Run the smart-audit rules over the settlements the bulk path made for this chunk."""
-    from .audit_io import audit_visits
-
-    settled = _in_chunk(Settlement.objects.filter(daily_job=job, kind=SettlementKind.SETTLEMENT), "person_id",
-                        job.chunks_total, chunk_no).select_related("visit__person", "visit__institution")
-    ids = list(settled.order_by("pk").values_list("pk", flat=True))
-    for i in range(0, len(ids), BATCH_VISITS):
-        batch = list(settled.filter(pk__in=ids[i:i + BATCH_VISITS]))
-        audit_visits([s.visit for s in batch], stage="settlement", settlements={s.visit.mdtrt_id: s for s in batch})
-    return len(ids)
-
-
 def use_bulk_path() -> bool:
     """COPY and set-based SQL on PostgreSQL; the ORM path elsewhere (and when DAILY_JOB_BULK is off)."""
     return connection.vendor == "postgresql" and settings.DAILY_JOB_BULK
+
+
+def classify_uploads(run_date: dt.date, chunks: int | None = None) -> int:
+    """Classify every active line uploaded on run_date and store its split, settling nothing (the upload verbs
+    do this visit by visit); returns the number of lines classified. For lines loaded without classification,
+    or a day to classify again after a catalog change."""
+    chunks = chunks or settings.DAILY_JOB_CHUNKS
+    if use_bulk_path():
+        from . import bulk
+        return bulk.classify_uploads(run_date, chunks)
+    return sum(classify_day_lines(run_date, chunks, i) for i in range(chunks))
 
 
 def classify_day_lines(run_date: dt.date, chunks: int, chunk_no: int) -> int:

@@ -102,8 +102,10 @@ class VisitStatus(models.TextChoices):
 
 class Visit(models.Model):
     mdtrt_id = models.CharField(_("就诊ID"), max_length=30, unique=True)
+    # no index of its own: (person, begntime) leads with it
     person = models.ForeignKey(
-        "insurance.Person", on_delete=models.PROTECT, related_name="visits", verbose_name=_("参保人")
+        "insurance.Person", on_delete=models.PROTECT, db_index=False,
+        related_name="visits", verbose_name=_("参保人")
     )
     institution = models.ForeignKey(
         "insurance.Institution", on_delete=models.PROTECT, related_name="visits", verbose_name=_("医药机构")
@@ -166,7 +168,9 @@ class FeeLineStatus(models.TextChoices):
 
 
 class FeeLine(models.Model):
-    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="lines", verbose_name=_("就诊"))
+    # no index of its own: (visit, feedetl_sn) leads with it
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, db_index=False, related_name="lines",
+                              verbose_name=_("就诊"))
     feedetl_sn = models.CharField(_("费用明细流水号"), max_length=30)
     med_list_codg = models.CharField(_("医疗目录编码"), max_length=50)
     medins_list_codg = models.CharField(_("医药机构目录编码"), max_length=50, blank=True)
@@ -242,11 +246,15 @@ class Settlement(models.Model):
         verbose_name=_("被冲销结算"),
     )
     visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="settlements", verbose_name=_("就诊"))
+    # no index of its own: (person, setl_time) leads with it
     person = models.ForeignKey(
-        "insurance.Person", on_delete=models.PROTECT, related_name="settlements", verbose_name=_("参保人")
+        "insurance.Person", on_delete=models.PROTECT, db_index=False,
+        related_name="settlements", verbose_name=_("参保人")
     )
+    # no index of its own: (institution, setl_time) leads with it
     institution = models.ForeignKey(
-        "insurance.Institution", on_delete=models.PROTECT, related_name="settlements", verbose_name=_("医药机构")
+        "insurance.Institution", on_delete=models.PROTECT, db_index=False,
+        related_name="settlements", verbose_name=_("医药机构")
     )
     policy_version = models.ForeignKey(
         "policy_rules.PolicyVersion", on_delete=models.PROTECT, related_name="settlements",
@@ -330,8 +338,9 @@ class Settlement(models.Model):
 
 
 class SettlementLine(models.Model):
+    # no index of its own: (settlement, fee_line) leads with it
     settlement = models.ForeignKey(
-        Settlement, on_delete=models.PROTECT, related_name="lines", verbose_name=_("结算记录")
+        Settlement, on_delete=models.PROTECT, db_index=False, related_name="lines", verbose_name=_("结算记录")
     )
     fee_line = models.ForeignKey(
         FeeLine, on_delete=models.PROTECT, related_name="settlement_lines", verbose_name=_("费用明细")
@@ -378,8 +387,10 @@ class AccumulatorKind(models.TextChoices):
 class Accumulator(models.Model):
     """Per person and year, one row per slot (kind, key); key is a cap group, a med_type or ""."""
 
+    # no index of its own: (person, year, kind, key) leads with it
     person = models.ForeignKey(
-        "insurance.Person", on_delete=models.PROTECT, related_name="accumulators", verbose_name=_("参保人")
+        "insurance.Person", on_delete=models.PROTECT, db_index=False,
+        related_name="accumulators", verbose_name=_("参保人")
     )
     year = models.PositiveSmallIntegerField(_("年度"))
     kind = models.CharField(_("累计项"), max_length=30, choices=AccumulatorKind.choices)
@@ -414,8 +425,10 @@ class Accumulator(models.Model):
 class SettlementAccumulation(models.Model):
     """The change a settlement made to one accumulator slot, so a cancellation can give it back."""
 
+    # no index of its own: (settlement, year, kind, key) leads with it
     settlement = models.ForeignKey(
-        Settlement, on_delete=models.PROTECT, related_name="accumulations", verbose_name=_("结算记录")
+        Settlement, on_delete=models.PROTECT, db_index=False,
+        related_name="accumulations", verbose_name=_("结算记录")
     )
     kind = models.CharField(_("累计项"), max_length=30, choices=AccumulatorKind.choices)
     key = models.CharField(_("分组"), max_length=30, blank=True)

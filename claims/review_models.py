@@ -46,18 +46,21 @@ class HitSeverity(models.TextChoices):
 class AuditHit(models.Model):
     """One finding of one rule: the lines concerned, the evidence in words and the amount at stake."""
 
-    rule = models.ForeignKey("policy_rules.AuditRuleDefinition", on_delete=models.PROTECT, related_name="hits",
-                             verbose_name=_("审核规则"))
+    # no index of its own: (rule, created_at) leads with it
+    rule = models.ForeignKey("policy_rules.AuditRuleDefinition", on_delete=models.PROTECT, db_index=False,
+                             related_name="hits", verbose_name=_("审核规则"))
     rule_code = models.CharField(_("规则编码"), max_length=40)
     rule_type = models.CharField(_("规则类型"), max_length=40)
     severity = models.CharField(_("严重程度"), max_length=10, choices=HitSeverity.choices)
     stage = models.CharField(_("审核环节"), max_length=12, choices=HitStage.choices)
-    visit = models.ForeignKey("claims.Visit", on_delete=models.PROTECT, related_name="audit_hits",
-                              verbose_name=_("就诊"))
+    # no index of its own: (visit, stage) leads with it
+    visit = models.ForeignKey("claims.Visit", on_delete=models.PROTECT, db_index=False,
+                              related_name="audit_hits", verbose_name=_("就诊"))
     settlement = models.ForeignKey("claims.Settlement", on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="audit_hits", verbose_name=_("结算记录"))
-    institution = models.ForeignKey("insurance.Institution", on_delete=models.PROTECT, related_name="audit_hits",
-                                    verbose_name=_("医药机构"))
+    # no index of its own: (institution, created_at) leads with it
+    institution = models.ForeignKey("insurance.Institution", on_delete=models.PROTECT, db_index=False,
+                                    related_name="audit_hits", verbose_name=_("医药机构"))
     feedetl_sns = models.JSONField(_("费用明细流水号"), default=list, blank=True)
     fee_line_ids = models.JSONField(_("费用明细ID"), default=list, blank=True)
     amount = models.DecimalField(_("涉及金额"), **_MONEY, validators=[MinValueValidator(0)])

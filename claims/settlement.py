@@ -23,6 +23,7 @@ from .engine_io import (
     engine_kwargs,
     fen_to_decimal,
     group_deltas,
+    insert_rows,
     line_split_records,
     load_frames,
 )
@@ -131,8 +132,11 @@ def settle_visits(visit_ids: list[int], *, setl_times: dict[int, dt.datetime] | 
         settled = _store(ready, times, frames, result, no_policy, user, reason, daily_job)
         if settled and audit:
             by_pk = {v.pk: v for v in ready}
+            # the daily job audits against the institutions' statistics as of the start of its day
+            until = (timezone.make_aware(dt.datetime.combine(daily_job.run_date, dt.time.min))
+                     if daily_job is not None else None)
             audit_visits([by_pk[pk] for pk in settled], stage="settlement",
-                         settlements={s.visit.mdtrt_id: s for s in settled.values()})
+                         settlements={s.visit.mdtrt_id: s for s in settled.values()}, stats_until=until)
         return settled
 
 
@@ -152,11 +156,13 @@ def _store(visits, times, frames, result, skip: set, user, reason, daily_job=Non
     Settlement.objects.bulk_create(settlements.values())
     by_id = {s.visit.mdtrt_id: s for s in settlements.values()}
 
-    fee_lines = {(fl.visit.mdtrt_id, fl.feedetl_sn): fl for fl in FeeLine.objects.select_related("visit").filter(
-        visit__in=[by_mdtrt[m] for m in by_id], status=FeeLineStatus.ACTIVE)}
-    SettlementLine.objects.bulk_create([
-        SettlementLine(settlement=by_id[m], fee_line=fee_lines[(m, sn)], feedetl_sn=sn,
-                       det_item_fee_sumamt=fee_lines[(m, sn)].det_item_fee_sumamt, **rec)
+    mdtrt_of = {v.pk: v.mdtrt_id for v in visits}
+    fee_lines = {(mdtrt_of[visit_id], sn): (pk, amount) for visit_id, sn, pk, amount in FeeLine.objects.filter(
+        visit__in=[by_mdtrt[m] for m in by_id], status=FeeLineStatus.ACTIVE).values_list(
+        "visit_id", "feedetl_sn", "pk", "det_item_fee_sumamt")}
+    insert_rows(SettlementLine, [
+        {"settlement_id": by_id[m].pk, "fee_line_id": fee_lines[(m, sn)][0], "feedetl_sn": sn,
+         "det_item_fee_sumamt": fee_lines[(m, sn)][1], **rec}
         for (m, sn), rec in line_split_records(result.lines).items() if m in by_id
     ])
     _store_accumulators(result, by_id)

@@ -1,4 +1,4 @@
-"""The daily job's COPY/set-based path stores exactly what the ORM path stores."""
+"""The daily job's COPY/set-based path stores exactly what the ORM path stores, audit hits included."""
 import datetime as dt
 from pathlib import Path
 
@@ -7,8 +7,18 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from claims import daily
-from claims.models import Accumulator, FeeLine, Settlement, SettlementAccumulation, SettlementLine
+from claims.models import (
+    Accumulator,
+    AuditHit,
+    FeeLine,
+    ReviewEvent,
+    Settlement,
+    SettlementAccumulation,
+    SettlementLine,
+    SuspectItem,
+)
 from insurance.models import AccountMovement, PersonalAccount
+from policy_rules.models import AuditRuleDefinition
 
 DAY = dt.date(2026, 3, 16)
 PACK = Path(__file__).resolve().parents[2] / "policy_rules" / "fixtures" / "demo-city-2026.json"
@@ -30,23 +40,42 @@ def snapshot() -> dict:
         "accounts": set(PersonalAccount.objects.values_list("person__psn_no", "balance")),
         "movements": set(AccountMovement.objects.values_list("settlement__visit__mdtrt_id", "amount",
                                                              "balance_after")),
+        "hits": {
+            (h.visit.mdtrt_id, h.settlement.visit.mdtrt_id, h.rule_code, h.rule_type, h.severity, h.stage,
+             tuple(sorted(h.feedetl_sns)), len(h.fee_line_ids), h.amount, h.evidence, h.related_mdtrt_id,
+             h.related_visit_id is not None, h.item.rule.code if h.item_id else None)
+            for h in AuditHit.objects.select_related("visit", "settlement__visit", "item__rule")
+        },
+        "items": set(SuspectItem.objects.values_list("settlement__visit__mdtrt_id", "rule__code", "amount_at_stake",
+                                                     "state", "institution_id")),
+        "events": set(ReviewEvent.objects.values_list("item__settlement__visit__mdtrt_id", "item__rule__code",
+                                                      "action", "to_state", "amount", "reason")),
     }
 
 
 @pytest.mark.django_db
 def test_bulk_path_equals_orm_path(settings):
+    """Two days of a synthetic city: the second day's audit uses the institutions' statistics of the first."""
     assert connection.vendor == "postgresql"
     call_command("import_policy", str(PACK))
-    call_command("seed_demo", "--date", DAY.isoformat(), "--persons", "300")
+    call_command("synth_city", "--persons", "400", "--institutions", "12", "--days", "2", "--visits-per-day", "300",
+                 "--seed", "7", "--start-date", (DAY - dt.timedelta(days=1)).isoformat())
+    call_command("load_default_rules")
+    for rule in AuditRuleDefinition.objects.filter(rule_type="outlier"):  # small city: few visits per institution
+        rule.params = {**rule.params, "min_visits": 3}
+        rule.save()
     results = {}
     for bulk in (False, True):
         settings.DAILY_JOB_BULK = bulk
         with transaction.atomic():
+            first = daily.run_day(DAY - dt.timedelta(days=1), chunks=3)
             job = daily.run_day(DAY, chunks=3)
-            assert job.visits_settled == 600
+            assert first.visits_settled + job.visits_settled == 600
             results[bulk] = snapshot()
             transaction.set_rollback(True)
     orm, copy = results[False], results[True]
     assert len(orm["settlements"]) == 600 and len(orm["lines"]) > 3000
+    assert len(orm["hits"]) > 50 and len(orm["items"]) > 10  # the synthetic city breaks some rules
+    assert "outlier" in {h[3] for h in orm["hits"]}  # a rule that reads the first day's statistics
     for key in orm:
         assert orm[key] == copy[key], key
