@@ -37,8 +37,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-CERTNO_WEIGHTS = np.array((7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2), dtype=np.int64)
-CERTNO_CHECK_CHARS = np.array(list("10X98765432"))
+from insurance.validators import CERTNO_CHECK_CHARS, CERTNO_WEIGHTS
+
+# the GB 11643 tables of insurance.validators, as arrays for certno_check_digits
+_CERTNO_WEIGHTS = np.array(CERTNO_WEIGHTS, dtype=np.int64)
+_CERTNO_CHECK_CHARS = np.array(list(CERTNO_CHECK_CHARS))
 
 # parts of the seed: each part of the city has its own random stream
 PART_INSTITUTIONS, PART_PERSONS, PART_CATALOG, PART_DAY = 1, 2, 3, 4
@@ -154,11 +157,12 @@ def cat(*parts) -> np.ndarray:
 
 
 def certno_check_digits(first17: np.ndarray) -> np.ndarray:
-    """GB 11643 check characters of an array of 17-digit strings (ISO 7064 MOD 11-2), vectorized."""
+    """GB 11643 check characters of an array of 17-digit strings (ISO 7064 MOD 11-2): validators.certno_check_digit,
+    vectorized."""
     first17 = np.asarray(first17, dtype="U17")
     digits = first17.view("U1").reshape(len(first17), 17).astype(np.int64) if len(first17) else \
         np.zeros((0, 17), np.int64)
-    return CERTNO_CHECK_CHARS[(digits @ CERTNO_WEIGHTS) % 11]
+    return _CERTNO_CHECK_CHARS[(digits @ _CERTNO_WEIGHTS) % 11]
 
 
 def rank_within_groups(keys: np.ndarray) -> np.ndarray:

@@ -1,0 +1,513 @@
+"""The batch the smart audit's rules run over, and what the rules share.
+
+`AuditContext` holds the batch (lines, visits, catalog, history, institution statistics, the engine's line
+split) and derives, once and only when a rule asks, the per-line columns the rules share: the visit row of
+every line, the item's id, the fee day, the catalog row, the visit totals, the stays. Beside it: `Groups`
+(rows grouped by integer keys: a sort and `reduceat`), the vectorized string helpers the evidence sentences
+are built with, and `Hits`, what a rule returns.
+
+Units: money in integer fen, cnt/pric scaled by 10^4, ratios by 10^6 (money.py); days are integer days
+since 1970-01-01; timestamps are int64 nanoseconds with NAT for a missing value.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from itertools import repeat
+
+import numpy as np
+import pandas as pd
+
+from .lines import catalog_positions
+from .money import QTY_SCALE, mul_div_round
+
+NAT = np.iinfo(np.int64).min
+NEVER = np.iinfo(np.int64).max  # "no end yet" for an open stay
+DAY_NS = 86_400 * 10**9
+HOUR_NS = 3_600 * 10**9
+E4_E4_TO_FEN = QTY_SCALE * QTY_SCALE // 100  # cnt_e4 × pric_e4 / this = fen
+
+MED_TYPE_LABELS = {"11": "普通门诊", "12": "门诊挂号", "13": "急诊", "14": "门诊慢特病", "21": "普通住院",
+                   "22": "外伤住院", "41": "定点药店购药", "51": "生育门诊", "52": "生育住院"}
+GENDER_LABELS = {"1": "男", "2": "女"}
+
+
+class AuditInputError(ValueError):
+    """The frames handed to the audit are inconsistent (a programming or loading error)."""
+
+
+# --- grouping ------------------------------------------------------------------------------------------
+
+def positions(index: pd.Index, values: np.ndarray) -> np.ndarray:
+    """index.get_indexer(values) as int64, looking up only the first of each run of equal values (lines come
+    grouped by visit)."""
+    n = len(values)
+    if n > 1000:
+        change = np.empty(n, bool)
+        change[0] = True
+        np.not_equal(values[1:], values[:-1], out=change[1:])
+        heads = np.flatnonzero(change)
+        if len(heads) * 2 < n:
+            return np.repeat(index.get_indexer(values[heads]).astype(np.int64), np.diff(np.append(heads, n)))
+    return index.get_indexer(values).astype(np.int64)
+
+
+class Groups:
+    """Rows grouped by one or more int64 key arrays; groups are numbered in lexicographic key order and
+    the rows of a group keep their input order."""
+
+    def __init__(self, *keys):
+        keys = [np.asarray(k, dtype=np.int64) for k in keys]
+        n = len(keys[0])
+        self.n_rows = n
+        if n == 0:
+            self.order = self.starts = self.ids = self.size = np.zeros(0, np.int64)
+            self.n = 0
+            return
+        combined = _combine(keys)
+        if combined is not None:
+            order = np.argsort(combined, kind="stable")
+            s = combined[order]
+            change = np.empty(n, bool)
+            change[0] = True
+            np.not_equal(s[1:], s[:-1], out=change[1:])
+        else:
+            order = np.lexsort(keys[::-1])
+            change = np.zeros(n, bool)
+            change[0] = True
+            for k in keys:
+                sk = k[order]
+                change[1:] |= sk[1:] != sk[:-1]
+        self.order = order
+        self.starts = np.flatnonzero(change)
+        self.n = len(self.starts)
+        self.size = np.diff(np.append(self.starts, n))
+        ids_sorted = np.cumsum(change) - 1
+        self.ids = np.empty(n, np.int64)
+        self.ids[order] = ids_sorted
+
+    def sum(self, values) -> np.ndarray:
+        if not self.n:
+            return np.zeros(0, np.int64)
+        return np.add.reduceat(np.asarray(values)[self.order], self.starts)
+
+    def max(self, values) -> np.ndarray:
+        if not self.n:
+            return np.zeros(0, np.asarray(values).dtype)
+        return np.maximum.reduceat(np.asarray(values)[self.order], self.starts)
+
+    def min(self, values) -> np.ndarray:
+        if not self.n:
+            return np.zeros(0, np.asarray(values).dtype)
+        return np.minimum.reduceat(np.asarray(values)[self.order], self.starts)
+
+    def first(self, values) -> np.ndarray:
+        return np.asarray(values)[self.order[self.starts]]
+
+    def tuples(self, values, groups) -> list[tuple]:
+        """The values of the rows of each of `groups`, in row order, as tuples of Python objects."""
+        s = np.asarray(values, dtype=object)[self.order]
+        starts, size = self.starts, self.size
+        return [tuple(s[starts[g]:starts[g] + size[g]].tolist()) for g in np.asarray(groups).tolist()]
+
+
+def _combine(keys) -> np.ndarray | None:
+    """One int64 key with the same order as the tuple of keys, when their ranges fit in 62 bits."""
+    if len(keys) == 1:
+        return keys[0]
+    out = None
+    total = 1
+    for k in keys:
+        lo, hi = int(k.min()), int(k.max())
+        span = hi - lo + 1
+        total *= span
+        if total >= 2**62:
+            return None
+        r = k - lo
+        out = r if out is None else out * span + r
+    return out
+
+
+# --- strings (evidence) -----------------------------------------------------------------------------------
+
+def cat(*parts) -> np.ndarray:
+    """Concatenate strings elementwise; each part is a str or an array of strings (or of numbers)."""
+    n = next(len(p) for p in parts if not isinstance(p, str))
+    cols = []
+    for p in parts:
+        if isinstance(p, str):
+            cols.append(repeat(p, n))
+        else:
+            p = np.asarray(p)
+            cols.append((p if p.dtype == object else p.astype(str)).tolist())
+    out = np.empty(n, dtype=object)
+    out[:] = ["".join(t) for t in zip(*cols, strict=False)]
+    return out
+
+
+def join_nonempty(parts, sep: str) -> np.ndarray:
+    acc = np.asarray(parts[0], dtype=object)
+    for p in parts[1:]:
+        p = np.asarray(p, dtype=object)
+        acc = np.where((acc != "") & (p != ""), acc + sep + p, acc + p)
+    return acc
+
+
+def fmt_scaled(values, digits: int, min_decimals: int = 0) -> np.ndarray:
+    """Integers scaled by 10^digits as decimal strings: trailing zeros dropped down to min_decimals."""
+    v = np.asarray(values, dtype=np.int64)
+    if not len(v):
+        return np.zeros(0, dtype=object)
+    sign = np.where(v < 0, "-", "").astype(object)
+    a = np.abs(v)
+    ip = (a // 10**digits).astype(str).astype(object)
+    if digits == 0:
+        return sign + ip
+    fp = np.char.rstrip(np.char.zfill((a % 10**digits).astype(str), digits), "0")
+    if min_decimals:
+        fp = np.char.ljust(fp, min_decimals, "0")
+    dot = np.where(np.char.str_len(fp) > 0, ".", "").astype(object)
+    return sign + ip + dot + fp.astype(object)
+
+
+def fmt_fen(values) -> np.ndarray:
+    return fmt_scaled(values, 2, 2)
+
+
+def fmt_qty(values_e4) -> np.ndarray:
+    return fmt_scaled(values_e4, 4)
+
+
+def fmt_price(values_e4) -> np.ndarray:
+    return fmt_scaled(values_e4, 4, 2)
+
+
+def fmt_day(days) -> np.ndarray:
+    days = np.asarray(days, dtype=np.int64)
+    out = np.datetime_as_string(days.astype("datetime64[D]")).astype(object)
+    return np.where(days == NAT, "", out)
+
+
+def fmt_time(ns) -> np.ndarray:
+    ns = np.asarray(ns, dtype=np.int64)
+    s = np.char.replace(np.datetime_as_string(ns.astype("datetime64[ns]").astype("datetime64[s]")), "T", " ")
+    return np.where(ns == NAT, "", s.astype(object))
+
+
+def label_map(codes, labels: dict) -> np.ndarray:
+    codes = pd.Series(np.asarray(codes, dtype=object))
+    return codes.map(labels).fillna(codes).to_numpy(dtype=object)
+
+
+def ns_of(values) -> np.ndarray:
+    """A datetime-like column as int64 nanoseconds (NAT where missing)."""
+    s = values if isinstance(values, pd.Series) else pd.Series(values, copy=False)
+    if not (s.dtype.kind == "M" and not isinstance(s.dtype, pd.DatetimeTZDtype)):
+        s = pd.to_datetime(s)
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            s = s.dt.tz_localize(None)
+    return s.to_numpy(dtype="datetime64[ns]").view(np.int64)
+
+
+def day_of(ns) -> np.ndarray:
+    ns = np.asarray(ns, dtype=np.int64)
+    return np.where(ns == NAT, NAT, ns // DAY_NS)
+
+
+# --- hits ---------------------------------------------------------------------------------------------------
+
+@dataclass
+class Hits:
+    vpos: np.ndarray  # visit row of every hit
+    sns: list  # tuple of feedetl_sn per hit
+    amount: np.ndarray  # fen
+    evidence: np.ndarray  # object (str)
+    related: np.ndarray | None = None  # related mdtrt_id per hit (cross-visit rules)
+
+
+def line_hits(ctx, idx, amount, evidence) -> Hits:
+    return Hits(ctx.vpos[idx], [(s,) for s in ctx.sn[idx].tolist()], np.asarray(amount, np.int64), evidence)
+
+
+def concat_hits(parts: list[Hits]) -> Hits | None:
+    parts = [h for h in parts if h is not None and len(h.vpos)]
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    related = None
+    if any(h.related is not None for h in parts):
+        related = np.concatenate([h.related if h.related is not None else np.full(len(h.vpos), None, dtype=object)
+                                  for h in parts])
+    return Hits(np.concatenate([h.vpos for h in parts]), [t for h in parts for t in h.sns],
+                np.concatenate([h.amount for h in parts]), np.concatenate([h.evidence for h in parts]), related)
+
+
+# --- context ----------------------------------------------------------------------------------------------
+
+class AuditContext:
+    def __init__(self, lines, visits, catalog, history=None, inst_stats=None, line_split=None):
+        self.lines, self.visits, self.catalog = lines, visits, catalog
+        self.history, self.inst_stats, self.line_split = history, inst_stats, line_split
+        self.n, self.nv = len(lines), len(visits)
+        self.mdtrt_ids = visits["mdtrt_id"].to_numpy(dtype=object)
+        self.vindex = pd.Index(self.mdtrt_ids)
+        if self.vindex.has_duplicates:
+            dup = sorted(set(self.vindex[self.vindex.duplicated()]))[:5]
+            raise AuditInputError(f"duplicate mdtrt_id in visits: {dup}")
+        self.vpos = positions(self.vindex, lines["mdtrt_id"].to_numpy(dtype=object))
+        if (self.vpos < 0).any():
+            raise AuditInputError(f"lines of unknown visits: {sorted(set(lines['mdtrt_id'][self.vpos < 0]))[:5]}")
+        self.cnt = lines["cnt_e4"].to_numpy(dtype=np.int64)
+        self.pric = lines["pric_e4"].to_numpy(dtype=np.int64)
+        self.amount = lines["amount_fen"].to_numpy(dtype=np.int64)
+        self.sn = lines["feedetl_sn"].to_numpy(dtype=object)
+
+    # visits
+    @cached_property
+    def med_type(self) -> np.ndarray:
+        return self.visits["med_type"].astype(str).to_numpy(dtype=object)
+
+    @cached_property
+    def begn_ns(self) -> np.ndarray:
+        return ns_of(self.visits["begntime"])
+
+    @cached_property
+    def end_ns(self) -> np.ndarray:
+        if "endtime" not in self.visits.columns:
+            return np.full(self.nv, NAT, np.int64)
+        return ns_of(self.visits["endtime"])
+
+    @cached_property
+    def begn_day(self) -> np.ndarray:
+        return day_of(self.begn_ns)
+
+    @cached_property
+    def end_day(self) -> np.ndarray:
+        return day_of(self.end_ns)
+
+    @cached_property
+    def visit_total(self) -> np.ndarray:
+        # bincount adds in float64, exact for integer sums below 2^53 fen
+        return np.rint(np.bincount(self.vpos, weights=self.amount, minlength=self.nv)).astype(np.int64)
+
+    def visits_of_med_types(self, med_types) -> np.ndarray:
+        return np.isin(self.med_type, np.asarray(list(med_types), dtype=object))
+
+    # lines
+    @cached_property
+    def fee_ns(self) -> np.ndarray:
+        if "fee_ocur_time" not in self.lines.columns:
+            return np.full(self.n, NAT, np.int64)
+        return ns_of(self.lines["fee_ocur_time"])
+
+    @cached_property
+    def line_day(self) -> np.ndarray:
+        """The fee day of every line; the admission day when the line has no fee_ocur_time."""
+        fee = self.fee_ns
+        return np.where(fee == NAT, self.begn_day[self.vpos], fee // DAY_NS)
+
+    @cached_property
+    def _codes(self):
+        ids, uniques = pd.factorize(self.lines["med_list_codg"].to_numpy(dtype=object))
+        return ids.astype(np.int64), pd.Index(uniques)
+
+    @property
+    def code_id(self) -> np.ndarray:
+        return self._codes[0]
+
+    def code_ids_of(self, codes) -> np.ndarray:
+        ids = self._codes[1].get_indexer(pd.Index(list(codes), dtype=object))
+        return ids[ids >= 0]
+
+    def code_lut(self, codes, values=None, fill=False) -> np.ndarray:
+        """An array indexed by code id (with one more slot, for id -1) holding True, or `values`, for `codes`."""
+        uniques = self._codes[1]
+        codes = list(codes)
+        ids = uniques.get_indexer(pd.Index(codes, dtype=object)) if codes else np.zeros(0, np.int64)
+        ok = ids >= 0
+        if values is None:
+            lut = np.zeros(len(uniques) + 1, bool)
+            lut[ids[ok]] = True
+        else:
+            values = np.asarray(values)
+            lut = np.full(len(uniques) + 1, fill, dtype=values.dtype)
+            lut[ids[ok]] = values[ok]
+        return lut
+
+    def code_mask(self, codes) -> np.ndarray:
+        if not self.n:
+            return np.zeros(0, bool)
+        return self.code_lut(codes)[self.code_id]
+
+    @cached_property
+    def _labels(self) -> np.ndarray:
+        """'name code' (or the code alone) for every distinct code of the lines."""
+        uniques = self._codes[1]
+        codes = np.asarray(uniques, dtype=object).astype(str).astype(object)
+        name_col = next((c for c in ("name", "med_list_name") if c in self.catalog.columns), None)
+        if name_col is None or not len(codes) or not len(self.catalog):
+            return np.append(codes, "")
+        row = self.code_cat_row[:-1]
+        name = self.catalog[name_col].to_numpy(dtype=object)[np.maximum(row, 0)]
+        name = np.where((row >= 0) & ~pd.isna(name), name, "").astype(str).astype(object)
+        return np.append(np.where(name != "", name + " " + codes, codes), "")
+
+    def label(self, code_ids) -> np.ndarray:
+        return self._labels[np.asarray(code_ids, dtype=np.int64)]
+
+    @cached_property
+    def code_cat_row(self) -> np.ndarray:
+        """A catalog row of every distinct code of the lines (the last version of a code; -1: none), and -1
+        for id -1."""
+        codes = pd.Index(self.catalog["med_list_codg"].to_numpy(dtype=object))
+        uniques = self._codes[1]
+        if codes.has_duplicates:
+            keep = ~codes.duplicated(keep="last")
+            at = pd.Index(codes[keep]).get_indexer(uniques)
+            at = np.where(at >= 0, np.flatnonzero(keep)[np.maximum(at, 0)], -1)
+        else:
+            at = codes.get_indexer(uniques)
+        return np.append(at, -1).astype(np.int64)
+
+    @cached_property
+    def cat_pos(self) -> np.ndarray:
+        """The catalog row of every line (-1: not in the catalog), as the engine finds it (lines.py)."""
+        if not len(self.catalog) or not self.n:
+            return np.full(self.n, -1, np.int64)
+        if "effective_from" in self.catalog.columns or self.catalog["med_list_codg"].duplicated().any():
+            return catalog_positions(self.lines, self.catalog, self.line_day.astype("datetime64[D]"))
+        return self.code_cat_row[self.code_id]  # one look-up per distinct code instead of per line
+
+    @cached_property
+    def restricted_items(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per catalog row: (has a med-type restriction, has any restriction)."""
+        c = self.catalog
+        rows = np.unique(self.cat_pos[self.cat_pos >= 0])  # only the items the lines use
+        has_mt = np.zeros(len(c), bool)
+        has_mt[rows] = [bool(m) for m in c["restrict_med_types"].to_numpy(dtype=object)[rows]]
+        has_any = has_mt.copy()
+        gender = c["restrict_gender"].to_numpy(dtype=object)[rows]
+        has_any[rows] |= ((~pd.isna(gender) & (gender != ""))
+                          | (c["restrict_min_age"].to_numpy(np.int64)[rows] >= 0)
+                          | (c["restrict_max_age"].to_numpy(np.int64)[rows] >= 0)
+                          | (c["restrict_min_level"].to_numpy(np.int64)[rows] >= 0))
+        return has_mt, has_any
+
+    @cached_property
+    def split_reason(self) -> np.ndarray:
+        """line_split's reason for every line (aligned by position, else by (mdtrt_id, feedetl_sn))."""
+        return _split_reason(self)
+
+    @cached_property
+    def duplicate_candidates(self) -> np.ndarray:
+        """Lines with a fee time and an amount whose (visit, item, time, amount) probably repeats: a hash of the
+        four keys repeats (the rule groups the candidates exactly)."""
+        fee = self.fee_ns
+        idx = np.flatnonzero((fee != NAT) & (self.amount > 0))
+        if len(idx) < 2:
+            return idx[:0]
+        with np.errstate(over="ignore"):
+            h = (self.vpos[idx].astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+                 ^ self.code_id[idx].astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
+                 ^ fee[idx].astype(np.uint64) * np.uint64(0x165667B19E3779F9)
+                 ^ self.amount[idx].astype(np.uint64) * np.uint64(0x27D4EB2F165667C5))
+        return idx[pd.Series(h, copy=False).duplicated(keep=False).to_numpy()]
+
+    def stays(self, med_types) -> Stays:
+        key = tuple(sorted(med_types))
+        cache = self.__dict__.setdefault("_stays", {})
+        if key not in cache:
+            cache[key] = _stays(self, key)
+        return cache[key]
+
+    @cached_property
+    def inst_average(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per visit: the institution's average amount for the visit's med_type and its number of visits (0, 0
+        when inst_stats has no row for them)."""
+        st = self.inst_stats
+        sep = "\x1f"
+        keys = pd.Index(st["fixmedins_code"].astype(str).to_numpy(dtype=object) + sep
+                        + st["med_type"].astype(str).to_numpy(dtype=object))
+        last = ~keys.duplicated(keep="last")
+        at = pd.Index(keys[last]).get_indexer(self.visits["fixmedins_code"].astype(str).to_numpy(dtype=object) + sep
+                                              + self.med_type)
+        found = at >= 0
+        a = np.maximum(at, 0)
+        avg = st["avg_amount_fen"].to_numpy(dtype=np.int64)[last]
+        n = st["visits"].to_numpy(dtype=np.int64)[last]
+        return np.where(found, avg[a] if len(avg) else 0, 0), np.where(found, n[a] if len(n) else 0, 0)
+
+    def cat_col(self, name, fill) -> np.ndarray:
+        pos = self.cat_pos
+        values = self.catalog[name].to_numpy()
+        if not len(values):
+            return np.full(self.n, fill)
+        return np.where(pos >= 0, values[np.maximum(pos, 0)], fill)
+
+
+def _split_reason(ctx) -> np.ndarray:
+    split = ctx.line_split
+    same = (len(split) == ctx.n
+            and np.array_equal(split["mdtrt_id"].to_numpy(dtype=object), ctx.lines["mdtrt_id"].to_numpy(dtype=object))
+            and np.array_equal(split["feedetl_sn"].to_numpy(dtype=object), ctx.sn))
+    if same:
+        return split["reason"].to_numpy(dtype=object)
+    keys = pd.MultiIndex.from_arrays([split["mdtrt_id"].to_numpy(dtype=object),
+                                      split["feedetl_sn"].astype(str).to_numpy(dtype=object)])
+    if keys.has_duplicates:
+        raise AuditInputError("line_split has duplicate (mdtrt_id, feedetl_sn)")
+    at = keys.get_indexer(pd.MultiIndex.from_arrays([ctx.lines["mdtrt_id"].to_numpy(dtype=object),
+                                                     ctx.lines["feedetl_sn"].astype(str).to_numpy(dtype=object)]))
+    reason = split["reason"].to_numpy(dtype=object)
+    return np.where(at >= 0, reason[np.maximum(at, 0)] if len(reason) else None, None)
+
+
+@dataclass
+class Stays:
+    """Stays of the batch (vpos >= 0) and of the history (vpos -1, only those not in the batch), one med-type set."""
+    ids: np.ndarray  # mdtrt_id
+    inst: np.ndarray  # fixmedins_code
+    begn: np.ndarray  # ns
+    end: np.ndarray  # ns, NAT: not discharged
+    vpos: np.ndarray
+    psn: np.ndarray  # person id (int)
+    inst_id: np.ndarray  # institution id (int)
+    rank: np.ndarray  # rank of the mdtrt_id among the stays: a tie-break independent of the batch's make-up
+
+
+def _stays(ctx, med_types) -> Stays:
+    vm = np.flatnonzero(ctx.visits_of_med_types(med_types))
+    parts = [(ctx.mdtrt_ids[vm], ctx.visits["psn_no"].to_numpy(dtype=object)[vm],
+              ctx.visits["fixmedins_code"].to_numpy(dtype=object)[vm], ctx.begn_ns[vm], ctx.end_ns[vm],
+              vm.astype(np.int64))]
+    h = ctx.history
+    if h is not None and len(h):
+        hid = h["mdtrt_id"].to_numpy(dtype=object)
+        hm = (np.isin(h["med_type"].astype(str).to_numpy(dtype=object), np.asarray(list(med_types), dtype=object))
+              & (ctx.vindex.get_indexer(hid) < 0) & ~pd.Index(hid).duplicated(keep="first"))
+        h = h[hm]
+        parts.append((hid[hm], h["psn_no"].to_numpy(dtype=object), h["fixmedins_code"].to_numpy(dtype=object),
+                      ns_of(h["begntime"]),
+                      ns_of(h["endtime"]) if "endtime" in h.columns else np.full(len(h), NAT, np.int64),
+                      np.full(len(h), -1, np.int64)))
+    ids, psn_no, inst, begn, end, vpos = (np.concatenate(c) for c in zip(*parts, strict=True))
+    rank = np.empty(len(ids), np.int64)
+    rank[np.argsort(ids.astype(str), kind="stable")] = np.arange(len(ids))
+    return Stays(ids, inst, begn.astype(np.int64), end.astype(np.int64), vpos,
+                 pd.factorize(psn_no)[0].astype(np.int64), pd.factorize(inst)[0].astype(np.int64), rank)
+
+
+# --- price helper -------------------------------------------------------------------------------------------
+
+def excess_amount(g: Groups, idx, excess_e4, groups, ctx) -> np.ndarray:
+    """excess quantity × the group's unit price (Σ cnt×pric / Σ cnt), in fen rounded half up, at most the
+    group's amount. With one price in the group this is round(excess × pric)."""
+    cnt = g.sum(ctx.cnt[idx])[groups]
+    value = g.sum(ctx.cnt[idx] * ctx.pric[idx])[groups]  # in units of 10^-8 yuan
+    amount = g.sum(ctx.amount[idx])[groups]
+    ok = cnt > 0
+    out = np.zeros(len(groups), np.int64)
+    if ok.any():
+        out[ok] = mul_div_round(excess_e4[ok], value[ok], cnt[ok] * E4_E4_TO_FEN)
+    return np.clip(out, 0, np.maximum(amount, 0))
