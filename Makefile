@@ -34,7 +34,7 @@ help:
 	@echo "make demo      install, migrate, load the demo policy pack, seed a small city, run the daily job, serve on $(DEMO_HOST):$(DEMO_PORT)"
 	@echo "make test      run the whole test suite against PostgreSQL (DATABASE_URL, default $(TEST_DATABASE_URL))"
 	@echo "make cases     run the shared worked examples (../shared/cases/*.json)"
-	@echo "make bench     run the benchmarks in bench/"
+	@echo "make bench     run the benchmarks in bench/ (BENCH=daily for one of them); figures in docs/benchmarks.md"
 	@echo "make lint      ruff"
 	@echo "make migrate   apply migrations to the configured database"
 	@echo "make messages  refresh and compile translations ($(LOCALES))"
@@ -78,10 +78,13 @@ cases: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 
+# make bench: every bench/*_bench.py in turn, each against its own scratch databases on the PostgreSQL server
+# of DATABASE_URL (default $(TEST_DATABASE_URL)); BENCH=daily runs bench/daily_bench.py only. Never part of make test.
+BENCH ?=
 bench: venv
-	@scripts=$$(ls bench/*.py 2>/dev/null); \
-	if [ -z "$$scripts" ]; then echo "make bench: no benchmark scripts in bench/" >&2; exit 1; fi; \
-	for s in $$scripts; do echo "== $$s"; $(PY) $$s || exit $$?; done
+	@scripts=$$(ls bench/$(if $(BENCH),$(BENCH),*)_bench.py 2>/dev/null); \
+	if [ -z "$$scripts" ]; then echo "make bench: no benchmark scripts bench/$(if $(BENCH),$(BENCH),*)_bench.py" >&2; exit 1; fi; \
+	for s in $$scripts; do echo "== $$s"; DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" $(PY) $$s || exit $$?; done
 
 messages: venv
 	DEBUG=1 $(PY) manage.py makemessages $(addprefix -l ,$(LOCALES)) --no-obsolete \

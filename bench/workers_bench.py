@@ -1,8 +1,8 @@
 """Workers benchmark (issue #7): the daily batch split by person into Celery tasks, 1 then 2 workers.
 
-Creates a scratch database (default yibao_bench_workers_base), migrates it and writes one day of a
-synthetic city (`manage.py synth_city`: --lines fee lines, --persons insured). For each worker count
-(--workers, default 1 and 2) it copies that database (CREATE DATABASE ... TEMPLATE), starts that many
+Takes the synthetic city of bench/daily_bench.py (support.city_template: one day of --lines fee lines
+classified at upload, --persons insured, the default audit rules; generated once and cached). For each
+worker count (--workers, default 1 and 2) it copies that database (CREATE DATABASE ... TEMPLATE), starts that many
 `celery -A config worker --concurrency 1` processes against the copy and a Redis database of its own
 (redis://127.0.0.1:6379/14 unless --broker), enqueues the day with claims.tasks.start_daily_job, waits
 until the job is done, stops the workers and drops the copy. Prints the wall time from enqueue to done,
@@ -103,37 +103,33 @@ def main() -> int:
     parser.add_argument("--broker", default=BROKER)
     parser.add_argument("--database", default="yibao_bench_workers")
     parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
+    parser.add_argument("--unclassified", action="store_true", help="lines without their upload-time split")
     args = parser.parse_args()
     print("reproduce:", support.reproduce("bench/workers_bench.py", sys.argv[1:]))
     server = support.server_url()
-    base = f"{args.database}_base"
+    base = support.city_template(persons=args.persons, institutions=args.institutions, lines=args.lines,
+                                 seed=args.seed, start=DAY.isoformat(), classified=not args.unclassified)
     results = {}
-    with support.scratch_database(base, keep=args.keep) as base_url:
-        generated, summary, _ = support.synth(base_url, persons=args.persons, institutions=args.institutions,
-                                              lines=args.lines, seed=args.seed, start=DAY.isoformat())
-        print(f"generated in {generated:.0f} s: {summary}")
-        support.setup_django(base_url)
-        from django.db import connection, connections
+    support.setup_django(support.with_database(server, base))
+    from django.db import connection, connections
 
-        with connection.cursor() as cursor:
-            print("machine:", support.machine(cursor))
-            support.prepare_for_batch(cursor)
-        connections.close_all()
-        for n in args.workers:
-            support.create_database(server, args.database, template=base)
-            url = support.with_database(server, args.database)
-            connections["default"].settings_dict["NAME"] = args.database
-            try:
-                results[n] = r = run(n, url, args.broker, args.chunks)
-            finally:
-                connections.close_all()
-                if not args.keep:
-                    support.drop_database(server, args.database)
-            job = r["job"]
-            print(f"{n} worker(s): {r['wall']:.1f} s from enqueue to done, {support.rate(job.lines_classified, r['wall'])}"
-                  f" lines/s; {job.visits_settled:,} visits settled in {job.chunks_total} chunks; peak RSS per worker "
-                  + ", ".join(f"{m:,.0f} MB" for m in r["rss"]))
-        connections["default"].settings_dict["NAME"] = base
+    with connection.cursor() as cursor:
+        print("machine:", support.machine(cursor))
+    connections.close_all()
+    for n in args.workers:
+        support.create_database(server, args.database, template=base)
+        url = support.with_database(server, args.database)
+        connections["default"].settings_dict["NAME"] = args.database
+        try:
+            results[n] = r = run(n, url, args.broker, args.chunks)
+        finally:
+            connections.close_all()
+            if not args.keep:
+                support.drop_database(server, args.database)
+        job = r["job"]
+        print(f"{n} worker(s): {r['wall']:.1f} s from enqueue to done, {support.rate(job.lines_classified, r['wall'])}"
+              f" lines/s; {job.visits_settled:,} visits settled in {job.chunks_total} chunks; peak RSS per worker "
+              + ", ".join(f"{m:,.0f} MB" for m in r["rss"]) + f"; load average {support.load_average()}")
     if 1 in results:
         for n, r in results.items():
             if n != 1:

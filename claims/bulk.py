@@ -76,7 +76,10 @@ LEFT JOIN LATERAL (
 LINES_SQL = f"""
 SELECT fl.id AS fee_line_id, v.mdtrt_id, fl.feedetl_sn, fl.med_list_codg,
        round(fl.cnt * 10000)::bigint AS cnt_e4, round(fl.pric * 10000)::bigint AS pric_e4,
-       round(fl.det_item_fee_sumamt * 100)::bigint AS amount_fen, {_local('fl.fee_ocur_time')} AS fee_ocur_time
+       round(fl.det_item_fee_sumamt * 100)::bigint AS amount_fen, {_local('fl.fee_ocur_time')} AS fee_ocur_time,
+       {', '.join(f"coalesce(round(fl.{c} * 100)::bigint, -1) AS stored_{c}" for c in SPLIT_FEN)},
+       fl.chrgitm_lv AS stored_chrgitm_lv, coalesce(round(fl.selfpay_prop * 1000000)::bigint, -1) AS stored_prop_e6,
+       fl.reason AS stored_reason
 FROM chunk_visit c JOIN claims_visit v ON v.id = c.id
 JOIN claims_feeline fl ON fl.visit_id = v.id AND fl.status = 'active'
 """
@@ -297,8 +300,10 @@ def _load(cursor) -> dict | None:
         visits[c] = visits[c].astype(str).str.lower().isin(["t", "true"])
     visits["assistance_category"] = visits["assistance_category"].fillna("")
     # fee_ocur_time stays text: only the audit reads it, for the settled visits' lines (claims.bulk_audit)
+    # the stored_* columns: the split the line holds now (classified at upload), so that only a changed one is written
     lines = copy_out(cursor, LINES_SQL, {"tz": tz}, dtype={"feedetl_sn": str, "med_list_codg": str, "mdtrt_id": str,
-                                                            "fee_ocur_time": str})
+                                                            "fee_ocur_time": str, "stored_chrgitm_lv": str,
+                                                            "stored_reason": str})
     persons = copy_out(cursor, PERSONS_SQL, dtype={"psn_no": str, "gender": str}, parse_dates=["birth_date"])
     codes = sorted(set(lines["med_list_codg"]))
     catalog = _catalog_frame(copy_out(cursor, CATALOG_SQL, {"codes": codes},
@@ -370,13 +375,23 @@ def _store_settlements(cursor, job, reason, visits, persons, result, setl, versi
 
 
 def _write_lines(cursor, split: pd.DataFrame, lines: pd.DataFrame, settlement_of: dict[str, int]) -> None:
-    """Every classified line once: the fee line's split updated, a settlement line inserted when settled."""
-    split = split.merge(lines[["mdtrt_id", "feedetl_sn", "fee_line_id"]], on=["mdtrt_id", "feedetl_sn"])
+    """Every classified line once: a settlement line inserted when settled, the fee line's split updated when it
+    differs from the one it holds (a line classified at upload, as the API does, usually holds it already)."""
+    stored = ["fee_line_id", *(f"stored_{c}" for c in SPLIT_FEN), "stored_chrgitm_lv", "stored_prop_e6",
+              "stored_reason"]
+    split = split.merge(lines[["mdtrt_id", "feedetl_sn", *stored]], on=["mdtrt_id", "feedetl_sn"])
+    changed = np.zeros(len(split), dtype=bool)
+    for c in SPLIT_FEN:
+        changed |= split[c].to_numpy(np.int64) != split[f"stored_{c}"].to_numpy(np.int64)
+    changed |= split["selfpay_prop_e6"].to_numpy(np.int64) != split["stored_prop_e6"].to_numpy(np.int64)
+    for c, kept in (("chrgitm_lv", "stored_chrgitm_lv"), ("reason", "stored_reason")):
+        changed |= split[c].fillna("").astype(str).to_numpy() != split[kept].fillna("").astype(str).to_numpy()
     lv, lv_texts = _codes(split["chrgitm_lv"])
     why, why_texts = _codes(split["reason"])
     _stage_binary(cursor, "stage_line", {
         "fee_line_id": split["fee_line_id"].to_numpy(np.int64),
         "settlement_id": split["mdtrt_id"].map(settlement_of).fillna(-1).to_numpy(np.int64),
+        "changed": changed.astype(np.int64),
         "amount_fen": split["amount_fen"].to_numpy(np.int64),
         **{c: split[c].to_numpy(np.int64) for c in SPLIT_FEN},
         "lv": lv, "prop_e6": split["selfpay_prop_e6"].to_numpy(np.int64), "why": why,
@@ -385,19 +400,18 @@ def _write_lines(cursor, split: pd.DataFrame, lines: pd.DataFrame, settlement_of
     texts = {"lvs": lv_texts, "whys": why_texts}
     prop = "CASE WHEN s.prop_e6 < 0 THEN NULL ELSE s.prop_e6::numeric / 1000000 END"
     lv, why = _decode("s.lv", "lvs"), _decode("s.why", "whys")
-    cursor.execute(
-        f"INSERT INTO claims_settlementline (settlement_id, fee_line_id, feedetl_sn, det_item_fee_sumamt, "
-        f"{', '.join(SPLIT_FEN)}, chrgitm_lv, selfpay_prop, reason) "
-        f"SELECT s.settlement_id, s.fee_line_id, s.sn, s.amount_fen::numeric / 100, "
-        f"{', '.join(f's.{c}::numeric / 100' for c in SPLIT_FEN)}, {lv}, {prop}, {why} "
-        f"FROM stage_line s WHERE s.settlement_id >= 0", texts)
-    # a line classified at upload (the API does) usually has the same split already: it is not rewritten
-    new = [f"s.{c}::numeric / 100" for c in SPLIT_FEN] + [lv, prop, why]
-    old = [f"f.{c}" for c in (*SPLIT_FEN, "chrgitm_lv", "selfpay_prop", "reason")]
-    cursor.execute(
-        f"UPDATE claims_feeline f SET {', '.join(f'{c} = s.{c}::numeric / 100' for c in SPLIT_FEN)}, "
-        f"chrgitm_lv = {lv}, selfpay_prop = {prop}, reason = {why} FROM stage_line s WHERE f.id = s.fee_line_id "
-        f"AND ({', '.join(old)}) IS DISTINCT FROM ({', '.join(new)})", texts)
+    if settlement_of:
+        cursor.execute(
+            f"INSERT INTO claims_settlementline (settlement_id, fee_line_id, feedetl_sn, det_item_fee_sumamt, "
+            f"{', '.join(SPLIT_FEN)}, chrgitm_lv, selfpay_prop, reason) "
+            f"SELECT s.settlement_id, s.fee_line_id, s.sn, s.amount_fen::numeric / 100, "
+            f"{', '.join(f's.{c}::numeric / 100' for c in SPLIT_FEN)}, {lv}, {prop}, {why} "
+            f"FROM stage_line s WHERE s.settlement_id >= 0", texts)
+    if changed.any():
+        cursor.execute(
+            f"UPDATE claims_feeline f SET {', '.join(f'{c} = s.{c}::numeric / 100' for c in SPLIT_FEN)}, "
+            f"chrgitm_lv = {lv}, selfpay_prop = {prop}, reason = {why} "
+            f"FROM (SELECT * FROM stage_line WHERE changed = 1) s WHERE f.id = s.fee_line_id", texts)
 
 
 def _store_accounts(cursor, setl, settlement_of, persons, stamp) -> None:

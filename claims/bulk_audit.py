@@ -176,30 +176,35 @@ def record_hits(cursor, hits: pd.DataFrame, visits: pd.DataFrame, lines: pd.Data
     for h in built.values():
         h["rule_type"] = h["rule_type"] or types[h["rule_id"]]
     frame = pd.DataFrame(list(built.values()))
+    items = _open_items(cursor, frame, settlement_of, fund_fen)
+    frame["item_id"] = [items.get((s, r), -1) if sev == HitSeverity.SUSPECT else -1
+                        for s, r, sev in zip(frame["settlement_id"], frame["rule_id"], frame["severity"], strict=True)]
     cursor.execute("DROP TABLE IF EXISTS stage_hit")
     cursor.execute("""CREATE TEMP TABLE stage_hit (rule_id bigint, rule_code text, rule_type text, severity text,
         visit_id bigint, settlement_id bigint, institution_id bigint, feedetl_sns text, fee_line_ids text,
-        amount_fen bigint, evidence text, related_mdtrt_id text, related_visit_id bigint, key text) ON COMMIT DROP""")
+        amount_fen bigint, evidence text, related_mdtrt_id text, related_visit_id bigint, key text, item_id bigint)
+        ON COMMIT DROP""")
     copy_in(cursor, "stage_hit", frame)
     cursor.execute("""
         INSERT INTO claims_audithit (rule_id, rule_code, rule_type, severity, stage, visit_id, settlement_id,
             institution_id, feedetl_sns, fee_line_ids, amount, evidence, related_mdtrt_id, related_visit_id, key,
-            created_at)
+            item_id, created_at)
         SELECT rule_id, rule_code, rule_type, severity, %(stage)s, visit_id, settlement_id, institution_id,
             feedetl_sns::jsonb, fee_line_ids::jsonb, amount_fen::numeric / 100, evidence, coalesce(related_mdtrt_id, ''),
-            nullif(related_visit_id, -1), key, %(now)s
+            nullif(related_visit_id, -1), key, nullif(item_id, -1), %(now)s
         FROM stage_hit ON CONFLICT (key) DO NOTHING
     """, {"stage": HitStage.SETTLEMENT, "now": timezone.now()})
-    inserted = cursor.rowcount
-    return inserted, _open_items(cursor, frame, settlement_of, fund_fen)
+    return cursor.rowcount, len(items)
 
 
-def _open_items(cursor, hits: pd.DataFrame, settlement_of: dict[str, int], fund_fen: dict[str, int]) -> int:
+def _open_items(cursor, hits: pd.DataFrame, settlement_of: dict[str, int],
+                fund_fen: dict[str, int]) -> dict[tuple[int, int], int]:
     """One suspect item per (settlement, rule) with suspect hits: their amounts summed, at most what the fund
-    paid; none when that is zero. The hits are linked to their item and each item gets its OPENED event."""
+    paid; none when that is zero. Each new item gets its OPENED event. Returns {(settlement, rule): item id}
+    for the new items, whose ids are drawn first so that the hits are written with their item."""
     suspect = hits[hits["severity"] == HitSeverity.SUSPECT]
     if suspect.empty:
-        return 0
+        return {}
     groups = (suspect.groupby(["settlement_id", "rule_id"], sort=True)
               .agg(amount_fen=("amount_fen", "sum"), n=("key", "size"), visit_id=("visit_id", "first"),
                    institution_id=("institution_id", "first"), rule_code=("rule_code", "first")).reset_index())
@@ -212,13 +217,17 @@ def _open_items(cursor, hits: pd.DataFrame, settlement_of: dict[str, int], fund_
     groups = groups[[(int(s), int(r)) not in existing for s, r in zip(groups["settlement_id"], groups["rule_id"],
                                                                        strict=True)]]
     if groups.empty:
-        return 0
+        return {}
+    cursor.execute("SELECT nextval(pg_get_serial_sequence('claims_suspectitem', 'id')) FROM generate_series(1, %s)",
+                   [len(groups)])
+    ids = [r[0] for r in cursor.fetchall()]
     names = dict(AuditRuleDefinition.objects.filter(pk__in=groups["rule_id"].astype(int).tolist())
                  .values_list("pk", "name"))
     items = SuspectItem.objects.bulk_create([
-        SuspectItem(visit_id=int(g.visit_id), settlement_id=int(g.settlement_id), institution_id=int(g.institution_id),
-                    rule_id=int(g.rule_id), amount_at_stake=Decimal(int(g.at_stake)).scaleb(-2))
-        for g in groups.itertuples(index=False)
+        SuspectItem(pk=pk, visit_id=int(g.visit_id), settlement_id=int(g.settlement_id),
+                    institution_id=int(g.institution_id), rule_id=int(g.rule_id),
+                    amount_at_stake=Decimal(int(g.at_stake)).scaleb(-2))
+        for pk, g in zip(ids, groups.itertuples(index=False), strict=True)
     ], batch_size=2000)
     ReviewEvent.objects.bulk_create([
         ReviewEvent(item=item, visit_id=item.visit_id, action=ReviewAction.OPENED, from_state="",
@@ -227,9 +236,4 @@ def _open_items(cursor, hits: pd.DataFrame, settlement_of: dict[str, int], fund_
                         "code": g.rule_code, "name": names[int(g.rule_id)], "n": int(g.n)})
         for item, g in zip(items, groups.itertuples(index=False), strict=True)
     ], batch_size=2000)
-    cursor.execute("""
-        UPDATE claims_audithit h SET item_id = i.id FROM claims_suspectitem i
-        WHERE i.id = ANY(%s) AND h.settlement_id = i.settlement_id AND h.rule_id = i.rule_id
-          AND h.severity = %s AND h.item_id IS NULL
-    """, [[i.pk for i in items], HitSeverity.SUSPECT])
-    return len(items)
+    return {(item.settlement_id, item.rule_id): item.pk for item in items}

@@ -2,6 +2,7 @@
 from decimal import Decimal
 
 import pghistory
+import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -107,8 +108,10 @@ class Visit(models.Model):
         "insurance.Person", on_delete=models.PROTECT, db_index=False,
         related_name="visits", verbose_name=_("参保人")
     )
+    # no index of its own: (institution, begntime) leads with it
     institution = models.ForeignKey(
-        "insurance.Institution", on_delete=models.PROTECT, related_name="visits", verbose_name=_("医药机构")
+        "insurance.Institution", on_delete=models.PROTECT, db_index=False,
+        related_name="visits", verbose_name=_("医药机构")
     )
     enrollment = models.ForeignKey(
         "insurance.Enrollment", on_delete=models.PROTECT, null=True, blank=True, related_name="visits",
@@ -131,6 +134,9 @@ class Visit(models.Model):
         ordering = ["-begntime", "mdtrt_id"]
         indexes = [
             models.Index(fields=["person", "begntime"]),
+            # an institution's visits of a period (the workspace's institution page): without it the page reads
+            # every visit the institution ever had (issue #7, growth)
+            models.Index(fields=["institution", "begntime"], name="claims_visit_inst_begn_idx"),
             # the visits waiting to be settled: a small index however many settled visits there are
             models.Index(fields=["endtime"], condition=Q(status="discharged"), name="claims_visit_to_settle_idx"),
         ]
@@ -167,6 +173,35 @@ class FeeLineStatus(models.TextChoices):
     CANCELLED = "cancelled", _("已撤销")
 
 
+def _append_only() -> list:
+    """Rows of an append-only table are never deleted and keep their id: what a foreign key's row lock on
+    them would guard (SettlementLine's keys are checked per statement instead, see _keys_exist)."""
+    return [
+        pgtrigger.Protect(name="no_delete", operation=pgtrigger.Delete),
+        pgtrigger.Protect(name="keep_id", operation=pgtrigger.Update,
+                          condition=pgtrigger.Q(old__id__df=pgtrigger.F("new__id"))),
+    ]
+
+
+def _keys_exist(table: str, keys: dict[str, str]) -> list:
+    """Statement-level foreign-key checks: after each INSERT or UPDATE, every new row's keys must exist in their
+    tables, checked once for the statement's rows together (a join) instead of once per row. The daily batch
+    writes a million settlement lines a night; the per-row checks of two foreign keys cost more than the rows."""
+    checks = "".join(f"""
+        IF EXISTS (SELECT 1 FROM new_rows n WHERE NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.id = n.{column})) THEN
+            RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
+                MESSAGE = '{table}.{column}: no such row in {parent}';
+        END IF;""" for column, parent in keys.items())
+    func = checks + "\n        RETURN NULL;"
+    return [
+        pgtrigger.Trigger(name="keys_exist_insert", level=pgtrigger.Statement, when=pgtrigger.After,
+                          operation=pgtrigger.Insert, referencing=pgtrigger.Referencing(new="new_rows"), func=func),
+        pgtrigger.Trigger(name="keys_exist_update", level=pgtrigger.Statement, when=pgtrigger.After,
+                          operation=pgtrigger.Update, referencing=pgtrigger.Referencing(old="old_rows", new="new_rows"),
+                          func=func),
+    ]
+
+
 class FeeLine(models.Model):
     # no index of its own: (visit, feedetl_sn) leads with it
     visit = models.ForeignKey(Visit, on_delete=models.PROTECT, db_index=False, related_name="lines",
@@ -200,6 +235,7 @@ class FeeLine(models.Model):
         verbose_name = _("费用明细")
         verbose_name_plural = _("费用明细")
         ordering = ["visit", "feedetl_sn"]
+        triggers = _append_only()
         constraints = [
             models.UniqueConstraint(fields=["visit", "feedetl_sn"], name="%(app_label)s_%(class)s_visit_sn_uniq"),
             _gte_zero("det_item_fee_sumamt"),
@@ -295,7 +331,13 @@ class Settlement(models.Model):
         verbose_name = _("结算记录")
         verbose_name_plural = _("结算记录")
         ordering = ["-setl_time", "setl_id"]
-        indexes = [models.Index(fields=["person", "setl_time"]), models.Index(fields=["institution", "setl_time"])]
+        triggers = _append_only()
+        indexes = [
+            models.Index(fields=["person", "setl_time"]),
+            models.Index(fields=["institution", "setl_time"]),
+            # the settlements of a day or a month, all institutions (the workspace's dashboard, fund statements)
+            models.Index(fields=["setl_time"], name="claims_settlement_time_idx"),
+        ]
         constraints = [
             *[_gte_zero(name) for name in SETTLEMENT_AMOUNT_FIELDS],
             _gte_zero("balc", nullable=True),
@@ -338,12 +380,15 @@ class Settlement(models.Model):
 
 
 class SettlementLine(models.Model):
-    # no index of its own: (settlement, fee_line) leads with it
+    # no index of its own: (settlement, fee_line) leads with it. Both keys are checked per statement by the
+    # triggers in Meta, not per row by a foreign-key constraint; settlements and fee lines are never deleted.
     settlement = models.ForeignKey(
-        Settlement, on_delete=models.PROTECT, db_index=False, related_name="lines", verbose_name=_("结算记录")
+        Settlement, on_delete=models.PROTECT, db_index=False, db_constraint=False, related_name="lines",
+        verbose_name=_("结算记录")
     )
     fee_line = models.ForeignKey(
-        FeeLine, on_delete=models.PROTECT, related_name="settlement_lines", verbose_name=_("费用明细")
+        FeeLine, on_delete=models.PROTECT, db_constraint=False, related_name="settlement_lines",
+        verbose_name=_("费用明细")
     )
     feedetl_sn = models.CharField(_("费用明细流水号"), max_length=30)
     det_item_fee_sumamt = models.DecimalField(_("明细项目费用总额"), **AMOUNT)
@@ -359,6 +404,8 @@ class SettlementLine(models.Model):
         verbose_name = _("结算明细")
         verbose_name_plural = _("结算明细")
         ordering = ["settlement", "feedetl_sn"]
+        triggers = _keys_exist("claims_settlementline", {"settlement_id": "claims_settlement",
+                                                         "fee_line_id": "claims_feeline"})
         constraints = [
             models.UniqueConstraint(
                 fields=["settlement", "fee_line"], name="%(app_label)s_%(class)s_settlement_line_uniq"

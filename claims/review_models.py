@@ -82,6 +82,8 @@ class AuditHit(models.Model):
             models.Index(fields=["rule", "created_at"]),
             models.Index(fields=["institution", "created_at"]),
             models.Index(fields=["visit", "stage"]),
+            # the hits of a day, all rules (the workspace's dashboard)
+            models.Index(fields=["created_at"], name="claims_audithit_created_idx"),
         ]
         constraints = [
             _choice("severity", HitSeverity),
@@ -140,6 +142,8 @@ class SuspectItem(models.Model):
         indexes = [
             models.Index(fields=["state", "created_at"]),
             models.Index(fields=["institution", "state"]),
+            # the items opened on a day, in every state (the workspace's dashboard)
+            models.Index(fields=["created_at"], name="claims_suspect_created_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["settlement", "rule"], name="%(app_label)s_%(class)s_settlement_rule_uniq"),

@@ -1,0 +1,54 @@
+"""Settlement lines' keys are checked per statement; settlements and fee lines are never deleted (PostgreSQL)."""
+import pytest
+from django.db import DatabaseError, IntegrityError, connection, transaction
+
+from claims.models import FeeLine, Settlement, SettlementLine
+from tests.factories import FeeLineFactory, SettlementFactory, SettlementLineFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("the key-check and append-only triggers exist on PostgreSQL only")
+
+
+def test_a_line_of_a_settlement_that_does_not_exist_is_refused():
+    fee_line = FeeLineFactory()
+    with pytest.raises(IntegrityError, match="settlement_id: no such row in claims_settlement"), transaction.atomic():
+        SettlementLine.objects.create(settlement_id=987654321, fee_line=fee_line, feedetl_sn=fee_line.feedetl_sn,
+                                      det_item_fee_sumamt=0, fulamt_ownpay_amt=0, overlmt_selfpay=0,
+                                      preselfpay_amt=0, inscp_scp_amt=0)
+    assert not SettlementLine.objects.exists()
+
+
+def test_a_line_of_a_fee_line_that_does_not_exist_is_refused_and_nothing_of_the_statement_is_kept():
+    settlement = SettlementFactory()
+    fee_line = FeeLineFactory()
+    rows = [SettlementLine(settlement=settlement, fee_line=fee_line, feedetl_sn="1", det_item_fee_sumamt=0,
+                           fulamt_ownpay_amt=0, overlmt_selfpay=0, preselfpay_amt=0, inscp_scp_amt=0),
+            SettlementLine(settlement=settlement, fee_line_id=987654321, feedetl_sn="2", det_item_fee_sumamt=0,
+                           fulamt_ownpay_amt=0, overlmt_selfpay=0, preselfpay_amt=0, inscp_scp_amt=0)]
+    with pytest.raises(IntegrityError, match="fee_line_id: no such row in claims_feeline"), transaction.atomic():
+        SettlementLine.objects.bulk_create(rows)
+    assert not SettlementLine.objects.filter(settlement=settlement).exists()
+
+
+def test_moving_a_line_to_a_settlement_that_does_not_exist_is_refused():
+    line = SettlementLineFactory()
+    with pytest.raises(IntegrityError, match="no such row in claims_settlement"), transaction.atomic():
+        SettlementLine.objects.filter(pk=line.pk).update(settlement_id=987654321)
+    line.refresh_from_db()
+    assert Settlement.objects.filter(pk=line.settlement_id).exists()
+
+
+def test_settlements_and_fee_lines_are_never_deleted_nor_renumbered():
+    line = SettlementLineFactory()
+    for model, pk in ((Settlement, line.settlement_id), (FeeLine, line.fee_line_id)):
+        # in SQL, past Django's PROTECT: the database itself refuses
+        with pytest.raises(DatabaseError, match="no_delete"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE id = %s", [pk])
+        with pytest.raises(DatabaseError, match="keep_id"), transaction.atomic():
+            model.objects.filter(pk=pk).update(id=pk + 1000000)
+        assert model.objects.filter(pk=pk).exists()
