@@ -72,6 +72,9 @@ def main() -> int:
     parser.add_argument("--institutions", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=20260316)
     parser.add_argument("--chunks", type=int, default=None, help="default: settings.DAILY_JOB_CHUNKS")
+    parser.add_argument("--max-wal-size", metavar="SIZE",
+                        help="run with this max_wal_size (ALTER SYSTEM, put back afterwards; needs superuser): "
+                             "fewer checkpoints, so fewer full-page images in the WAL during the job")
     parser.add_argument("--processes", type=int, default=os.cpu_count(),
                         help="worker processes taking chunks (default: one per core)")
     parser.add_argument("--database", default="yibao_bench_daily")
@@ -83,6 +86,13 @@ def main() -> int:
     args = parser.parse_args()
     print("reproduce:", support.reproduce("bench/daily_bench.py", sys.argv[1:]))
 
+    if args.max_wal_size:
+        with support.server_setting("max_wal_size", args.max_wal_size):
+            return run(args)
+    return run(args)
+
+
+def run(args) -> int:
     city = support.city_template(persons=args.persons, institutions=args.institutions, lines=args.lines,
                                  seed=args.seed, start=DAY.isoformat(), fresh=args.fresh_city,
                                  classified=not args.unclassified)
@@ -101,6 +111,9 @@ def main() -> int:
             floor = copy_floor(cursor)
             cursor.execute("CHECKPOINT")
         rss_before = support.peak_rss_mb()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_current_wal_lsn()")
+            wal_start = cursor.fetchone()[0]
         job, _ = daily.create_job(DAY, chunks)
         chunk_ids = list(job.chunks.values_list("pk", flat=True))
         connection.close()  # each worker opens its own
@@ -110,6 +123,9 @@ def main() -> int:
         wall = time.perf_counter() - t0
         daily.finish_job_if_complete(job.pk)
         job.refresh_from_db()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s)", [wal_start])
+            wal_mb = float(cursor.fetchone()[0]) / 1e6
         phases = support.Phases.merged([r["seconds"] for r in runs], wall)
         rss = {}
         for r in runs:
@@ -127,6 +143,7 @@ def main() -> int:
               f"({support.rate(lines, wall)} lines/s); {job.visits_settled:,} visits settled, {job.visits_held:,} "
               f"held, {settled_lines:,} settlement lines, {hits:,} audit hits, {items:,} suspect items "
               f"(audit {'on' if settings.DAILY_JOB_AUDIT else 'off'})")
+        print(f"WAL written by the job: {wal_mb:,.0f} MB ({wal_mb * 1e6 / lines:,.0f} bytes a line)")
         print(f"ratio to the bare COPY: {wall / floor['bare']:.1f}x (to the indexed COPY: "
               f"{wall / floor['indexed']:.1f}x)")
         print(f"peak RSS per worker process: {', '.join(f'{m:,.0f} MB' for m in rss.values())} (this process "

@@ -9,6 +9,7 @@ import os
 import platform
 import re
 import resource
+import secrets
 import shlex
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/yibao"
 PYTHON = sys.executable
+BENCH_SECRET = secrets.token_urlsafe(40)  # a throwaway key for the benchmark's processes
 
 
 def server_url() -> str:
@@ -67,7 +69,9 @@ def drop_database(url: str, name: str) -> None:
 
 def django_env(database_url: str, **extra) -> dict:
     """The environment of this process and of the subprocesses it starts."""
-    return {**os.environ, "DATABASE_URL": database_url, "DEBUG": "1", "CELERY_BROKER_URL": "",
+    # DEBUG off, as in production: with DEBUG on, Django keeps every query it runs in memory
+    return {**os.environ, "DATABASE_URL": database_url, "DEBUG": "0", "SECRET_KEY": BENCH_SECRET,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost", "CELERY_BROKER_URL": "",
             "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "WARNING", **extra}
 
 
@@ -115,6 +119,26 @@ def scratch_database(name: str, keep: bool = False, template: str | None = None)
             except Exception:  # noqa: BLE001 (Django may not be set up)
                 pass
             drop_database(url, name)
+
+
+@contextmanager
+def server_setting(name: str, value: str):
+    """Set a reloadable server setting (ALTER SYSTEM + pg_reload_conf) for the block, then put it back."""
+    conn = admin_connection(server_url())
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT current_setting(%s)", [name])
+            before = cursor.fetchone()[0]
+            cursor.execute(f"ALTER SYSTEM SET {name} = %s", [value])
+            cursor.execute("SELECT pg_reload_conf()")
+        print(f"server setting {name}: {before} -> {value} for this run")
+        yield
+    finally:
+        with conn.cursor() as cursor:
+            cursor.execute(f"ALTER SYSTEM RESET {name}")
+            cursor.execute("SELECT pg_reload_conf()")
+        conn.close()
+        print(f"server setting {name}: reset")
 
 
 def database_comment(url: str, name: str) -> str | None:

@@ -79,9 +79,10 @@ def _hit_rows(hits_df) -> list[dict]:
     if missing:
         raise ServiceError.one("hits", "MISSING_COLUMNS", _("审核结果缺少列：%(c)s") % {"c": ", ".join(missing)})
     rows = []
+    severities = set(HitSeverity.values)
     for i, rec in enumerate(hits_df.to_dict("records")):
         severity = _text(rec.get("severity"))
-        if severity not in HitSeverity.values:
+        if severity not in severities:
             raise ServiceError.one("severity", "UNKNOWN_SEVERITY", _("未知的严重程度：%(s)s") % {"s": severity}, line=i)
         try:
             amount_fen = int(rec.get("amount_fen"))
