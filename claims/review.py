@@ -327,6 +327,24 @@ def dismiss_item(item: SuspectItem, *, user, reason: str) -> SuspectItem:
     return item
 
 
+def close_items_of_cancelled(settlement: Settlement, *, user, reason: str) -> list[SuspectItem]:
+    """A cancelled settlement's pending items are dismissed: the fund's payment they questioned is given back
+    by the reversal. Called by cancel_settlement in its transaction (the canceller needs no reviewer role);
+    confirmed, appealed and reversed items stay as they are, with their deductions, for a reviewer to decide."""
+    text = _("结算已撤销：%(reason)s") % {"reason": reason}
+    now = timezone.now()
+    closed = []
+    for item in SuspectItem.objects.select_for_update().filter(settlement=settlement, state=SuspectState.PENDING):
+        item.state = SuspectState.DISMISSED
+        item.dismissed_by = _user(user)
+        item.dismissed_at = now
+        item.review_reason = text
+        item.save(update_fields=["state", "dismissed_by", "dismissed_at", "review_reason"])
+        _event(item, user=user, action=ReviewAction.DISMISSED, from_state=SuspectState.PENDING, reason=text)
+        closed.append(item)
+    return closed
+
+
 def file_appeal(item: SuspectItem, *, user, explanation: str) -> Appeal:
     """The institution appeals a confirmed item within APPEAL_WINDOW_DAYS of its confirmation (once)."""
     _require(can_file_appeal, user, item, _("只有该疑点所属机构的用户可以申诉。"))

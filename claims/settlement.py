@@ -255,4 +255,7 @@ def cancel_settlement(settlement: Settlement, *, user=None, reason: str) -> Sett
         visit = s.visit
         visit.status = VisitStatus.DISCHARGED if visit.endtime else VisitStatus.REGISTERED
         visit.save(update_fields=["status"])
+        from .review import close_items_of_cancelled
+
+        close_items_of_cancelled(s, user=user, reason=reason)
     return reversal

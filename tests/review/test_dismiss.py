@@ -47,3 +47,21 @@ def test_a_confirmed_item_cannot_be_dismissed(world):
     assert exc.value.errors[0]["code"] == "NOT_PENDING"
     item.refresh_from_db()
     assert item.state == SuspectState.CONFIRMED and AuditDeduction.objects.get().reversed_at is None
+
+
+def test_cancelling_a_settlement_dismisses_its_pending_items_and_keeps_confirmed_ones(world):
+    from claims.services import cancel_settlement
+
+    settlement = world.settled_visit()
+    pending = world.item(settlement=settlement)
+    confirmed = world.confirmed(settlement=world.settled_visit())
+    cancel_settlement(settlement, user=world.caseworker, reason="机构申请撤销重新结算")
+    pending.refresh_from_db()
+    assert pending.state == SuspectState.DISMISSED and pending.dismissed_by == world.caseworker
+    assert pending.review_reason == "结算已撤销：机构申请撤销重新结算"
+    event = ReviewEvent.objects.filter(item=pending).last()
+    assert (event.action, event.from_state, event.to_state) == (ReviewAction.DISMISSED, SuspectState.PENDING,
+                                                                SuspectState.DISMISSED)
+    cancel_settlement(confirmed.settlement, user=world.caseworker, reason="撤销")
+    confirmed.refresh_from_db()
+    assert confirmed.state == SuspectState.CONFIRMED
