@@ -2,8 +2,10 @@
 
 Creates a scratch database (default yibao_bench_api, dropped at the end unless --keep), migrates it and
 writes a small synthetic city (`manage.py synth_city`: persons, institutions, catalog, the demo policy
-pack). Serves the API as docker-compose does (`gunicorn config.wsgi -w 4`, DEBUG off) on a free loopback
-port, creates one token per institution client with `create_institution_token`, and measures:
+pack) and the default smart-audit rule library (`load_default_rules`, as `make demo` and a deployment have it;
+--no-audit-rules leaves it out, and upload and settlement then skip the audit). Serves the API as
+docker-compose does (`gunicorn config.wsgi -w 4 --access-logfile -`, DEBUG off) on a free loopback port,
+creates one token per institution client with `create_institution_token`, and measures:
 
   1. fee upload: --upload-clients (4) concurrent clients, each registering inpatient visits and sending
      --upload-requests requests of --upload-lines (5,000) lines to POST /api/v1/visits/{id}/fee-lines/;
@@ -13,6 +15,7 @@ port, creates one token per institution client with `create_institution_token`, 
      POST /api/v1/visits/{id}/settle/; reports p50/p95/p99 latency and settlements/s.
 
 Clients are separate processes on this machine (loopback only), each with a fixed number of requests.
+Every figure is printed with the load average of the machine at that moment (it may be shared).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/yibao .venv/bin/python bench/api_bench.py
 """
@@ -154,6 +157,65 @@ def settle_client(job) -> dict:
     return {"latencies": latencies, "errors": errors}
 
 
+def _tree(pid: int) -> list[int]:
+    pids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        try:
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return pids
+
+
+def _cpu(pids) -> dict[int, float]:
+    """utime + stime of each live process, in seconds."""
+    out = {}
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            out[p] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            continue
+    return out
+
+
+class ServerCPU:
+    """CPU time the gunicorn processes and the PostgreSQL backends of the scratch database use during a
+    phase: what a request costs, whatever else runs on the machine (backends that exit meanwhile are missed)."""
+
+    def __init__(self, server_pid: int, url: str, database: str):
+        self.server_pid, self.url, self.database = server_pid, url, database
+
+    def _db_pids(self) -> list[int]:
+        conn = support.admin_connection(self.url)
+        try:
+            with conn.cursor() as cursor:
+                # the gunicorn workers' connections (not autovacuum, which the inserts may wake meanwhile)
+                cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'",
+                               [self.database])
+                return [r[0] for r in cursor.fetchall()]
+        finally:
+            conn.close()
+
+    def snapshot(self) -> tuple[dict, dict]:
+        return _cpu(_tree(self.server_pid)), _cpu(self._db_pids())
+
+    def since(self, start: tuple[dict, dict], requests: int) -> str:
+        end = self.snapshot()
+        app, db = (sum(v - before.get(p, 0.0) for p, v in after.items()) for before, after in zip(start, end,
+                                                                                                     strict=True))
+        return (f"server CPU {app:.1f} s gunicorn + {db:.1f} s PostgreSQL = {(app + db) / requests * 1000:.0f} ms "
+                f"per request ({app / requests * 1000:.0f} + {db / requests * 1000:.0f})")
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"[load average {one:.2f}, {five:.2f}, {fifteen:.2f} on {os.cpu_count()} CPUs]"
+
+
 def percentiles(values: list[float]) -> str:
     q = statistics.quantiles(values, n=100, method="inclusive")
     return (f"p50 {statistics.median(values) * 1000:.0f} ms, p95 {q[94] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms, "
@@ -173,6 +235,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=20260316)
     parser.add_argument("--database", default="yibao_bench_api")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--no-audit-rules", dest="audit_rules", action="store_false",
+                        help="no smart-audit rules: upload and settlement skip the audit stage")
     args = parser.parse_args()
     print("reproduce:", support.reproduce("bench/api_bench.py", sys.argv[1:]))
     today = dt.date.today()
@@ -197,6 +261,11 @@ def main() -> int:
             doc.update(code=f"BENCH-{today.year}", effective_from=f"{today.year}-01-01",
                        effective_to=f"{today.year}-12-31")
             import_policy_pack(doc, source_name="api_bench")
+        if args.audit_rules:
+            call_command("load_default_rules", stdout=StringIO())
+        from policy_rules.models import AuditRuleDefinition
+
+        print(f"smart-audit rules in force: {AuditRuleDefinition.objects.in_force(today).count()}")
         with connection.cursor() as cursor:
             print("machine:", support.machine(cursor))
         clients = args.upload_clients + args.settle_clients
@@ -218,15 +287,19 @@ def main() -> int:
 
         port = free_port()
         env = support.django_env(url, DEBUG="0", SECRET_KEY=secrets.token_urlsafe(40), ALLOWED_HOSTS="127.0.0.1")
+        # exactly docker-compose.yml's web command (sync workers, gunicorn's default 30 s timeout), bound to
+        # a loopback port; the access log goes to stdout there as here
         server = subprocess.Popen(
             [support.PYTHON, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w",
-             str(args.gunicorn_workers), "--timeout", "300", "--access-logfile", "-"],
+             str(args.gunicorn_workers), "--access-logfile", "-"],
             cwd=support.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
         try:
             wait_until_up(port, server)
             ctx = multiprocessing.get_context("fork")
             begntime = (dt.datetime.now().astimezone() - dt.timedelta(days=3)).isoformat(timespec="seconds")
             endtime = (dt.datetime.now().astimezone() - dt.timedelta(hours=1)).isoformat(timespec="seconds")
+
+            cpu = ServerCPU(server.pid, support.server_url(), args.database)
 
             # 1. fee upload: visits registered first (not timed), then 5,000-line requests
             jobs, p = [], 0
@@ -238,7 +311,7 @@ def main() -> int:
                 jobs.append((port, tokens[c], ids, bodies, 0.0))
             when = time.time() + 1.0
             jobs = [(*j[:4], when) for j in jobs]
-            t0 = time.time()
+            t0, cpu0 = time.time(), cpu.snapshot()
             with ctx.Pool(args.upload_clients) as pool:
                 results = pool.map(upload_client, jobs)
             wall = time.time() - max(t0, when)
@@ -248,7 +321,8 @@ def main() -> int:
             print(f"fee upload: {args.upload_clients} clients x {args.upload_requests} requests x "
                   f"{args.upload_lines:,} lines = {n_lines:,} lines in {wall:.1f} s: {support.rate(n_lines, wall)} "
                   f"lines/s; per request {percentiles(lat)}; errors {len(errors)}" + (f" ({errors[0]})" if errors
-                                                                                     else ""))
+                                                                                     else "") + " " + load())
+            print(f"    {cpu.since(cpu0, args.upload_clients * args.upload_requests)}")
 
             # 2. settlement: visits of 100 lines prepared by the same clients (not timed), then settled
             prep = []
@@ -259,10 +333,10 @@ def main() -> int:
             t_prep = time.time()
             with ctx.Pool(args.settle_clients) as pool:
                 ready = pool.map(prepare_settle_client, prep)
-            print(f"prepared {sum(map(len, ready))} visits of 100 lines in {time.time() - t_prep:.0f} s")
+            print(f"prepared {sum(map(len, ready))} visits of 100 lines in {time.time() - t_prep:.0f} s {load()}")
             when = time.time() + 1.0
             jobs = [(port, tokens[args.upload_clients + c], ids, when) for c, ids in enumerate(ready)]
-            t0 = time.time()
+            t0, cpu0 = time.time(), cpu.snapshot()
             with ctx.Pool(args.settle_clients) as pool:
                 results = pool.map(settle_client, jobs)
             wall = time.time() - max(t0, when)
@@ -270,9 +344,10 @@ def main() -> int:
             errors = [e for r in results for e in r["errors"]]
             print(f"settlement: {args.settle_clients} clients x {args.settle_visits} visits of 100 lines = {len(lat)} "
                   f"settlements in {wall:.1f} s ({support.rate(len(lat), wall)}/s); latency {percentiles(lat)}; "
-                  f"errors {len(errors)}" + (f" ({errors[0]})" if errors else ""))
+                  f"errors {len(errors)}" + (f" ({errors[0]})" if errors else "") + " " + load())
+            print(f"    {cpu.since(cpu0, len(lat))}")
             print(f"gunicorn ({args.gunicorn_workers} workers): peak RSS of the largest process "
-                  f"{support.tree_peak_rss_mb(server.pid):,.0f} MB")
+                  f"{support.tree_peak_rss_mb(server.pid):,.0f} MB {load()}")
         finally:
             if server.poll() is None:
                 os.killpg(server.pid, signal.SIGTERM)

@@ -5,11 +5,15 @@ model rows into its frames and its frames back into rows, for one visit and for 
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import operator
 from collections import defaultdict
 from decimal import Decimal
 
 import pandas as pd
+from django.db import connection
 from django.utils import timezone
 
 from insurance.models import Enrollment, PersonalAccount
@@ -68,16 +72,21 @@ def visit_record(visit: Visit, setl_time: dt.datetime) -> dict:
     }
 
 
-def load_frames(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with_state: bool = True) -> dict:
-    """The engine's inputs for these visits (their active lines, persons, catalog, policies, state)."""
+def load_frames(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with_state: bool = True,
+                line_rows: list[dict] | None = None) -> dict:
+    """The engine's inputs for these visits (their active lines, persons, catalog, policies, state).
+
+    line_rows, when given, are the visits' active lines already in hand (dicts with mdtrt_id, feedetl_sn,
+    med_list_codg, cnt, pric, det_item_fee_sumamt), so that they are not read again."""
     visits = list(visits)
-    line_rows = list(
-        FeeLine.objects.filter(visit__in=visits, status=FeeLineStatus.ACTIVE)
-        .order_by("visit_id", "pk")
-        .values("visit__mdtrt_id", "feedetl_sn", "med_list_codg", "cnt", "pric", "det_item_fee_sumamt")
-    )
-    for r in line_rows:
-        r["mdtrt_id"] = r.pop("visit__mdtrt_id")
+    if line_rows is None:
+        line_rows = [
+            {"mdtrt_id": m, "feedetl_sn": sn, "med_list_codg": code, "cnt": cnt, "pric": pric,
+             "det_item_fee_sumamt": amount}
+            for m, sn, code, cnt, pric, amount in FeeLine.objects.filter(visit__in=visits, status=FeeLineStatus.ACTIVE)
+            .order_by("visit_id", "pk")
+            .values_list("visit__mdtrt_id", "feedetl_sn", "med_list_codg", "cnt", "pric", "det_item_fee_sumamt")
+        ]
     persons = {v.person_id: v.person for v in visits}
     balances = dict(PersonalAccount.objects.filter(person__in=persons).values_list("person_id", "balance"))
     person_rows = [
@@ -119,17 +128,28 @@ def engine_kwargs(frames: dict) -> dict:
 
 def line_split_records(split: pd.DataFrame) -> dict[tuple[str, str], dict]:
     """Engine line split (fen) → {(mdtrt_id, feedetl_sn): Decimal fields as stored and answered}."""
+    columns = [split[c].tolist() for c in ("mdtrt_id", "feedetl_sn", "fulamt_ownpay_amt", "overlmt_selfpay",
+                                           "preselfpay_amt", "inscp_scp_amt", "chrgitm_lv", "selfpay_prop_e6",
+                                           "reason")]
+    yuan: dict[int, Decimal] = {}  # the same few amounts recur on many lines: each converted once
+
+    def money(fen: int) -> Decimal:
+        try:
+            return yuan[fen]
+        except KeyError:
+            value = yuan[fen] = fen_to_decimal(fen)
+            return value
+
     out = {}
-    for row in split.itertuples(index=False):
-        prop = None if row.selfpay_prop_e6 < 0 else Decimal(int(row.selfpay_prop_e6)).scaleb(-6).normalize()
-        out[(row.mdtrt_id, row.feedetl_sn)] = {
-            "fulamt_ownpay_amt": fen_to_decimal(row.fulamt_ownpay_amt),
-            "overlmt_selfpay": fen_to_decimal(row.overlmt_selfpay),
-            "preselfpay_amt": fen_to_decimal(row.preselfpay_amt),
-            "inscp_scp_amt": fen_to_decimal(row.inscp_scp_amt),
-            "chrgitm_lv": row.chrgitm_lv or "",
-            "selfpay_prop": prop,
-            "reason": row.reason or "",
+    for mdtrt_id, sn, fulamt, overlmt, preself, inscp, chrg, prop_e6, reason in zip(*columns, strict=True):
+        out[(mdtrt_id, sn)] = {
+            "fulamt_ownpay_amt": money(fulamt),
+            "overlmt_selfpay": money(overlmt),
+            "preselfpay_amt": money(preself),
+            "inscp_scp_amt": money(inscp),
+            "chrgitm_lv": chrg or "",
+            "selfpay_prop": None if prop_e6 < 0 else Decimal(int(prop_e6)).scaleb(-6).normalize(),
+            "reason": reason or "",
         }
     return out
 
@@ -144,3 +164,47 @@ def group_deltas(deltas: pd.DataFrame) -> dict[str, list[dict]]:
 def accumulator_value(kind: str, raw: int) -> Decimal:
     """Engine state value → stored Decimal (money in yuan; admissions as a whole count)."""
     return Decimal(int(raw)) if kind == "admissions" else fen_to_decimal(raw)
+
+
+COPY_TYPES = {"CharField", "TextField", "DecimalField", "IntegerField", "BigIntegerField", "SmallIntegerField",
+              "PositiveIntegerField", "PositiveSmallIntegerField", "ForeignKey", "DateTimeField"}
+
+
+def insert_rows(model, rows: list[dict]) -> None:
+    """Insert many new rows of a model, each a dict of field attnames (ids are not returned).
+
+    On PostgreSQL with psycopg2, one COPY in CSV format: building, flattening and binding thousands of
+    model instances is most of a bulk_create's time. A column a row does not name takes the model's
+    default, as bulk_create would give it; a naive datetime is made aware as the model field would. In CSV
+    an unquoted empty field is NULL, so the text columns (never NULL) are read with FORCE_NOT_NULL and an
+    empty code stays ''. A model with a column of another type (JSON, arrays, booleans...), and any other
+    database, go through bulk_create."""
+    if not rows:
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    if connection.vendor == "postgresql" and all(f.get_internal_type() in COPY_TYPES for f in fields):
+        with connection.cursor() as cursor:
+            if hasattr(cursor.cursor, "copy_expert"):
+                defaults = {f.attname: f.get_default() for f in fields}
+                values = operator.itemgetter(*(f.attname for f in fields))
+                datetimes = [(i, f) for i, f in enumerate(fields) if f.get_internal_type() == "DateTimeField"]
+
+                def record(row):
+                    out = values({**defaults, **row})
+                    if datetimes and any(out[i] is not None and timezone.is_naive(out[i]) for i, _f in datetimes):
+                        out = list(out)
+                        for i, f in datetimes:
+                            out[i] = f.get_db_prep_save(out[i], connection)
+                    return out
+
+                buffer = io.StringIO()
+                # \r\n: a value holding a bare \r or \n is then quoted as well
+                csv.writer(buffer, lineterminator="\r\n").writerows(map(record, rows))
+                buffer.seek(0)
+                columns = ", ".join(f'"{f.column}"' for f in fields)
+                not_null = ", ".join(f'"{f.column}"' for f in fields
+                                     if not f.null and f.get_internal_type() in ("CharField", "TextField"))
+                cursor.copy_expert(f'COPY "{model._meta.db_table}" ({columns}) FROM STDIN WITH (FORMAT csv'
+                                   + (f", FORCE_NOT_NULL ({not_null})" if not_null else "") + ")", buffer)
+                return
+    model.objects.bulk_create([model(**row) for row in rows])

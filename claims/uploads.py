@@ -14,7 +14,7 @@ from insurance.models import Enrollment, Institution, Person
 from policy_rules.engine import classify
 
 from .audit_io import audit_visits, warnings_of
-from .engine_io import engine_kwargs, line_split_records, load_frames
+from .engine_io import engine_kwargs, insert_rows, line_split_records, load_frames
 from .errors import ServiceError
 from .models import FeeLine, FeeLineStatus, Upload, Visit, VisitStatus
 
@@ -78,6 +78,9 @@ def discharge_visit(visit: Visit, *, endtime: dt.datetime) -> Visit:
     return visit
 
 
+_QUANTUM = {2: Decimal(1).scaleb(-2), 4: Decimal(1).scaleb(-4)}
+
+
 def _decimal(value, field, index, errors, places: int, lo=Decimal(0)) -> Decimal | None:
     if value is None or value == "":
         errors.append({"line": index, "field": field, "code": "REQUIRED", "message": _("必填。")})
@@ -92,7 +95,7 @@ def _decimal(value, field, index, errors, places: int, lo=Decimal(0)) -> Decimal
         errors.append({"line": index, "field": field, "code": "NOT_DECIMAL",
                        "message": _("不是有效的十进制数：%(v)r") % {"v": value}})
         return None
-    if d != d.quantize(Decimal(1).scaleb(-places)):
+    if d != d.quantize(_QUANTUM.get(places) or Decimal(1).scaleb(-places)):
         errors.append({"line": index, "field": field, "code": "TOO_MANY_DECIMALS",
                        "message": _("最多 %(n)d 位小数。") % {"n": places}})
         return None
@@ -111,6 +114,20 @@ def validate_lines(visit: Visit, lines: list[dict]) -> list[dict]:
         raise ServiceError.one("lines", "TOO_MANY", _("每次最多上传 %(n)d 条明细。") % {"n": MAX_LINES_PER_UPLOAD})
     seen: dict[str, int] = {}
     cleaned = []
+    # The same quantities, prices and amounts recur on many lines: a value found valid once (keyed by its
+    # type and text) is not parsed again, and a (cnt, pric, amount) found consistent is not checked again.
+    parsed: dict[tuple, Decimal] = {}
+    consistent: set[tuple] = set()
+
+    def decimal_of(value, field, i, places):
+        key = (type(value), value if type(value) is str else str(value), places)
+        d = parsed.get(key)
+        if d is None:
+            d = _decimal(value, field, i, errors, places)
+            if d is not None:
+                parsed[key] = d
+        return d
+
     for i, raw in enumerate(lines):
         if not isinstance(raw, dict):
             errors.append({"line": i, "field": "", "code": "NOT_OBJECT", "message": _("明细应为对象。")})
@@ -131,15 +148,17 @@ def validate_lines(visit: Visit, lines: list[dict]) -> list[dict]:
                 errors.append({"line": i, "field": f, "code": "TOO_LONG",
                                "message": _("长度不能超过 %(n)d。") % {"n": max_len}})
             row[f] = v
-        cnt = _decimal(raw.get("cnt"), "cnt", i, errors, 4) if raw.get("cnt") not in (None, "") else None
-        pric = _decimal(raw.get("pric"), "pric", i, errors, 4) if raw.get("pric") not in (None, "") else None
-        amount = (_decimal(raw.get("det_item_fee_sumamt"), "det_item_fee_sumamt", i, errors, 2)
-                  if raw.get("det_item_fee_sumamt") not in (None, "") else None)
-        if None not in (cnt, pric, amount):
+        cnt, pric, amount = raw.get("cnt"), raw.get("pric"), raw.get("det_item_fee_sumamt")
+        cnt = decimal_of(cnt, "cnt", i, 4) if cnt not in (None, "") else None
+        pric = decimal_of(pric, "pric", i, 4) if pric not in (None, "") else None
+        amount = decimal_of(amount, "det_item_fee_sumamt", i, 2) if amount not in (None, "") else None
+        if None not in (cnt, pric, amount) and (cnt, pric, amount) not in consistent:
             expected = (cnt * pric).quantize(CENT, rounding=ROUND_HALF_UP)
             if abs(expected - amount) > CENT:
                 errors.append({"line": i, "field": "det_item_fee_sumamt", "code": "AMOUNT_MISMATCH",
                                "message": _("金额 %(a)s 与数量×单价 %(e)s 相差超过 0.01。") % {"a": amount, "e": expected}})
+            else:
+                consistent.add((cnt, pric, amount))
         row.update(cnt=cnt, pric=pric, det_item_fee_sumamt=amount)
         row["fee_ocur_time"] = _fee_time(raw.get("fee_ocur_time"), visit, i, errors)
         sn = row.get("feedetl_sn")
@@ -175,36 +194,52 @@ def _fee_time(value, visit: Visit, i: int, errors: list) -> dt.datetime | None:
     return when
 
 
+SPLIT_FIELDS = ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt", "chrgitm_lv",
+                "selfpay_prop", "reason")
+ENGINE_LINE_FIELDS = ("feedetl_sn", "med_list_codg", "cnt", "pric", "det_item_fee_sumamt")
+
+
 def upload_fee_lines(visit: Visit, lines: list[dict], *, source: str = "api", user=None, audit: bool = True) -> dict:
     """Store a visit's fee lines and classify them; re-sending a line is idempotent.
 
     Returns {"upload": Upload, "created": n, "unchanged": n, "splits": {feedetl_sn: split},
     "lines": [{"feedetl_sn", "det_item_fee_sumamt", **split} in request order]}.
     Raises ServiceError (nothing written) on any bad line.
+
+    The visit's stored lines are read once; the new lines are classified together with the visit's
+    active ones before they are written, and go in with their split (COPY on PostgreSQL), so that an
+    upload of thousands of lines builds no model instance and updates no row it has just inserted.
     """
     with transaction.atomic():
         visit = Visit.objects.select_for_update(of=("self",)).select_related("person", "institution").get(pk=visit.pk)
         if visit.status == VisitStatus.SETTLED:
             raise ServiceError.one("mdtrt_id", "VISIT_SETTLED", _("就诊已结算，不能再上传明细。"))
         cleaned = validate_lines(visit, lines)
-        existing = {fl.feedetl_sn: fl for fl in FeeLine.objects.filter(visit=visit, feedetl_sn__in=[r["feedetl_sn"] for r in cleaned])}
+        stored = list(FeeLine.objects.filter(visit=visit).order_by("pk").values(
+            "pk", "status", *ENGINE_LINE_FIELDS, *SPLIT_FIELDS))
+        existing = {r["feedetl_sn"]: r for r in stored}
         errors, new = [], []
         for i, row in enumerate(cleaned):
             old = existing.get(row["feedetl_sn"])
             if old is None:
                 new.append(row)
-            elif old.status == FeeLineStatus.CANCELLED:
+            elif old["status"] == FeeLineStatus.CANCELLED:
                 errors.append({"line": i, "field": "feedetl_sn", "code": "SN_CANCELLED",
                                "message": _("该流水号的明细已撤销，请使用新的流水号。")})
-            elif any(getattr(old, f) != row[f] for f in COMPARED):
+            elif any(old[f] != row[f] for f in COMPARED):
                 errors.append({"line": i, "field": "feedetl_sn", "code": "SN_CONFLICT",
                                "message": _("该流水号已上传且内容不同；请先撤销原明细。")})
         if errors:
             raise ServiceError(errors)
         upload = Upload.objects.create(institution=visit.institution, source=source, line_count=len(new),
                                        created_by=user if getattr(user, "is_authenticated", False) else None)
-        FeeLine.objects.bulk_create([FeeLine(visit=visit, upload=upload, **row) for row in new])
-        splits = classify_visit_lines(visit)
+        active = [r for r in stored if r["status"] == FeeLineStatus.ACTIVE]
+        splits = _classify(visit, active + new)
+        changed = [(r["pk"], splits[r["feedetl_sn"]]) for r in active
+                   if any(r[f] != v for f, v in splits[r["feedetl_sn"]].items())]
+        if changed:
+            _save_splits(changed, list(SPLIT_FIELDS))
+        _insert_lines(visit, upload, [{**row, **splits[row["feedetl_sn"]]} for row in new])
         warnings = (warnings_of(audit_visits([visit], stage="upload", on=visit.endtime or timezone.now()))
                     if audit else [])
     return {"upload": upload, "created": len(new), "unchanged": len(cleaned) - len(new),
@@ -214,29 +249,41 @@ def upload_fee_lines(visit: Visit, lines: list[dict], *, source: str = "api", us
             "warnings": warnings}
 
 
+def _classify(visit: Visit, rows: list[dict]) -> dict[str, dict]:
+    """Step 1 of the engine on these lines of the visit (judged at its end, or now): {feedetl_sn: split}."""
+    when = visit.endtime or timezone.now()
+    m = visit.mdtrt_id
+    line_rows = [{"mdtrt_id": m, "feedetl_sn": r["feedetl_sn"], "med_list_codg": r["med_list_codg"], "cnt": r["cnt"],
+                  "pric": r["pric"], "det_item_fee_sumamt": r["det_item_fee_sumamt"]} for r in rows]
+    frames = load_frames([visit], {visit.pk: when}, with_state=False, line_rows=line_rows)
+    split = classify(**{k: v for k, v in engine_kwargs(frames).items() if k != "state"})
+    return {sn: rec for (_mdtrt, sn), rec in line_split_records(split).items()}
+
+
 def classify_visit_lines(visit: Visit) -> dict[str, dict]:
     """Run step 1 of the engine on the visit's active lines and store the split on each line."""
-    when = visit.endtime or timezone.now()
-    frames = load_frames([visit], {visit.pk: when}, with_state=False)
-    split = classify(**{k: v for k, v in engine_kwargs(frames).items() if k != "state"})
-    records = {sn: rec for (_mdtrt, sn), rec in line_split_records(split).items()}
-    changed = []
-    for fl in FeeLine.objects.filter(visit=visit, status=FeeLineStatus.ACTIVE):
-        rec = records[fl.feedetl_sn]
-        if any(getattr(fl, f) != v for f, v in rec.items()):
-            for f, v in rec.items():
-                setattr(fl, f, v)
-            changed.append(fl)
+    stored = list(FeeLine.objects.filter(visit=visit, status=FeeLineStatus.ACTIVE).order_by("pk").values(
+        "pk", *ENGINE_LINE_FIELDS, *SPLIT_FIELDS))
+    records = _classify(visit, stored)
+    changed = [(r["pk"], records[r["feedetl_sn"]]) for r in stored
+               if any(r[f] != v for f, v in records[r["feedetl_sn"]].items())]
     if changed:
-        _save_splits(changed, list(next(iter(records.values())).keys()))
+        _save_splits(changed, list(SPLIT_FIELDS))
     return records
 
 
-def _save_splits(lines: list[FeeLine], fields: list[str]) -> None:
-    """Write the split fields of many lines: UPDATE ... FROM (VALUES ...) on PostgreSQL, where
-    bulk_update's CASE per row takes seconds for an upload of 10 000 lines; bulk_update elsewhere."""
+def _insert_lines(visit: Visit, upload: Upload, rows: list[dict]) -> None:
+    """Insert new fee lines (cleaned rows with their split), by COPY on PostgreSQL (engine_io.insert_rows)."""
+    insert_rows(FeeLine, [{**row, "visit_id": visit.pk, "upload_id": upload.pk} for row in rows])
+
+
+def _save_splits(rows: list[tuple[int, dict]], fields: list[str]) -> None:
+    """Write the split fields of many lines, given as (pk, {field: value}): UPDATE ... FROM (VALUES ...) on
+    PostgreSQL, where bulk_update's CASE per row takes seconds for an upload of 10 000 lines; bulk_update
+    elsewhere."""
     if connection.vendor != "postgresql":
-        FeeLine.objects.bulk_update(lines, fields, batch_size=CLASSIFY_BATCH)
+        FeeLine.objects.bulk_update([FeeLine(pk=pk, **{f: values[f] for f in fields}) for pk, values in rows], fields,
+                                    batch_size=CLASSIFY_BATCH)
         return
     meta = FeeLine._meta
     columns = [meta.get_field(f).column for f in fields]
@@ -245,9 +292,9 @@ def _save_splits(lines: list[FeeLine], fields: list[str]) -> None:
     names = ", ".join(f'"{c}"' for c in columns)
     row_sql = "(%s" + ", %s" * len(fields) + ")"
     with connection.cursor() as cursor:
-        for start in range(0, len(lines), CLASSIFY_BATCH):
-            chunk = lines[start:start + CLASSIFY_BATCH]
-            params = [p for fl in chunk for p in (fl.pk, *(getattr(fl, f) for f in fields))]
+        for start in range(0, len(rows), CLASSIFY_BATCH):
+            chunk = rows[start:start + CLASSIFY_BATCH]
+            params = [p for pk, values in chunk for p in (pk, *(values[f] for f in fields))]
             cursor.execute(
                 f'UPDATE "{meta.db_table}" AS t SET {assignments} FROM (VALUES {", ".join([row_sql] * len(chunk))}) '
                 f'AS v(id, {names}) WHERE t."{meta.pk.column}" = v.id',

@@ -57,14 +57,41 @@ def empty_state() -> pd.DataFrame:
                          "amount": pd.Series(dtype=np.int64)})
 
 
+def _naive_days(values) -> np.ndarray | None:
+    """values as datetime64[D] when they are naive datetime64 without NaT (what the frame builders make),
+    for calendar parts by numpy alone (pandas' .dt accessors cost far more on the few rows of one visit);
+    None otherwise, and the callers take the pandas path."""
+    arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
+    if arr.dtype.kind != "M" or np.isnat(arr).any():
+        return None
+    return arr.astype("datetime64[D]")
+
+
 def _ymd(values) -> np.ndarray:
-    s = pd.to_datetime(pd.Series(values))
-    return (s.dt.year * 10000 + s.dt.month * 100 + s.dt.day).to_numpy(np.int64)
+    days = _naive_days(values)
+    if days is None:
+        s = pd.to_datetime(pd.Series(values))
+        return (s.dt.year * 10000 + s.dt.month * 100 + s.dt.day).to_numpy(np.int64)
+    months = days.astype("datetime64[M]")
+    year = days.astype("datetime64[Y]").astype(np.int64) + 1970
+    month = months.astype(np.int64) % 12 + 1
+    day = (days - months.astype("datetime64[D]")).astype(np.int64) + 1
+    return year * 10000 + month * 100 + day
 
 
 def _month_index(values) -> np.ndarray:
-    s = pd.to_datetime(pd.Series(values))
-    return (s.dt.year * 12 + s.dt.month - 1).to_numpy(np.int64)
+    days = _naive_days(values)
+    if days is None:
+        s = pd.to_datetime(pd.Series(values))
+        return (s.dt.year * 12 + s.dt.month - 1).to_numpy(np.int64)
+    return days.astype("datetime64[M]").astype(np.int64) + 1970 * 12
+
+
+def _year(values) -> np.ndarray:
+    days = _naive_days(values)
+    if days is None:
+        return pd.to_datetime(values).dt.year.to_numpy(np.int64)
+    return days.astype("datetime64[Y]").astype(np.int64) + 1970
 
 
 def _paid_through_index(values) -> np.ndarray:
@@ -169,7 +196,7 @@ def adjudicate(lines: pd.DataFrame, visits: pd.DataFrame, persons: pd.DataFrame,
     psn_codes, psn_uniques = pd.factorize(pd.concat([vis["psn_no"], persons["psn_no"], state["psn_no"]],
                                                     ignore_index=True))
     vpsn = psn_codes[:n]
-    year = pd.to_datetime(vis["setl_time"]).dt.year.to_numpy(np.int64)
+    year = _year(vis["setl_time"])
     slots, slot_keys, state_values = _build_slots(vpsn, year, med_type, params.cap_group, psn_codes[n + len(persons):],
                                                   state)
     balances = np.zeros(len(psn_uniques), np.int64)
@@ -209,22 +236,59 @@ def _build_slots(vpsn, year, med_type, cap_group, state_psn, state: pd.DataFrame
         "cap_paid": cap_group, "large_amount_paid": np.full(n, "", dtype=object),
         "critical_illness_base": np.full(n, "", dtype=object), "assistance_base": np.full(n, "", dtype=object),
     }
-    parts = [pd.DataFrame({"psn": vpsn, "year": year, "kind": kind, "key": keys_by_kind[kind]}) for kind in KINDS]
-    parts.append(pd.DataFrame({"psn": state_psn, "year": state["year"].to_numpy(np.int64),
-                               "kind": state["kind"].to_numpy(dtype=object),
-                               "key": state["key"].fillna("").to_numpy(dtype=object)}))
-    allkeys = pd.concat(parts, ignore_index=True)
-    slot_of = allkeys.groupby(["psn", "year", "kind", "key"], sort=False).ngroup().to_numpy()
+    state_year = state["year"].to_numpy(np.int64)
+    state_kind = state["kind"].to_numpy(dtype=object)
+    state_key = state["key"].fillna("").to_numpy(dtype=object)
+    found = None
+    if 0 < n * len(KINDS) + len(state) <= SMALL_SLOTS:
+        found = _slots_small(vpsn, year, keys_by_kind, state_psn, state_year, state_kind, state_key)
+    if found is None:
+        parts = [pd.DataFrame({"psn": vpsn, "year": year, "kind": kind, "key": keys_by_kind[kind]}) for kind in KINDS]
+        parts.append(pd.DataFrame({"psn": state_psn, "year": state_year, "kind": state_kind, "key": state_key}))
+        allkeys = pd.concat(parts, ignore_index=True)
+        slot_of = allkeys.groupby(["psn", "year", "kind", "key"], sort=False).ngroup().to_numpy()
+        first = pd.Series(np.arange(len(slot_of))).groupby(slot_of).first().to_numpy()
+        slot_keys = allkeys.iloc[first].reset_index(drop=True)
+    else:
+        slot_of, slot_keys = found
     slots = slot_of[: n * len(KINDS)].reshape(len(KINDS), n).T.copy()
     cap_col = KINDS.index("cap_paid")
     slots[cap_group == "", cap_col] = -1  # no cap group: nothing to accumulate against a cap
     nslots = int(slot_of.max()) + 1 if len(slot_of) else 0
-    first = pd.Series(np.arange(len(slot_of))).groupby(slot_of).first().to_numpy()
-    slot_keys = allkeys.iloc[first].reset_index(drop=True)
     values = np.zeros(nslots, np.int64)
     state_slots = slot_of[n * len(KINDS):]
     values[state_slots] = state["amount"].to_numpy(dtype=np.int64)
     return slots, slot_keys, values
+
+
+SMALL_SLOTS = 4096  # below this many (person, year, kind, key) rows, slots are numbered in plain Python
+
+
+def _slots_small(vpsn, year, keys_by_kind, state_psn, state_year, state_kind, state_key):
+    """The pandas path's slot numbering (groupby(sort=False).ngroup(): slots in order of first appearance)
+    and slot keys, by a dict: a single visit's settlement has a dozen rows, where pandas' fixed costs
+    dominate. None when a kind or key is not a string (the pandas path then decides)."""
+    ids: dict[tuple, int] = {}
+    keys: list[tuple] = []
+    slot_of: list[int] = []
+    psn, yr = vpsn.tolist(), year.tolist()
+    rows = [zip(psn, yr, [kind] * len(psn), np.asarray(keys_by_kind[kind], dtype=object).tolist(), strict=True)
+            for kind in KINDS]
+    rows.append(zip(state_psn.tolist(), state_year.tolist(), state_kind.tolist(), state_key.tolist(), strict=True))
+    for part in rows:
+        for row in part:
+            slot = ids.get(row)
+            if slot is None:
+                if not (isinstance(row[2], str) and isinstance(row[3], str)):
+                    return None
+                slot = ids[row] = len(keys)
+                keys.append(row)
+            slot_of.append(slot)
+    slot_keys = pd.DataFrame({
+        "psn": np.array([k[0] for k in keys], dtype=np.int64), "year": np.array([k[1] for k in keys], dtype=np.int64),
+        "kind": np.array([k[2] for k in keys], dtype=object), "key": np.array([k[3] for k in keys], dtype=object),
+    })
+    return np.array(slot_of, dtype=np.int64), slot_keys
 
 
 def _deltas_frame(vis, year, slots, slot_keys, deltas, psn_uniques) -> pd.DataFrame:

@@ -22,10 +22,30 @@ def _none(v) -> bool:
     return v is None or v == "" or (isinstance(v, float) and np.isnan(v))
 
 
+def _memo(convert):
+    """convert(value), each distinct value converted once per frame (quantities, prices and amounts recur).
+
+    Keyed by the value's type and text, so that values equal but written differently (1.5 and 1.50) are
+    each converted on their own: the result is exactly convert(value)."""
+    done: dict = {}
+
+    def get(value):
+        key = (type(value), str(value))
+        try:
+            return done[key]
+        except KeyError:
+            result = done[key] = convert(value)
+            return result
+
+    return get
+
+
 def lines_frame(records: Iterable[Mapping]) -> pd.DataFrame:
+    qty = _memo(lambda v: scaled(v, QTY_SCALE))
+    fen = _memo(to_fen)
     rows = [
-        (r["mdtrt_id"], str(r["feedetl_sn"]), r["med_list_codg"], scaled(r["cnt"], QTY_SCALE),
-         scaled(r["pric"], QTY_SCALE), to_fen(r["det_item_fee_sumamt"]))
+        (r["mdtrt_id"], str(r["feedetl_sn"]), r["med_list_codg"], qty(r["cnt"]), qty(r["pric"]),
+         fen(r["det_item_fee_sumamt"]))
         for r in records
     ]
     df = pd.DataFrame(rows, columns=["mdtrt_id", "feedetl_sn", "med_list_codg", "cnt_e4", "pric_e4", "amount_fen"])
