@@ -28,6 +28,7 @@ import support  # noqa: E402
 DAY = dt.date(2026, 3, 16)
 BROKER = "redis://127.0.0.1:6379/14"
 TIMEOUT = 1800
+LOG_DIR = Path(os.environ.get("BENCH_LOG_DIR", "/tmp"))
 
 
 def start_workers(n: int, url: str, broker: str, chunks: int) -> list[subprocess.Popen]:
@@ -35,14 +36,16 @@ def start_workers(n: int, url: str, broker: str, chunks: int) -> list[subprocess
                              DAILY_JOB_CHUNKS=str(chunks))
     workers = []
     for i in range(n):
-        workers.append(subprocess.Popen(
-            [support.PYTHON, "-m", "celery", "-A", "config", "worker", "--concurrency", "1", "-n", f"bench{i}@%h",
-             "--loglevel", "warning", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-            cwd=support.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True))
+        log = LOG_DIR / f"worker{i}.log"  # a file, not a pipe nobody reads (a full pipe would block the worker)
+        with log.open("w") as out:
+            workers.append(subprocess.Popen(
+                [support.PYTHON, "-m", "celery", "-A", "config", "worker", "--concurrency", "1", "-n",
+                 f"bench{i}@%h", "--loglevel", "info", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+                cwd=support.ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True))
     time.sleep(5)  # let them connect to the broker
-    for w in workers:
+    for i, w in enumerate(workers):
         if w.poll() is not None:
-            raise RuntimeError(f"a worker exited at start: {w.stderr.read().decode(errors='replace')}")
+            raise RuntimeError(f"a worker exited at start: {(LOG_DIR / f'worker{i}.log').read_text()[-2000:]}")
     return workers
 
 
@@ -66,8 +69,7 @@ def run(n: int, url: str, broker: str, chunks: int) -> dict:
     from claims.tasks import start_daily_job
     from config.celery import app
 
-    app.conf.broker_url = broker
-    app.conf.task_always_eager = False
+    assert not app.conf.task_always_eager and app.conf.broker_url == broker, "the bench must enqueue, not run"
     app.control.purge()
     workers = start_workers(n, url, broker, chunks)
     try:
@@ -110,7 +112,8 @@ def main() -> int:
     base = support.city_template(persons=args.persons, institutions=args.institutions, lines=args.lines,
                                  seed=args.seed, start=DAY.isoformat(), classified=not args.unclassified)
     results = {}
-    support.setup_django(support.with_database(server, base))
+    # this process only enqueues: with the broker in its settings, .delay() sends (no broker would mean eager)
+    support.setup_django(support.with_database(server, base), CELERY_BROKER_URL=args.broker)
     from django.db import connection, connections
 
     with connection.cursor() as cursor:
