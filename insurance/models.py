@@ -187,11 +187,9 @@ class AccountMovement(models.Model):
     amount = models.DecimalField(_("发生额"), help_text=_("正数划入，负数支出"), **MONEY)
     balance_after = models.DecimalField(_("发生后余额"), validators=[MinValueValidator(0)], **MONEY)
     kind = models.CharField(_("类型"), max_length=20, choices=MovementKind.choices)
-    # no index of its own: the partial unique index on settlement (where set) serves every lookup by it
     settlement = models.ForeignKey(
         "claims.Settlement",
         on_delete=models.PROTECT,
-        db_index=False,
         null=True,
         blank=True,
         related_name="account_movements",

@@ -13,11 +13,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AlterField(
-            model_name='accountmovement',
-            name='settlement',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='account_movements', to='claims.settlement', verbose_name='结算记录'),
-        ),
-        migrations.AlterField(
             model_name='enrollmentevent',
             name='person',
             field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='insurance.person', verbose_name='参保人'),
