@@ -9,6 +9,7 @@ from django.urls import reverse
 from claims import review
 from claims.models import AppealState, ReviewEvent, SuspectState
 from fund_budget.models import AuditDeduction
+from tests.factories import PersonFactory
 
 from .conftest import settled_today
 
@@ -233,6 +234,24 @@ def test_institution_page_numbers(world, data, login):
     assert stats["avg_cost"] == D("2480.00")
     assert stats["avg_stay"] is not None
     assert r.context["deduction_totals"]["n"] == 2
+
+
+def test_search_names_by_start_when_short_and_anywhere_from_three_characters(world, login):
+    for name in ("王伟", "王伟明", "李王伟", "张王伟明"):
+        PersonFactory(name=name)
+    client = login(world.caseworker)
+
+    def found(q):
+        r = client.get(reverse("workspace:search"), {"q": q})
+        assert r.status_code == 200
+        return sorted(p.name for p in r.context["person_table"].data)
+
+    assert found("王伟") == ["王伟", "王伟明"]  # two characters: names starting with them
+    assert found("王伟明") == ["张王伟明", "王伟明"]  # three: anywhere in the name
+    assert found("李王伟") == ["李王伟"]
+    # a query with a digit is a code, never looked for inside names
+    PersonFactory(name="测试9号")
+    assert found("9号") == []
 
 
 def test_person_page_accumulators(world, data, login):
