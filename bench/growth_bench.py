@@ -262,6 +262,73 @@ def _finish(url: str, name: str, wanted: str) -> None:
         conn.close()
 
 
+# --- the daily batch on top of a history ----------------------------------------------------------------------
+
+# what a copied day changes besides CLONE's ids and times: its visits arrive discharged and not yet settled
+NEXT_DAY = {"claims_visit": {"status": "'discharged'"}}
+
+
+def next_day_batch(name: str, scratch: str) -> dict:
+    """The daily job of one more day on top of history `name`, in a scratch copy of it (dropped afterwards): the
+    uploads of month 1's first day, with their visits (discharged, not settled) and fee lines (as uploaded,
+    with their upload-time split), shifted to the day after the history, as CLONE shifts a month; then
+    `manage.py run_daily` for that day, timed. The same day's work on every history, so that its time shows
+    what the history's size costs the batch."""
+    url = support.server_url()
+    t0 = time.perf_counter()
+    support.create_database(url, scratch, template=name)
+    copied = time.perf_counter() - t0
+    try:
+        conn = support.admin_connection(url, dbname=scratch)
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute("SELECT min(run_date), max(run_date) FROM claims_dailyjob")
+                first, last = cursor.fetchone()
+                day = last + dt.timedelta(days=1)
+                shift = (day - first).days
+                start = dt.datetime.combine(first, dt.time(), tzinfo=dt.timezone(dt.timedelta(hours=8)))
+                tables = ("claims_upload", "claims_visit", "claims_feeline")
+                params = {"k": shift, "days": shift, "start": start, "end": start + dt.timedelta(days=1)}
+                for table in tables:
+                    cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}")
+                    params[f"o_{table}"] = cursor.fetchone()[0]
+                cursor.execute("SET session_replication_role = replica")  # consistent by construction, as clone_months
+                cursor.execute("BEGIN")
+                cursor.execute("CREATE TEMP TABLE day_upload AS SELECT id FROM claims_upload "
+                               "WHERE created_at >= %(start)s AND created_at < %(end)s", params)
+                where = {"claims_upload": "id IN (SELECT id FROM day_upload)",
+                         "claims_visit": "id IN (SELECT DISTINCT visit_id FROM claims_feeline "
+                                         "WHERE upload_id IN (SELECT id FROM day_upload))",
+                         "claims_feeline": "upload_id IN (SELECT id FROM day_upload)"}
+                for table in tables:
+                    cursor.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+                                   "ORDER BY ordinal_position", [table])
+                    cols = [r[0] for r in cursor.fetchall()]
+                    exprs = {**CLONE[table], **NEXT_DAY.get(table, {})}
+                    select = ", ".join(exprs.get(c, f'"{c}"') for c in cols)
+                    cursor.execute(f'INSERT INTO {table} ({", ".join(chr(34) + c + chr(34) for c in cols)}) '
+                                   f"SELECT {select} FROM {table} WHERE {where[table]}", params)
+                cursor.execute("COMMIT")
+                cursor.execute("RESET session_replication_role")
+                for table in tables:
+                    cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                   f"(SELECT max(id) FROM {table}))")
+                    cursor.execute(f"ANALYZE {table}")
+                cursor.execute("SELECT count(*), count(DISTINCT visit_id) FROM claims_feeline WHERE id > %s",
+                               [params["o_claims_feeline"]])
+                lines, visits = cursor.fetchone()
+        finally:
+            conn.close()
+        before = os.getloadavg()
+        t = time.perf_counter()
+        out = support.manage(support.with_database(url, scratch), "run_daily", "--date", day.isoformat())
+        wall = time.perf_counter() - t
+        return {"day": day.isoformat(), "lines": lines, "visits": visits, "wall": wall, "copy_s": copied,
+                "summary": out.splitlines()[0] if out else "", "load_before": before, "load_after": os.getloadavg()}
+    finally:
+        support.drop_database(url, scratch)
+
+
 # --- measuring (in a subprocess connected to one history) -----------------------------------------------------
 
 
@@ -623,6 +690,9 @@ def main() -> int:
     parser.add_argument("--explain-dir", default=None, help="write the full plans here")
     parser.add_argument("--fresh-city", action="store_true", help="build the histories again, not from the cache")
     parser.add_argument("--build-only", action="store_true")
+    parser.add_argument("--batch", action="store_true",
+                        help="also time the daily job of one more day on each history (in a scratch copy)")
+    parser.add_argument("--batch-only", action="store_true", help="only that, no pages")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--json", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -643,6 +713,21 @@ def main() -> int:
         say(f"  ({time.perf_counter() - t:.0f} s, {load()})")
     if args.build_only:
         return 0
+    if args.batch or args.batch_only:
+        batches = []
+        for lines, name in zip(sizes, names, strict=True):
+            say(f"daily job of one more day on history {size_label(lines)} ({load()})")
+            b = next_day_batch(name, "yibao_bench_growth_day")
+            batches.append((lines, b))
+            say(f"  {b['day']}: {b['lines']:,} lines, {b['visits']:,} visits: {b['wall']:.1f} s "
+                f"({b['lines'] / b['wall']:,.0f} lines/s; copy of the history {b['copy_s']:.0f} s); {b['summary']}; "
+                f"load {fmt_load(b['load_before'])} -> {fmt_load(b['load_after'])}")
+        say("")
+        say("daily job of the same day's work on top of each history (manage.py run_daily, one process):")
+        for lines, b in batches:
+            say(f"  history {size_label(lines):>4}: {b['lines']:,} lines in {b['wall']:.1f} s")
+        if args.batch_only:
+            return 0
     results = []
     for lines, name in zip(sizes, names, strict=True):
         out = Path(f"/tmp/growth_bench_{os.getpid()}_{name}.json")
