@@ -136,7 +136,9 @@ def eligibility(vis: pd.DataFrame, pol: np.ndarray, has_benefit, level_covered) 
 
 
 def _prepare(lines, visits, persons, policies):
-    vis = visits.sort_values(["psn_no", "setl_time", "mdtrt_id"], kind="stable").reset_index(drop=True)
+    # one visit (the API's settlement) needs no sort: sorting a frame by three columns costs about a millisecond
+    vis = (visits.sort_values(["psn_no", "setl_time", "mdtrt_id"], kind="stable") if len(visits) > 1
+           else visits).reset_index(drop=True)
     vindex = pd.Index(vis["mdtrt_id"].to_numpy(dtype=object))
     if vindex.has_duplicates:
         raise EngineInputError(f"duplicate mdtrt_id in visits: {sorted(set(vindex[vindex.duplicated()]))[:5]}")
@@ -185,11 +187,13 @@ def adjudicate(lines: pd.DataFrame, visits: pd.DataFrame, persons: pd.DataFrame,
 
     # 1. lines, judged with the visit's context
     split = classify_lines(lines, ctx, catalog)
-    sums = pd.DataFrame({c: split[c].to_numpy() for c in LINE_SUMS}).groupby(lpos).sum()
-    sums = sums.reindex(np.arange(n), fill_value=0)
+    sums = {}
+    for c in LINE_SUMS:  # per visit (np.add.at: exact in int64, and no frame to group for a few lines)
+        sums[c] = np.zeros(n, dtype=np.int64)
+        np.add.at(sums[c], lpos, split[c].to_numpy(dtype=np.int64))
 
     # 2-8. benefit layers in rounds of each person's k-th visit
-    rank = vis.groupby("psn_no", sort=False).cumcount().to_numpy()
+    rank = _cumcount(vis["psn_no"])
     by_rank = np.argsort(rank, kind="stable")
     rounds = np.split(by_rank, np.cumsum(np.bincount(rank))[:-1]) if n else []
 
@@ -204,8 +208,7 @@ def adjudicate(lines: pd.DataFrame, visits: pd.DataFrame, persons: pd.DataFrame,
 
     v = {
         "eligible": eligible, "retiree": vis["psn_type"].to_numpy(dtype=object) == "retiree",
-        "medfee": sums["amount_fen"].to_numpy(np.int64), "inscp": sums["inscp_scp_amt"].to_numpy(np.int64),
-        "preselfpay": sums["preselfpay_amt"].to_numpy(np.int64),
+        "medfee": sums["amount_fen"], "inscp": sums["inscp_scp_amt"], "preselfpay": sums["preselfpay_amt"],
     }
     out = settle_rounds(v, params, rounds, slots, state_values, vpsn, balances)
 
@@ -214,7 +217,7 @@ def adjudicate(lines: pd.DataFrame, visits: pd.DataFrame, persons: pd.DataFrame,
         "policy_code": np.array([p.code for p in policies] + [None], dtype=object)[pol],
         "ineligible_reason": reason,
         "medfee_sumamt": v["medfee"],
-        **{c: sums[c].to_numpy(np.int64) for c in LINE_SUMS[1:]},
+        **{c: sums[c] for c in LINE_SUMS[1:]},
         **{c: out[c] for c in AMOUNTS},
         "balc": out["balc"],
     })
@@ -289,6 +292,19 @@ def _slots_small(vpsn, year, keys_by_kind, state_psn, state_year, state_kind, st
         "kind": np.array([k[2] for k in keys], dtype=object), "key": np.array([k[3] for k in keys], dtype=object),
     })
     return np.array(slot_of, dtype=np.int64), slot_keys
+
+
+def _cumcount(keys: pd.Series) -> np.ndarray:
+    """groupby(keys, sort=False).cumcount(): each row's rank among the earlier rows of its key."""
+    codes, _ = pd.factorize(keys.to_numpy(dtype=object))
+    if (codes < 0).any():  # a missing key: pandas' own rules
+        return keys.to_frame().groupby(keys.name, sort=False).cumcount().to_numpy()
+    order = np.argsort(codes, kind="stable")
+    ordered = codes[order]
+    rank = np.empty(len(codes), dtype=np.int64)
+    # a row's place in the stable sort, less where its key's rows begin there
+    rank[order] = np.arange(len(codes)) - np.searchsorted(ordered, ordered, side="left")
+    return rank
 
 
 def _deltas_frame(vis, year, slots, slot_keys, deltas, psn_uniques) -> pd.DataFrame:
