@@ -195,7 +195,13 @@ def fmt_time(ns) -> np.ndarray:
 
 
 def label_map(codes, labels: dict) -> np.ndarray:
-    codes = pd.Series(np.asarray(codes, dtype=object))
+    codes = np.asarray(codes, dtype=object)
+    if all(type(c) is str for c in codes) and all(type(v) is str for v in labels.values()):
+        # the common case, without a Series to map (the same result: a code without a label stays)
+        out = np.empty(len(codes), dtype=object)
+        out[:] = [labels.get(c, c) for c in codes]
+        return out
+    codes = pd.Series(codes)
     return codes.map(labels).fillna(codes).to_numpy(dtype=object)
 
 
