@@ -26,6 +26,12 @@ from .models import Accumulator, FeeLine, FeeLineStatus, Visit
 _PACKS: dict[tuple[int, str], PolicyPack] = {}
 
 
+# the catalog columns the engine and the audit read (catalog_frame ignores the name)
+CATALOG_FIELDS = ("med_list_codg", "name", "chrg_lv", "selfpay_prop", "price_limit", "restrict_gender",
+                  "restrict_min_age", "restrict_max_age", "restrict_min_level", "restrict_med_types",
+                  "effective_from", "effective_to")
+
+
 def fen_to_decimal(fen) -> Decimal:
     return Decimal(int(fen)).scaleb(-2)
 
@@ -72,12 +78,29 @@ def visit_record(visit: Visit, setl_time: dt.datetime) -> dict:
     }
 
 
+LINE_FIELDS = ("visit_id", "pk", "visit__mdtrt_id", "feedetl_sn", "med_list_codg", "cnt", "pric",
+               "det_item_fee_sumamt", "fee_ocur_time")
+
+
+def active_lines(visits: list[Visit]) -> list[dict]:
+    """The visits' active lines in the model's order (as the audit reads them), each a dict of LINE_FIELDS
+    plus mdtrt_id: read once for the engine (engine_line_rows), the audit and the settlement lines."""
+    return [dict(zip(LINE_FIELDS, row, strict=True), mdtrt_id=row[2]) for row in FeeLine.objects.filter(
+        visit__in=visits, status=FeeLineStatus.ACTIVE).values_list(*LINE_FIELDS)]
+
+
+def engine_line_rows(rows: list[dict]) -> list[dict]:
+    """active_lines() in the order load_frames reads them (by visit, then as stored)."""
+    return sorted(rows, key=lambda r: (r["visit_id"], r["pk"]))
+
+
 def load_frames(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with_state: bool = True,
                 line_rows: list[dict] | None = None) -> dict:
     """The engine's inputs for these visits (their active lines, persons, catalog, policies, state).
 
     line_rows, when given, are the visits' active lines already in hand (dicts with mdtrt_id, feedetl_sn,
-    med_list_codg, cnt, pric, det_item_fee_sumamt), so that they are not read again."""
+    med_list_codg, cnt, pric, det_item_fee_sumamt), so that they are not read again.
+    The catalog rows read (with their names) are returned as "_catalog_items", for the audit."""
     visits = list(visits)
     if line_rows is None:
         line_rows = [
@@ -94,12 +117,8 @@ def load_frames(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with
         for pid, p in persons.items()
     ]
     codes = {r["med_list_codg"] for r in line_rows}
-    catalog = catalog_frame(
-        CatalogItem.objects.filter(med_list_codg__in=codes).values(
-            "med_list_codg", "chrg_lv", "selfpay_prop", "price_limit", "restrict_gender", "restrict_min_age",
-            "restrict_max_age", "restrict_min_level", "restrict_med_types", "effective_from", "effective_to",
-        )
-    )
+    catalog_items = list(CatalogItem.objects.filter(med_list_codg__in=codes).values(*CATALOG_FIELDS))
+    catalog = catalog_frame(catalog_items)
     versions, packs = active_policies({v.institution.region for v in visits})
     state_rows = []
     if with_state:
@@ -119,6 +138,7 @@ def load_frames(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with
         "policies": packs,
         "state": state_frame(state_rows),
         "_versions": {p.code: v for p, v in zip(packs, versions, strict=True)},
+        "_catalog_items": catalog_items,
     }
 
 

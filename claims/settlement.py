@@ -20,7 +20,9 @@ from policy_rules.engine.adjudicate import SETTLEMENT_COLUMNS
 from .audit_io import audit_visits, warnings_of
 from .engine_io import (
     accumulator_value,
+    active_lines,
     engine_kwargs,
+    engine_line_rows,
     fen_to_decimal,
     group_deltas,
     insert_rows,
@@ -30,7 +32,6 @@ from .engine_io import (
 from .errors import ServiceError
 from .models import (
     Accumulator,
-    FeeLine,
     FeeLineStatus,
     Settlement,
     SettlementAccumulation,
@@ -46,10 +47,13 @@ def new_setl_id(when: dt.datetime) -> str:
     return f"S{timezone.localtime(when).strftime('%Y%m%d')}{uuid.uuid4().hex[:16].upper()}"
 
 
-def _check_settleable(visit: Visit) -> None:
+def _check_settleable(visit: Visit, has_lines: bool | None = None) -> None:
+    """has_lines: whether the visit has active lines, when already known."""
     if visit.status == VisitStatus.SETTLED:
         raise ServiceError.one("mdtrt_id", "ALREADY_SETTLED", _("就诊 %(id)s 已结算。") % {"id": visit.mdtrt_id})
-    if not visit.lines.filter(status=FeeLineStatus.ACTIVE).exists():
+    if has_lines is None:
+        has_lines = visit.lines.filter(status=FeeLineStatus.ACTIVE).exists()
+    if not has_lines:
         raise ServiceError.one("mdtrt_id", "NO_LINES", _("就诊没有有效的费用明细。"))
 
 
@@ -58,8 +62,8 @@ def _check_setl_time(visit: Visit, setl_time: dt.datetime) -> None:
         raise ServiceError.one("setl_time", "SETL_TIME_BEFORE_BEGNTIME", _("结算时间不能早于就诊开始时间。"))
 
 
-def _run(visits: list[Visit], setl_times: dict[int, dt.datetime]):
-    frames = load_frames(visits, setl_times)
+def _run(visits: list[Visit], setl_times: dict[int, dt.datetime], line_rows: list[dict] | None = None):
+    frames = load_frames(visits, setl_times, line_rows=line_rows)
     result = adjudicate(**engine_kwargs(frames))
     missing = result.settlements[result.settlements["policy_code"].isna()]
     return frames, result, set(missing["mdtrt_id"])
@@ -74,7 +78,8 @@ def presettle_visit(visit: Visit, *, setl_time: dt.datetime | None = None) -> di
     setl_time = setl_time or timezone.now()
     _check_settleable(visit)
     _check_setl_time(visit, setl_time)
-    frames, result, no_policy = _run([visit], {visit.pk: setl_time})
+    lines = active_lines([visit])
+    frames, result, no_policy = _run([visit], {visit.pk: setl_time}, engine_line_rows(lines))
     if no_policy:
         raise ServiceError.one("setl_time", "NO_POLICY", _("结算时间没有生效的政策包。"))
     row = next(result.settlements.itertuples(index=False))
@@ -84,7 +89,8 @@ def presettle_visit(visit: Visit, *, setl_time: dt.datetime | None = None) -> di
         "mdtrt_id": visit.mdtrt_id, "psn_no": visit.person.psn_no, "setl_time": setl_time, **_amounts(row),
         "balc": fen_to_decimal(row.balc), "ineligible_reason": row.ineligible_reason or "",
         "policy_code": row.policy_code,
-        "warnings": warnings_of(audit_visits([visit], stage="presettle", on=setl_time)),
+        "warnings": warnings_of(audit_visits([visit], stage="presettle", on=setl_time, line_rows=lines,
+                                             catalog_items=frames["_catalog_items"], catalog=frames["catalog"])),
         "lines": [{"feedetl_sn": sn, "det_item_fee_sumamt": line_amounts[sn], **rec}
                   for (_m, sn), rec in line_split_records(result.lines).items()],
     }
@@ -109,38 +115,46 @@ def settle_visits(visit_ids: list[int], *, setl_times: dict[int, dt.datetime] | 
     """
     now = timezone.now()
     with transaction.atomic():
-        person_ids = sorted(set(Visit.objects.filter(pk__in=visit_ids).values_list("person_id", flat=True)))
-        list(Person.objects.select_for_update().filter(pk__in=person_ids).order_by("pk").values_list("pk"))
+        # the persons of these visits, in one statement (the sub-select locks no visit)
+        list(Person.objects.select_for_update().filter(pk__in=Visit.objects.filter(pk__in=visit_ids).values(
+            "person_id")).order_by("pk").values_list("pk"))
         visits = list(Visit.objects.select_for_update(of=("self",)).select_related("person", "institution", "enrollment")
                       .filter(pk__in=visit_ids).order_by("pk"))
         if strict and len(visits) != len(set(visit_ids)):
             raise ServiceError.one("mdtrt_id", "UNKNOWN_VISIT", _("就诊不存在。"))
+        lines = active_lines(visits)  # read once: for the checks, the engine, the settlement lines and the audit
+        with_lines = {r["visit_id"] for r in lines}
         ready = []
         for v in visits:
             try:
-                _check_settleable(v)
+                _check_settleable(v, has_lines=v.pk in with_lines)
                 ready.append(v)
             except ServiceError:
                 if strict:
                     raise
         if not ready:
             return {}
+        if len(ready) < len(visits):
+            ready_ids = {v.pk for v in ready}
+            lines = [r for r in lines if r["visit_id"] in ready_ids]
         times = {v.pk: (setl_times or {}).get(v.pk) or now for v in ready}
-        frames, result, no_policy = _run(ready, times)
+        frames, result, no_policy = _run(ready, times, engine_line_rows(lines))
         if no_policy and strict:
             raise ServiceError.one("setl_time", "NO_POLICY", _("结算时间没有生效的政策包。"))
-        settled = _store(ready, times, frames, result, no_policy, user, reason, daily_job)
+        settled = _store(ready, times, frames, result, no_policy, user, reason, daily_job, lines)
         if settled and audit:
             by_pk = {v.pk: v for v in ready}
             # the daily job audits against the institutions' statistics as of the start of its day
             until = (timezone.make_aware(dt.datetime.combine(daily_job.run_date, dt.time.min))
                      if daily_job is not None else None)
             audit_visits([by_pk[pk] for pk in settled], stage="settlement",
-                         settlements={s.visit.mdtrt_id: s for s in settled.values()}, stats_until=until)
+                         settlements={s.visit.mdtrt_id: s for s in settled.values()}, stats_until=until,
+                         line_rows=lines, catalog_items=frames["_catalog_items"], catalog=frames["catalog"])
         return settled
 
 
-def _store(visits, times, frames, result, skip: set, user, reason, daily_job=None) -> dict[int, Settlement]:
+def _store(visits, times, frames, result, skip: set, user, reason, daily_job,
+           lines: list[dict]) -> dict[int, Settlement]:
     by_mdtrt = {v.mdtrt_id: v for v in visits}
     user = user if getattr(user, "is_authenticated", False) else None
     settlements: dict[int, Settlement] = {}
@@ -156,10 +170,8 @@ def _store(visits, times, frames, result, skip: set, user, reason, daily_job=Non
     Settlement.objects.bulk_create(settlements.values())
     by_id = {s.visit.mdtrt_id: s for s in settlements.values()}
 
-    mdtrt_of = {v.pk: v.mdtrt_id for v in visits}
-    fee_lines = {(mdtrt_of[visit_id], sn): (pk, amount) for visit_id, sn, pk, amount in FeeLine.objects.filter(
-        visit__in=[by_mdtrt[m] for m in by_id], status=FeeLineStatus.ACTIVE).values_list(
-        "visit_id", "feedetl_sn", "pk", "det_item_fee_sumamt")}
+    fee_lines = {(r["mdtrt_id"], r["feedetl_sn"]): (r["pk"], r["det_item_fee_sumamt"]) for r in lines
+                 if r["mdtrt_id"] in by_id}
     insert_rows(SettlementLine, [
         {"settlement_id": by_id[m].pk, "fee_line_id": fee_lines[(m, sn)][0], "feedetl_sn": sn,
          "det_item_fee_sumamt": fee_lines[(m, sn)][1], **rec}
