@@ -447,7 +447,11 @@ def institution_detail(request, code):
     institution = get_object_or_404(Institution, fixmedins_code=code)
     year = _year(request)
     stats = institution_stats(institution, year)
-    hits = AuditHit.objects.filter(institution=institution).select_related("visit")
+    # the hits and items of the year shown, not of every year: the page's cost stays that of one year
+    # (bench/growth_bench.py measured a large hospital's page growing with its whole history)
+    in_year = {"created_at__gte": timezone.make_aware(dt.datetime(year, 1, 1)),
+               "created_at__lt": timezone.make_aware(dt.datetime(year + 1, 1, 1))}
+    hits = AuditHit.objects.filter(institution=institution, **in_year).select_related("visit")
     hit_counts = hits.values("rule_code", "rule__name").annotate(n=Count("pk"), amount=Sum("amount")).order_by(
         "-n", "rule_code")
     hit_table = HitTable(hits, prefix="h-")
@@ -462,7 +466,7 @@ def institution_detail(request, code):
     appeals = appeals_for(request.user, state=None).filter(institution=institution)
     appeal_table = AppealTable(appeals, prefix="a-")
     _paginate(request, appeal_table)
-    items = items_for(request.user).filter(institution=institution)
+    items = items_for(request.user).filter(institution=institution, **in_year)
     return render(request, "workspace/institution.html", {
         "institution": institution, "year": year, "stats": stats, "hit_counts": hit_counts,
         "hit_table": hit_table, "deduction_table": deduction_table, "deduction_totals": deduction_totals,

@@ -225,6 +225,19 @@ def test_dashboard_counts_the_business_day(world, data, login):
     assert r.context["settled_visits"] == 1 and r.context["new_items"] == 0
 
 
+def test_institution_page_shows_the_hits_and_items_of_its_year(world, data, login):
+    url = reverse("workspace:institution", args=[world.inst_a.fixmedins_code])
+    client = login(world.supervisor)
+    year = data["pending"].created_at.astimezone().year
+    r = client.get(url, {"year": year})
+    assert sum(h["n"] for h in r.context["hit_counts"]) > 0
+    assert sum(row["n"] for row in r.context["item_counts"]) > 0
+    assert f"{year}" in r.content.decode()
+    r = client.get(url, {"year": year - 1})
+    assert list(r.context["hit_counts"]) == [] and list(r.context["item_counts"]) == []
+    assert r.context["hit_table"].paginator.count == 0
+
+
 def test_institution_page_numbers(world, data, login):
     # a second admission of P9001 within 15 days of the first discharge at the same hospital
     review.confirm_item(data["pending"], user=world.reviewer, amount=D("10.00"), reason="属实")
