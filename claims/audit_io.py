@@ -48,13 +48,22 @@ def _visit_rows(visits) -> pd.DataFrame:
     })
 
 
+def stats_window(last_discharge: dt.datetime, stats_until: dt.datetime | None
+                 ) -> tuple[dt.datetime, dt.datetime | None]:
+    """[since, until) of the settlements behind the institutions' statistics (until None: no upper bound)."""
+    if stats_until is not None:
+        return stats_until - dt.timedelta(days=HISTORY_DAYS), stats_until
+    return last_discharge - dt.timedelta(days=HISTORY_DAYS), None
+
+
 def audit_frames(visits: list[Visit], stats_until: dt.datetime | None = None, *, line_rows: list[dict] | None = None,
                  catalog_items: list[dict] | None = None, catalog: pd.DataFrame | None = None) -> dict:
     """The audit engine's inputs for these visits: lines, visits, catalog (with names), history, stats.
 
-    The institutions' statistics cover the settlements of the last 2 × HISTORY_DAYS, up to stats_until
-    (exclusive) when given: the daily job passes the start of its day, so that every chunk sees the same
-    statistics whichever worker settles first.
+    The institutions' statistics cover the settlements of the HISTORY_DAYS before the visits' last discharge
+    and the HISTORY_DAYS after it (stats_window). The daily job passes stats_until, the start of its day:
+    its statistics are then those of the HISTORY_DAYS before that day, the same for every chunk whichever
+    worker settles first, so that a worker reads them once per job (claims.bulk_audit).
 
     Already in hand (the settlement has just read them in the same transaction), they are not read again:
     line_rows, the active lines of these visits or more (engine_io.active_lines), and catalog_items, the
@@ -99,7 +108,7 @@ def audit_frames(visits: list[Visit], stats_until: dt.datetime | None = None, *,
     others = (Visit.objects.select_related("person", "institution")
               .filter(person__in={v.person_id for v in visits}, begntime__lt=end)
               .exclude(endtime__lt=begin).exclude(pk__in=[v.pk for v in visits]))
-    stats_since = end - dt.timedelta(days=2 * HISTORY_DAYS)
+    stats_since, stats_until = stats_window(end - dt.timedelta(days=HISTORY_DAYS), stats_until)
     stats = Settlement.objects.filter(kind=SettlementKind.SETTLEMENT, status=SettlementStatus.SETTLED,
                                       setl_time__gte=stats_since, institution__in={v.institution_id for v in visits})
     if stats_until is not None:

@@ -179,14 +179,20 @@ def _decode(column: str, param: str) -> str:
 
 BATCH_WORK_MEM = "256MB"
 
+# The day's visits are found from the day's uploads, and each one is then looked up by its primary key
+# (LATERAL ... LIMIT 1 keeps the planner from hashing them against a scan of every visit ever made, which it
+# chose once the history held a million visits: bench/growth_bench.py --batch). The discharged visits to
+# settle come from the partial index on discharged visits. Neither reads the history.
 DAY_VISITS_SQL = """
 DROP TABLE IF EXISTS chunk_visit;
 CREATE TEMP TABLE chunk_visit ON COMMIT DROP AS
+WITH day AS MATERIALIZED (
+    SELECT DISTINCT fl.visit_id FROM claims_upload u JOIN claims_feeline fl ON fl.upload_id = u.id
+    WHERE u.created_at >= %(start)s AND u.created_at < %(end)s AND fl.status = 'active'
+)
 SELECT v.id, v.person_id, v.institution_id, v.endtime AS endtime, true AS today, false AS settle
-FROM claims_visit v
-WHERE v.id IN (SELECT fl.visit_id FROM claims_upload u JOIN claims_feeline fl ON fl.upload_id = u.id
-               WHERE u.created_at >= %(start)s AND u.created_at < %(end)s AND fl.status = 'active')
-  AND v.person_id %% %(chunks)s = %(chunk)s;
+FROM day CROSS JOIN LATERAL (SELECT * FROM claims_visit v0 WHERE v0.id = day.visit_id LIMIT 1) v
+WHERE v.person_id %% %(chunks)s = %(chunk)s;
 INSERT INTO chunk_visit (id, person_id, institution_id, endtime, today, settle)
 SELECT v.id, v.person_id, v.institution_id, v.endtime, false, false
 FROM claims_visit v
@@ -257,7 +263,8 @@ def run_chunk(job, chunk_no: int, reason: str, settle: bool = True) -> tuple[int
         _write_lines(cursor, pd.concat(splits, ignore_index=True), lines, settled_ids)
         if settled_ids and settings.DAILY_JOB_AUDIT:
             fund = dict(zip(setl["mdtrt_id"], setl["fund_pay_sumamt"].astype(int), strict=True))
-            bulk_audit.audit_chunk(cursor, visits, lines, data["catalog"], settled_ids, fund, stats_until=start)
+            bulk_audit.audit_chunk(cursor, visits, lines, data["catalog"], settled_ids, fund, stats_until=start,
+                                   job_id=job.pk)
         return classified, len(settled_ids), candidates - len(settled_ids)
 
 

@@ -23,7 +23,7 @@ from policy_rules.audit_rules import rules_in_force
 from policy_rules.engine.audit import run_audit
 from policy_rules.models import AuditRuleDefinition
 
-from .audit_io import HISTORY_DAYS
+from .audit_io import HISTORY_DAYS, stats_window
 from .models import HitSeverity, HitStage, ReviewAction, ReviewEvent, SuspectItem, SuspectState
 from .review import _hit_key, _hit_rows
 
@@ -55,11 +55,14 @@ WHERE v.person_id IN (SELECT person_id FROM chunk_visit WHERE settle)
   AND v.id NOT IN (SELECT id FROM chunk_visit WHERE settle)
 """
 
+# every institution's (the chunks' institutions are filtered from it); each settlement's visit is looked up by
+# its primary key (LATERAL ... LIMIT 1), not hashed against a scan of every visit ever made
 STATS_SQL = """
 SELECT i.fixmedins_code, v.med_type, (avg(s.medfee_sumamt) * 100)::text AS avg_fen, count(*) AS visits
-FROM claims_settlement s JOIN claims_visit v ON v.id = s.visit_id JOIN insurance_institution i ON i.id = s.institution_id
+FROM claims_settlement s
+CROSS JOIN LATERAL (SELECT v0.med_type FROM claims_visit v0 WHERE v0.id = s.visit_id LIMIT 1) v
+JOIN insurance_institution i ON i.id = s.institution_id
 WHERE s.kind = 'settlement' AND s.status = 'settled' AND s.setl_time >= %(since)s AND s.setl_time < %(until)s
-  AND s.institution_id IN (SELECT DISTINCT institution_id FROM chunk_visit WHERE settle)
 GROUP BY i.fixmedins_code, v.med_type
 """
 
@@ -83,7 +86,7 @@ def _visits(cursor, sql: str, params: dict) -> pd.DataFrame:
 
 
 def audit_frames(cursor, visits: pd.DataFrame, lines: pd.DataFrame, catalog: pd.DataFrame,
-                 stats_until: dt.datetime) -> dict:
+                 stats_until: dt.datetime, job_id: int | None = None) -> dict:
     """run_audit's inputs for the chunk's settled visits, as audit_io.audit_frames builds them per batch
     (the institutions' statistics up to stats_until, the start of the job's day).
 
@@ -102,8 +105,31 @@ def audit_frames(cursor, visits: pd.DataFrame, lines: pd.DataFrame, catalog: pd.
     last = timezone.make_aware(frame["endtime"].max().to_pydatetime(), current)
     begin, end = first - dt.timedelta(days=HISTORY_DAYS), last + dt.timedelta(days=HISTORY_DAYS)
     history = _visits(cursor, HISTORY_SQL, {"tz": tz, "begin": begin, "end": end})
-    stats = copy_out_stats(cursor, end - dt.timedelta(days=2 * HISTORY_DAYS), stats_until)
+    stats = job_stats(cursor, stats_until, job_id)
+    stats = stats[stats["fixmedins_code"].isin(set(frame["fixmedins_code"]))].reset_index(drop=True)
     return {"lines": audit_lines, "visits": frame, "catalog": catalog, "history": history, "inst_stats": stats}
+
+
+STATS_TTL = dt.timedelta(minutes=30)
+_STATS: dict[tuple, tuple[dt.datetime, pd.DataFrame]] = {}
+
+
+def job_stats(cursor, stats_until: dt.datetime, job_id: int | None) -> pd.DataFrame:
+    """Every institution's statistics for a daily job (audit_io.stats_window), read once per worker process and
+    job (job_id None: read now). Each chunk would otherwise read the same window of settlements again: one to
+    two seconds a chunk on a 30-million-line history (bench/growth_bench.py --batch). Kept for STATS_TTL, so
+    that a chunk retried much later reads them anew."""
+    if job_id is None:
+        return copy_out_stats(cursor, *stats_window(stats_until, stats_until))
+    key = (cursor.connection.dsn, job_id, stats_until)
+    now = timezone.now()
+    cached = _STATS.get(key)
+    if cached is None or now - cached[0] > STATS_TTL:
+        for old in [k for k, (at, _) in _STATS.items() if now - at > STATS_TTL]:
+            del _STATS[old]
+        since, until = stats_window(stats_until, stats_until)
+        cached = _STATS[key] = (now, copy_out_stats(cursor, since, until))
+    return cached[1]
 
 
 def copy_out_stats(cursor, since: dt.datetime, until: dt.datetime) -> pd.DataFrame:
@@ -119,7 +145,8 @@ def copy_out_stats(cursor, since: dt.datetime, until: dt.datetime) -> pd.DataFra
 
 
 def audit_chunk(cursor, visits: pd.DataFrame, lines: pd.DataFrame, catalog: pd.DataFrame,
-                settlement_of: dict[str, int], fund_fen: dict[str, int], stats_until: dt.datetime) -> tuple[int, int]:
+                settlement_of: dict[str, int], fund_fen: dict[str, int], stats_until: dt.datetime,
+                job_id: int | None = None) -> tuple[int, int]:
     """Run the rules in force over the chunk's settled visits and record the hits at the settlement stage
     (suspect items opened as record_hits opens them). Returns (hits, items) recorded."""
     if not settlement_of:
@@ -128,7 +155,7 @@ def audit_chunk(cursor, visits: pd.DataFrame, lines: pd.DataFrame, catalog: pd.D
     rules = rules_in_force(day)
     if not rules:
         return 0, 0
-    hits = run_audit(rules=rules, **audit_frames(cursor, visits, lines, catalog, stats_until))
+    hits = run_audit(rules=rules, **audit_frames(cursor, visits, lines, catalog, stats_until, job_id))
     hits = hits[hits["mdtrt_id"].isin(list(settlement_of))]
     if hits.empty:
         return 0, 0
