@@ -308,6 +308,24 @@ def next_day_batch(name: str, scratch: str) -> dict:
                     select = ", ".join(exprs.get(c, f'"{c}"') for c in cols)
                     cursor.execute(f'INSERT INTO {table} ({", ".join(chr(34) + c + chr(34) for c in cols)}) '
                                    f"SELECT {select} FROM {table} WHERE {where[table]}", params)
+                # a history of 30 months runs past the policy pack's year and the contributions paid for it: the
+                # city keeps the same pack every later year (a copy per year, effective that year) and its
+                # insured keep paying, so that the day is settled as a day of the pack's own year would be
+                cursor.execute("""
+                    INSERT INTO policy_rules_policyversion (code, name, region, effective_from, effective_to, status,
+                                                            document, source_name, imported_at, imported_by_id)
+                    SELECT p.code || '-' || y, p.name, p.region, make_date(y, 1, 1), make_date(y, 12, 31), p.status,
+                           p.document || jsonb_build_object('code', p.code || '-' || y,
+                                                            'effective_from', make_date(y, 1, 1)::text,
+                                                            'effective_to', make_date(y, 12, 31)::text),
+                           p.source_name, p.imported_at, p.imported_by_id
+                    FROM policy_rules_policyversion p
+                    CROSS JOIN generate_series(extract(year FROM p.effective_to)::int + 1, %(year)s) y
+                    WHERE p.status = 'active' AND p.effective_to IS NOT NULL
+                      AND p.effective_to = make_date(extract(year FROM p.effective_to)::int, 12, 31)
+                """, {"year": day.year})
+                cursor.execute("UPDATE insurance_enrollment SET paid_through = %s WHERE paid_through < %s "
+                               "AND paid_through >= %s", [f"{day.year}-12", f"{day.year}-12", f"{first.year}-12"])
                 cursor.execute("COMMIT")
                 cursor.execute("RESET session_replication_role")
                 for table in tables:
