@@ -86,7 +86,7 @@ def _visits(cursor, sql: str, params: dict) -> pd.DataFrame:
 
 
 def audit_frames(cursor, visits: pd.DataFrame, lines: pd.DataFrame, catalog: pd.DataFrame,
-                 stats_until: dt.datetime, job_id: int | None = None) -> dict:
+                 stats_until: dt.datetime, job_id: int) -> dict:
     """run_audit's inputs for the chunk's settled visits, as audit_io.audit_frames builds them per batch
     (the institutions' statistics up to stats_until, the start of the job's day).
 
@@ -105,7 +105,7 @@ def audit_frames(cursor, visits: pd.DataFrame, lines: pd.DataFrame, catalog: pd.
     last = timezone.make_aware(frame["endtime"].max().to_pydatetime(), current)
     begin, end = first - dt.timedelta(days=HISTORY_DAYS), last + dt.timedelta(days=HISTORY_DAYS)
     history = _visits(cursor, HISTORY_SQL, {"tz": tz, "begin": begin, "end": end})
-    stats = job_stats(cursor, stats_until, job_id)
+    stats = job_stats(cursor, job_id, *stats_window(last, stats_until))
     stats = stats[stats["fixmedins_code"].isin(set(frame["fixmedins_code"]))].reset_index(drop=True)
     return {"lines": audit_lines, "visits": frame, "catalog": catalog, "history": history, "inst_stats": stats}
 
@@ -114,20 +114,17 @@ STATS_TTL = dt.timedelta(minutes=30)
 _STATS: dict[tuple, tuple[dt.datetime, pd.DataFrame]] = {}
 
 
-def job_stats(cursor, stats_until: dt.datetime, job_id: int | None) -> pd.DataFrame:
-    """Every institution's statistics for a daily job (audit_io.stats_window), read once per worker process and
-    job (job_id None: read now). Each chunk would otherwise read the same window of settlements again: one to
-    two seconds a chunk on a 30-million-line history (bench/growth_bench.py --batch). Kept for STATS_TTL, so
-    that a chunk retried much later reads them anew."""
-    if job_id is None:
-        return copy_out_stats(cursor, *stats_window(stats_until, stats_until))
-    key = (cursor.connection.dsn, job_id, stats_until)
+def job_stats(cursor, job_id: int, since: dt.datetime, until: dt.datetime) -> pd.DataFrame:
+    """Every institution's statistics for a daily job, whose window (audit_io.stats_window) is the same for all
+    its chunks: read once per worker process and job. Each chunk would otherwise read the same window of
+    settlements again: one to two seconds a chunk on a 30-million-line history (bench/growth_bench.py
+    --batch). Kept for STATS_TTL, so that a chunk retried much later reads them anew."""
+    key = (cursor.connection.dsn, job_id, since, until)
     now = timezone.now()
     cached = _STATS.get(key)
     if cached is None or now - cached[0] > STATS_TTL:
         for old in [k for k, (at, _) in _STATS.items() if now - at > STATS_TTL]:
             del _STATS[old]
-        since, until = stats_window(stats_until, stats_until)
         cached = _STATS[key] = (now, copy_out_stats(cursor, since, until))
     return cached[1]
 
@@ -146,7 +143,7 @@ def copy_out_stats(cursor, since: dt.datetime, until: dt.datetime) -> pd.DataFra
 
 def audit_chunk(cursor, visits: pd.DataFrame, lines: pd.DataFrame, catalog: pd.DataFrame,
                 settlement_of: dict[str, int], fund_fen: dict[str, int], stats_until: dt.datetime,
-                job_id: int | None = None) -> tuple[int, int]:
+                job_id: int) -> tuple[int, int]:
     """Run the rules in force over the chunk's settled visits and record the hits at the settlement stage
     (suspect items opened as record_hits opens them). Returns (hits, items) recorded."""
     if not settlement_of:
