@@ -9,7 +9,8 @@ written once by `manage.py synth_city` in a subprocess and kept as a template da
   1. the floor: the time PostgreSQL takes merely to COPY the same rows (a CSV of the day's claims_feeline
      rows) into a bare table like claims_feeline (CREATE TABLE ... (LIKE claims_feeline INCLUDING DEFAULTS)),
      and into one with its indexes and checks (INCLUDING ALL);
-  2. the daily job: claims.daily.run_day on the bulk path, every chunk in this process;
+  2. the daily job on the bulk path: claims.daily.create_job, which plans it, then run_chunk for every chunk in
+     --processes worker processes;
 
 and prints lines/s end to end, the wall time, the ratio to the bare COPY, the peak RSS of this process
 (resource.getrusage) and of the generator, and where the job's time went (SQL by statement, COMMIT, COPY,
@@ -114,10 +115,11 @@ def run(args) -> int:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_current_wal_lsn()")
             wal_start = cursor.fetchone()[0]
-        job, _ = daily.create_job(DAY, chunks)
+        t0 = time.perf_counter()
+        job, _ = daily.create_job(DAY, chunks)  # and its plan: the day's visits by chunk, the audit's statistics
+        planned = time.perf_counter() - t0
         chunk_ids = list(job.chunks.values_list("pk", flat=True))
         connection.close()  # each worker opens its own
-        t0 = time.perf_counter()
         with multiprocessing.get_context("fork").Pool(args.processes, maxtasksperchild=None) as pool:
             runs = pool.map(run_chunk, chunk_ids, chunksize=1)
         wall = time.perf_counter() - t0
@@ -143,6 +145,7 @@ def run(args) -> int:
               f"({support.rate(lines, wall)} lines/s); {job.visits_settled:,} visits settled, {job.visits_held:,} "
               f"held, {settled_lines:,} settlement lines, {hits:,} audit hits, {items:,} suspect items "
               f"(audit {'on' if settings.DAILY_JOB_AUDIT else 'off'})")
+        print(f"of which planning the job (create_job, one process): {planned:.1f} s")
         print(f"WAL written by the job: {wal_mb:,.0f} MB ({wal_mb * 1e6 / lines:,.0f} bytes a line)")
         print(f"ratio to the bare COPY: {wall / floor['bare']:.1f}x (to the indexed COPY: "
               f"{wall / floor['indexed']:.1f}x)")

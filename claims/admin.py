@@ -125,6 +125,7 @@ class DailyJobAdmin(ReadOnlyModelAdmin):
     ]
     list_filter = ["status"]
     date_hierarchy = "run_date"
+    exclude = ["audit_stats"]  # thousands of figures, kept for the job's chunks, not for reading
     inlines = [InstitutionDailySummaryInline]
 
 

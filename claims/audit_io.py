@@ -48,22 +48,46 @@ def _visit_rows(visits) -> pd.DataFrame:
     })
 
 
-def stats_window(last_discharge: dt.datetime, stats_until: dt.datetime | None
-                 ) -> tuple[dt.datetime, dt.datetime | None]:
-    """[since, until) of the settlements behind the institutions' statistics (until None: no upper bound)."""
-    if stats_until is not None:
-        return stats_until - dt.timedelta(days=HISTORY_DAYS), stats_until
-    return last_discharge - dt.timedelta(days=HISTORY_DAYS), None
+STATS_COLUMNS = ["fixmedins_code", "med_type", "avg_amount_fen", "visits"]
 
 
-def audit_frames(visits: list[Visit], stats_until: dt.datetime | None = None, *, line_rows: list[dict] | None = None,
+def institution_stats(since: dt.datetime, until: dt.datetime | None = None, institutions=None) -> pd.DataFrame:
+    """The institutions' statistics the outlier rules compare a visit with: per institution and medical type, the
+    number of settled settlements with setl_time in [since, until) (until None: no upper bound) and their
+    average medical fee total in fen (Django's Avg, a Decimal, rounded half even). institutions: only these
+    (ids); None: every institution."""
+    stats = Settlement.objects.filter(kind=SettlementKind.SETTLEMENT, status=SettlementStatus.SETTLED,
+                                      setl_time__gte=since)
+    if until is not None:
+        stats = stats.filter(setl_time__lt=until)
+    if institutions is not None:
+        stats = stats.filter(institution__in=institutions)
+    stats = (stats.values("institution__fixmedins_code", "visit__med_type")
+             .annotate(avg=Avg("medfee_sumamt"), n=Count("pk")).order_by())
+    return pd.DataFrame([
+        {"fixmedins_code": s["institution__fixmedins_code"], "med_type": s["visit__med_type"],
+         "avg_amount_fen": int(round(s["avg"] * 100)), "visits": s["n"]} for s in stats
+    ], columns=STATS_COLUMNS)
+
+
+def stats_columns(stats: pd.DataFrame) -> dict[str, list]:
+    """institution_stats' frame as JSON (the daily job keeps its own: DailyJob.audit_stats), column by column."""
+    return {c: stats[c].tolist() for c in STATS_COLUMNS}
+
+
+def stats_frame(columns: dict[str, list]) -> pd.DataFrame:
+    """stats_columns back into institution_stats' frame."""
+    return pd.DataFrame({c: columns.get(c, []) for c in STATS_COLUMNS}).astype(
+        {"fixmedins_code": object, "med_type": object, "avg_amount_fen": np.int64, "visits": np.int64})
+
+
+def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *, line_rows: list[dict] | None = None,
                  catalog_items: list[dict] | None = None, catalog: pd.DataFrame | None = None) -> dict:
     """The audit engine's inputs for these visits: lines, visits, catalog (with names), history, stats.
 
-    The institutions' statistics cover the settlements of the HISTORY_DAYS before the visits' last discharge
-    and the HISTORY_DAYS after it (stats_window). The daily job passes stats_until, the start of its day:
-    its statistics are then those of the HISTORY_DAYS before that day, the same for every chunk whichever
-    worker settles first, so that a worker reads them once per job (claims.bulk_audit).
+    The institutions' statistics (institution_stats) cover the settlements from HISTORY_DAYS before the visits'
+    last discharge on. The daily job passes its own, inst_stats, fixed when it was planned (those of the
+    HISTORY_DAYS before its day: claims.daily.plan_job), the same for every chunk whichever worker settles first.
 
     Already in hand (the settlement has just read them in the same transaction), they are not read again:
     line_rows, the active lines of these visits or more (engine_io.active_lines), and catalog_items, the
@@ -104,30 +128,26 @@ def audit_frames(visits: list[Visit], stats_until: dt.datetime | None = None, *,
     catalog["name"] = [i["name"] for i in items]
     frame = _visit_rows(visits)
     begin = min(v.begntime for v in visits) - dt.timedelta(days=HISTORY_DAYS)
-    end = max((v.endtime or v.begntime) for v in visits) + dt.timedelta(days=HISTORY_DAYS)
+    last = max((v.endtime or v.begntime) for v in visits)
+    end = last + dt.timedelta(days=HISTORY_DAYS)
     others = (Visit.objects.select_related("person", "institution")
               .filter(person__in={v.person_id for v in visits}, begntime__lt=end)
               .exclude(endtime__lt=begin).exclude(pk__in=[v.pk for v in visits]))
-    stats_since, stats_until = stats_window(end - dt.timedelta(days=HISTORY_DAYS), stats_until)
-    stats = Settlement.objects.filter(kind=SettlementKind.SETTLEMENT, status=SettlementStatus.SETTLED,
-                                      setl_time__gte=stats_since, institution__in={v.institution_id for v in visits})
-    if stats_until is not None:
-        stats = stats.filter(setl_time__lt=stats_until)
-    stats = (stats
-             .values("institution__fixmedins_code", "visit__med_type")
-             .annotate(avg=Avg("medfee_sumamt"), n=Count("pk")))
-    inst_stats = pd.DataFrame([
-        {"fixmedins_code": s["institution__fixmedins_code"], "med_type": s["visit__med_type"],
-         "avg_amount_fen": int(round(s["avg"] * 100)), "visits": s["n"]} for s in stats
-    ], columns=["fixmedins_code", "med_type", "avg_amount_fen", "visits"])
+    if inst_stats is None:
+        inst_stats = institution_stats(last - dt.timedelta(days=HISTORY_DAYS),
+                                       institutions={v.institution_id for v in visits})
+    else:
+        ours = {v.institution.fixmedins_code for v in visits}
+        inst_stats = inst_stats[inst_stats["fixmedins_code"].isin(ours)].reset_index(drop=True)
     return {"lines": lines, "visits": frame, "catalog": catalog, "history": _visit_rows(list(others)),
             "inst_stats": inst_stats}
 
 
 def audit_visits(visits: list[Visit], *, stage: str, settlements: dict[str, Settlement] | None = None,
-                 on: dt.datetime | None = None, stats_until: dt.datetime | None = None, **given) -> pd.DataFrame:
+                 on: dt.datetime | None = None, inst_stats: pd.DataFrame | None = None, **given) -> pd.DataFrame:
     """Run the rules in force on these visits and record the hits; returns the hits frame.
 
+    inst_stats: the institutions' statistics to compare with (the daily job's); None: read them.
     given: what audit_frames need not read again (line_rows, catalog_items, catalog)."""
     from .review import record_hits
 
@@ -138,7 +158,7 @@ def audit_visits(visits: list[Visit], *, stage: str, settlements: dict[str, Sett
     rules = rules_in_force(day)
     if not rules:
         return pd.DataFrame()
-    hits = run_audit(rules=rules, **audit_frames(visits, stats_until, **given))
+    hits = run_audit(rules=rules, **audit_frames(visits, inst_stats, **given))
     if stage == "settlement":
         hits = hits[hits["mdtrt_id"].isin(list(settlements or {}))]
     record_hits(hits, stage=stage, visits_by_mdtrt={v.mdtrt_id: v for v in visits},

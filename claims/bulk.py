@@ -11,7 +11,6 @@ import datetime as dt
 import io
 import json
 import os
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -179,20 +178,27 @@ def _decode(column: str, param: str) -> str:
 
 BATCH_WORK_MEM = "256MB"
 
-# The day's visits are found from the day's uploads, and each one is then looked up by its primary key
-# (LATERAL ... LIMIT 1 keeps the planner from hashing them against a scan of every visit ever made, which it
-# chose once the history held a million visits: bench/growth_bench.py --batch). The discharged visits to
-# settle come from the partial index on discharged visits. Neither reads the history.
+# The day's visits, found once per job when it is planned (claims.daily.plan_job): each one with an active line
+# uploaded that day, then looked up by its primary key (LATERAL ... LIMIT 1 keeps the planner from hashing them
+# against a scan of every visit ever made, which it chose once the history held a million visits:
+# bench/growth_bench.py --batch).
 DAY_VISITS_SQL = """
-DROP TABLE IF EXISTS chunk_visit;
-CREATE TEMP TABLE chunk_visit ON COMMIT DROP AS
 WITH day AS MATERIALIZED (
     SELECT DISTINCT fl.visit_id FROM claims_upload u JOIN claims_feeline fl ON fl.upload_id = u.id
     WHERE u.created_at >= %(start)s AND u.created_at < %(end)s AND fl.status = 'active'
 )
+SELECT day.visit_id, v.person_id
+FROM day CROSS JOIN LATERAL (SELECT v0.person_id FROM claims_visit v0 WHERE v0.id = day.visit_id LIMIT 1) v
+"""
+
+# A chunk's visits: those of the day the plan gave it, by key, and the discharged visits of its persons to settle,
+# from the partial index on discharged visits. Neither reads the history nor the day's lines.
+CHUNK_VISITS_SQL = """
+DROP TABLE IF EXISTS chunk_visit;
+CREATE TEMP TABLE chunk_visit ON COMMIT DROP AS
 SELECT v.id, v.person_id, v.institution_id, v.endtime AS endtime, true AS today, false AS settle
-FROM day CROSS JOIN LATERAL (SELECT * FROM claims_visit v0 WHERE v0.id = day.visit_id LIMIT 1) v
-WHERE v.person_id %% %(chunks)s = %(chunk)s;
+FROM unnest(%(ids)s::bigint[]) AS day(visit_id)
+CROSS JOIN LATERAL (SELECT * FROM claims_visit v0 WHERE v0.id = day.visit_id LIMIT 1) v;
 INSERT INTO chunk_visit (id, person_id, institution_id, endtime, today, settle)
 SELECT v.id, v.person_id, v.institution_id, v.endtime, false, false
 FROM claims_visit v
@@ -200,6 +206,12 @@ WHERE v.status = 'discharged' AND v.endtime < %(end)s AND v.person_id %% %(chunk
   AND NOT EXISTS (SELECT 1 FROM chunk_visit c WHERE c.id = v.id)
   AND EXISTS (SELECT 1 FROM claims_feeline fl WHERE fl.visit_id = v.id AND fl.status = 'active');
 """
+
+
+def day_visits(cursor, start: dt.datetime, end: dt.datetime) -> list[tuple[int, int]]:
+    """(visit id, person id) of every visit with an active line uploaded in [start, end)."""
+    cursor.execute(DAY_VISITS_SQL, {"start": start, "end": end})
+    return cursor.fetchall()
 
 
 def batch_session(cursor, **context) -> None:
@@ -212,20 +224,23 @@ def batch_session(cursor, **context) -> None:
     history_context(cursor, **context)
 
 
-def run_chunk(job, chunk_no: int, reason: str, settle: bool = True) -> tuple[int, int, int]:
+def run_chunk(job, chunk_no: int, visit_ids: list[int], reason: str, settle: bool = True,
+              inst_stats: pd.DataFrame | None = None) -> tuple[int, int, int]:
     """One chunk of a daily job in one transaction: (lines classified, visits settled, visits held).
 
-    The chunk's visits are read once: those with an active line uploaded on the day (whose lines are
-    classified) and the discharged ones to settle at their discharge time. The visits to settle go through
+    The chunk's visits are read once: visit_ids, those of its persons with an active line uploaded on the day
+    (whose lines are classified; the job's plan), and the discharged ones to settle at their discharge time.
+    inst_stats: the institutions' statistics the audit compares against (the job's plan). The visits to settle go through
     `adjudicate`; the day's other visits through `classify` (adjudicate's line split is classify's, so a
     settled visit's lines need no separate classification). Every line is then written once: the fee line
     updated and, for a settled visit, its settlement line inserted.
     """
-    start, end = _day_bounds(job.run_date)
+    _, end = _day_bounds(job.run_date)
     with transaction.atomic(), connection.cursor() as cursor:
         batch_session(cursor, source="daily_job", daily_job=job.pk, run_date=job.run_date.isoformat(),
                       chunk=chunk_no)
-        cursor.execute(DAY_VISITS_SQL, {"start": start, "end": end, "chunks": job.chunks_total, "chunk": chunk_no})
+        cursor.execute(CHUNK_VISITS_SQL, {"ids": list(visit_ids), "end": end, "chunks": job.chunks_total,
+                                          "chunk": chunk_no})
         if settle:
             _mark_visits_to_settle(cursor, end)
         cursor.execute("DELETE FROM chunk_visit WHERE NOT today AND NOT settle")
@@ -263,8 +278,7 @@ def run_chunk(job, chunk_no: int, reason: str, settle: bool = True) -> tuple[int
         _write_lines(cursor, pd.concat(splits, ignore_index=True), lines, settled_ids)
         if settled_ids and settings.DAILY_JOB_AUDIT:
             fund = dict(zip(setl["mdtrt_id"], setl["fund_pay_sumamt"].astype(int), strict=True))
-            bulk_audit.audit_chunk(cursor, visits, lines, data["catalog"], settled_ids, fund, stats_until=start,
-                                   job_id=job.pk)
+            bulk_audit.audit_chunk(cursor, visits, lines, data["catalog"], settled_ids, fund, inst_stats)
         return classified, len(settled_ids), candidates - len(settled_ids)
 
 
@@ -282,14 +296,6 @@ def _mark_visits_to_settle(cursor, end) -> None:
                    "ORDER BY id FOR UPDATE")
     cursor.execute("UPDATE chunk_visit c SET settle = false FROM claims_visit v "
                    "WHERE v.id = c.id AND c.settle AND v.status <> 'discharged'")
-
-
-def classify_uploads(run_date: dt.date, chunks: int = 8) -> int:
-    """Classify every active line uploaded on run_date and store its split, settling nothing: what the upload
-    verbs do visit by visit, for a whole day at once (lines loaded without classification, or a day to look at
-    again after a catalog change). Returns the number of lines classified."""
-    job = SimpleNamespace(pk=None, run_date=run_date, chunks_total=chunks)
-    return sum(run_chunk(job, i, reason="", settle=False)[0] for i in range(chunks))
 
 
 def _load(cursor) -> dict | None:

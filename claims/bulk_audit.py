@@ -23,7 +23,7 @@ from policy_rules.audit_rules import rules_in_force
 from policy_rules.engine.audit import run_audit
 from policy_rules.models import AuditRuleDefinition
 
-from .audit_io import HISTORY_DAYS, stats_window
+from .audit_io import HISTORY_DAYS
 from .models import HitSeverity, HitStage, ReviewAction, ReviewEvent, SuspectItem, SuspectState
 from .review import _hit_key, _hit_rows
 
@@ -86,9 +86,9 @@ def _visits(cursor, sql: str, params: dict) -> pd.DataFrame:
 
 
 def audit_frames(cursor, visits: pd.DataFrame, lines: pd.DataFrame, catalog: pd.DataFrame,
-                 stats_until: dt.datetime, job_id: int) -> dict:
-    """run_audit's inputs for the chunk's settled visits, as audit_io.audit_frames builds them per batch
-    (the institutions' statistics up to stats_until, the start of the job's day).
+                 inst_stats: pd.DataFrame) -> dict:
+    """run_audit's inputs for the chunk's settled visits, as audit_io.audit_frames builds them per batch, with
+    inst_stats, the institutions' statistics of the job's plan (claims.daily.plan_job).
 
     `visits`, `lines` and `catalog` are the frames the chunk read for the engine (claims.bulk._load),
     `lines` with fee_ocur_time and `catalog` with the item names."""
@@ -105,31 +105,12 @@ def audit_frames(cursor, visits: pd.DataFrame, lines: pd.DataFrame, catalog: pd.
     last = timezone.make_aware(frame["endtime"].max().to_pydatetime(), current)
     begin, end = first - dt.timedelta(days=HISTORY_DAYS), last + dt.timedelta(days=HISTORY_DAYS)
     history = _visits(cursor, HISTORY_SQL, {"tz": tz, "begin": begin, "end": end})
-    stats = job_stats(cursor, job_id, *stats_window(last, stats_until))
-    stats = stats[stats["fixmedins_code"].isin(set(frame["fixmedins_code"]))].reset_index(drop=True)
+    stats = inst_stats[inst_stats["fixmedins_code"].isin(set(frame["fixmedins_code"]))].reset_index(drop=True)
     return {"lines": audit_lines, "visits": frame, "catalog": catalog, "history": history, "inst_stats": stats}
 
 
-STATS_TTL = dt.timedelta(minutes=30)
-_STATS: dict[tuple, tuple[dt.datetime, pd.DataFrame]] = {}
-
-
-def job_stats(cursor, job_id: int, since: dt.datetime, until: dt.datetime) -> pd.DataFrame:
-    """Every institution's statistics for a daily job, whose window (audit_io.stats_window) is the same for all
-    its chunks: read once per worker process and job. Each chunk would otherwise read the same window of
-    settlements again: one to two seconds a chunk on a 30-million-line history (bench/growth_bench.py
-    --batch). Kept for STATS_TTL, so that a chunk retried much later reads them anew."""
-    key = (cursor.connection.dsn, job_id, since, until)
-    now = timezone.now()
-    cached = _STATS.get(key)
-    if cached is None or now - cached[0] > STATS_TTL:
-        for old in [k for k, (at, _) in _STATS.items() if now - at > STATS_TTL]:
-            del _STATS[old]
-        cached = _STATS[key] = (now, copy_out_stats(cursor, since, until))
-    return cached[1]
-
-
 def copy_out_stats(cursor, since: dt.datetime, until: dt.datetime) -> pd.DataFrame:
+    """Every institution's statistics over the settlements of [since, until), as audit_io.institution_stats."""
     from .bulk import copy_out
 
     raw = copy_out(cursor, STATS_SQL, {"since": since, "until": until}, dtype={"fixmedins_code": str, "med_type": str, "avg_fen": str})
@@ -142,8 +123,8 @@ def copy_out_stats(cursor, since: dt.datetime, until: dt.datetime) -> pd.DataFra
 
 
 def audit_chunk(cursor, visits: pd.DataFrame, lines: pd.DataFrame, catalog: pd.DataFrame,
-                settlement_of: dict[str, int], fund_fen: dict[str, int], stats_until: dt.datetime,
-                job_id: int) -> tuple[int, int]:
+                settlement_of: dict[str, int], fund_fen: dict[str, int], inst_stats: pd.DataFrame
+                ) -> tuple[int, int]:
     """Run the rules in force over the chunk's settled visits and record the hits at the settlement stage
     (suspect items opened as record_hits opens them). Returns (hits, items) recorded."""
     if not settlement_of:
@@ -152,7 +133,7 @@ def audit_chunk(cursor, visits: pd.DataFrame, lines: pd.DataFrame, catalog: pd.D
     rules = rules_in_force(day)
     if not rules:
         return 0, 0
-    hits = run_audit(rules=rules, **audit_frames(cursor, visits, lines, catalog, stats_until, job_id))
+    hits = run_audit(rules=rules, **audit_frames(cursor, visits, lines, catalog, inst_stats))
     hits = hits[hits["mdtrt_id"].isin(list(settlement_of))]
     if hits.empty:
         return 0, 0

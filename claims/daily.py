@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from policy_rules.engine import classify
 
+from .audit_io import HISTORY_DAYS, institution_stats, stats_columns, stats_frame
 from .engine_io import engine_kwargs, line_split_records, load_frames
 from .models import (
     DailyJob,
@@ -55,17 +57,69 @@ def visits_to_settle(run_date: dt.date):
 
 
 def create_job(run_date: dt.date, chunks: int | None = None) -> tuple[DailyJob, bool]:
-    """The job row for a day with its chunks; (job, created). A finished day is returned as it is."""
+    """The job row for a day with its chunks, planned (plan_job); (job, created). A finished day is returned as it
+    is."""
     chunks = chunks or settings.DAILY_JOB_CHUNKS
     with transaction.atomic():
         job, created = DailyJob.objects.get_or_create(run_date=run_date, defaults={"chunks_total": chunks})
         if created:
             DailyJobChunk.objects.bulk_create([DailyJobChunk(job=job, chunk_no=i) for i in range(chunks)])
+            plan_job(job)
         elif job.status == JobStatus.FAILED:
             DailyJobChunk.objects.filter(job=job).exclude(status=JobStatus.DONE).update(status=JobStatus.PENDING)
             DailyJob.objects.filter(pk=job.pk).update(status=JobStatus.PENDING, error="")
             job.refresh_from_db()
     return job, created
+
+
+def day_visits_by_chunk(run_date: dt.date, chunks: int) -> dict[int, list[int]]:
+    """The visits with an active line uploaded on run_date, by chunk (their person's id mod chunks), sorted."""
+    start, end = day_bounds(run_date)
+    if use_bulk_path():
+        from . import bulk
+        with connection.cursor() as cursor:
+            rows = bulk.day_visits(cursor, start, end)
+    else:
+        rows = (Visit.objects.filter(pk__in=lines_of_day(run_date).filter(status=FeeLineStatus.ACTIVE)
+                                     .values("visit_id")).values_list("pk", "person_id"))
+    by_chunk: dict[int, list[int]] = {i: [] for i in range(chunks)}
+    for visit_id, person_id in rows:
+        by_chunk[person_id % chunks].append(visit_id)
+    return {i: sorted(ids) for i, ids in by_chunk.items()}
+
+
+def plan_job(job: DailyJob) -> None:
+    """Fix the job's inputs once, before any chunk runs: each chunk's list of the day's visits and the
+    institutions' statistics its audit compares with (the settlements of the HISTORY_DAYS before the day).
+
+    Every chunk, on whichever worker and however late it is retried, then works from the same inputs, and none
+    of them scans the day's lines or the statistics' window of settlements again (each chunk did: its share of
+    the work grew with the number of chunks, and the statistics were read once per worker)."""
+    start, _ = day_bounds(job.run_date)
+    by_chunk = day_visits_by_chunk(job.run_date, job.chunks_total)
+    chunks = list(job.chunks.all())
+    for chunk in chunks:
+        chunk.visit_ids = by_chunk.get(chunk.chunk_no, [])
+    DailyJobChunk.objects.bulk_update(chunks, ["visit_ids"])
+    since = start - dt.timedelta(days=HISTORY_DAYS)
+    if use_bulk_path():
+        from .bulk_audit import copy_out_stats
+        with connection.cursor() as cursor:
+            stats = copy_out_stats(cursor, since, start)
+    else:
+        stats = institution_stats(since, start)
+    job.audit_stats = stats_columns(stats)
+    job.planned_at = timezone.now()
+    job.save(update_fields=["audit_stats", "planned_at"])
+
+
+def ensure_planned(job_id: int) -> DailyJob:
+    """The job, planned: a job created before jobs were planned is planned once, by the first chunk to run."""
+    with transaction.atomic():
+        job = DailyJob.objects.select_for_update().get(pk=job_id)
+        if job.planned_at is None:
+            plan_job(job)
+    return job
 
 
 def run_chunk(chunk_id: int) -> bool:
@@ -77,14 +131,19 @@ def run_chunk(chunk_id: int) -> bool:
         return False
     chunk = DailyJobChunk.objects.select_related("job").get(pk=chunk_id)
     job = chunk.job
+    if job.planned_at is None:
+        job = ensure_planned(job.pk)
+        chunk.refresh_from_db(fields=["visit_ids"])
     DailyJob.objects.filter(pk=job.pk, started_at__isnull=True).update(started_at=now)
     DailyJob.objects.filter(pk=job.pk, status=JobStatus.PENDING).update(status=JobStatus.RUNNING)
     try:
         if use_bulk_path():
             from . import bulk
-            classified, settled, held = bulk.run_chunk(job, chunk.chunk_no, reason=f"日终批处理 {job.run_date}")
+            classified, settled, held = bulk.run_chunk(job, chunk.chunk_no, chunk.visit_ids,
+                                                       reason=f"日终批处理 {job.run_date}",
+                                                       inst_stats=stats_frame(job.audit_stats))
         else:
-            classified = classify_day_lines(job.run_date, job.chunks_total, chunk.chunk_no)
+            classified = classify_day_lines(chunk.visit_ids)
             settled, held = settle_day_visits(job, chunk.chunk_no)
     except Exception as exc:
         log.exception("daily job %s chunk %s failed", job.run_date, chunk.chunk_no)
@@ -110,16 +169,16 @@ def classify_uploads(run_date: dt.date, chunks: int | None = None) -> int:
     do this visit by visit); returns the number of lines classified. For lines loaded without classification,
     or a day to classify again after a catalog change."""
     chunks = chunks or settings.DAILY_JOB_CHUNKS
+    by_chunk = day_visits_by_chunk(run_date, chunks)
     if use_bulk_path():
         from . import bulk
-        return bulk.classify_uploads(run_date, chunks)
-    return sum(classify_day_lines(run_date, chunks, i) for i in range(chunks))
+        job = SimpleNamespace(pk=None, run_date=run_date, chunks_total=chunks)
+        return sum(bulk.run_chunk(job, i, ids, reason="", settle=False)[0] for i, ids in by_chunk.items())
+    return sum(classify_day_lines(ids) for ids in by_chunk.values())
 
 
-def classify_day_lines(run_date: dt.date, chunks: int, chunk_no: int) -> int:
-    """Classify every active line uploaded that day (for the persons of this chunk) with the engine."""
-    lines = _in_chunk(lines_of_day(run_date).filter(status=FeeLineStatus.ACTIVE), "visit__person_id", chunks, chunk_no)
-    visit_ids = list(lines.values_list("visit_id", flat=True).distinct().order_by("visit_id"))
+def classify_day_lines(visit_ids: list[int]) -> int:
+    """Classify the active lines of these visits (a chunk's visits of the day) with the engine."""
     done = 0
     for i in range(0, len(visit_ids), BATCH_VISITS):
         visits = list(Visit.objects.select_related("person", "institution", "enrollment")

@@ -520,6 +520,12 @@ class DailyJob(models.Model):
     visits_settled = models.PositiveIntegerField(_("已结算就诊"), default=0)
     visits_held = models.PositiveIntegerField(_("挂起就诊"), default=0)
     error = models.TextField(_("错误信息"), blank=True)
+    # The job's inputs, fixed once when it is planned (claims.daily.plan_job), before any chunk runs: every chunk,
+    # on whichever worker and however late it is retried, reads the same.
+    planned_at = models.DateTimeField(_("计划时间"), null=True, blank=True)
+    audit_stats = models.JSONField(
+        _("机构统计快照"), default=dict, blank=True,
+        help_text=_("智能审核比较的各机构次均费用：业务日期前90天已结算的结算，按机构和医疗类别"))
 
     class Meta:
         verbose_name = _("日终批处理")
@@ -554,6 +560,8 @@ class DailyJobChunk(models.Model):
     visits_settled = models.PositiveIntegerField(_("已结算就诊"), default=0)
     visits_held = models.PositiveIntegerField(_("挂起就诊"), default=0)
     error = models.TextField(_("错误信息"), blank=True)
+    visit_ids = models.JSONField(_("当日上传的就诊"), default=list, blank=True,
+                                 help_text=_("本分片参保人当日有上传明细的就诊（计划批处理时确定）"))
 
     class Meta:
         verbose_name = _("批处理分片")

@@ -17,7 +17,7 @@ from insurance.models import AccountMovement, MovementKind, Person, PersonalAcco
 from policy_rules.engine import adjudicate
 from policy_rules.engine.adjudicate import SETTLEMENT_COLUMNS
 
-from .audit_io import audit_visits, warnings_of
+from .audit_io import audit_visits, stats_frame, warnings_of
 from .engine_io import (
     accumulator_value,
     active_lines,
@@ -144,11 +144,10 @@ def settle_visits(visit_ids: list[int], *, setl_times: dict[int, dt.datetime] | 
         settled = _store(ready, times, frames, result, no_policy, user, reason, daily_job, lines)
         if settled and audit:
             by_pk = {v.pk: v for v in ready}
-            # the daily job audits against the institutions' statistics as of the start of its day
-            until = (timezone.make_aware(dt.datetime.combine(daily_job.run_date, dt.time.min))
-                     if daily_job is not None else None)
+            # the daily job audits against the institutions' statistics of its plan (those before its day)
             audit_visits([by_pk[pk] for pk in settled], stage="settlement",
-                         settlements={s.visit.mdtrt_id: s for s in settled.values()}, stats_until=until,
+                         settlements={s.visit.mdtrt_id: s for s in settled.values()},
+                         inst_stats=stats_frame(daily_job.audit_stats) if daily_job is not None else None,
                          line_rows=lines, catalog_items=frames["_catalog_items"], catalog=frames["catalog"])
         return settled
 
