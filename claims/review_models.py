@@ -66,10 +66,11 @@ class AuditHit(models.Model):
     amount = models.DecimalField(_("涉及金额"), **_MONEY, validators=[MinValueValidator(0)])
     evidence = models.TextField(_("依据"))
     related_mdtrt_id = models.CharField(_("关联就诊ID"), max_length=30, blank=True)
+    # both mostly empty: indexed where set only (partial indexes below)
     related_visit = models.ForeignKey("claims.Visit", on_delete=models.PROTECT, null=True, blank=True,
-                                      related_name="+", verbose_name=_("关联就诊"))
+                                      related_name="+", verbose_name=_("关联就诊"), db_index=False)
     item = models.ForeignKey("claims.SuspectItem", on_delete=models.PROTECT, null=True, blank=True,
-                             related_name="hits", verbose_name=_("疑点"))
+                             related_name="hits", verbose_name=_("疑点"), db_index=False)
     key = models.CharField(_("去重键"), max_length=64, unique=True,
                            help_text=_("环节、规则、就诊、结算、明细、金额的摘要；同一发现只记录一次"))
     created_at = models.DateTimeField(_("发现时间"), auto_now_add=True)
@@ -84,6 +85,9 @@ class AuditHit(models.Model):
             models.Index(fields=["visit", "stage"]),
             # the hits of a day, all rules (the workspace's dashboard)
             models.Index(fields=["created_at"], name="claims_audithit_created_idx"),
+            models.Index(fields=["related_visit"], condition=Q(related_visit__isnull=False),
+                         name="claims_hit_related_visit_idx"),
+            models.Index(fields=["item"], condition=Q(item__isnull=False), name="claims_hit_item_idx"),
         ]
         constraints = [
             _choice("severity", HitSeverity),
