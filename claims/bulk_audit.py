@@ -16,6 +16,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -110,10 +111,14 @@ def audit_frames(cursor, visits: pd.DataFrame, lines: pd.DataFrame, catalog: pd.
 
 
 def copy_out_stats(cursor, since: dt.datetime, until: dt.datetime) -> pd.DataFrame:
-    """Every institution's statistics over the settlements of [since, until), as audit_io.institution_stats."""
-    from .bulk import copy_out
+    """Every institution's statistics over the settlements of [since, until), as audit_io.institution_stats
+    (with the batch's work_mem: the window holds up to 90 days of settlements)."""
+    from .bulk import BATCH_WORK_MEM, copy_out
 
-    raw = copy_out(cursor, STATS_SQL, {"since": since, "until": until}, dtype={"fixmedins_code": str, "med_type": str, "avg_fen": str})
+    with transaction.atomic():
+        cursor.execute(f"SET LOCAL work_mem = '{BATCH_WORK_MEM}'")
+        raw = copy_out(cursor, STATS_SQL, {"since": since, "until": until},
+                       dtype={"fixmedins_code": str, "med_type": str, "avg_fen": str})
     return pd.DataFrame({
         "fixmedins_code": raw["fixmedins_code"], "med_type": raw["med_type"],
         # Django's Avg → Decimal → round() (half even) in audit_io; the same here
