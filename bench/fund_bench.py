@@ -110,21 +110,21 @@ SELECT 'BV' || lpad(n::text, 10, '0'), person_id, institution_id, med_type, begn
 FROM bench_rows;
 
 INSERT INTO claims_settlement (setl_id, kind, visit_id, person_id, institution_id, policy_version_id, setl_time,
-    medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, inscp_scp_amt, act_pay_dedc, hifp_pay,
+    med_type, medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, inscp_scp_amt, act_pay_dedc, hifp_pay,
     hifob_pay, hifmi_pay, maf_pay, fund_pay_sumamt, psn_part_amt, acct_pay, psn_cash_pay, ineligible_reason,
     status, reason, created_at)
 SELECT 'BS' || lpad(b.n::text, 10, '0'), 'settlement', v.id, b.person_id, b.institution_id, %(policy)s, b.endtime,
-       b.fund + b.psn, 0, 0, 0, b.fund + b.psn, 0, b.fund - b.hifob, b.hifob, 0, 0, b.fund, b.psn, 0, b.psn, '',
+       b.med_type, b.fund + b.psn, 0, 0, 0, b.fund + b.psn, 0, b.fund - b.hifob, b.hifob, 0, 0, b.fund, b.psn, 0, b.psn, '',
        CASE WHEN b.r_rev < 0.02 THEN 'cancelled' ELSE 'settled' END, '',
        CASE WHEN b.r_late < 0.01 THEN b.endtime + interval '40 days' ELSE b.endtime + interval '1 hour' END
 FROM bench_rows b JOIN claims_visit v ON v.mdtrt_id = 'BV' || lpad(b.n::text, 10, '0');
 
 INSERT INTO claims_settlement (setl_id, kind, reverses_id, visit_id, person_id, institution_id, policy_version_id,
-    setl_time, medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, inscp_scp_amt, act_pay_dedc,
+    setl_time, med_type, medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, inscp_scp_amt, act_pay_dedc,
     hifp_pay, hifob_pay, hifmi_pay, maf_pay, fund_pay_sumamt, psn_part_amt, acct_pay, psn_cash_pay,
     ineligible_reason, status, reason, created_at)
 SELECT 'BR' || substr(s.setl_id, 3), 'reversal', s.id, s.visit_id, s.person_id, s.institution_id,
-       s.policy_version_id, s.setl_time + ((1 + s.id %% 20) || ' days')::interval, s.medfee_sumamt, 0, 0, 0,
+       s.policy_version_id, s.setl_time + ((1 + s.id %% 20) || ' days')::interval, s.med_type, s.medfee_sumamt, 0, 0, 0,
        s.inscp_scp_amt, 0, s.hifp_pay, s.hifob_pay, 0, 0, s.fund_pay_sumamt, s.psn_part_amt, 0, s.psn_cash_pay,
        '', 'settled', '基准撤销', s.setl_time + ((1 + s.id %% 20) || ' days')::interval + interval '1 minute'
 FROM claims_settlement s WHERE s.status = 'cancelled';

@@ -62,10 +62,10 @@ def institution_stats(since: dt.datetime, until: dt.datetime | None = None, inst
         stats = stats.filter(setl_time__lt=until)
     if institutions is not None:
         stats = stats.filter(institution__in=institutions)
-    stats = (stats.values("institution__fixmedins_code", "visit__med_type")
+    stats = (stats.values("institution__fixmedins_code", "med_type")
              .annotate(avg=Avg("medfee_sumamt"), n=Count("pk")).order_by())
     return pd.DataFrame([
-        {"fixmedins_code": s["institution__fixmedins_code"], "med_type": s["visit__med_type"],
+        {"fixmedins_code": s["institution__fixmedins_code"], "med_type": s["med_type"],
          "avg_amount_fen": int(round(s["avg"] * 100)), "visits": s["n"]} for s in stats
     ], columns=STATS_COLUMNS)
 

@@ -362,9 +362,10 @@ def _store_settlements(cursor, job, reason, visits, persons, result, setl, versi
     money = ", ".join(f"s.{c}::numeric / 100" for c in SETTLEMENT_FEN)
     cursor.execute(
         f"INSERT INTO claims_settlement (id, setl_id, kind, visit_id, person_id, institution_id, policy_version_id, "
-        f"setl_time, {', '.join(SETTLEMENT_FEN)}, ineligible_reason, status, reason, daily_job_id, created_at) "
+        f"setl_time, med_type, {', '.join(SETTLEMENT_FEN)}, ineligible_reason, status, reason, daily_job_id, created_at) "
         f"SELECT s.id, s.setl_id, 'settlement', s.visit_id, s.person_id, s.institution_id, s.policy_version_id, "
-        f"v.endtime, {money}, {_decode('s.ineligible', 'ineligible')}, 'settled', %(reason)s, %(job)s, %(stamp)s "
+        f"v.endtime, v.med_type, {money}, {_decode('s.ineligible', 'ineligible')}, 'settled', %(reason)s, %(job)s, "
+        f"%(stamp)s "
         f"FROM stage_setl s JOIN claims_visit v ON v.id = s.visit_id",
         {"reason": reason, "job": job.pk, "stamp": stamp, "ineligible": ineligible_texts})
     settlement_of = dict(zip(setl["mdtrt_id"], ids.tolist(), strict=True))

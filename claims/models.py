@@ -300,6 +300,9 @@ class Settlement(models.Model):
         verbose_name=_("政策版本"),
     )
     setl_time = models.DateTimeField(_("结算时间"))
+    # the visit's, as the national interface's setlinfo carries it: the audit's institution statistics group the
+    # settlements of 90 days by it without looking up each one's visit (claims.bulk_audit.STATS_SQL)
+    med_type = models.CharField(_("医疗类别"), max_length=4, default="")
     medfee_sumamt = models.DecimalField(_("医疗费总额"), **AMOUNT)
     fulamt_ownpay_amt = models.DecimalField(_("全自费金额"), **AMOUNT)
     overlmt_selfpay = models.DecimalField(_("超限价自费费用"), **AMOUNT)
@@ -354,6 +357,7 @@ class Settlement(models.Model):
             models.CheckConstraint(
                 condition=Q(kind__in=SettlementKind.values), name="%(app_label)s_%(class)s_kind"
             ),
+            models.CheckConstraint(condition=~Q(med_type=""), name="%(app_label)s_%(class)s_med_type"),
             models.CheckConstraint(
                 condition=Q(status__in=SettlementStatus.values), name="%(app_label)s_%(class)s_status"
             ),

@@ -163,6 +163,7 @@ def _store(visits, times, frames, result, skip: set, user, reason, daily_job,
         settlements[v.pk] = Settlement(
             setl_id=new_setl_id(times[v.pk]), kind=SettlementKind.SETTLEMENT, visit=v, person=v.person,
             institution=v.institution, policy_version=frames["_versions"][row.policy_code], setl_time=times[v.pk],
+            med_type=v.med_type,
             balc=fen_to_decimal(row.balc), ineligible_reason=row.ineligible_reason or "", created_by=user,
             reason=reason, daily_job=daily_job, **_amounts(row),
         )
@@ -246,7 +247,7 @@ def cancel_settlement(settlement: Settlement, *, user=None, reason: str) -> Sett
         amounts = {c: getattr(s, c) for c in SETTLEMENT_COLUMNS}
         reversal = Settlement.objects.create(
             setl_id=new_setl_id(now), kind=SettlementKind.REVERSAL, reverses=s, visit=s.visit, person_id=s.person_id,
-            institution_id=s.institution_id, policy_version_id=s.policy_version_id, setl_time=now,
+            institution_id=s.institution_id, policy_version_id=s.policy_version_id, setl_time=now, med_type=s.med_type,
             ineligible_reason=s.ineligible_reason, created_by=user, reason=reason, **amounts,
         )
         s.status = SettlementStatus.CANCELLED

@@ -201,6 +201,7 @@ class SettlementFactory(DjangoModelFactory):
     institution = factory.SelfAttribute("visit.institution")
     policy_version = factory.SubFactory(PolicyVersionFactory)
     setl_time = factory.LazyAttribute(lambda o: o.visit.endtime or o.visit.begntime)
+    med_type = factory.SelfAttribute("visit.med_type")
     medfee_sumamt = D("1000.00")
     fulamt_ownpay_amt = D("0.00")
     overlmt_selfpay = D("0.00")

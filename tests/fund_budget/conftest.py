@@ -72,7 +72,7 @@ def make_settlement(institution, when: dt.datetime, *, person, policy, hifp="0",
                                  status=VisitStatus.SETTLED)
     s = Settlement.objects.create(
         setl_id=f"FS{next(_seq):010d}", visit=visit, person=person, institution=institution, policy_version=policy,
-        setl_time=when, medfee_sumamt=medfee, fulamt_ownpay_amt=D("0"), overlmt_selfpay=D("0"),
+        setl_time=when, med_type=med_type, medfee_sumamt=medfee, fulamt_ownpay_amt=D("0"), overlmt_selfpay=D("0"),
         preselfpay_amt=D("0"), inscp_scp_amt=medfee, act_pay_dedc=D("0"), hifp_pay=hifp, hifob_pay=hifob,
         hifmi_pay=hifmi, maf_pay=maf, fund_pay_sumamt=fund, psn_part_amt=psn_part, acct_pay=D("0"),
         psn_cash_pay=psn_part)
@@ -90,7 +90,7 @@ def reverse(s: Settlement, when: dt.datetime, created_at: dt.datetime | None = N
     Settlement.objects.filter(pk=s.pk).update(status=SettlementStatus.CANCELLED)
     r = Settlement.objects.create(
         setl_id=f"FR{next(_seq):010d}", kind=SettlementKind.REVERSAL, reverses=s, visit=s.visit, person=s.person,
-        institution=s.institution, policy_version=s.policy_version, setl_time=when, reason="测试撤销",
+        institution=s.institution, policy_version=s.policy_version, setl_time=when, med_type=s.med_type, reason="测试撤销",
         **{f: getattr(s, f) for f in AMOUNTS})
     Settlement.objects.filter(pk=r.pk).update(created_at=created_at or when + dt.timedelta(minutes=1))
     return r
