@@ -82,3 +82,15 @@ def test_the_command_prints_a_summary(day_of_uploads, capsys):
     out = capsys.readouterr().out
     assert "visits settled 2" in out and "H41080000001" in out
     assert DailyJob.objects.get(run_date=DAY).status == JobStatus.DONE
+
+
+def test_the_batch_records_one_history_event_per_settlement_with_its_context(day_of_uploads):
+    """Settlements' history triggers run once per statement: every settlement still gets its insert event,
+    with the job's context (who, when and why) attached."""
+    job = daily.run_day(DAY, chunks=1)
+    settlements = Settlement.objects.filter(daily_job=job)
+    events = Settlement.pgh_event_model.objects.filter(pgh_obj__in=settlements)
+    assert sorted(events.values_list("pgh_label", "setl_id")) == sorted(
+        ("insert", s.setl_id) for s in settlements)
+    contexts = {e.pgh_context.metadata["daily_job"] for e in events.select_related("pgh_context")}
+    assert contexts == {job.pk}
