@@ -403,6 +403,7 @@ class SetlinfoSerializer(SetlinfoBase):
     mdtrt_id = serializers.CharField(source="visit.mdtrt_id")
     psn_no = serializers.CharField(source="person.psn_no")
     fixmedins_code = serializers.CharField(source="institution.fixmedins_code")
+    med_type = serializers.CharField(help_text=_("医疗类别"))
     policy_code = serializers.CharField(source="policy_version.code")
     kind = serializers.CharField(help_text=_("settlement 结算，reversal 冲销(金额为被冲销结算的金额)"))
     status = serializers.CharField(help_text=_("settled 有效，cancelled 已撤销"))

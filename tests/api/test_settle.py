@@ -24,7 +24,7 @@ class SettleTests(APITestBase):
         assert info["mdtrt_id"] == mdtrt_id and info["psn_no"] == "P0001"
         assert info["balc"] == "0.00" and info["ineligible_reason"] == "" and info["policy_code"] == "DEMO-2026"
         assert info["kind"] == "settlement" and info["status"] == "settled" and info["reverses"] is None
-        assert info["fixmedins_code"] == "H41080000001"
+        assert info["fixmedins_code"] == "H41080000001" and info["med_type"] == "21"
         assert dt.datetime.fromisoformat(info["setl_time"]) == local(CASE01_SETL_TIME)
         detail = {line["feedetl_sn"]: line for line in response.json()["setldetail"]}
         assert detail["3"] == {"feedetl_sn": "3", "det_item_fee_sumamt": "3000.00", "fulamt_ownpay_amt": "0.00",
