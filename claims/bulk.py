@@ -215,9 +215,14 @@ def day_visits(cursor, start: dt.datetime, end: dt.datetime) -> list[tuple[int, 
     visits far too low, the DISTINCT's hash spilled into 271,240 batches and took 190 s at 3 million lines
     (bench/daily_bench.py); it takes about a second with room for the day's visits."""
     with transaction.atomic():
-        cursor.execute(f"SET LOCAL work_mem = '{BATCH_WORK_MEM}'")
+        batch_work_mem(cursor)
         cursor.execute(DAY_VISITS_SQL, {"start": start, "end": end})
         return cursor.fetchall()
+
+
+def batch_work_mem(cursor) -> None:
+    """The batch's work_mem for the rest of the transaction (SET LOCAL: call it inside one)."""
+    cursor.execute(f"SET LOCAL work_mem = '{BATCH_WORK_MEM}'")
 
 
 def batch_session(cursor, **context) -> None:
@@ -226,7 +231,8 @@ def batch_session(cursor, **context) -> None:
     hash joins and sorts over a chunk's lines, and one history context for the settlements it writes."""
     from insurance.synth_city import history_context
 
-    cursor.execute(f"SET LOCAL synchronous_commit = off; SET LOCAL work_mem = '{BATCH_WORK_MEM}'")
+    cursor.execute("SET LOCAL synchronous_commit = off")
+    batch_work_mem(cursor)
     history_context(cursor, **context)
 
 

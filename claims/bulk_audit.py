@@ -16,7 +16,6 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -54,16 +53,6 @@ HISTORY_SQL = _visit_select(_local) + """
 WHERE v.person_id IN (SELECT person_id FROM chunk_visit WHERE settle)
   AND v.begntime < %(end)s AND (v.endtime IS NULL OR v.endtime >= %(begin)s)
   AND v.id NOT IN (SELECT id FROM chunk_visit WHERE settle)
-"""
-
-# every institution's (the chunks' institutions are filtered from it): a range of settlements by setl_time,
-# grouped by their own institution and medical type (no visit looked up: 90 days of a large city are millions)
-STATS_SQL = """
-SELECT i.fixmedins_code, s.med_type, (avg(s.medfee_sumamt) * 100)::text AS avg_fen, count(*) AS visits
-FROM claims_settlement s
-JOIN insurance_institution i ON i.id = s.institution_id
-WHERE s.kind = 'settlement' AND s.status = 'settled' AND s.setl_time >= %(since)s AND s.setl_time < %(until)s
-GROUP BY i.fixmedins_code, s.med_type
 """
 
 
@@ -107,23 +96,6 @@ def audit_frames(cursor, visits: pd.DataFrame, lines: pd.DataFrame, catalog: pd.
     history = _visits(cursor, HISTORY_SQL, {"tz": tz, "begin": begin, "end": end})
     stats = inst_stats[inst_stats["fixmedins_code"].isin(set(frame["fixmedins_code"]))].reset_index(drop=True)
     return {"lines": audit_lines, "visits": frame, "catalog": catalog, "history": history, "inst_stats": stats}
-
-
-def copy_out_stats(cursor, since: dt.datetime, until: dt.datetime) -> pd.DataFrame:
-    """Every institution's statistics over the settlements of [since, until), as audit_io.institution_stats
-    (with the batch's work_mem: the window holds up to 90 days of settlements)."""
-    from .bulk import BATCH_WORK_MEM, copy_out
-
-    with transaction.atomic():
-        cursor.execute(f"SET LOCAL work_mem = '{BATCH_WORK_MEM}'")
-        raw = copy_out(cursor, STATS_SQL, {"since": since, "until": until},
-                       dtype={"fixmedins_code": str, "med_type": str, "avg_fen": str})
-    return pd.DataFrame({
-        "fixmedins_code": raw["fixmedins_code"], "med_type": raw["med_type"],
-        # Django's Avg → Decimal → round() (half even) in audit_io; the same here
-        "avg_amount_fen": [int(round(Decimal(a))) for a in raw["avg_fen"]],
-        "visits": raw["visits"].astype(np.int64),
-    }, columns=["fixmedins_code", "med_type", "avg_amount_fen", "visits"])
 
 
 def audit_chunk(cursor, visits: pd.DataFrame, lines: pd.DataFrame, catalog: pd.DataFrame,

@@ -100,17 +100,15 @@ def plan_job(job: DailyJob) -> None:
     chunks = list(job.chunks.all())
     for chunk in chunks:
         chunk.visit_ids = by_chunk.get(chunk.chunk_no, [])
-    DailyJobChunk.objects.bulk_update(chunks, ["visit_ids"])
-    since = start - dt.timedelta(days=HISTORY_DAYS)
-    if use_bulk_path():
-        from .bulk_audit import copy_out_stats
-        with connection.cursor() as cursor:
-            stats = copy_out_stats(cursor, since, start)
-    else:
-        stats = institution_stats(since, start)
-    job.audit_stats = stats_columns(stats)
-    job.planned_at = timezone.now()
-    job.save(update_fields=["audit_stats", "planned_at"])
+    with transaction.atomic():
+        DailyJobChunk.objects.bulk_update(chunks, ["visit_ids"])
+        if connection.vendor == "postgresql":  # the statistics group up to 90 days of settlements
+            from .bulk import batch_work_mem
+            with connection.cursor() as cursor:
+                batch_work_mem(cursor)
+        job.audit_stats = stats_columns(institution_stats(start - dt.timedelta(days=HISTORY_DAYS), start))
+        job.planned_at = timezone.now()
+        job.save(update_fields=["audit_stats", "planned_at"])
 
 
 def ensure_planned(job_id: int) -> DailyJob:

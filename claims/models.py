@@ -304,7 +304,7 @@ class Settlement(models.Model):
     )
     setl_time = models.DateTimeField(_("结算时间"))
     # the visit's, as the national interface's setlinfo carries it: the audit's institution statistics group the
-    # settlements of 90 days by it without looking up each one's visit (claims.bulk_audit.STATS_SQL)
+    # settlements of 90 days by it without looking up each one's visit (claims.audit_io.institution_stats)
     med_type = models.CharField(_("医疗类别"), max_length=4, default="")
     medfee_sumamt = models.DecimalField(_("医疗费总额"), **AMOUNT)
     fulamt_ownpay_amt = models.DecimalField(_("全自费金额"), **AMOUNT)
