@@ -12,7 +12,10 @@ creates one token per institution client with `create_institution_token`, and me
      reports lines/s over the whole phase and the request latencies;
   2. settlement: --settle-clients (16) concurrent clients, each with --settle-visits visits of 100 lines
      registered, uploaded and discharged beforehand, settling them one after another with
-     POST /api/v1/visits/{id}/settle/; reports p50/p95/p99 latency and settlements/s.
+     POST /api/v1/visits/{id}/settle/; reports p50/p95/p99 latency and settlements/s;
+  3. the floor: the same clients sending --floor-requests (50) each of the lightest authenticated request,
+     GET /api/v1/visits/{id}/ (token, one lookup, JSON): what the server stack alone costs under the same
+     concurrency, as the COPY floor is for the daily batch.
 
 Clients are separate processes on this machine (loopback only), each with a fixed number of requests.
 Every figure is printed with the load average of the machine at that moment (it may be shared).
@@ -56,13 +59,19 @@ class Client:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=HTTP_TIMEOUT)
 
     def post(self, path: str, body: bytes | dict) -> tuple[int, dict, float]:
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        return self.request("POST", path, body if isinstance(body, bytes) else json.dumps(body).encode())
+
+    def get(self, path: str) -> tuple[int, dict, float]:
+        return self.request("GET", path, None)
+
+    def request(self, method: str, path: str, data: bytes | None) -> tuple[int, dict, float]:
+        headers = {"Authorization": f"Token {self.token}", "Accept": "application/json"}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
         t0 = time.perf_counter()
         for attempt in (1, 2):
             try:
-                self.conn.request("POST", path, body=data, headers={
-                    "Authorization": f"Token {self.token}", "Content-Type": "application/json",
-                    "Accept": "application/json"})
+                self.conn.request(method, path, body=data, headers=headers)
                 response = self.conn.getresponse()
                 raw = response.read()
                 break
@@ -157,6 +166,20 @@ def settle_client(job) -> dict:
     return {"latencies": latencies, "errors": errors}
 
 
+def floor_client(job) -> dict:
+    """The lightest authenticated request, again and again: the visit record (token, one lookup, JSON)."""
+    port, token, mdtrt_ids, when = job
+    client = Client(port, token)
+    start_at(when)
+    latencies, errors = [], []
+    for mdtrt_id in mdtrt_ids:
+        status, data, elapsed = client.get(f"/api/v1/visits/{mdtrt_id}/")
+        latencies.append(elapsed)
+        if status != 200:
+            errors.append(f"{status} {str(data)[:200]}")
+    return {"latencies": latencies, "errors": errors}
+
+
 def _tree(pid: int) -> list[int]:
     pids, todo = [], [pid]
     while todo:
@@ -230,6 +253,8 @@ def main() -> int:
     parser.add_argument("--upload-lines", type=int, default=5000)
     parser.add_argument("--settle-clients", type=int, default=16)
     parser.add_argument("--settle-visits", type=int, default=20, help="settlements per settle client")
+    parser.add_argument("--floor-requests", type=int, default=50,
+                        help="requests per settle client for the floor: the lightest authenticated request (0: skip)")
     parser.add_argument("--persons", type=int, default=50_000)
     parser.add_argument("--institutions", type=int, default=100)
     parser.add_argument("--seed", type=int, default=20260316)
@@ -346,6 +371,21 @@ def main() -> int:
                   f"settlements in {wall:.1f} s ({support.rate(len(lat), wall)}/s); latency {percentiles(lat)}; "
                   f"errors {len(errors)}" + (f" ({errors[0]})" if errors else "") + " " + load())
             print(f"    {cpu.since(cpu0, len(lat))}")
+            # 3. the floor under the same clients: what gunicorn, Django, DRF and the token cost without the work
+            if args.floor_requests:
+                when = time.time() + 1.0
+                jobs = [(port, tokens[args.upload_clients + c], (ids * args.floor_requests)[:args.floor_requests], when)
+                        for c, ids in enumerate(ready)]
+                t0, cpu0 = time.time(), cpu.snapshot()
+                with ctx.Pool(args.settle_clients) as pool:
+                    results = pool.map(floor_client, jobs)
+                wall = time.time() - max(t0, when)
+                lat = [x for r in results for x in r["latencies"]]
+                errors = [e for r in results for e in r["errors"]]
+                print(f"floor: {args.settle_clients} clients x {args.floor_requests} GET /api/v1/visits/{{mdtrt_id}}/ = "
+                      f"{len(lat)} requests in {wall:.1f} s ({support.rate(len(lat), wall)}/s); latency "
+                      f"{percentiles(lat)}; errors {len(errors)}" + (f" ({errors[0]})" if errors else "") + " " + load())
+                print(f"    {cpu.since(cpu0, len(lat))}")
             print(f"gunicorn ({args.gunicorn_workers} workers): peak RSS of the largest process "
                   f"{support.tree_peak_rss_mb(server.pid):,.0f} MB {load()}")
         finally:
