@@ -219,14 +219,17 @@ def _digest(files) -> str:
     return h.hexdigest()[:12]
 
 
+GENERATOR = [ROOT / "insurance" / "synth_city.py", ROOT / "insurance" / "synth_vocabulary.py"]
+
+
 def code_digest() -> str:
     """A digest of the migrations and the generator, so that a cached city is rebuilt when either changes."""
-    return _digest(sorted(ROOT.glob("*/migrations/*.py")) + [ROOT / "insurance" / "synth_city.py"])
+    return _digest(sorted(ROOT.glob("*/migrations/*.py")) + GENERATOR)
 
 
 def generator_digest() -> str:
     """A digest of the generator: a cached city is generated again when it changes."""
-    return _digest([ROOT / "insurance" / "synth_city.py"])
+    return _digest(GENERATOR)
 
 
 def migrations_digest() -> str:

@@ -229,7 +229,7 @@ def batch_session(cursor, **context) -> None:
     """Settings for the batch's transaction only (SET LOCAL): no wait for the WAL flush at commit (a crash
     loses at most the last chunks, whose DONE mark is lost with them, so they run again), memory for the
     hash joins and sorts over a chunk's lines, and one history context for the settlements it writes."""
-    from insurance.synth_city import history_context
+    from insurance.history import history_context
 
     cursor.execute("SET LOCAL synchronous_commit = off")
     batch_work_mem(cursor)
