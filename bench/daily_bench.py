@@ -11,10 +11,13 @@ written once by `manage.py synth_city` in a subprocess and kept as a template da
      and into one with its indexes and checks (INCLUDING ALL);
   2. the daily job on the bulk path: claims.daily.create_job, which plans it, then run_chunk for every chunk in
      --processes worker processes;
+  3. the floor of the job's writes: the time to COPY the rows the job inserted (settlement lines, settlements
+     and their history events, audit hits, suspect items, review events, accumulators, account movements)
+     into tables like theirs with their indexes and checks, in one process;
 
-and prints lines/s end to end, the wall time, the ratio to the bare COPY, the peak RSS of this process
-(resource.getrusage) and of the generator, and where the job's time went (SQL by statement, COMMIT, COPY,
-the engine, Python).
+and prints lines/s end to end, the wall time, the ratio to the bare COPY and to the writes' floor, the peak
+RSS of this process (resource.getrusage) and of the generator, and where the job's time went (SQL by
+statement, COMMIT, COPY, the engine, Python).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/yibao .venv/bin/python bench/daily_bench.py
 """
@@ -49,6 +52,35 @@ def copy_floor(cursor) -> dict[str, float]:
         cursor.copy_expert("COPY bench_copy FROM STDIN WITH (FORMAT csv)", buf)
         cursor.execute("COMMIT")
         out[label] = time.perf_counter() - t0
+        cursor.execute("DROP TABLE bench_copy")
+        cursor.execute("COMMIT")
+    return out
+
+
+# the rows a daily job inserts (the city holds none before the job, so every row of these is the job's)
+OUTPUT_TABLES = ("claims_settlementline", "claims_settlement", "claims_settlementevent", "claims_audithit",
+                 "claims_suspectitem", "claims_reviewevent", "claims_settlementaccumulation", "claims_accumulator",
+                 "insurance_accountmovement")
+
+
+def writes_floor(cursor) -> dict[str, float]:
+    """Seconds to COPY the job's output rows, as CSV, into tables like theirs with their indexes and checks
+    (no foreign keys, no triggers), one table after another in one process: the floor of what the job must
+    write. Returns {table: seconds} and "rows"."""
+    out = {"rows": 0}
+    for table in OUTPUT_TABLES:
+        buf = io.BytesIO()
+        cursor.copy_expert(f"COPY {table} TO STDOUT WITH (FORMAT csv)", buf)
+        cursor.execute(f"SELECT count(*) FROM {table}")
+        out["rows"] += cursor.fetchone()[0]
+        cursor.execute("DROP TABLE IF EXISTS bench_copy")
+        cursor.execute(f"CREATE TABLE bench_copy (LIKE {table} INCLUDING ALL)")
+        cursor.execute("COMMIT")
+        buf.seek(0)
+        t0 = time.perf_counter()
+        cursor.copy_expert("COPY bench_copy FROM STDIN WITH (FORMAT csv)", buf)
+        cursor.execute("COMMIT")
+        out[table] = time.perf_counter() - t0
         cursor.execute("DROP TABLE bench_copy")
         cursor.execute("COMMIT")
     return out
@@ -137,6 +169,9 @@ def run(args) -> int:
         assert job.lines_classified == lines == args.lines, (job.lines_classified, lines)
         assert job.visits_settled + job.visits_held == Visit.objects.count()
         assert not FeeLine.objects.filter(inscp_scp_amt__isnull=True).exists()
+        with connection.cursor() as cursor:
+            writes = writes_floor(cursor)
+        writes_total = sum(v for k, v in writes.items() if k != "rows")
         settled_lines = SettlementLine.objects.count()
         hits, items = AuditHit.objects.count(), SuspectItem.objects.count()
         print(f"COPY of the same {lines:,} rows ({floor['csv_mb']:.0f} MB of CSV): {floor['bare']:.1f} s into a bare "
@@ -149,6 +184,10 @@ def run(args) -> int:
         print(f"WAL written by the job: {wal_mb:,.0f} MB ({wal_mb * 1e6 / lines:,.0f} bytes a line)")
         print(f"ratio to the bare COPY: {wall / floor['bare']:.1f}x (to the indexed COPY: "
               f"{wall / floor['indexed']:.1f}x)")
+        print(f"COPY of the job's output, {writes['rows']:,} rows in {len(OUTPUT_TABLES)} tables, into tables like "
+              f"theirs with their indexes and checks (no foreign keys, no triggers), one process: {writes_total:.1f} s "
+              f"({', '.join(f'{t} {writes[t]:.2f}' for t in OUTPUT_TABLES)} s); the job is {wall / writes_total:.1f}x "
+              f"that")
         print(f"peak RSS per worker process: {', '.join(f'{m:,.0f} MB' for m in rss.values())} (this process "
               f"{rss_before:,.0f} MB)")
         print(f"load average after the run: {support.load_average()}")
