@@ -4,6 +4,7 @@ from claims.models import (
     Accumulator,
     DailyJob,
     FeeLine,
+    InstitutionAuditStats,
     InstitutionDailySummary,
     Settlement,
     SettlementAccumulation,
@@ -135,6 +136,14 @@ class InstitutionDailySummaryAdmin(ReadOnlyModelAdmin):
     list_filter = ["job__run_date"]
     search_fields = ["institution__fixmedins_code", "institution__name"]
     list_select_related = ["job", "institution"]
+
+
+@admin.register(InstitutionAuditStats)
+class InstitutionAuditStatsAdmin(ReadOnlyModelAdmin):
+    list_display = ["day", "institution", "by_med_type", "computed_at"]
+    date_hierarchy = "day"
+    search_fields = ["institution__fixmedins_code", "institution__name"]
+    list_select_related = ["institution"]
 
 
 from claims import review_admin  # noqa: E402,F401  (smart-audit review pages, issue #5)

@@ -11,6 +11,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 from django.db.models import Avg, Count
+from django.utils import timezone
 
 from policy_rules.audit_rules import rules_in_force
 from policy_rules.engine.audit import run_audit
@@ -19,7 +20,15 @@ from policy_rules.engine.money import QTY_SCALE, scaled
 from policy_rules.models import CatalogItem
 
 from .engine_io import CATALOG_FIELDS, fen_to_decimal, local_naive
-from .models import FeeLine, FeeLineStatus, Settlement, SettlementKind, SettlementStatus, Visit
+from .models import (
+    FeeLine,
+    FeeLineStatus,
+    InstitutionAuditStats,
+    Settlement,
+    SettlementKind,
+    SettlementStatus,
+    Visit,
+)
 
 HISTORY_DAYS = 90
 
@@ -70,6 +79,37 @@ def institution_stats(since: dt.datetime, until: dt.datetime | None = None, inst
     ], columns=STATS_COLUMNS)
 
 
+def day_start(day: dt.date) -> dt.datetime:
+    """The first instant of a local day."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def day_stats(day: dt.date, institutions: dict[int, str]) -> pd.DataFrame:
+    """institution_stats of the HISTORY_DAYS before `day` for these institutions ({id: fixmedins_code}), the window
+    of a daily job's plan: each institution's are read once a day and kept (InstitutionAuditStats), so that a
+    settlement at a large hospital does not average its 90 days of settlements again for every request."""
+    kept = {s.institution_id: s.by_med_type
+            for s in InstitutionAuditStats.objects.filter(day=day, institution_id__in=list(institutions))}
+    missing = sorted(set(institutions) - set(kept))
+    if missing:
+        start = day_start(day)
+        fresh = institution_stats(start - dt.timedelta(days=HISTORY_DAYS), start, institutions=missing)
+        code_to_id = {institutions[i]: i for i in missing}
+        computed = {i: {} for i in missing}
+        for row in fresh.itertuples(index=False):
+            computed[code_to_id[row.fixmedins_code]][row.med_type] = [int(row.avg_amount_fen), int(row.visits)]
+        # in institution order, so that two settlements computing the same day's rows never wait on each other
+        # crosswise; a row another transaction wrote meanwhile holds the same figures and is kept
+        InstitutionAuditStats.objects.bulk_create(
+            [InstitutionAuditStats(day=day, institution_id=i, by_med_type=computed[i]) for i in missing],
+            ignore_conflicts=True)
+        kept.update(computed)
+    return pd.DataFrame([
+        {"fixmedins_code": institutions[i], "med_type": med_type, "avg_amount_fen": avg, "visits": n}
+        for i in sorted(kept) for med_type, (avg, n) in sorted(kept[i].items())
+    ], columns=STATS_COLUMNS).astype({"avg_amount_fen": np.int64, "visits": np.int64})
+
+
 def stats_columns(stats: pd.DataFrame) -> dict[str, list]:
     """institution_stats' frame as JSON (the daily job keeps its own: DailyJob.audit_stats), column by column."""
     return {c: stats[c].tolist() for c in STATS_COLUMNS}
@@ -81,13 +121,15 @@ def stats_frame(columns: dict[str, list]) -> pd.DataFrame:
         {"fixmedins_code": object, "med_type": object, "avg_amount_fen": np.int64, "visits": np.int64})
 
 
-def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *, line_rows: list[dict] | None = None,
-                 catalog_items: list[dict] | None = None, catalog: pd.DataFrame | None = None) -> dict:
+def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *, day: dt.date | None = None,
+                 line_rows: list[dict] | None = None, catalog_items: list[dict] | None = None,
+                 catalog: pd.DataFrame | None = None) -> dict:
     """The audit engine's inputs for these visits: lines, visits, catalog (with names), history, stats.
 
-    The institutions' statistics (institution_stats) cover the settlements from HISTORY_DAYS before the visits'
-    last discharge on. The daily job passes its own, inst_stats, fixed when it was planned (those of the
-    HISTORY_DAYS before its day: claims.daily.plan_job), the same for every chunk whichever worker settles first.
+    The institutions' statistics are those of the HISTORY_DAYS before `day` (default: the local day of the
+    visits' last discharge), kept once a day per institution (day_stats). The daily job passes its own,
+    inst_stats, fixed when it was planned (those of the HISTORY_DAYS before its day: claims.daily.plan_job),
+    the same for every chunk whichever worker settles first: the same window.
 
     Already in hand (the settlement has just read them in the same transaction), they are not read again:
     line_rows, the active lines of these visits or more (engine_io.active_lines), and catalog_items, the
@@ -134,8 +176,8 @@ def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *,
               .filter(person__in={v.person_id for v in visits}, begntime__lt=end)
               .exclude(endtime__lt=begin).exclude(pk__in=[v.pk for v in visits]))
     if inst_stats is None:
-        inst_stats = institution_stats(last - dt.timedelta(days=HISTORY_DAYS),
-                                       institutions={v.institution_id for v in visits})
+        inst_stats = day_stats(day or local_naive(last).date(),
+                               {v.institution_id: v.institution.fixmedins_code for v in visits})
     else:
         ours = {v.institution.fixmedins_code for v in visits}
         inst_stats = inst_stats[inst_stats["fixmedins_code"].isin(ours)].reset_index(drop=True)
@@ -158,7 +200,7 @@ def audit_visits(visits: list[Visit], *, stage: str, settlements: dict[str, Sett
     rules = rules_in_force(day)
     if not rules:
         return pd.DataFrame()
-    hits = run_audit(rules=rules, **audit_frames(visits, inst_stats, **given))
+    hits = run_audit(rules=rules, **audit_frames(visits, inst_stats, day=day, **given))
     if stage == "settlement":
         hits = hits[hits["mdtrt_id"].isin(list(settlements or {}))]
     record_hits(hits, stage=stage, visits_by_mdtrt={v.mdtrt_id: v for v in visits},

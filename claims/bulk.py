@@ -21,6 +21,7 @@ from django.utils import timezone
 from policy_rules.engine import adjudicate, classify
 
 from . import bulk_audit
+from .daily import day_bounds
 from .engine_io import active_policies
 
 SETTLEMENT_FEN = (
@@ -247,7 +248,7 @@ def run_chunk(job, chunk_no: int, visit_ids: list[int], reason: str, settle: boo
     settled visit's lines need no separate classification). Every line is then written once: the fee line
     updated and, for a settled visit, its settlement line inserted.
     """
-    _, end = _day_bounds(job.run_date)
+    _, end = day_bounds(job.run_date)
     with transaction.atomic(), connection.cursor() as cursor:
         batch_session(cursor, source="daily_job", daily_job=job.pk, run_date=job.run_date.isoformat(),
                       chunk=chunk_no)
@@ -458,8 +459,3 @@ def _store_accounts(cursor, setl, settlement_of, persons, stamp) -> None:
         "UPDATE insurance_personalaccount a SET balance = m.balance_fen::numeric / 100, updated_at = %s "
         "FROM (SELECT DISTINCT ON (account_id) account_id, balance_fen FROM stage_move "
         "ORDER BY account_id, seq DESC) m WHERE a.id = m.account_id", [stamp])
-
-
-def _day_bounds(run_date: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    start = timezone.make_aware(dt.datetime.combine(run_date, dt.time.min))
-    return start, start + dt.timedelta(days=1)

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from policy_rules.engine import classify
 
-from .audit_io import HISTORY_DAYS, institution_stats, stats_columns, stats_frame
+from .audit_io import HISTORY_DAYS, day_start, institution_stats, stats_columns, stats_frame
 from .engine_io import engine_kwargs, line_split_records, load_frames
 from .models import (
     DailyJob,
@@ -38,7 +38,7 @@ BATCH_VISITS = 2000
 
 
 def day_bounds(run_date: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    start = timezone.make_aware(dt.datetime.combine(run_date, dt.time.min))
+    start = day_start(run_date)
     return start, start + dt.timedelta(days=1)
 
 

@@ -587,6 +587,36 @@ class DailyJobChunk(models.Model):
         return f"{self.job_id}#{self.chunk_no} {self.status}"
 
 
+class InstitutionAuditStats(models.Model):
+    """An institution's statistics for the outlier rules as of the start of a day, read once and kept.
+
+    The settlements of the HISTORY_DAYS before the day, per medical type: their number and their average
+    medical fee total (claims.audit_io.institution_stats, the window a daily job's plan uses). A settlement
+    during the day reads this row instead of averaging up to 90 days of the institution's settlements
+    again. For the largest hospitals that is hundreds of thousands of rows per request. Like a job's plan, the
+    row does not change during its day: a cancellation after it was read counts from the next day on."""
+
+    day = models.DateField(_("日期"))
+    institution = models.ForeignKey(
+        "insurance.Institution", on_delete=models.PROTECT, related_name="+", verbose_name=_("医药机构"),
+    )
+    by_med_type = models.JSONField(
+        _("按医疗类别"), default=dict, blank=True,
+        help_text=_("医疗类别 → [次均医疗费用(分), 结算笔数]：该日前90天已结算的结算"))
+    computed_at = models.DateTimeField(_("计算时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("机构审核统计")
+        verbose_name_plural = _("机构审核统计")
+        ordering = ["-day", "institution"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "institution"], name="%(app_label)s_%(class)s_day_inst_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.institution_id}"
+
+
 class InstitutionDailySummary(models.Model):
     job = models.ForeignKey(DailyJob, on_delete=models.CASCADE, related_name="summaries", verbose_name=_("批处理"))
     institution = models.ForeignKey(

@@ -271,6 +271,15 @@ class DailyJobFactory(DjangoModelFactory):
     visits_held = 1
 
 
+class InstitutionAuditStatsFactory(DjangoModelFactory):
+    class Meta:
+        model = claims.InstitutionAuditStats
+
+    day = datetime.date(2026, 3, 16)
+    institution = factory.SubFactory(InstitutionFactory)
+    by_med_type = factory.LazyFunction(lambda: {"11": [15000, 120], "21": [850000, 14]})
+
+
 class InstitutionDailySummaryFactory(DjangoModelFactory):
     class Meta:
         model = claims.InstitutionDailySummary

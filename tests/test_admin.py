@@ -35,6 +35,7 @@ FACTORIES = {
     "claims.settlementaccumulation": f.SettlementAccumulationFactory,
     "claims.dailyjob": f.DailyJobFactory,
     "claims.institutiondailysummary": f.InstitutionDailySummaryFactory,
+    "claims.institutionauditstats": f.InstitutionAuditStatsFactory,
     "policy_rules.auditruledefinition": f.AuditRuleDefinitionFactory,
     "claims.audithit": f.AuditHitFactory,
     "claims.suspectitem": f.SuspectItemFactory,
@@ -44,7 +45,7 @@ FACTORIES = {
 READ_ONLY = {
     "insurance.personalaccount", "insurance.accountmovement", "claims.settlement", "claims.settlementline",
     "claims.accumulator", "claims.settlementaccumulation", "claims.dailyjob", "claims.institutiondailysummary",
-    "claims.audithit", "claims.suspectitem", "claims.appeal", "claims.reviewevent",
+    "claims.institutionauditstats", "claims.audithit", "claims.suspectitem", "claims.appeal", "claims.reviewevent",
 }
 FACTORIES.update(FUND_FACTORIES)
 READ_ONLY |= FUND_READ_ONLY

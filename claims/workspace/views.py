@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST, require_safe
 from django_tables2 import RequestConfig
 
 from claims import review
+from claims.daily import day_bounds
 from claims.errors import ServiceError
 from claims.models import (
     Accumulator,
@@ -74,11 +75,6 @@ def _paginate(request, table) -> None:
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
 
 
-def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-    return start, start + dt.timedelta(days=1)
-
-
 def _year(request) -> int:
     try:
         return int(request.GET.get("year"))
@@ -94,7 +90,7 @@ def _year(request) -> int:
 def dashboard(request):
     _require_bureau(request.user)
     day = parse_date(request.GET.get("date") or "") or timezone.localdate()
-    start, end = _day_bounds(day)
+    start, end = day_bounds(day)
     uploads = Upload.objects.filter(created_at__gte=start, created_at__lt=end).aggregate(
         n=Count("pk"), lines=Sum("line_count"))
     setl = Settlement.objects.filter(setl_time__gte=start, setl_time__lt=end)
