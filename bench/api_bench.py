@@ -153,31 +153,32 @@ def prepare_settle_client(job) -> list[str]:
     return ready
 
 
-def settle_client(job) -> dict:
-    port, token, mdtrt_ids, when = job
+def requests_client(job) -> dict:
+    """One client sending its requests one after another from `when` on: (method, path, body) each, answered
+    with `expected` (settlements: POST .../settle/, 201; the floor: GET of the visit, 200)."""
+    port, token, requests, expected, when = job
     client = Client(port, token)
     start_at(when)
     latencies, errors = [], []
-    for mdtrt_id in mdtrt_ids:
-        status, data, elapsed = client.post(f"/api/v1/visits/{mdtrt_id}/settle/", {})
+    for method, path, body in requests:
+        status, data, elapsed = client.post(path, body) if method == "POST" else client.get(path)
         latencies.append(elapsed)
-        if status != 201:
+        if status != expected:
             errors.append(f"{status} {str(data)[:200]}")
     return {"latencies": latencies, "errors": errors}
 
 
-def floor_client(job) -> dict:
-    """The lightest authenticated request, again and again: the visit record (token, one lookup, JSON)."""
-    port, token, mdtrt_ids, when = job
-    client = Client(port, token)
-    start_at(when)
-    latencies, errors = [], []
-    for mdtrt_id in mdtrt_ids:
-        status, data, elapsed = client.get(f"/api/v1/visits/{mdtrt_id}/")
-        latencies.append(elapsed)
-        if status != 200:
-            errors.append(f"{status} {str(data)[:200]}")
-    return {"latencies": latencies, "errors": errors}
+def closed_loop(ctx, cpu, port: int, tokens: list[str], requests: list[list[tuple]], expected: int):
+    """Each token's client sends its list of requests at once with the others: (wall s, latencies, errors,
+    the server CPU line)."""
+    when = time.time() + 1.0
+    jobs = [(port, token, reqs, expected, when) for token, reqs in zip(tokens, requests, strict=True)]
+    t0, cpu0 = time.time(), cpu.snapshot()
+    with ctx.Pool(len(jobs)) as pool:
+        results = pool.map(requests_client, jobs)
+    wall = time.time() - max(t0, when)
+    lat = [x for r in results for x in r["latencies"]]
+    return wall, lat, [e for r in results for e in r["errors"]], cpu.since(cpu0, len(lat))
 
 
 def _tree(pid: int) -> list[int]:
@@ -359,33 +360,24 @@ def main() -> int:
             with ctx.Pool(args.settle_clients) as pool:
                 ready = pool.map(prepare_settle_client, prep)
             print(f"prepared {sum(map(len, ready))} visits of 100 lines in {time.time() - t_prep:.0f} s {load()}")
-            when = time.time() + 1.0
-            jobs = [(port, tokens[args.upload_clients + c], ids, when) for c, ids in enumerate(ready)]
-            t0, cpu0 = time.time(), cpu.snapshot()
-            with ctx.Pool(args.settle_clients) as pool:
-                results = pool.map(settle_client, jobs)
-            wall = time.time() - max(t0, when)
-            lat = [x for r in results for x in r["latencies"]]
-            errors = [e for r in results for e in r["errors"]]
+            settle_tokens = tokens[args.upload_clients:args.upload_clients + args.settle_clients]
+            wall, lat, errors, cpu_line = closed_loop(
+                ctx, cpu, port, settle_tokens,
+                [[("POST", f"/api/v1/visits/{m}/settle/", {}) for m in ids] for ids in ready], 201)
             print(f"settlement: {args.settle_clients} clients x {args.settle_visits} visits of 100 lines = {len(lat)} "
                   f"settlements in {wall:.1f} s ({support.rate(len(lat), wall)}/s); latency {percentiles(lat)}; "
                   f"errors {len(errors)}" + (f" ({errors[0]})" if errors else "") + " " + load())
-            print(f"    {cpu.since(cpu0, len(lat))}")
+            print(f"    {cpu_line}")
             # 3. the floor under the same clients: what gunicorn, Django, DRF and the token cost without the work
             if args.floor_requests:
-                when = time.time() + 1.0
-                jobs = [(port, tokens[args.upload_clients + c], (ids * args.floor_requests)[:args.floor_requests], when)
-                        for c, ids in enumerate(ready)]
-                t0, cpu0 = time.time(), cpu.snapshot()
-                with ctx.Pool(args.settle_clients) as pool:
-                    results = pool.map(floor_client, jobs)
-                wall = time.time() - max(t0, when)
-                lat = [x for r in results for x in r["latencies"]]
-                errors = [e for r in results for e in r["errors"]]
+                wall, lat, errors, cpu_line = closed_loop(
+                    ctx, cpu, port, settle_tokens,
+                    [[("GET", f"/api/v1/visits/{m}/", None) for m in (ids * args.floor_requests)[:args.floor_requests]]
+                     for ids in ready], 200)
                 print(f"floor: {args.settle_clients} clients x {args.floor_requests} GET /api/v1/visits/{{mdtrt_id}}/ = "
                       f"{len(lat)} requests in {wall:.1f} s ({support.rate(len(lat), wall)}/s); latency "
                       f"{percentiles(lat)}; errors {len(errors)}" + (f" ({errors[0]})" if errors else "") + " " + load())
-                print(f"    {cpu.since(cpu0, len(lat))}")
+                print(f"    {cpu_line}")
             print(f"gunicorn ({args.gunicorn_workers} workers): peak RSS of the largest process "
                   f"{support.tree_peak_rss_mb(server.pid):,.0f} MB {load()}")
         finally:

@@ -38,23 +38,33 @@ import support  # noqa: E402
 DAY = dt.date(2026, 3, 16)
 
 
+def csv_of(cursor, source: str) -> io.BytesIO:
+    """A table's or query's rows as CSV (source: a table name or "(SELECT ...)")."""
+    buf = io.BytesIO()
+    cursor.copy_expert(f"COPY {source} TO STDOUT WITH (FORMAT csv)", buf)
+    return buf
+
+
+def timed_copy(cursor, buf: io.BytesIO, like: str) -> float:
+    """Seconds to COPY the CSV into a new table `CREATE TABLE ... (LIKE <like>)` and commit; the table is dropped."""
+    cursor.execute("DROP TABLE IF EXISTS bench_copy")
+    cursor.execute(f"CREATE TABLE bench_copy (LIKE {like})")
+    cursor.execute("COMMIT")
+    buf.seek(0)
+    t0 = time.perf_counter()
+    cursor.copy_expert("COPY bench_copy FROM STDIN WITH (FORMAT csv)", buf)
+    cursor.execute("COMMIT")
+    seconds = time.perf_counter() - t0
+    cursor.execute("DROP TABLE bench_copy")
+    cursor.execute("COMMIT")
+    return seconds
+
+
 def copy_floor(cursor) -> dict[str, float]:
     """Seconds to COPY the day's fee lines, as CSV, into a bare table and into one with the indexes."""
-    buf = io.BytesIO()
-    cursor.copy_expert("COPY (SELECT * FROM claims_feeline ORDER BY id) TO STDOUT WITH (FORMAT csv)", buf)
-    out = {"csv_mb": buf.tell() / 1e6}
-    for label, like in (("bare", "INCLUDING DEFAULTS"), ("indexed", "INCLUDING ALL")):
-        cursor.execute("DROP TABLE IF EXISTS bench_copy")
-        cursor.execute(f"CREATE TABLE bench_copy (LIKE claims_feeline {like})")
-        cursor.execute("COMMIT")
-        buf.seek(0)
-        t0 = time.perf_counter()
-        cursor.copy_expert("COPY bench_copy FROM STDIN WITH (FORMAT csv)", buf)
-        cursor.execute("COMMIT")
-        out[label] = time.perf_counter() - t0
-        cursor.execute("DROP TABLE bench_copy")
-        cursor.execute("COMMIT")
-    return out
+    buf = csv_of(cursor, "(SELECT * FROM claims_feeline ORDER BY id)")
+    return {"csv_mb": buf.tell() / 1e6, "bare": timed_copy(cursor, buf, "claims_feeline INCLUDING DEFAULTS"),
+            "indexed": timed_copy(cursor, buf, "claims_feeline INCLUDING ALL")}
 
 
 # the rows a daily job inserts (the city holds none before the job, so every row of these is the job's)
@@ -69,20 +79,9 @@ def writes_floor(cursor) -> dict[str, float]:
     write. Returns {table: seconds} and "rows"."""
     out = {"rows": 0}
     for table in OUTPUT_TABLES:
-        buf = io.BytesIO()
-        cursor.copy_expert(f"COPY {table} TO STDOUT WITH (FORMAT csv)", buf)
         cursor.execute(f"SELECT count(*) FROM {table}")
         out["rows"] += cursor.fetchone()[0]
-        cursor.execute("DROP TABLE IF EXISTS bench_copy")
-        cursor.execute(f"CREATE TABLE bench_copy (LIKE {table} INCLUDING ALL)")
-        cursor.execute("COMMIT")
-        buf.seek(0)
-        t0 = time.perf_counter()
-        cursor.copy_expert("COPY bench_copy FROM STDIN WITH (FORMAT csv)", buf)
-        cursor.execute("COMMIT")
-        out[table] = time.perf_counter() - t0
-        cursor.execute("DROP TABLE bench_copy")
-        cursor.execute("COMMIT")
+        out[table] = timed_copy(cursor, csv_of(cursor, table), f"{table} INCLUDING ALL")
     return out
 
 
