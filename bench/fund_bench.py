@@ -214,8 +214,8 @@ def main() -> int:
         from django.core.management import call_command
         from django.db import connection
 
+        from core.periods import month_bounds
         from fund_budget.clearing import clear_year
-        from fund_budget.common import month_bounds
         from fund_budget.monthly import settle_month
         from policy_rules.services import import_policy_pack
 

@@ -55,8 +55,9 @@ def main() -> int:
         from django.db.models import Count
         from django.utils import timezone
 
-        from claims.audit_io import HISTORY_DAYS, day_start, day_stats, institution_stats
+        from claims.audit_io import HISTORY_DAYS, day_stats, institution_stats
         from claims.models import InstitutionAuditStats, Settlement
+        from core.periods import day_start
         from insurance.models import Institution
 
         with connection.cursor() as cursor:

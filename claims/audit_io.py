@@ -11,11 +11,11 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 from django.db.models import Avg, Count
-from django.utils import timezone
 
+from core.periods import day_start
 from policy_rules.audit_rules import rules_in_force
 from policy_rules.engine.audit import run_audit
-from policy_rules.engine.frames import catalog_frame, datetime_column, inferred_column
+from policy_rules.engine.frames import catalog_frame, datetime_column, diagnosis_codes, inferred_column
 from policy_rules.engine.money import QTY_SCALE, scaled
 from policy_rules.models import CatalogItem
 
@@ -41,8 +41,7 @@ def _visit_rows(visits) -> pd.DataFrame:
     # built column by column (a frame from many small dicts, then parsed dates, costs several times more)
     begntime = [local_naive(v.begntime) for v in visits]
     diagnoses = np.empty(len(visits), dtype=object)
-    diagnoses[:] = [tuple(d.get("diag_code", "") if isinstance(d, dict) else str(d) for d in (v.diagnoses or []))
-                    for v in visits]
+    diagnoses[:] = [diagnosis_codes(v.diagnoses) for v in visits]
     return pd.DataFrame({
         "mdtrt_id": inferred_column([v.mdtrt_id for v in visits]),
         "psn_no": inferred_column([v.person.psn_no for v in visits]),
@@ -78,10 +77,6 @@ def institution_stats(since: dt.datetime, until: dt.datetime | None = None, inst
          "avg_amount_fen": int(round(s["avg"] * 100)), "visits": s["n"]} for s in stats
     ], columns=STATS_COLUMNS)
 
-
-def day_start(day: dt.date) -> dt.datetime:
-    """The first instant of a local day."""
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def day_stats(day: dt.date, institutions: dict[int, str]) -> pd.DataFrame:

@@ -8,7 +8,6 @@ the daily job on PostgreSQL; SQLite uses the ORM path. Figures and the profile: 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import os
 
@@ -18,10 +17,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.periods import day_bounds
+from core.pgcopy import copy_out, decode_sql, stage_binary, text_codes
 from policy_rules.engine import adjudicate, classify
 
 from . import bulk_audit
-from .daily import day_bounds
 from .engine_io import active_policies
 
 SETTLEMENT_FEN = (
@@ -30,24 +30,6 @@ SETTLEMENT_FEN = (
     "balc",
 )
 SPLIT_FEN = ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt")
-
-
-def copy_out(cursor, sql: str, params=(), dtype=None, parse_dates=None) -> pd.DataFrame:
-    """Run a SELECT through COPY ... TO STDOUT and read it as a frame."""
-    query = cursor.mogrify(sql, params).decode() if params else sql
-    buf = io.StringIO()
-    cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER true)", buf)
-    buf.seek(0)
-    return pd.read_csv(buf, dtype=dtype, parse_dates=parse_dates, keep_default_na=False, na_values=[""])
-
-
-def copy_in(cursor, table: str, frame: pd.DataFrame) -> None:
-    """COPY a frame into a table (its columns named as the frame's)."""
-    buf = io.StringIO()
-    frame.to_csv(buf, index=False, header=False, na_rep="\\N")  # "" stays an empty string
-    buf.seek(0)
-    cols = ", ".join(f'"{c}"' for c in frame.columns)
-    cursor.copy_expert(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buf)
 
 
 def _local(column: str) -> str:
@@ -121,59 +103,6 @@ def _catalog_frame(raw: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- staging with binary COPY ------------------------------------------------------------------------------------
-
-PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
-
-
-def copy_in_binary(cursor, table: str, columns: dict[str, np.ndarray]) -> None:
-    """COPY columns in PostgreSQL's binary format, built with numpy (no loop over rows): a million rows are
-    encoded in a fraction of a second, where CSV takes seconds. Integer columns go as bigint; text columns
-    (str or bytes arrays) as text of any length. No NULLs: callers use sentinels (-1) that the SQL reading
-    the table turns back into NULL."""
-    n = len(next(iter(columns.values())))
-
-    def as_bytes(values, dtype, width):
-        return np.frombuffer(np.ascontiguousarray(values, dtype=dtype).tobytes(), np.uint8).reshape(n, width)
-
-    blocks = [as_bytes(np.full(n, len(columns)), ">i2", 2)]  # each row: its number of fields, then each field
-    valid = [np.full(n, 2)]                                  # as its length (int32) and its bytes
-    for values in columns.values():
-        if values.dtype.kind in "iub":
-            blocks += [as_bytes(np.full(n, 8), ">i4", 4), as_bytes(values, ">i8", 8)]
-            valid += [np.full(n, 4), np.full(n, 8)]
-        else:
-            raw = values if values.dtype.kind == "S" else np.char.encode(values.astype(str), "utf-8")
-            width = max(raw.dtype.itemsize, 1)
-            size = np.char.str_len(raw).astype(np.int64) if n else np.zeros(0, np.int64)
-            blocks += [as_bytes(size, ">i4", 4), as_bytes(raw, f"S{width}", width)]
-            valid += [np.full(n, 4), size]
-    matrix = np.concatenate(blocks, axis=1)
-    keep = np.concatenate([np.arange(b.shape[1]) < v[:, None] for b, v in zip(blocks, valid, strict=True)], axis=1)
-    buf = io.BytesIO(PGCOPY_HEADER + matrix[keep].tobytes() + b"\xff\xff")
-    cols = ", ".join(f'"{c}"' for c in columns)
-    cursor.copy_expert(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT binary)", buf)
-
-
-def _stage_binary(cursor, name: str, columns: dict[str, np.ndarray]) -> None:
-    """A temporary table of bigint (and fixed-width text) columns, filled with binary COPY and analyzed."""
-    ddl = ", ".join(f"{c} {'bigint' if v.dtype.kind in 'iub' else 'text'}" for c, v in columns.items())
-    cursor.execute(f"DROP TABLE IF EXISTS {name}")
-    cursor.execute(f"CREATE TEMP TABLE {name} ({ddl}) ON COMMIT DROP")
-    if len(next(iter(columns.values()))):
-        copy_in_binary(cursor, name, columns)
-    cursor.execute(f"ANALYZE {name}")
-
-
-def _codes(values) -> tuple[np.ndarray, list[str]]:
-    """Text values → (int64 codes, the distinct texts) for staging; None and NaN become ''."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object).fillna(""), sort=True)
-    return codes.astype(np.int64), [str(u) for u in uniques]
-
-
-def _decode(column: str, param: str) -> str:
-    """SQL for the text a staged code stands for (the distinct texts passed as a text[] parameter)."""
-    return f"(%({param})s::text[])[({column} + 1)::int]"
-
 
 # --- one chunk of the daily job ---------------------------------------------------------------------------------
 
@@ -357,8 +286,8 @@ def _store_settlements(cursor, job, reason, visits, persons, result, setl, versi
     ids = np.array([r[0] for r in cursor.fetchall()], dtype=np.int64)
     v = visits.set_index("mdtrt_id").loc[setl["mdtrt_id"]]
     stamp = timezone.now()
-    ineligible, ineligible_texts = _codes(setl["ineligible_reason"])
-    _stage_binary(cursor, "stage_setl", {
+    ineligible, ineligible_texts = text_codes(setl["ineligible_reason"])
+    stage_binary(cursor, "stage_setl", {
         "id": ids, "setl_id": _setl_ids(job.run_date.strftime("%Y%m%d"), n),
         "visit_id": v["visit_id"].to_numpy(np.int64), "person_id": v["person_id"].to_numpy(np.int64),
         "institution_id": v["institution_id"].to_numpy(np.int64),
@@ -371,7 +300,7 @@ def _store_settlements(cursor, job, reason, visits, persons, result, setl, versi
         f"INSERT INTO claims_settlement (id, setl_id, kind, visit_id, person_id, institution_id, policy_version_id, "
         f"setl_time, med_type, {', '.join(SETTLEMENT_FEN)}, ineligible_reason, status, reason, daily_job_id, created_at) "
         f"SELECT s.id, s.setl_id, 'settlement', s.visit_id, s.person_id, s.institution_id, s.policy_version_id, "
-        f"v.endtime, v.med_type, {money}, {_decode('s.ineligible', 'ineligible')}, 'settled', %(reason)s, %(job)s, "
+        f"v.endtime, v.med_type, {money}, {decode_sql('s.ineligible', 'ineligible')}, 'settled', %(reason)s, %(job)s, "
         f"%(stamp)s "
         f"FROM stage_setl s JOIN claims_visit v ON v.id = s.visit_id",
         {"reason": reason, "job": job.pk, "stamp": stamp, "ineligible": ineligible_texts})
@@ -379,15 +308,15 @@ def _store_settlements(cursor, job, reason, visits, persons, result, setl, versi
 
     deltas = result.deltas[result.deltas["mdtrt_id"].isin(settlement_of.keys())]
     by_psn = persons.set_index("psn_no")
-    kinds, kind_texts = _codes(deltas["kind"])
-    keys, key_texts = _codes(deltas["key"])
-    _stage_binary(cursor, "stage_acc", {
+    kinds, kind_texts = text_codes(deltas["kind"])
+    keys, key_texts = text_codes(deltas["key"])
+    stage_binary(cursor, "stage_acc", {
         "settlement_id": deltas["mdtrt_id"].map(settlement_of).to_numpy(np.int64), "kind": kinds, "key": keys,
         "year": deltas["year"].to_numpy(np.int64), "delta": deltas["delta"].to_numpy(np.int64),
         "person_id": by_psn.loc[deltas["psn_no"], "person_id"].to_numpy(np.int64),
     })
     texts = {"kinds": kind_texts, "keys": key_texts}
-    kind, key = _decode("kind", "kinds"), _decode("key", "keys")
+    kind, key = decode_sql("kind", "kinds"), decode_sql("key", "keys")
     scaled = f"CASE WHEN {kind} = 'admissions' THEN delta::numeric ELSE delta::numeric / 100 END"
     cursor.execute(f"INSERT INTO claims_settlementaccumulation (settlement_id, kind, key, year, delta) "
                    f"SELECT settlement_id, {kind}, {key}, year, {scaled} FROM stage_acc", texts)
@@ -413,9 +342,9 @@ def _write_lines(cursor, split: pd.DataFrame, lines: pd.DataFrame, settlement_of
     changed |= split["selfpay_prop_e6"].to_numpy(np.int64) != split["stored_prop_e6"].to_numpy(np.int64)
     for c, kept in (("chrgitm_lv", "stored_chrgitm_lv"), ("reason", "stored_reason")):
         changed |= split[c].fillna("").astype(str).to_numpy() != split[kept].fillna("").astype(str).to_numpy()
-    lv, lv_texts = _codes(split["chrgitm_lv"])
-    why, why_texts = _codes(split["reason"])
-    _stage_binary(cursor, "stage_line", {
+    lv, lv_texts = text_codes(split["chrgitm_lv"])
+    why, why_texts = text_codes(split["reason"])
+    stage_binary(cursor, "stage_line", {
         "fee_line_id": split["fee_line_id"].to_numpy(np.int64),
         "settlement_id": split["mdtrt_id"].map(settlement_of).fillna(-1).to_numpy(np.int64),
         "changed": changed.astype(np.int64),
@@ -426,7 +355,7 @@ def _write_lines(cursor, split: pd.DataFrame, lines: pd.DataFrame, settlement_of
     })
     texts = {"lvs": lv_texts, "whys": why_texts}
     prop = "CASE WHEN s.prop_e6 < 0 THEN NULL ELSE s.prop_e6::numeric / 1000000 END"
-    lv, why = _decode("s.lv", "lvs"), _decode("s.why", "whys")
+    lv, why = decode_sql("s.lv", "lvs"), decode_sql("s.why", "whys")
     if settlement_of:
         cursor.execute(
             f"INSERT INTO claims_settlementline (settlement_id, fee_line_id, feedetl_sn, det_item_fee_sumamt, "
@@ -445,7 +374,7 @@ def _store_accounts(cursor, setl, settlement_of, persons, stamp) -> None:
     paying = setl[setl["acct_pay"] > 0]
     if paying.empty:
         return
-    _stage_binary(cursor, "stage_move", {
+    stage_binary(cursor, "stage_move", {
         "account_id": persons.loc[paying["psn_no"], "account_id"].astype("int64").to_numpy(np.int64),
         "amount_fen": -paying["acct_pay"].to_numpy(np.int64), "balance_fen": paying["balc"].to_numpy(np.int64),
         "settlement_id": paying["mdtrt_id"].map(settlement_of).to_numpy(np.int64),

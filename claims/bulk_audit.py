@@ -19,8 +19,10 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.pgcopy import copy_in, copy_out
 from policy_rules.audit_rules import rules_in_force
 from policy_rules.engine.audit import run_audit
+from policy_rules.engine.frames import diagnosis_codes
 from policy_rules.models import AuditRuleDefinition
 
 from .audit_io import HISTORY_DAYS
@@ -57,14 +59,11 @@ WHERE v.person_id IN (SELECT person_id FROM chunk_visit WHERE settle)
 
 
 def _diagnoses(text) -> tuple:
-    if not isinstance(text, str) or not text:
-        return ()
-    return tuple(d.get("diag_code", "") if isinstance(d, dict) else str(d) for d in (json.loads(text) or []))
+    """diagnoses as COPY reads the JSON column (text) → their codes."""
+    return diagnosis_codes(json.loads(text)) if isinstance(text, str) and text else ()
 
 
 def _visits(cursor, sql: str, params: dict) -> pd.DataFrame:
-    from .bulk import copy_out
-
     frame = copy_out(cursor, sql, params, dtype={"mdtrt_id": str, "psn_no": str, "fixmedins_code": str,
                                                   "med_type": str, "gender": str, "diagnoses": str})
     for c in ("begntime", "endtime"):
@@ -119,8 +118,6 @@ def audit_chunk(cursor, visits: pd.DataFrame, lines: pd.DataFrame, catalog: pd.D
 def record_hits(cursor, hits: pd.DataFrame, visits: pd.DataFrame, lines: pd.DataFrame,
                 settlement_of: dict[str, int], fund_fen: dict[str, int]) -> tuple[int, int]:
     """The settlement-stage part of claims.review.record_hits, set-based, for new settlements of this chunk."""
-    from .bulk import copy_in
-
     rows = _hit_rows(hits)
     rule_ids = dict(AuditRuleDefinition.objects.filter(code__in={r["rule_code"] for r in rows})
                     .values_list("code", "pk"))

@@ -15,9 +15,10 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
+from core.periods import day_bounds
 from policy_rules.engine import classify
 
-from .audit_io import HISTORY_DAYS, day_start, institution_stats, stats_columns, stats_frame
+from .audit_io import HISTORY_DAYS, institution_stats, stats_columns, stats_frame
 from .engine_io import engine_kwargs, line_split_records, load_frames
 from .models import (
     DailyJob,
@@ -36,10 +37,6 @@ from .settlement import settle_visits
 log = logging.getLogger(__name__)
 BATCH_VISITS = 2000
 
-
-def day_bounds(run_date: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    start = day_start(run_date)
-    return start, start + dt.timedelta(days=1)
 
 
 def _in_chunk(qs, person_field: str, chunks: int, chunk_no: int):

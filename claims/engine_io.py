@@ -5,15 +5,11 @@ model rows into its frames and its frames back into rows, for one visit and for 
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import operator
 from collections import defaultdict
 from decimal import Decimal
 
 import pandas as pd
-from django.db import connection
 from django.utils import timezone
 
 from insurance.models import Enrollment, PersonalAccount
@@ -184,47 +180,3 @@ def group_deltas(deltas: pd.DataFrame) -> dict[str, list[dict]]:
 def accumulator_value(kind: str, raw: int) -> Decimal:
     """Engine state value → stored Decimal (money in yuan; admissions as a whole count)."""
     return Decimal(int(raw)) if kind == "admissions" else fen_to_decimal(raw)
-
-
-COPY_TYPES = {"CharField", "TextField", "DecimalField", "IntegerField", "BigIntegerField", "SmallIntegerField",
-              "PositiveIntegerField", "PositiveSmallIntegerField", "ForeignKey", "DateTimeField"}
-
-
-def insert_rows(model, rows: list[dict]) -> None:
-    """Insert many new rows of a model, each a dict of field attnames (ids are not returned).
-
-    On PostgreSQL with psycopg2, one COPY in CSV format: building, flattening and binding thousands of
-    model instances is most of a bulk_create's time. A column a row does not name takes the model's
-    default, as bulk_create would give it; a naive datetime is made aware as the model field would. In CSV
-    an unquoted empty field is NULL, so the text columns (never NULL) are read with FORCE_NOT_NULL and an
-    empty code stays ''. A model with a column of another type (JSON, arrays, booleans...), and any other
-    database, go through bulk_create."""
-    if not rows:
-        return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    if connection.vendor == "postgresql" and all(f.get_internal_type() in COPY_TYPES for f in fields):
-        with connection.cursor() as cursor:
-            if hasattr(cursor.cursor, "copy_expert"):
-                defaults = {f.attname: f.get_default() for f in fields}
-                values = operator.itemgetter(*(f.attname for f in fields))
-                datetimes = [(i, f) for i, f in enumerate(fields) if f.get_internal_type() == "DateTimeField"]
-
-                def record(row):
-                    out = values({**defaults, **row})
-                    if datetimes and any(out[i] is not None and timezone.is_naive(out[i]) for i, _f in datetimes):
-                        out = list(out)
-                        for i, f in datetimes:
-                            out[i] = f.get_db_prep_save(out[i], connection)
-                    return out
-
-                buffer = io.StringIO()
-                # \r\n: a value holding a bare \r or \n is then quoted as well
-                csv.writer(buffer, lineterminator="\r\n").writerows(map(record, rows))
-                buffer.seek(0)
-                columns = ", ".join(f'"{f.column}"' for f in fields)
-                not_null = ", ".join(f'"{f.column}"' for f in fields
-                                     if not f.null and f.get_internal_type() in ("CharField", "TextField"))
-                cursor.copy_expert(f'COPY "{model._meta.db_table}" ({columns}) FROM STDIN WITH (FORMAT csv'
-                                   + (f", FORCE_NOT_NULL ({not_null})" if not_null else "") + ")", buffer)
-                return
-    model.objects.bulk_create([model(**row) for row in rows])

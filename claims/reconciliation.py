@@ -11,9 +11,9 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, Q, Sum, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.periods import days_bounds
 from insurance.models import Institution
 
 from .errors import ServiceError
@@ -25,15 +25,9 @@ FIELDS = (*MONEY_FIELDS, COUNT_FIELD)
 MATCH, MISMATCH = "match", "mismatch"
 
 
-def period_bounds(begndate: dt.date, enddate: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """[begndate 00:00, enddate + 1 day 00:00) in the bureau's local time."""
-    start = timezone.make_aware(dt.datetime.combine(begndate, dt.time.min))
-    return start, timezone.make_aware(dt.datetime.combine(enddate + dt.timedelta(days=1), dt.time.min))
-
-
 def platform_totals(institution: Institution, begndate: dt.date, enddate: dt.date) -> dict:
     """Net medfee_sumamt, fund_pay_sumamt, acct_pay and settlement count over the period."""
-    start, end = period_bounds(begndate, enddate)
+    start, end = days_bounds(begndate, enddate)
     qs = Settlement.objects.filter(institution=institution, setl_time__gte=start, setl_time__lt=end)
     zero = Value(Decimal("0.00"), output_field=DecimalField(max_digits=16, decimal_places=2))
     settled, reversed_ = Q(kind=SettlementKind.SETTLEMENT), Q(kind=SettlementKind.REVERSAL)

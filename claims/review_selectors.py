@@ -13,6 +13,8 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.periods import days_bounds
+
 from .lookups import mask_certno
 from .models import Appeal, AppealState, AuditHit, ReviewEvent, SuspectItem, SuspectState, Visit
 from .rules import _institution_id, can_see_certno, can_view_review, can_view_review_stats
@@ -84,8 +86,7 @@ def rule_hit_stats(user, *, date_from: dt.date, date_to: dt.date, stage: str | N
     and of the suspect items opened in that period how many were confirmed and for how much."""
     if not can_view_review_stats.test(user):
         raise PermissionDenied(_("只有稽核主管可以查看规则统计。"))
-    start = timezone.make_aware(dt.datetime.combine(date_from, dt.time.min))
-    end = timezone.make_aware(dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min))
+    start, end = days_bounds(date_from, date_to)
     hits = AuditHit.objects.filter(created_at__gte=start, created_at__lt=end)
     items = SuspectItem.objects.filter(created_at__gte=start, created_at__lt=end)
     if stage:

@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.pgcopy import insert_rows
 from insurance.models import AccountMovement, MovementKind, Person, PersonalAccount
 from policy_rules.engine import adjudicate
 from policy_rules.engine.adjudicate import SETTLEMENT_COLUMNS
@@ -25,7 +26,6 @@ from .engine_io import (
     engine_line_rows,
     fen_to_decimal,
     group_deltas,
-    insert_rows,
     line_split_records,
     load_frames,
 )

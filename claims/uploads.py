@@ -10,11 +10,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.pgcopy import insert_rows
 from insurance.models import Enrollment, Institution, Person
 from policy_rules.engine import classify
 
 from .audit_io import audit_visits, warnings_of
-from .engine_io import engine_kwargs, insert_rows, line_split_records, load_frames
+from .engine_io import engine_kwargs, line_split_records, load_frames
 from .errors import ServiceError
 from .models import FeeLine, FeeLineStatus, Upload, Visit, VisitStatus
 

@@ -20,10 +20,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from claims.models import Settlement
+from core.periods import year_bounds
 from insurance import models as insurance_models
 from insurance.models import Institution
 
-from .common import ZERO, FundError, money, parameters_for, signed, year_bounds
+from .common import ZERO, FundError, money, parameters_for, signed
 from .models import (
     FUND_COLUMNS,
     ClearingReport,

@@ -18,8 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from claims.models import Visit
+from core.periods import year_bounds
 
-from .common import FundError, money, year_bounds
+from .common import FundError, money
 from .models import CapitationContract, CapitationPenalty, CapitationReconciliation, MonthlyStatement
 
 # How many years back a covered visit's settlement may still be reversed and recognised as covered.

@@ -22,8 +22,10 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.periods import add_months, day_in_month
+
 from . import capitation
-from .common import ZERO, FundError, add_months, day_in_month, money, parameters_by_region, pick_parameters
+from .common import ZERO, FundError, money, parameters_by_region, pick_parameters
 from .models import (
     ClearingLine,
     ClearingReport,

@@ -1,12 +1,10 @@
 """Shared helpers: money rounding, month boundaries, parameter look-up and the service error."""
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Case, DecimalField, F, Value, When
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import FUND_COLUMNS, MONEY, FundYearParameters
@@ -37,24 +35,12 @@ def parse_month(text: str) -> dt.date:
         raise FundError(_("月份应为YYYY-MM格式，例如2026-03。")) from exc
 
 
-def add_months(month: dt.date, n: int) -> dt.date:
-    index = month.year * 12 + month.month - 1 + n
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """[start, end) of a month in the local time zone, as aware datetimes."""
-    start = timezone.make_aware(dt.datetime(month.year, month.month, 1))
-    return start, timezone.make_aware(dt.datetime.combine(add_months(month, 1), dt.time.min))
 
 
-def year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
-    return month_bounds(dt.date(year, 1, 1))[0], month_bounds(dt.date(year, 12, 1))[1]
 
 
-def day_in_month(month: dt.date, day: int) -> dt.date:
-    """The given day of a month, or the month's last day when it is shorter."""
-    return month.replace(day=min(day, calendar.monthrange(month.year, month.month)[1]))
 
 
 def parameters_for(year: int, region: str) -> FundYearParameters | None:

@@ -22,9 +22,10 @@ from django.db.models.functions import ExtractMonth
 from django.utils import timezone
 
 from claims.models import Settlement
+from core.periods import month_bounds, year_bounds
 from insurance.models import Institution
 
-from .common import ZERO, decimal_sum, money, month_bounds, parameters_for, signed, year_bounds
+from .common import ZERO, decimal_sum, money, parameters_for, signed
 from .models import (
     FUND_COLUMNS,
     Fund,

@@ -31,17 +31,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from claims.models import Settlement
+from core.periods import add_months, day_in_month, month_bounds
 from insurance.models import Institution
 
 from . import capitation, standards
 from .common import (
     ZERO,
     FundError,
-    add_months,
-    day_in_month,
     decimal_sum,
     money,
-    month_bounds,
     parameters_by_region,
     pick_parameters,
     signed,

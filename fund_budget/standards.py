@@ -19,6 +19,8 @@ from __future__ import annotations
 import pandas as pd
 from django.conf import settings
 
+from policy_rules.engine.frames import diagnosis_code
+
 from .common import ZERO
 from .models import PaymentMethod, PaymentStandard
 
@@ -32,13 +34,6 @@ RESULT_COLUMNS = ["id", "institution_id", "method", "sign", "fund", "claim", "ga
 def standards_frame(years: list[int]) -> pd.DataFrame:
     return pd.DataFrame(list(PaymentStandard.objects.filter(year__in=years).values(*STANDARD_FIELDS)),
                         columns=STANDARD_FIELDS)
-
-
-def diagnosis_code(item) -> str:
-    """A diagnosis as stored in claims.Visit.diagnoses: a code, or an object with diag_code (or code)."""
-    if isinstance(item, dict):
-        item = item.get("diag_code") or item.get("code") or ""
-    return str(item or "").strip().upper()
 
 
 def candidate_rows(qs, standards: pd.DataFrame) -> pd.DataFrame:

@@ -21,7 +21,6 @@ from django.views.decorators.http import require_POST, require_safe
 from django_tables2 import RequestConfig
 
 from claims import review
-from claims.daily import day_bounds
 from claims.errors import ServiceError
 from claims.models import (
     Accumulator,
@@ -47,6 +46,7 @@ from claims.rules import (
     is_active_superuser,
     is_appeal_reviewer,
 )
+from core.periods import day_bounds
 from insurance.models import Enrollment, Institution, Person
 
 from .filters import AppealFilter, QueueFilter

@@ -19,6 +19,22 @@ CATALOG_COLUMNS = [
 ]
 
 
+def diagnosis_code(item) -> str:
+    """One diagnosis as a visit stores it (claims.Visit.diagnoses: the national {"diag_code", "diag_name"}
+    object, or a bare code) → its code, trimmed and in upper case ("k35.800 " → "K35.800"); '' for none.
+
+    The one reading of a stored diagnosis: the readers of the adjudication and audit frames, the payment
+    standards and the grouper all call it, so a code matches the same way everywhere."""
+    if isinstance(item, Mapping):
+        item = item.get("diag_code")
+    return str(item or "").strip().upper()
+
+
+def diagnosis_codes(diagnoses) -> tuple[str, ...]:
+    """A visit's stored diagnoses (a list, or None) → their codes, in order."""
+    return tuple(diagnosis_code(d) for d in (diagnoses or ()))
+
+
 def _none(v) -> bool:
     return v is None or v == "" or (isinstance(v, float) and np.isnan(v))
 

@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 
 from claims.models import Settlement, SettlementKind, SettlementStatus, Visit, VisitStatus
-from fund_budget.common import month_bounds, parse_month
+from core.periods import month_bounds
+from fund_budget.common import parse_month
 from fund_budget.models import FundThreshold, FundYearParameters
 from fund_budget.monthly import settle_month
 from insurance.models import Gender, Institution, Person
