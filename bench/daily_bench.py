@@ -9,7 +9,7 @@ written once by `manage.py synth_city` in a subprocess and kept as a template da
   1. the floor: the time PostgreSQL takes merely to COPY the same rows (a CSV of the day's claims_feeline
      rows) into a bare table like claims_feeline (CREATE TABLE ... (LIKE claims_feeline INCLUDING DEFAULTS)),
      and into one with its indexes and checks (INCLUDING ALL);
-  2. the daily job on the bulk path: claims.daily.create_job, which plans it, then run_chunk for every chunk in
+  2. the daily job on the bulk path: claims.batch.jobs.create_job, which plans it, then run_chunk for every chunk in
      --processes worker processes;
   3. the floor of the job's writes: the time to COPY the rows the job inserted (settlement lines, settlements
      and their history events, audit hits, suspect items, review events, accumulators, account movements)
@@ -87,7 +87,7 @@ def writes_floor(cursor) -> dict[str, float]:
 
 def run_chunk(chunk_id: int) -> dict:
     """One chunk in a worker process (forked from the benchmark, Django set up): its phases and peak RSS."""
-    from claims import daily
+    from claims.batch import jobs as daily
 
     with support.Phases() as phases:
         daily.run_chunk(chunk_id)
@@ -133,7 +133,7 @@ def run(args) -> int:
         from django.conf import settings
         from django.db import connection
 
-        from claims import daily
+        from claims.batch import jobs as daily
         from claims.models import FeeLine, SettlementLine, Visit
         from claims.review_models import AuditHit, SuspectItem
 

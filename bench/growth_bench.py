@@ -552,7 +552,7 @@ def measure(args) -> int:
     from django.test import Client
     from django.test.utils import setup_test_environment
 
-    from claims.rules import CASEWORKER
+    from claims.permissions import CASEWORKER
 
     setup_test_environment()
     # the test client's requests run inside the transaction below: keep Django from closing the connection

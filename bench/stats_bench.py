@@ -1,13 +1,13 @@
 """Institution statistics benchmark (issue #7): the outlier rules' statistics on the request path at a busy hospital.
 
 Every upload warning, pre-settlement and settlement audits its visit against the institution's mean cost per
-visit over the 90 days before the day (claims.audit_io.day_stats). This takes a scratch copy of the growth
+visit over the 90 days before the day (claims.audit.pipeline.day_stats). This takes a scratch copy of the growth
 benchmark's 10M-line history (bench/growth_bench.py builds and caches it), moves every settlement of the 90
 days before the history's last day to one institution (its busiest), as if it were a large tertiary hospital,
 and times:
 
   1. the read every request made before the statistics were kept: the institution's 90 days averaged
-     (claims.audit_io.institution_stats, from the window's start on);
+     (claims.audit.pipeline.institution_stats, from the window's start on);
   2. the day's first request now: the same read, kept as the day's InstitutionAuditStats row;
   3. every later request that day: the kept row.
 
@@ -55,7 +55,7 @@ def main() -> int:
         from django.db.models import Count
         from django.utils import timezone
 
-        from claims.audit_io import HISTORY_DAYS, day_stats, institution_stats
+        from claims.audit.pipeline import HISTORY_DAYS, day_stats, institution_stats
         from claims.models import InstitutionAuditStats, Settlement
         from core.periods import day_start
         from insurance.models import Institution

@@ -353,7 +353,7 @@ class Phases:
     def __enter__(self):
         from django.db import connections
 
-        from claims import bulk
+        from claims.batch import chunk as bulk
 
         connection = connections["default"]
         self._restore = []

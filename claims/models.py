@@ -304,7 +304,7 @@ class Settlement(models.Model):
     )
     setl_time = models.DateTimeField(_("结算时间"))
     # the visit's, as the national interface's setlinfo carries it: the audit's institution statistics group the
-    # settlements of 90 days by it without looking up each one's visit (claims.audit_io.institution_stats)
+    # settlements of 90 days by it without looking up each one's visit (claims.audit.pipeline.institution_stats)
     med_type = models.CharField(_("医疗类别"), max_length=4, default="")
     medfee_sumamt = models.DecimalField(_("医疗费总额"), **AMOUNT)
     fulamt_ownpay_amt = models.DecimalField(_("全自费金额"), **AMOUNT)
@@ -532,7 +532,7 @@ class DailyJob(models.Model):
     visits_settled = models.PositiveIntegerField(_("已结算就诊"), default=0)
     visits_held = models.PositiveIntegerField(_("挂起就诊"), default=0)
     error = models.TextField(_("错误信息"), blank=True)
-    # The job's inputs, fixed once when it is planned (claims.daily.plan_job), before any chunk runs: every chunk,
+    # The job's inputs, fixed once when it is planned (claims.batch.jobs.plan_job), before any chunk runs: every chunk,
     # on whichever worker and however late it is retried, reads the same.
     planned_at = models.DateTimeField(_("计划时间"), null=True, blank=True)
     audit_stats = models.JSONField(
@@ -591,7 +591,7 @@ class InstitutionAuditStats(models.Model):
     """An institution's statistics for the outlier rules as of the start of a day, read once and kept.
 
     The settlements of the HISTORY_DAYS before the day, per medical type: their number and their average
-    medical fee total (claims.audit_io.institution_stats, the window a daily job's plan uses). A settlement
+    medical fee total (claims.audit.pipeline.institution_stats, the window a daily job's plan uses). A settlement
     during the day reads this row instead of averaging up to 90 days of the institution's settlements
     again. For the largest hospitals that is hundreds of thousands of rows per request. Like a job's plan, the
     row does not change during its day: a cancellation after it was read counts from the next day on."""
@@ -649,7 +649,7 @@ def _upload_job_path(job: "UploadJob", filename: str) -> str:
 
 
 class UploadJob(models.Model):
-    """A CSV/XLSX file of fee lines, imported asynchronously visit by visit (claims.bulk_upload)."""
+    """A CSV/XLSX file of fee lines, imported asynchronously visit by visit (claims.intake.files)."""
 
     institution = models.ForeignKey(
         "insurance.Institution", on_delete=models.PROTECT, related_name="upload_jobs", verbose_name=_("医药机构")
@@ -694,4 +694,4 @@ class UploadJob(models.Model):
         return f"#{self.pk} {self.institution_id} {self.status}"
 
 
-from .review_models import *  # noqa: E402,F401,F403  (smart-audit review, issue #5)
+from claims.review_models import *  # noqa: E402,F401,F403  (smart-audit review, issue #5)

@@ -3,7 +3,7 @@ file and decide an appeal. Views, the API, admin actions and the settlement pipe
 of them reopens the patient's settlement — a confirmed item becomes an audit deduction on the
 institution (fund_budget), counted in its monthly statement, and a successful appeal gives it back.
 
-Every step checks who may take it (claims.rules), requires a reason, and writes a ReviewEvent.
+Every step checks who may take it (claims.permissions), requires a reason, and writes a ReviewEvent.
 """
 from __future__ import annotations
 
@@ -19,10 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from policy_rules.models import AuditRuleDefinition
-
-from .errors import ServiceError
-from .models import (
+from claims.errors import ServiceError
+from claims.models import (
     Appeal,
     AppealState,
     AuditHit,
@@ -36,7 +34,8 @@ from .models import (
     SuspectState,
     Visit,
 )
-from .rules import can_decide_appeal, can_file_appeal, can_review_item
+from claims.permissions import can_decide_appeal, can_file_appeal, can_review_item
+from policy_rules.models import AuditRuleDefinition
 
 HIT_COLUMNS = ("rule_code", "severity", "mdtrt_id", "feedetl_sns", "amount_fen", "evidence")
 DEDUCTION_SOURCE = "audit.suspect"

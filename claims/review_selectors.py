@@ -1,4 +1,4 @@
-"""Reads of the smart-audit review, always scoped to the user asking (claims.rules decides the scope).
+"""Reads of the smart-audit review, always scoped to the user asking (claims.permissions decides the scope).
 
 Bureau roles see every institution; an institution user sees its own items (not dismissed ones) and
 their trail; anyone else sees nothing. Views and the API build on these querysets.
@@ -13,11 +13,10 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from claims.intake.lookups import mask_certno
+from claims.models import Appeal, AppealState, AuditHit, ReviewEvent, SuspectItem, SuspectState, Visit
+from claims.permissions import _institution_id, can_see_certno, can_view_review, can_view_review_stats
 from core.periods import days_bounds
-
-from .lookups import mask_certno
-from .models import Appeal, AppealState, AuditHit, ReviewEvent, SuspectItem, SuspectState, Visit
-from .rules import _institution_id, can_see_certno, can_view_review, can_view_review_stats
 
 INSTITUTION_VISIBLE_STATES = (SuspectState.PENDING, SuspectState.CONFIRMED, SuspectState.APPEALED,
                               SuspectState.REVERSED)

@@ -8,7 +8,7 @@ from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
-from .rules import APPEAL_REVIEWER, CASEWORKER, REVIEWER, SUPERVISOR
+from claims.permissions import APPEAL_REVIEWER, CASEWORKER, REVIEWER, SUPERVISOR
 
 ROLE_LABELS = {
     CASEWORKER: "经办人员",

@@ -5,7 +5,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from . import daily
+from claims.batch import jobs as daily
 
 
 @shared_task(acks_late=True)
@@ -25,7 +25,7 @@ def run_daily_chunk(chunk_id: int) -> bool:
 
 @shared_task(acks_late=True)
 def process_upload_job(job_id: int) -> bool:
-    """Import an uploaded fee-line file (claims.bulk_upload); a job already taken is left alone."""
-    from . import bulk_upload
+    """Import an uploaded fee-line file (claims.intake.files); a job already taken is left alone."""
+    from claims.intake import files as bulk_upload
 
     return bulk_upload.process_upload_job(job_id)

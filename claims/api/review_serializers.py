@@ -4,10 +4,9 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from claims.api.serializers import money
 from claims.models import Appeal, AuditHit, SuspectItem
 from claims.review import appeal_deadline
-
-from .serializers import money
 
 
 class AuditHitSerializer(serializers.ModelSerializer):

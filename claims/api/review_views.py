@@ -14,11 +14,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from claims import review
+from claims.api import review_serializers as rs
+from claims.api.views import COMMON, ERRORS, NOT_FOUND, InstitutionAPIMixin
 from claims.models import SuspectItem
 from claims.review_selectors import INSTITUTION_VISIBLE_STATES, items_for
-
-from . import review_serializers as rs
-from .views import COMMON, ERRORS, NOT_FOUND, InstitutionAPIMixin
 
 
 class SuspectItemFilter(django_filters.FilterSet):

@@ -12,10 +12,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from claims.bulk_upload import ERROR_COLUMNS
-from claims.lookups import mask_certno
+from claims.intake.files import ERROR_COLUMNS
+from claims.intake.lookups import mask_certno
 from claims.models import SETTLEMENT_AMOUNT_FIELDS, FeeLine, Settlement, SettlementLine, UploadJob, Visit
-from claims.reconciliation import MONEY_FIELDS
+from claims.settlement.reconciliation import MONEY_FIELDS
 from insurance.models import Insutype, PsnType
 from insurance.validators import validate_med_type
 
@@ -248,7 +248,7 @@ class FeeLineUploadSerializer(serializers.Serializer):
 
 
 class FeeLineInSerializer(serializers.Serializer):
-    """Documentation of one uploaded line (the checks themselves are claims.uploads.validate_lines)."""
+    """Documentation of one uploaded line (the checks themselves are claims.intake.services.validate_lines)."""
 
     feedetl_sn = serializers.CharField(max_length=30, help_text=_("费用明细流水号，同一就诊内唯一"))
     med_list_codg = serializers.CharField(max_length=50, help_text=_("医疗目录编码；不在目录内的编码按全自费处理"))

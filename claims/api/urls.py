@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import review_views, views
+from claims.api import review_views, views
 
 app_name = "claims-api"
 

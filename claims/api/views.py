@@ -21,16 +21,18 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from claims import bulk_upload, lookups, reconciliation, services
+from claims import services
+from claims.api import examples as ex
+from claims.api import serializers as s
+from claims.api.exceptions import exception_handler
+from claims.api.filters import FeeLineFilter, SettlementFilter, VisitFilter
+from claims.api.permissions import IsInstitutionUser, institution_of, may_choose_setl_time
 from claims.errors import ServiceError
+from claims.intake import files as bulk_upload
+from claims.intake import lookups
 from claims.models import FeeLine, Settlement, UploadJob, Visit
+from claims.settlement import reconciliation
 from insurance.models import Person
-
-from . import examples as ex
-from . import serializers as s
-from .exceptions import exception_handler
-from .filters import FeeLineFilter, SettlementFilter, VisitFilter
-from .permissions import IsInstitutionUser, institution_of, may_choose_setl_time
 
 ERRORS = OpenApiResponse(s.ErrorResponseSerializer, description="输入错误，未写入任何数据")
 NOT_FOUND = OpenApiResponse(s.ErrorResponseSerializer,

@@ -1,5 +1,5 @@
 """Workspace views. Every page needs a login (else 302 to the login page) and a bureau role
-(claims.rules.can_view_review, else 403); the rows come from the user-scoped selectors, and the
+(claims.permissions.can_view_review, else 403); the rows come from the user-scoped selectors, and the
 verbs call claims.review, which checks the role again and writes the trail."""
 from __future__ import annotations
 
@@ -32,6 +32,13 @@ from claims.models import (
     Upload,
     Visit,
 )
+from claims.permissions import (
+    can_decide_appeal,
+    can_review_item,
+    can_view_review,
+    is_active_superuser,
+    is_appeal_reviewer,
+)
 from claims.review_selectors import (
     appeals_for,
     display_certno,
@@ -39,18 +46,8 @@ from claims.review_selectors import (
     items_for,
     visit_trail,
 )
-from claims.rules import (
-    can_decide_appeal,
-    can_review_item,
-    can_view_review,
-    is_active_superuser,
-    is_appeal_reviewer,
-)
-from core.periods import day_bounds
-from insurance.models import Enrollment, Institution, Person
-
-from .filters import AppealFilter, QueueFilter
-from .tables import (
+from claims.workspace.filters import AppealFilter, QueueFilter
+from claims.workspace.tables import (
     AppealTable,
     DeductionTable,
     HitTable,
@@ -59,6 +56,8 @@ from .tables import (
     SuspectItemTable,
     VisitTable,
 )
+from core.periods import day_bounds
+from insurance.models import Enrollment, Institution, Person
 
 PER_PAGE = 25
 FUNDS = [("hifp_pay", gettext_lazy("Basic pooled fund")), ("hifob_pay", gettext_lazy("Large-amount fund")),

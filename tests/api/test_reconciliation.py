@@ -3,7 +3,7 @@ import datetime as dt
 from decimal import Decimal
 
 from claims.models import Settlement
-from claims.reconciliation import platform_totals
+from claims.settlement.reconciliation import platform_totals
 
 from .base import APITestBase, local
 

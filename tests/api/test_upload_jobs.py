@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from openpyxl import Workbook
 
-from claims import bulk_upload
+from claims.intake import files as bulk_upload
 from claims.models import FeeLine, JobStatus, UploadJob, UploadSource
 
 from .base import APITestBase

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from claims import daily
+from claims.batch import jobs as daily
 from claims.models import Upload
 from claims.review_models import AuditHit, SuspectItem
 from claims.services import presettle_visit, register_visit, settle_visit, upload_fee_lines

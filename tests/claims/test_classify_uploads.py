@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from claims import daily
+from claims.batch import jobs as daily
 from claims.models import FeeLine, Settlement, Visit, VisitStatus
 
 DAY = dt.date(2026, 3, 16)

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from claims import daily
+from claims.batch import jobs as daily
 from claims.models import (
     DailyJob,
     DailyJobChunk,

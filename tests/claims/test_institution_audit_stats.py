@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from claims import daily
-from claims.audit_io import day_stats, stats_frame
+from claims.audit.pipeline import day_stats, stats_frame
+from claims.batch import jobs as daily
 from claims.models import AuditHit, DailyJob, InstitutionAuditStats
 from claims.services import cancel_settlement, settle_visit
 from insurance.models import Institution

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from claims import daily
+from claims.batch import jobs as daily
 from claims.models import DailyJob, DailyJobChunk, JobStatus, Settlement, Upload, VisitStatus
 from claims.services import cancel_settlement, settle_visit
 

@@ -3,7 +3,15 @@ import datetime as dt
 
 from django.utils import timezone
 
-from core.periods import add_months, day_bounds, day_in_month, day_start, days_bounds, month_bounds, year_bounds
+from core.periods import (
+    add_months,
+    day_bounds,
+    day_in_month,
+    day_start,
+    days_bounds,
+    month_bounds,
+    year_bounds,
+)
 from policy_rules.engine.frames import diagnosis_code, diagnosis_codes
 
 

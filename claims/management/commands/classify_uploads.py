@@ -8,7 +8,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from claims import daily
+from claims.batch import jobs as daily
 
 
 class Command(BaseCommand):

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Sum
 from django.utils import timezone
 
-from claims import daily
+from claims.batch import jobs as daily
 from claims.tasks import start_daily_job
 
 

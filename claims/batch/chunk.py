@@ -1,6 +1,6 @@
 """The daily batch's set-based path on PostgreSQL: COPY out, one engine pass, binary COPY into staging, SQL.
 
-The ORM path (claims.daily.classify_day_lines, claims.settlement.settle_visits) and this path call the same
+The ORM path (claims.batch.jobs.classify_day_lines, claims.settlement.services.settle_visits) and this path call the same
 engine with the same frames and store the same rows; this one moves them with COPY and INSERT ... SELECT
 instead of one statement per row, reads a chunk once and writes every line once. It is used for a chunk of
 the daily job on PostgreSQL; SQLite uses the ORM path. Figures and the profile: docs/benchmarks.md.
@@ -17,12 +17,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from claims.batch import audit as bulk_audit
+from claims.settlement.loading import active_policies
 from core.periods import day_bounds
 from core.pgcopy import copy_out, decode_sql, stage_binary, text_codes
 from policy_rules.engine import adjudicate, classify
-
-from . import bulk_audit
-from .engine_io import active_policies
 
 SETTLEMENT_FEN = (
     "medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt", "act_pay_dedc",
@@ -108,7 +107,7 @@ def _catalog_frame(raw: pd.DataFrame) -> pd.DataFrame:
 
 BATCH_WORK_MEM = "256MB"
 
-# The day's visits, found once per job when it is planned (claims.daily.plan_job): each one with an active line
+# The day's visits, found once per job when it is planned (claims.batch.jobs.plan_job): each one with an active line
 # uploaded that day, then looked up by its primary key (LATERAL ... LIMIT 1 keeps the planner from hashing them
 # against a scan of every visit ever made, which it chose once the history held a million visits:
 # bench/growth_bench.py --batch).
@@ -254,7 +253,7 @@ def _load(cursor) -> dict | None:
     for c in ("today", "settle", "inst_designated"):
         visits[c] = visits[c].astype(str).str.lower().isin(["t", "true"])
     visits["assistance_category"] = visits["assistance_category"].fillna("")
-    # fee_ocur_time stays text: only the audit reads it, for the settled visits' lines (claims.bulk_audit)
+    # fee_ocur_time stays text: only the audit reads it, for the settled visits' lines (claims.batch.audit)
     # the stored_* columns: the split the line holds now (classified at upload), so that only a changed one is written
     lines = copy_out(cursor, LINES_SQL, {"tz": tz}, dtype={"feedetl_sn": str, "med_list_codg": str, "mdtrt_id": str,
                                                             "fee_ocur_time": str, "stored_chrgitm_lv": str,

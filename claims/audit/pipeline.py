@@ -12,15 +12,7 @@ import numpy as np
 import pandas as pd
 from django.db.models import Avg, Count
 
-from core.periods import day_start
-from policy_rules.audit_rules import rules_in_force
-from policy_rules.engine.audit import run_audit
-from policy_rules.engine.frames import catalog_frame, datetime_column, diagnosis_codes, inferred_column
-from policy_rules.engine.money import QTY_SCALE, scaled
-from policy_rules.models import CatalogItem
-
-from .engine_io import CATALOG_FIELDS, fen_to_decimal, local_naive
-from .models import (
+from claims.models import (
     FeeLine,
     FeeLineStatus,
     InstitutionAuditStats,
@@ -29,6 +21,13 @@ from .models import (
     SettlementStatus,
     Visit,
 )
+from claims.settlement.loading import CATALOG_FIELDS, fen_to_decimal, local_naive
+from core.periods import day_start
+from policy_rules.audit_rules import rules_in_force
+from policy_rules.engine.audit import run_audit
+from policy_rules.engine.frames import catalog_frame, datetime_column, diagnosis_codes, inferred_column
+from policy_rules.engine.money import QTY_SCALE, scaled
+from policy_rules.models import CatalogItem
 
 HISTORY_DAYS = 90
 
@@ -123,7 +122,7 @@ def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *,
 
     The institutions' statistics are those of the HISTORY_DAYS before `day` (default: the local day of the
     visits' last discharge), kept once a day per institution (day_stats). The daily job passes its own,
-    inst_stats, fixed when it was planned (those of the HISTORY_DAYS before its day: claims.daily.plan_job),
+    inst_stats, fixed when it was planned (those of the HISTORY_DAYS before its day: claims.batch.jobs.plan_job),
     the same for every chunk whichever worker settles first: the same window.
 
     Already in hand (the settlement has just read them in the same transaction), they are not read again:
@@ -186,7 +185,7 @@ def audit_visits(visits: list[Visit], *, stage: str, settlements: dict[str, Sett
 
     inst_stats: the institutions' statistics to compare with (the daily job's); None: read them.
     given: what audit_frames need not read again (line_rows, catalog_items, catalog)."""
-    from .review import record_hits
+    from claims.review import record_hits
 
     visits = list(visits)
     if not visits:

@@ -7,11 +7,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from claims.errors import ServiceError
+from claims.models import Accumulator
 from insurance.models import Enrollment, Person, PersonalAccount
 from insurance.validators import normalize_certno, validate_certno
-
-from .errors import ServiceError
-from .models import Accumulator
 
 
 def person_by_certno(certno: str) -> Person | None:

@@ -15,12 +15,8 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
-from core.periods import day_bounds
-from policy_rules.engine import classify
-
-from .audit_io import HISTORY_DAYS, institution_stats, stats_columns, stats_frame
-from .engine_io import engine_kwargs, line_split_records, load_frames
-from .models import (
+from claims.audit.pipeline import HISTORY_DAYS, institution_stats, stats_columns, stats_frame
+from claims.models import (
     DailyJob,
     DailyJobChunk,
     FeeLine,
@@ -32,7 +28,10 @@ from .models import (
     Visit,
     VisitStatus,
 )
-from .settlement import settle_visits
+from claims.settlement.loading import engine_kwargs, line_split_records, load_frames
+from claims.settlement.services import settle_visits
+from core.periods import day_bounds
+from policy_rules.engine import classify
 
 log = logging.getLogger(__name__)
 BATCH_VISITS = 2000
@@ -73,7 +72,7 @@ def day_visits_by_chunk(run_date: dt.date, chunks: int) -> dict[int, list[int]]:
     """The visits with an active line uploaded on run_date, by chunk (their person's id mod chunks), sorted."""
     start, end = day_bounds(run_date)
     if use_bulk_path():
-        from . import bulk
+        from claims.batch import chunk as bulk
         with connection.cursor() as cursor:
             rows = bulk.day_visits(cursor, start, end)
     else:
@@ -100,7 +99,7 @@ def plan_job(job: DailyJob) -> None:
     with transaction.atomic():
         DailyJobChunk.objects.bulk_update(chunks, ["visit_ids"])
         if connection.vendor == "postgresql":  # the statistics group up to 90 days of settlements
-            from .bulk import batch_work_mem
+            from claims.batch.chunk import batch_work_mem
             with connection.cursor() as cursor:
                 batch_work_mem(cursor)
         job.audit_stats = stats_columns(institution_stats(start - dt.timedelta(days=HISTORY_DAYS), start))
@@ -133,7 +132,7 @@ def run_chunk(chunk_id: int) -> bool:
     DailyJob.objects.filter(pk=job.pk, status=JobStatus.PENDING).update(status=JobStatus.RUNNING)
     try:
         if use_bulk_path():
-            from . import bulk
+            from claims.batch import chunk as bulk
             classified, settled, held = bulk.run_chunk(job, chunk.chunk_no, chunk.visit_ids,
                                                        reason=f"日终批处理 {job.run_date}",
                                                        inst_stats=stats_frame(job.audit_stats))
@@ -166,7 +165,7 @@ def classify_uploads(run_date: dt.date, chunks: int | None = None) -> int:
     chunks = chunks or settings.DAILY_JOB_CHUNKS
     by_chunk = day_visits_by_chunk(run_date, chunks)
     if use_bulk_path():
-        from . import bulk
+        from claims.batch import chunk as bulk
         job = SimpleNamespace(pk=None, run_date=run_date, chunks_total=chunks)
         return sum(bulk.run_chunk(job, i, ids, reason="", settle=False)[0] for i, ids in by_chunk.items())
     return sum(classify_day_lines(ids) for ids in by_chunk.values())

@@ -12,15 +12,14 @@ from dataclasses import dataclass, field
 import pandas as pd
 from django.utils import timezone
 
+from claims.models import Accumulator, Settlement, SettlementKind, SettlementLine
+from claims.services import discharge_visit, register_visit, settle_visit, upload_fee_lines
+from claims.settlement.loading import accumulator_value
 from insurance.models import Enrollment, Institution, InstitutionKind, Person, PersonalAccount
 from policy_rules.engine.cases import SETL_FIELDS, CaseFormatError, Difference, compare, validate_case
 from policy_rules.engine.frames import state_from_ytd
 from policy_rules.models import CatalogItem, ListType
 from policy_rules.services import import_policy_pack
-
-from .engine_io import accumulator_value
-from .models import Accumulator, Settlement, SettlementKind, SettlementLine
-from .services import discharge_visit, register_visit, settle_visit, upload_fee_lines
 
 
 @dataclass

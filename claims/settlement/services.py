@@ -13,24 +13,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.pgcopy import insert_rows
-from insurance.models import AccountMovement, MovementKind, Person, PersonalAccount
-from policy_rules.engine import adjudicate
-from policy_rules.engine.adjudicate import SETTLEMENT_COLUMNS
-
-from .audit_io import audit_visits, stats_frame, warnings_of
-from .engine_io import (
-    accumulator_value,
-    active_lines,
-    engine_kwargs,
-    engine_line_rows,
-    fen_to_decimal,
-    group_deltas,
-    line_split_records,
-    load_frames,
-)
-from .errors import ServiceError
-from .models import (
+from claims.audit.pipeline import audit_visits, stats_frame, warnings_of
+from claims.errors import ServiceError
+from claims.models import (
     Accumulator,
     FeeLineStatus,
     Settlement,
@@ -41,6 +26,20 @@ from .models import (
     Visit,
     VisitStatus,
 )
+from claims.settlement.loading import (
+    accumulator_value,
+    active_lines,
+    engine_kwargs,
+    engine_line_rows,
+    fen_to_decimal,
+    group_deltas,
+    line_split_records,
+    load_frames,
+)
+from core.pgcopy import insert_rows
+from insurance.models import AccountMovement, MovementKind, Person, PersonalAccount
+from policy_rules.engine import adjudicate
+from policy_rules.engine.adjudicate import SETTLEMENT_COLUMNS
 
 
 def new_setl_id(when: dt.datetime) -> str:
@@ -267,7 +266,7 @@ def cancel_settlement(settlement: Settlement, *, user=None, reason: str) -> Sett
         visit = s.visit
         visit.status = VisitStatus.DISCHARGED if visit.endtime else VisitStatus.REGISTERED
         visit.save(update_fields=["status"])
-        from .review import close_items_of_cancelled
+        from claims.review import close_items_of_cancelled
 
         close_items_of_cancelled(s, user=user, reason=reason)
     return reversal

@@ -10,14 +10,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from claims.audit.pipeline import audit_visits, warnings_of
+from claims.errors import ServiceError
+from claims.models import FeeLine, FeeLineStatus, Upload, Visit, VisitStatus
+from claims.settlement.loading import engine_kwargs, line_split_records, load_frames
 from core.pgcopy import insert_rows
 from insurance.models import Enrollment, Institution, Person
 from policy_rules.engine import classify
-
-from .audit_io import audit_visits, warnings_of
-from .engine_io import engine_kwargs, line_split_records, load_frames
-from .errors import ServiceError
-from .models import FeeLine, FeeLineStatus, Upload, Visit, VisitStatus
 
 MAX_LINES_PER_UPLOAD = 10_000
 CLASSIFY_BATCH = 1000

@@ -12,12 +12,11 @@ from decimal import Decimal
 import pandas as pd
 from django.utils import timezone
 
+from claims.models import Accumulator, FeeLine, FeeLineStatus, Visit
 from insurance.models import Enrollment, PersonalAccount
 from policy_rules.engine import PolicyPack, parse_pack
 from policy_rules.engine.frames import catalog_frame, lines_frame, persons_frame, state_frame, visits_frame
 from policy_rules.models import CatalogItem, PolicyVersion
-
-from .models import Accumulator, FeeLine, FeeLineStatus, Visit
 
 _PACKS: dict[tuple[int, str], PolicyPack] = {}
 

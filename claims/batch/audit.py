@@ -1,6 +1,6 @@
-"""Smart audit inside a chunk of the daily batch on PostgreSQL (claims.bulk): set-based frames and writes.
+"""Smart audit inside a chunk of the daily batch on PostgreSQL (claims.batch.chunk): set-based frames and writes.
 
-The ORM path (claims.audit_io.audit_visits → claims.review.record_hits) builds the audit engine's frames
+The ORM path (claims.audit.pipeline.audit_visits → claims.review.record_hits) builds the audit engine's frames
 from model instances and records hits one batch at a time. This module gives the same engine the same
 frames read with COPY from the chunk's temporary table (chunk_visit), reusing the frames the chunk has
 already read for adjudication, and records the hits with COPY and INSERT ... SELECT in the chunk's own
@@ -19,15 +19,14 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from claims.audit.pipeline import HISTORY_DAYS
+from claims.models import HitSeverity, HitStage, ReviewAction, ReviewEvent, SuspectItem, SuspectState
+from claims.review import _hit_key, _hit_rows
 from core.pgcopy import copy_in, copy_out
 from policy_rules.audit_rules import rules_in_force
 from policy_rules.engine.audit import run_audit
 from policy_rules.engine.frames import diagnosis_codes
 from policy_rules.models import AuditRuleDefinition
-
-from .audit_io import HISTORY_DAYS
-from .models import HitSeverity, HitStage, ReviewAction, ReviewEvent, SuspectItem, SuspectState
-from .review import _hit_key, _hit_rows
 
 VISIT_COLUMNS = ["mdtrt_id", "psn_no", "fixmedins_code", "med_type", "begntime", "endtime", "inst_level", "gender",
                  "age", "diagnoses"]
@@ -76,9 +75,9 @@ def _visits(cursor, sql: str, params: dict) -> pd.DataFrame:
 def audit_frames(cursor, visits: pd.DataFrame, lines: pd.DataFrame, catalog: pd.DataFrame,
                  inst_stats: pd.DataFrame) -> dict:
     """run_audit's inputs for the chunk's settled visits, as audit_io.audit_frames builds them per batch, with
-    inst_stats, the institutions' statistics of the job's plan (claims.daily.plan_job).
+    inst_stats, the institutions' statistics of the job's plan (claims.batch.jobs.plan_job).
 
-    `visits`, `lines` and `catalog` are the frames the chunk read for the engine (claims.bulk._load),
+    `visits`, `lines` and `catalog` are the frames the chunk read for the engine (claims.batch.chunk._load),
     `lines` with fee_ocur_time and `catalog` with the item names."""
     tz = settings.TIME_ZONE
     settled = visits.loc[visits["settle"], ["mdtrt_id", "begntime", "setl_time"]]

@@ -23,11 +23,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from claims.errors import ServiceError
+from claims.intake.services import upload_fee_lines
+from claims.models import JobStatus, UploadJob, UploadSource, Visit
 from insurance.models import Institution
-
-from .errors import ServiceError
-from .models import JobStatus, UploadJob, UploadSource, Visit
-from .uploads import upload_fee_lines
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +149,7 @@ def create_upload_job(*, institution: Institution, uploaded_file, user=None) -> 
     uploaded_file.seek(0)
     original = Path(uploaded_file.name).name[:255]
     uploaded_file.name = f"{uuid.uuid4().hex}{suffix}"
-    from .tasks import process_upload_job  # the task module imports this one
+    from claims.tasks import process_upload_job  # the task module imports this one
 
     with transaction.atomic():
         job = UploadJob.objects.create(

@@ -13,11 +13,10 @@ from django.db.models import Count, DecimalField, F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from claims.errors import ServiceError
+from claims.models import Settlement, SettlementKind
 from core.periods import days_bounds
 from insurance.models import Institution
-
-from .errors import ServiceError
-from .models import Settlement, SettlementKind
 
 MONEY_FIELDS = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay")
 COUNT_FIELD = "fixmedins_setl_cnt"
