@@ -1,0 +1,133 @@
+"""The nightly job's state, its plan and what it reports (claims.batch)."""
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from claims.models.common import AMOUNT, JobStatus, _gte_zero
+
+
+class DailyJob(models.Model):
+    run_date = models.DateField(_("业务日期"), unique=True)
+    status = models.CharField(_("状态"), max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    chunks_total = models.PositiveIntegerField(_("分片总数"), default=0)
+    chunks_done = models.PositiveIntegerField(_("已完成分片"), default=0)
+    lines_classified = models.PositiveIntegerField(_("已分类明细"), default=0)
+    visits_settled = models.PositiveIntegerField(_("已结算就诊"), default=0)
+    visits_held = models.PositiveIntegerField(_("挂起就诊"), default=0)
+    error = models.TextField(_("错误信息"), blank=True)
+    # The job's inputs, fixed once when it is planned (claims.batch.jobs.plan_job), before any chunk runs: every chunk,
+    # on whichever worker and however late it is retried, reads the same.
+    planned_at = models.DateTimeField(_("计划时间"), null=True, blank=True)
+    audit_stats = models.JSONField(
+        _("机构统计快照"), default=dict, blank=True,
+        help_text=_("智能审核比较的各机构次均费用：业务日期前90天已结算的结算，按机构和医疗类别"))
+
+    class Meta:
+        verbose_name = _("日终批处理")
+        verbose_name_plural = _("日终批处理")
+        ordering = ["-run_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=JobStatus.values), name="%(app_label)s_%(class)s_status"
+            ),
+            models.CheckConstraint(
+                condition=Q(chunks_done__lte=F("chunks_total")), name="%(app_label)s_%(class)s_chunks"
+            ),
+            models.CheckConstraint(
+                condition=Q(started_at__isnull=True) | Q(finished_at__isnull=True) | Q(finished_at__gte=F("started_at")),
+                name="%(app_label)s_%(class)s_finished_after_started",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_date} {self.status}"
+
+
+class DailyJobChunk(models.Model):
+    """One share of a daily job, split by person; a worker claims it with a conditional update."""
+
+    job = models.ForeignKey(DailyJob, on_delete=models.CASCADE, related_name="chunks", verbose_name=_("批处理"))
+    chunk_no = models.PositiveIntegerField(_("分片号"))
+    status = models.CharField(_("状态"), max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    lines_classified = models.PositiveIntegerField(_("已分类明细"), default=0)
+    visits_settled = models.PositiveIntegerField(_("已结算就诊"), default=0)
+    visits_held = models.PositiveIntegerField(_("挂起就诊"), default=0)
+    error = models.TextField(_("错误信息"), blank=True)
+    visit_ids = models.JSONField(_("当日上传的就诊"), default=list, blank=True,
+                                 help_text=_("本分片参保人当日有上传明细的就诊（计划批处理时确定）"))
+
+    class Meta:
+        verbose_name = _("批处理分片")
+        verbose_name_plural = _("批处理分片")
+        ordering = ["job", "chunk_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "chunk_no"], name="%(app_label)s_%(class)s_job_chunk_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}#{self.chunk_no} {self.status}"
+
+
+class InstitutionAuditStats(models.Model):
+    """An institution's statistics for the outlier rules as of the start of a day, read once and kept.
+
+    The settlements of the HISTORY_DAYS before the day, per medical type: their number and their average
+    medical fee total (claims.audit.pipeline.institution_stats, the window a daily job's plan uses). A settlement
+    during the day reads this row instead of averaging up to 90 days of the institution's settlements
+    again. For the largest hospitals that is hundreds of thousands of rows per request. Like a job's plan, the
+    row does not change during its day: a cancellation after it was read counts from the next day on."""
+
+    day = models.DateField(_("日期"))
+    institution = models.ForeignKey(
+        "insurance.Institution", on_delete=models.PROTECT, related_name="+", verbose_name=_("医药机构"),
+    )
+    by_med_type = models.JSONField(
+        _("按医疗类别"), default=dict, blank=True,
+        help_text=_("医疗类别 → [次均医疗费用(分), 结算笔数]：该日前90天已结算的结算"))
+    computed_at = models.DateTimeField(_("计算时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("机构审核统计")
+        verbose_name_plural = _("机构审核统计")
+        ordering = ["-day", "institution"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "institution"], name="%(app_label)s_%(class)s_day_inst_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.institution_id}"
+
+
+class InstitutionDailySummary(models.Model):
+    job = models.ForeignKey(DailyJob, on_delete=models.CASCADE, related_name="summaries", verbose_name=_("批处理"))
+    institution = models.ForeignKey(
+        "insurance.Institution", on_delete=models.PROTECT, related_name="daily_summaries",
+        verbose_name=_("医药机构"),
+    )
+    lines = models.PositiveIntegerField(_("明细条数"), default=0)
+    medfee_sumamt = models.DecimalField(_("医疗费总额"), default=0, **AMOUNT)
+    fund_pay_sumamt = models.DecimalField(_("基金支付总额"), default=0, **AMOUNT)
+    settled = models.PositiveIntegerField(_("结算就诊数"), default=0)
+    held = models.PositiveIntegerField(_("挂起就诊数"), default=0)
+    rejected = models.PositiveIntegerField(_("拒绝就诊数"), default=0)
+
+    class Meta:
+        verbose_name = _("机构日汇总")
+        verbose_name_plural = _("机构日汇总")
+        ordering = ["job", "institution"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "institution"], name="%(app_label)s_%(class)s_job_inst_uniq"),
+            _gte_zero("medfee_sumamt"),
+            _gte_zero("fund_pay_sumamt"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} {self.institution_id}"
+
+

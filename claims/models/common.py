@@ -1,0 +1,90 @@
+"""Field options, constraints and triggers the claims models share."""
+from decimal import Decimal
+
+import pgtrigger
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q, Value
+from django.db.models.functions import Abs
+from django.utils.translation import gettext_lazy as _
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+AMOUNT = {**MONEY, "validators": [MinValueValidator(0)]}  # money that is never negative
+QUANTITY = {"max_digits": 16, "decimal_places": 4}
+
+LINE_PART_FIELDS = ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt")
+SETTLEMENT_AMOUNT_FIELDS = (
+    "medfee_sumamt",
+    "fulamt_ownpay_amt",
+    "overlmt_selfpay",
+    "preselfpay_amt",
+    "inscp_scp_amt",
+    "act_pay_dedc",
+    "hifp_pay",
+    "hifob_pay",
+    "hifmi_pay",
+    "maf_pay",
+    "fund_pay_sumamt",
+    "psn_part_amt",
+    "acct_pay",
+    "psn_cash_pay",
+)
+
+
+def _gte_zero(field: str, nullable: bool = False) -> models.CheckConstraint:
+    condition = Q(**{f"{field}__gte": 0})
+    if nullable:
+        condition |= Q(**{f"{field}__isnull": True})
+    return models.CheckConstraint(condition=condition, name=f"%(app_label)s_%(class)s_{field}_gte_0")
+
+
+def _equals_sum(total: str, fields) -> models.lookups.LessThan:
+    """total = Σ fields, to the fen. Compared as |difference| < 0.005 because SQLite evaluates
+    decimal CHECK expressions in binary floating point; on PostgreSQL (numeric) it is exact."""
+    return models.lookups.LessThan(Abs(F(total) - _sum_of(fields)), Value(Decimal("0.005")))
+
+
+def _sum_of(fields) -> F:
+    total = F(fields[0])
+    for name in fields[1:]:
+        total = total + F(name)
+    return total
+
+
+def _append_only() -> list:
+    """Rows of an append-only table are never deleted and keep their id: what a foreign key's row lock on
+    them would guard (SettlementLine's keys are checked per statement instead, see _keys_exist)."""
+    return [
+        pgtrigger.Protect(name="no_delete", operation=pgtrigger.Delete),
+        pgtrigger.Protect(name="keep_id", operation=pgtrigger.Update,
+                          condition=pgtrigger.Q(old__id__df=pgtrigger.F("new__id"))),
+    ]
+
+
+def _keys_exist(table: str, keys: dict[str, str]) -> list:
+    """Statement-level foreign-key checks: after each INSERT or UPDATE, every new row's keys must exist in their
+    tables, checked once for the statement's rows together (a join) instead of once per row. The daily batch
+    writes a million settlement lines a night; the per-row checks of two foreign keys cost more than the rows."""
+    # the LATERAL ... LIMIT 1 makes each check a probe of the parent's primary key per new row, whatever the
+    # statement's size: never a scan of the parent table, which grows with the history
+    checks = "".join(f"""
+        IF (SELECT count(*) FROM new_rows) <> (SELECT count(*) FROM new_rows n
+                CROSS JOIN LATERAL (SELECT 1 FROM {parent} p WHERE p.id = n.{column} LIMIT 1) found) THEN
+            RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
+                MESSAGE = '{table}.{column}: no such row in {parent}';
+        END IF;""" for column, parent in keys.items())
+    func = checks + "\n        RETURN NULL;"
+    return [
+        pgtrigger.Trigger(name="keys_exist_insert", level=pgtrigger.Statement, when=pgtrigger.After,
+                          operation=pgtrigger.Insert, referencing=pgtrigger.Referencing(new="new_rows"), func=func),
+        pgtrigger.Trigger(name="keys_exist_update", level=pgtrigger.Statement, when=pgtrigger.After,
+                          operation=pgtrigger.Update, referencing=pgtrigger.Referencing(old="old_rows", new="new_rows"),
+                          func=func),
+    ]
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", _("等待中")
+    RUNNING = "running", _("运行中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
