@@ -28,8 +28,10 @@ from claims.models import (
     Visit,
     VisitStatus,
 )
-from claims.settlement.loading import engine_kwargs, line_split_records, load_frames
+from claims.settlement.loading import load_inputs
+from claims.settlement.plan import plan_fee_lines
 from claims.settlement.services import settle_visits
+from claims.settlement.writers import write_fee_lines
 from core.periods import day_bounds
 from policy_rules.engine import classify
 
@@ -172,21 +174,16 @@ def classify_uploads(run_date: dt.date, chunks: int | None = None) -> int:
 
 
 def classify_day_lines(visit_ids: list[int]) -> int:
-    """Classify the active lines of these visits (a chunk's visits of the day) with the engine."""
+    """Classify the active lines of these visits (a chunk's visits of the day) with the engine, and store the
+    split on each line whose split changed (the plan's rule, claims.settlement.plan.plan_fee_lines)."""
     done = 0
     for i in range(0, len(visit_ids), BATCH_VISITS):
         visits = list(Visit.objects.select_related("person", "institution", "enrollment")
                       .filter(pk__in=visit_ids[i:i + BATCH_VISITS]))
-        frames = load_frames(visits, {v.pk: v.endtime or timezone.now() for v in visits}, with_state=False)
-        split = classify(**{k: v for k, v in engine_kwargs(frames).items() if k != "state"})
-        records = line_split_records(split)
-        rows = list(FeeLine.objects.select_related("visit").filter(visit__in=visits, status=FeeLineStatus.ACTIVE))
-        for fl in rows:
-            for f, value in records[(fl.visit.mdtrt_id, fl.feedetl_sn)].items():
-                setattr(fl, f, value)
-        if rows:
-            FeeLine.objects.bulk_update(rows, list(next(iter(records.values())).keys()), batch_size=2000)
-        done += len(rows)
+        inputs, _items = load_inputs(visits, {v.pk: v.endtime or timezone.now() for v in visits}, with_state=False)
+        split = classify(**inputs.engine(with_state=False))
+        write_fee_lines(plan_fee_lines(split, inputs.line_keys))
+        done += len(inputs.line_keys)
     return done
 
 

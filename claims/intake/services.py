@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from claims.audit.pipeline import audit_visits, warnings_of
 from claims.errors import ServiceError
 from claims.models import FeeLine, FeeLineStatus, Upload, Visit, VisitStatus
-from claims.settlement.loading import engine_kwargs, line_split_records, load_frames
+from claims.settlement.loading import line_split_records, load_inputs
 from core.pgcopy import insert_rows
 from insurance.models import Enrollment, Institution, Person
 from policy_rules.engine import classify
@@ -255,8 +255,8 @@ def _classify(visit: Visit, rows: list[dict]) -> dict[str, dict]:
     m = visit.mdtrt_id
     line_rows = [{"mdtrt_id": m, "feedetl_sn": r["feedetl_sn"], "med_list_codg": r["med_list_codg"], "cnt": r["cnt"],
                   "pric": r["pric"], "det_item_fee_sumamt": r["det_item_fee_sumamt"]} for r in rows]
-    frames = load_frames([visit], {visit.pk: when}, with_state=False, line_rows=line_rows)
-    split = classify(**{k: v for k, v in engine_kwargs(frames).items() if k != "state"})
+    inputs, _items = load_inputs([visit], {visit.pk: when}, with_state=False, line_rows=line_rows)
+    split = classify(**inputs.engine(with_state=False))
     return {sn: rec for (_mdtrt, sn), rec in line_split_records(split).items()}
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from claims.models import Accumulator, Settlement, SettlementKind, SettlementLine
 from claims.services import discharge_visit, register_visit, settle_visit, upload_fee_lines
-from claims.settlement.loading import accumulator_value
+from claims.settlement.writers import accumulator_value
 from insurance.models import Enrollment, Institution, InstitutionKind, Person, PersonalAccount
 from policy_rules.engine.cases import SETL_FIELDS, CaseFormatError, Difference, compare, validate_case
 from policy_rules.engine.frames import state_from_ytd

@@ -6,29 +6,40 @@ model rows into its frames and its frames back into rows, for one visit and for 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+import hashlib
+import json
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 from django.utils import timezone
 
 from claims.models import Accumulator, FeeLine, FeeLineStatus, Visit
+from claims.settlement.plan import LINE_KEYS, SPLIT_FEN, VISIT_KEYS, Inputs
+from claims.settlement.writers import fen_to_decimal, ratio_to_decimal
 from insurance.models import Enrollment, PersonalAccount
 from policy_rules.engine import PolicyPack, parse_pack
-from policy_rules.engine.frames import catalog_frame, lines_frame, persons_frame, state_frame, visits_frame
+from policy_rules.engine.frames import (
+    ENROLLMENT_COLUMNS,
+    ENROLLMENT_FIELDS,
+    catalog_frame,
+    datetime_column,
+    enrollments_in_force,
+    inferred_column,
+    lines_frame,
+    persons_frame,
+    state_frame,
+    visits_frame,
+)
 from policy_rules.models import CatalogItem, PolicyVersion
 
-_PACKS: dict[tuple[int, str], PolicyPack] = {}
+_PACKS: dict[str, PolicyPack] = {}  # parsed packs by the digest of their document
 
 
 # the catalog columns the engine and the audit read (catalog_frame ignores the name)
 CATALOG_FIELDS = ("med_list_codg", "name", "chrg_lv", "selfpay_prop", "price_limit", "restrict_gender",
                   "restrict_min_age", "restrict_max_age", "restrict_min_level", "restrict_med_types",
                   "effective_from", "effective_to")
-
-
-def fen_to_decimal(fen) -> Decimal:
-    return Decimal(int(fen)).scaleb(-2)
 
 
 def local_naive(value: dt.datetime | None) -> dt.datetime | None:
@@ -38,73 +49,96 @@ def local_naive(value: dt.datetime | None) -> dt.datetime | None:
     return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
 
 
+def pack_digest(document) -> str:
+    """The SHA-256 of a policy pack's document in canonical JSON: equal documents, equal digests."""
+    return hashlib.sha256(json.dumps(document, sort_keys=True, ensure_ascii=False,
+                                     separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
 def active_policies(regions) -> tuple[list[PolicyVersion], list[PolicyPack]]:
-    """The active policy versions of the given regions, parsed once and cached by their content."""
+    """The active policy versions of the given regions, each parsed once per distinct document (a cache keyed by
+    row id would hand one database's pack to another whose rows reuse the ids, as run_cases does)."""
     versions = list(PolicyVersion.objects.active().filter(region__in=set(regions)).order_by("effective_from"))
     packs = []
     for v in versions:
-        key = (v.pk, v.code)
+        key = pack_digest(v.document)
         if key not in _PACKS:
             _PACKS[key] = parse_pack(v.document)
         packs.append(_PACKS[key])
     return versions, packs
 
 
-def enrollment_for(visit: Visit) -> Enrollment | None:
-    if visit.enrollment_id:
-        return visit.enrollment
-    return Enrollment.objects.in_force(visit.person, timezone.localtime(visit.begntime).date()).first()
+def enrollments_of(visits: list[Visit]) -> pd.DataFrame:
+    """The enrollment each visit is settled under (policy_rules.engine.frames.enrollments_in_force), from the
+    enrollments of their persons read in one query."""
+    rows = list(Enrollment.objects.filter(person_id__in={v.person_id for v in visits})
+                .values_list("pk", "person_id", *ENROLLMENT_FIELDS))
+    enrollments = pd.DataFrame(rows, columns=ENROLLMENT_COLUMNS)
+    return enrollments_in_force(pd.DataFrame({
+        "person_id": np.array([v.person_id for v in visits], dtype=np.int64),
+        "begin_date": [timezone.localtime(v.begntime).date() for v in visits],
+        "enrollment_id": np.array([v.enrollment_id or -1 for v in visits], dtype=np.int64),
+    }), enrollments)
 
 
-def visit_record(visit: Visit, setl_time: dt.datetime) -> dict:
-    enrollment = enrollment_for(visit)
-    inst = visit.institution
-    return {
-        "mdtrt_id": visit.mdtrt_id, "psn_no": visit.person.psn_no, "med_type": visit.med_type,
-        "begntime": local_naive(visit.begntime), "setl_time": local_naive(setl_time),
-        "inst_level": inst.level, "inst_designated": inst.designated,
-        "insutype": enrollment.insutype if enrollment else "",
-        "psn_type": enrollment.psn_type if enrollment else "",
+def visit_records(visits: list[Visit], setl_times: dict[int, dt.datetime]) -> list[dict]:
+    """The engine's visit records (frames.VISIT_COLUMNS) of these visits settled at these times."""
+    chosen = enrollments_of(visits).to_dict("records")
+    return [{
+        "mdtrt_id": v.mdtrt_id, "psn_no": v.person.psn_no, "med_type": v.med_type,
+        "begntime": local_naive(v.begntime), "setl_time": local_naive(setl_times[v.pk]),
+        "inst_level": v.institution.level, "inst_designated": v.institution.designated,
         # without an enrollment in force the engine finds the visit NOT_ENROLLED
-        "enrolled_from": enrollment.enrolled_from if enrollment else None,
-        "enrolled_to": enrollment.enrolled_to if enrollment else None,
-        "paid_through": enrollment.paid_through if enrollment else None,
-        "assistance_category": enrollment.assistance_category if enrollment else "",
-    }
+        **{c: (None if pd.isna(e[c]) else e[c]) for c in ENROLLMENT_FIELDS},
+    } for v, e in zip(visits, chosen, strict=True)]
 
 
 LINE_FIELDS = ("visit_id", "pk", "visit__mdtrt_id", "feedetl_sn", "med_list_codg", "cnt", "pric",
-               "det_item_fee_sumamt", "fee_ocur_time")
+               "det_item_fee_sumamt", "fee_ocur_time", *SPLIT_FEN, "selfpay_prop", "chrgitm_lv", "reason")
 
 
 def active_lines(visits: list[Visit]) -> list[dict]:
     """The visits' active lines in the model's order (as the audit reads them), each a dict of LINE_FIELDS
-    plus mdtrt_id: read once for the engine (engine_line_rows), the audit and the settlement lines."""
+    plus mdtrt_id: read once for the engine, the audit and the settlement lines."""
     return [dict(zip(LINE_FIELDS, row, strict=True), mdtrt_id=row[2]) for row in FeeLine.objects.filter(
         visit__in=visits, status=FeeLineStatus.ACTIVE).values_list(*LINE_FIELDS)]
 
 
-def engine_line_rows(rows: list[dict]) -> list[dict]:
-    """active_lines() in the order load_frames reads them (by visit, then as stored)."""
-    return sorted(rows, key=lambda r: (r["visit_id"], r["pk"]))
+def _fen_or_none(value) -> int:
+    return -1 if value is None else int(value.scaleb(2))
 
 
-def load_frames(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with_state: bool = True,
-                line_rows: list[dict] | None = None) -> dict:
-    """The engine's inputs for these visits (their active lines, persons, catalog, policies, state).
+def line_keys_frame(rows: list[dict]) -> pd.DataFrame:
+    """The plan's LINE_KEYS of these lines: their ids and the split each holds now (-1 / '' where none)."""
+    return pd.DataFrame({
+        "mdtrt_id": inferred_column([r["mdtrt_id"] for r in rows]),
+        "feedetl_sn": inferred_column([r["feedetl_sn"] for r in rows]),
+        "fee_line_id": np.array([r["pk"] for r in rows], dtype=np.int64),
+        **{f"stored_{c}": np.array([_fen_or_none(r[c]) for r in rows], dtype=np.int64) for c in SPLIT_FEN},
+        "stored_selfpay_prop_e6": np.array([-1 if r["selfpay_prop"] is None else int(r["selfpay_prop"].scaleb(6))
+                                            for r in rows], dtype=np.int64),
+        "stored_chrgitm_lv": inferred_column([r["chrgitm_lv"] or "" for r in rows]),
+        "stored_reason": inferred_column([r["reason"] or "" for r in rows]),
+    }, columns=list(LINE_KEYS))
 
-    line_rows, when given, are the visits' active lines already in hand (dicts with mdtrt_id, feedetl_sn,
-    med_list_codg, cnt, pric, det_item_fee_sumamt), so that they are not read again.
-    The catalog rows read (with their names) are returned as "_catalog_items", for the audit."""
+
+def load_inputs(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with_state: bool = True,
+                line_rows: list[dict] | None = None) -> tuple[Inputs, list[dict]]:
+    """The engine's inputs for these visits (their active lines, persons, catalog, policies, state) and the keys
+    to write its result back, read with the ORM; with the catalog rows read (CATALOG_FIELDS, names included)
+    for the audit.
+
+    line_rows: the visits' active lines already in hand (active_lines), so that they are not read again; or lines
+    not stored yet (dicts of mdtrt_id, feedetl_sn, med_list_codg, cnt, pric, det_item_fee_sumamt) to classify,
+    which then have no keys."""
     visits = list(visits)
     if line_rows is None:
-        line_rows = [
-            {"mdtrt_id": m, "feedetl_sn": sn, "med_list_codg": code, "cnt": cnt, "pric": pric,
-             "det_item_fee_sumamt": amount}
-            for m, sn, code, cnt, pric, amount in FeeLine.objects.filter(visit__in=visits, status=FeeLineStatus.ACTIVE)
-            .order_by("visit_id", "pk")
-            .values_list("visit__mdtrt_id", "feedetl_sn", "med_list_codg", "cnt", "pric", "det_item_fee_sumamt")
-        ]
+        line_rows = active_lines(visits)
+    ours = {v.mdtrt_id for v in visits}
+    line_rows = [r for r in line_rows if r["mdtrt_id"] in ours]
+    stored = bool(line_rows) and "pk" in line_rows[0]  # lines not stored yet (an upload's) have no keys
+    if stored:
+        line_rows.sort(key=lambda r: (r["visit_id"], r["pk"]))
     persons = {v.person_id: v.person for v in visits}
     balances = dict(PersonalAccount.objects.filter(person__in=persons).values_list("person_id", "balance"))
     person_rows = [
@@ -113,7 +147,6 @@ def load_frames(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with
     ]
     codes = {r["med_list_codg"] for r in line_rows}
     catalog_items = list(CatalogItem.objects.filter(med_list_codg__in=codes).values(*CATALOG_FIELDS))
-    catalog = catalog_frame(catalog_items)
     versions, packs = active_policies({v.institution.region for v in visits})
     state_rows = []
     if with_state:
@@ -125,20 +158,31 @@ def load_frames(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with
                 person__in=persons, year__in=years
             ).values_list("person__psn_no", "year", "kind", "key", "amount")
         ]
-    return {
-        "lines": lines_frame(line_rows),
-        "visits": visits_frame([visit_record(v, setl_times[v.pk]) for v in visits]),
-        "persons": persons_frame(person_rows),
-        "catalog": catalog,
-        "policies": packs,
-        "state": state_frame(state_rows),
-        "_versions": {p.code: v for p, v in zip(packs, versions, strict=True)},
-        "_catalog_items": catalog_items,
-    }
+    records = visit_records(visits, setl_times)
+    visit_keys = pd.DataFrame({
+        "mdtrt_id": inferred_column([v.mdtrt_id for v in visits]),
+        "visit_id": np.array([v.pk for v in visits], dtype=np.int64),
+        "person_id": np.array([v.person_id for v in visits], dtype=np.int64),
+        "institution_id": np.array([v.institution_id for v in visits], dtype=np.int64),
+        "med_type": inferred_column([v.med_type for v in visits]),
+        "setl_time": datetime_column([r["setl_time"] for r in records]),
+    }, columns=list(VISIT_KEYS))
+    inputs = Inputs(
+        lines=lines_frame([{"mdtrt_id": r["mdtrt_id"], "feedetl_sn": r["feedetl_sn"],
+                            "med_list_codg": r["med_list_codg"], "cnt": r["cnt"], "pric": r["pric"],
+                            "det_item_fee_sumamt": r["det_item_fee_sumamt"]} for r in line_rows]),
+        visits=visits_frame(records),
+        persons=persons_frame(person_rows),
+        catalog=catalog_frame(catalog_items),
+        policies=packs,
+        state=state_frame(state_rows),
+        visit_keys=visit_keys,
+        line_keys=line_keys_frame(line_rows if stored else []),
+        version_ids={p.code: v.pk for p, v in zip(packs, versions, strict=True)},
+    )
+    return inputs, catalog_items
 
 
-def engine_kwargs(frames: dict) -> dict:
-    return {k: v for k, v in frames.items() if not k.startswith("_")}
 
 
 def line_split_records(split: pd.DataFrame) -> dict[tuple[str, str], dict]:
@@ -163,19 +207,10 @@ def line_split_records(split: pd.DataFrame) -> dict[tuple[str, str], dict]:
             "preselfpay_amt": money(preself),
             "inscp_scp_amt": money(inscp),
             "chrgitm_lv": chrg or "",
-            "selfpay_prop": None if prop_e6 < 0 else Decimal(int(prop_e6)).scaleb(-6).normalize(),
+            "selfpay_prop": ratio_to_decimal(prop_e6),
             "reason": reason or "",
         }
     return out
 
 
-def group_deltas(deltas: pd.DataFrame) -> dict[str, list[dict]]:
-    out: dict[str, list[dict]] = defaultdict(list)
-    for row in deltas.itertuples(index=False):
-        out[row.mdtrt_id].append({"kind": row.kind, "key": row.key, "year": int(row.year), "delta": int(row.delta)})
-    return out
 
-
-def accumulator_value(kind: str, raw: int) -> Decimal:
-    """Engine state value → stored Decimal (money in yuan; admissions as a whole count)."""
-    return Decimal(int(raw)) if kind == "admissions" else fen_to_decimal(raw)

@@ -218,3 +218,70 @@ __all__ = [
     "persons_frame", "state_frame",
     "state_from_ytd", "visits_frame",
 ]
+
+
+ENROLLMENT_COLUMNS = ["enrollment_id", "person_id", "insutype", "psn_type", "enrolled_from", "enrolled_to",
+                      "paid_through", "assistance_category"]
+ENROLLMENT_FIELDS = ENROLLMENT_COLUMNS[2:]
+
+
+def enrollments_in_force(visits: pd.DataFrame, enrollments: pd.DataFrame) -> pd.DataFrame:
+    """For each visit (columns person_id, begin_date, enrollment_id: the one it registered under, or missing), the
+    enrollment it is settled under: the registered one; otherwise the person's enrollment covering the day of
+    admission (enrolled_from ≤ day ≤ enrolled_to, open-ended when enrolled_to is missing), the latest start
+    first and then the latest id. Returns ENROLLMENT_FIELDS aligned with `visits`, empty ('' or missing) where
+    none applies: the engine then finds the visit NOT_ENROLLED.
+
+    The one statement of this rule: both readers (the ORM one for a request, the COPY one for the night) read
+    the persons' enrollments and call it. numpy only (no merge): one visit costs microseconds."""
+    n = len(visits)
+    e_id = enrollments["enrollment_id"].to_numpy(np.int64)
+    e_person = enrollments["person_id"].to_numpy(np.int64)
+    e_from = pd.to_datetime(enrollments["enrolled_from"]).to_numpy("datetime64[D]")
+    e_to = pd.to_datetime(enrollments["enrolled_to"]).to_numpy("datetime64[D]")
+    # candidates by person, and within a person the preferred first (latest start, then latest id)
+    order = np.lexsort((-e_id, -e_from.astype(np.int64), e_person))
+    person_sorted = e_person[order]
+    v_person = visits["person_id"].to_numpy(np.int64)
+    v_day = pd.to_datetime(visits["begin_date"]).to_numpy("datetime64[D]")
+    v_registered = pd.to_numeric(visits["enrollment_id"]).fillna(-1).to_numpy(np.int64)
+    lo = np.searchsorted(person_sorted, v_person, side="left")
+    hi = np.searchsorted(person_sorted, v_person, side="right")
+    counts = hi - lo
+    visit_of = np.repeat(np.arange(n), counts)
+    cand = order[np.repeat(lo, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))]
+    day = v_day[visit_of]
+    covers = (e_from[cand] <= day) & (np.isnat(e_to[cand]) | (e_to[cand] >= day))
+    registered = v_registered[visit_of]
+    ok = np.where(registered >= 0, e_id[cand] == registered, covers)
+    chosen = np.full(n, -1, dtype=np.int64)
+    first = np.unique(visit_of[ok], return_index=True)  # candidates are in preference order per visit
+    chosen[first[0]] = cand[ok][first[1]]
+    found = chosen >= 0
+    out = {}
+    for c in ENROLLMENT_FIELDS:
+        values = enrollments[c].to_numpy()
+        if c in ("enrolled_from", "enrolled_to"):
+            col = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+            col[found] = pd.to_datetime(pd.Series(values[chosen[found]])).to_numpy("datetime64[ns]")
+        else:
+            col = np.full(n, "" if c != "paid_through" else None, dtype=object)
+            col[found] = values[chosen[found]]
+        out[c] = col
+    frame = pd.DataFrame(out)
+    for c in ("insutype", "psn_type", "assistance_category"):
+        frame[c] = frame[c].fillna("")
+    return frame
+
+
+def full_years(begin, birth) -> np.ndarray:
+    """A person's age in full years on each day of `begin` (dates or datetimes), born on `birth`: the age every
+    rule reads (catalog restrictions in the engine, the audit's age rules), computed the one way."""
+    def ymd(values) -> np.ndarray:
+        days = pd.to_datetime(pd.Series(values)).to_numpy("datetime64[D]")
+        months = days.astype("datetime64[M]")
+        year = days.astype("datetime64[Y]").astype(np.int64) + 1970
+        month = months.astype(np.int64) % 12 + 1
+        day = (days - months.astype("datetime64[D]")).astype(np.int64) + 1
+        return year * 10000 + month * 100 + day
+    return (ymd(begin) - ymd(birth)) // 10000

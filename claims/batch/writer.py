@@ -1,0 +1,155 @@
+"""The night's writer of a write plan (claims.settlement.plan): binary COPY into staging tables, then one
+INSERT ... SELECT (or UPDATE ... FROM) per table, inside the chunk's transaction.
+
+The request path writes the same plan with the ORM (claims.settlement.writers). Neither decides anything:
+the rows are the plan's; here they only travel as integers (money in fen) and small text codes, and become
+numeric and text in SQL.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.utils import timezone
+
+from claims.settlement.plan import SETTLEMENT_FEN, SPLIT_FEN, Plan
+from claims.settlement.writers import movement_reason
+from core.pgcopy import decode_sql, stage_binary, text_codes
+
+_EPOCH_US = "(timestamp '1970-01-01' + {col} * interval '1 microsecond') AT TIME ZONE %(tz)s"
+_PROP = "CASE WHEN s.prop_e6 < 0 THEN NULL ELSE s.prop_e6::numeric / 1000000 END"
+
+
+def _micros(values) -> np.ndarray:
+    """Naive local datetimes → microseconds since 1970-01-01 (local wall time), exact."""
+    return (pd.DatetimeIndex(values).asi8 // 1000).astype(np.int64)
+
+
+def write_plan(cursor, plan: Plan, *, reason: str, job_id: int | None) -> dict[str, int]:
+    """Persist a plan; returns {mdtrt_id: settlement id} of the new settlements."""
+    settlement_of: dict[str, int] = {}
+    if not plan.settlements.empty:
+        ids = _settlement_ids(cursor, len(plan.settlements))
+        settlement_of = dict(zip(plan.settlements["mdtrt_id"].tolist(), ids.tolist(), strict=True))
+        _write_settlements(cursor, plan, ids, reason, job_id)
+        _write_lines(cursor, plan.lines, ids)
+        _write_accumulations(cursor, plan, ids)
+        _write_accounts(cursor, plan, ids)
+        cursor.execute("UPDATE claims_visit SET status = 'settled' WHERE id = ANY(%s)", [plan.visit_ids.tolist()])
+    write_fee_lines(cursor, plan.fee_lines)
+    return settlement_of
+
+
+def _settlement_ids(cursor, n: int) -> np.ndarray:
+    cursor.execute("SELECT nextval(pg_get_serial_sequence('claims_settlement', 'id')) FROM generate_series(1, %s)",
+                   [n])
+    return np.array([r[0] for r in cursor.fetchall()], dtype=np.int64)
+
+
+def _write_settlements(cursor, plan: Plan, ids: np.ndarray, reason: str, job_id: int | None) -> None:
+    s = plan.settlements
+    ineligible, ineligible_texts = text_codes(s["ineligible_reason"])
+    med_types, med_type_texts = text_codes(s["med_type"])
+    stage_binary(cursor, "stage_setl", {
+        "id": ids, "setl_id": s["setl_id"].to_numpy(dtype=str),
+        **{c: s[c].to_numpy(np.int64) for c in ("visit_id", "person_id", "institution_id", "policy_version_id")},
+        "setl_us": _micros(s["setl_time"]), "med_type": med_types,
+        **{c: s[c].to_numpy(np.int64) for c in SETTLEMENT_FEN},
+        "ineligible": ineligible,
+    })
+    money = ", ".join(f"s.{c}::numeric / 100" for c in SETTLEMENT_FEN)
+    cursor.execute(
+        f"INSERT INTO claims_settlement (id, setl_id, kind, visit_id, person_id, institution_id, policy_version_id, "
+        f"setl_time, med_type, {', '.join(SETTLEMENT_FEN)}, ineligible_reason, status, reason, daily_job_id, created_at) "
+        f"SELECT s.id, s.setl_id, 'settlement', s.visit_id, s.person_id, s.institution_id, s.policy_version_id, "
+        f"{_EPOCH_US.format(col='s.setl_us')}, {decode_sql('s.med_type', 'med_types')}, {money}, "
+        f"{decode_sql('s.ineligible', 'ineligible')}, 'settled', %(reason)s, %(job)s, %(stamp)s FROM stage_setl s",
+        {"reason": reason, "job": job_id, "stamp": timezone.now(), "tz": settings.TIME_ZONE,
+         "ineligible": ineligible_texts, "med_types": med_type_texts})
+
+
+def _write_lines(cursor, lines: pd.DataFrame, ids: np.ndarray) -> None:
+    if lines.empty:
+        return
+    lv, lv_texts = text_codes(lines["chrgitm_lv"])
+    why, why_texts = text_codes(lines["reason"])
+    stage_binary(cursor, "stage_line", {
+        "settlement_id": ids[lines["settlement_ref"].to_numpy(np.int64)],
+        "fee_line_id": lines["fee_line_id"].to_numpy(np.int64),
+        "amount_fen": lines["det_item_fee_sumamt"].to_numpy(np.int64),
+        **{c: lines[c].to_numpy(np.int64) for c in SPLIT_FEN},
+        "lv": lv, "prop_e6": lines["selfpay_prop_e6"].to_numpy(np.int64), "why": why,
+        "sn": lines["feedetl_sn"].to_numpy(dtype=object),
+    })
+    cursor.execute(
+        f"INSERT INTO claims_settlementline (settlement_id, fee_line_id, feedetl_sn, det_item_fee_sumamt, "
+        f"{', '.join(SPLIT_FEN)}, chrgitm_lv, selfpay_prop, reason) "
+        f"SELECT s.settlement_id, s.fee_line_id, s.sn, s.amount_fen::numeric / 100, "
+        f"{', '.join(f's.{c}::numeric / 100' for c in SPLIT_FEN)}, {decode_sql('s.lv', 'lvs')}, {_PROP}, "
+        f"{decode_sql('s.why', 'whys')} FROM stage_line s", {"lvs": lv_texts, "whys": why_texts})
+
+
+def write_fee_lines(cursor, fee_lines: pd.DataFrame) -> None:
+    """Store a plan's fee-line splits (FEE_LINE_ROW) on their fee lines."""
+    if fee_lines.empty:
+        return
+    lv, lv_texts = text_codes(fee_lines["chrgitm_lv"])
+    why, why_texts = text_codes(fee_lines["reason"])
+    stage_binary(cursor, "stage_fee_line", {
+        "fee_line_id": fee_lines["fee_line_id"].to_numpy(np.int64),
+        **{c: fee_lines[c].to_numpy(np.int64) for c in SPLIT_FEN},
+        "lv": lv, "prop_e6": fee_lines["selfpay_prop_e6"].to_numpy(np.int64), "why": why,
+    })
+    cursor.execute(
+        f"UPDATE claims_feeline f SET {', '.join(f'{c} = s.{c}::numeric / 100' for c in SPLIT_FEN)}, "
+        f"chrgitm_lv = {decode_sql('s.lv', 'lvs')}, selfpay_prop = {_PROP}, reason = {decode_sql('s.why', 'whys')} "
+        f"FROM stage_fee_line s WHERE f.id = s.fee_line_id", {"lvs": lv_texts, "whys": why_texts})
+
+
+def _write_accumulations(cursor, plan: Plan, ids: np.ndarray) -> None:
+    acc = plan.accumulations
+    if acc.empty:
+        return
+    kinds, kind_texts = text_codes(acc["kind"])
+    keys, key_texts = text_codes(acc["key"])
+    stage_binary(cursor, "stage_acc", {
+        "settlement_id": ids[acc["settlement_ref"].to_numpy(np.int64)], "kind": kinds, "key": keys,
+        "year": acc["year"].to_numpy(np.int64), "delta": acc["delta"].to_numpy(np.int64),
+        "person_id": acc["person_id"].to_numpy(np.int64),
+    })
+    texts = {"kinds": kind_texts, "keys": key_texts}
+    kind, key = decode_sql("kind", "kinds"), decode_sql("key", "keys")
+    scaled = f"CASE WHEN {kind} = 'admissions' THEN delta::numeric ELSE delta::numeric / 100 END"
+    cursor.execute(f"INSERT INTO claims_settlementaccumulation (settlement_id, kind, key, year, delta) "
+                   f"SELECT settlement_id, {kind}, {key}, year, {scaled} FROM stage_acc", texts)
+    # the chunk holds its persons' locks: adding to the stored amounts is what the request path's writer does
+    cursor.execute(f"""
+        INSERT INTO claims_accumulator (person_id, year, kind, key, amount)
+        SELECT person_id, year, {kind}, {key}, sum({scaled}) FROM stage_acc GROUP BY person_id, year, kind, key
+        ON CONFLICT (person_id, year, kind, key) DO UPDATE SET amount = claims_accumulator.amount + EXCLUDED.amount
+    """, texts)
+
+
+def _write_accounts(cursor, plan: Plan, ids: np.ndarray) -> None:
+    moves = plan.movements
+    if moves.empty:
+        return
+    refs = moves["settlement_ref"].to_numpy(np.int64)
+    reasons = [movement_reason(m) for m in plan.settlements["mdtrt_id"].to_numpy(dtype=object)[refs]]
+    stage_binary(cursor, "stage_move", {
+        "person_id": moves["person_id"].to_numpy(np.int64), "amount_fen": moves["amount_fen"].to_numpy(np.int64),
+        "balance_fen": moves["balance_after_fen"].to_numpy(np.int64), "settlement_id": ids[refs],
+        "seq": np.arange(len(moves), dtype=np.int64), "reason": np.array(reasons, dtype=object),
+    })
+    stamp = timezone.now()
+    cursor.execute(
+        "INSERT INTO insurance_accountmovement (account_id, amount, balance_after, kind, settlement_id, created_at, "
+        "reason) SELECT a.id, m.amount_fen::numeric / 100, m.balance_fen::numeric / 100, 'settlement', "
+        "m.settlement_id, %s, m.reason FROM stage_move m JOIN insurance_personalaccount a ON a.person_id = m.person_id "
+        "ORDER BY m.seq", [stamp])
+    balances = plan.balances
+    stage_binary(cursor, "stage_balance", {"person_id": balances["person_id"].to_numpy(np.int64),
+                                           "balance_fen": balances["balance_fen"].to_numpy(np.int64)})
+    cursor.execute(
+        "UPDATE insurance_personalaccount a SET balance = b.balance_fen::numeric / 100, updated_at = %s "
+        "FROM stage_balance b WHERE a.person_id = b.person_id", [stamp])
