@@ -25,15 +25,17 @@ from claims.settlement.loading import CATALOG_FIELDS, fen_to_decimal, local_naiv
 from core.periods import day_start
 from policy_rules.audit_rules import rules_in_force
 from policy_rules.engine.audit import run_audit
-from policy_rules.engine.frames import catalog_frame, datetime_column, diagnosis_codes, inferred_column
+from policy_rules.engine.frames import (
+    catalog_frame,
+    datetime_column,
+    diagnosis_codes,
+    full_years,
+    inferred_column,
+)
 from policy_rules.engine.money import QTY_SCALE, scaled
 from policy_rules.models import CatalogItem
 
 HISTORY_DAYS = 90
-
-
-def _age(birth: dt.date, on: dt.date) -> int:
-    return on.year - birth.year - int((on.month, on.day) < (birth.month, birth.day))
 
 
 def _visit_rows(visits) -> pd.DataFrame:
@@ -50,7 +52,7 @@ def _visit_rows(visits) -> pd.DataFrame:
         "endtime": datetime_column([local_naive(v.endtime) for v in visits]),
         "inst_level": inferred_column([v.institution.level for v in visits]),
         "gender": inferred_column([v.person.gender for v in visits]),
-        "age": inferred_column([_age(v.person.birth_date, b.date()) for v, b in zip(visits, begntime, strict=True)]),
+        "age": full_years(begntime, [v.person.birth_date for v in visits]) if visits else np.zeros(0, np.int64),
         "diagnoses": diagnoses,
     })
 

@@ -25,7 +25,7 @@ from claims.review import _hit_key, _hit_rows
 from core.pgcopy import copy_in, copy_out
 from policy_rules.audit_rules import rules_in_force
 from policy_rules.engine.audit import run_audit
-from policy_rules.engine.frames import diagnosis_codes
+from policy_rules.engine.frames import diagnosis_codes, full_years
 from policy_rules.models import AuditRuleDefinition
 
 VISIT_COLUMNS = ["mdtrt_id", "psn_no", "fixmedins_code", "med_type", "begntime", "endtime", "inst_level", "gender",
@@ -37,7 +37,7 @@ def _visit_select(local) -> str:
     return f"""
 SELECT v.mdtrt_id, p.psn_no, i.fixmedins_code, v.med_type, {local('v.begntime')} AS begntime,
        {local('v.endtime')} AS endtime, i.level AS inst_level, p.gender,
-       date_part('year', age(({local('v.begntime')})::date, p.birth_date))::int AS age,
+       p.birth_date,
        v.diagnoses::text AS diagnoses
 FROM claims_visit v JOIN insurance_person p ON p.id = v.person_id JOIN insurance_institution i ON i.id = v.institution_id
 """
@@ -67,6 +67,7 @@ def _visits(cursor, sql: str, params: dict) -> pd.DataFrame:
                                                   "med_type": str, "gender": str, "diagnoses": str})
     for c in ("begntime", "endtime"):
         frame[c] = pd.to_datetime(frame[c], format="ISO8601")
+    frame["age"] = full_years(frame["begntime"], frame["birth_date"]) if len(frame) else np.zeros(0, np.int64)
     frame["diagnoses"] = [_diagnoses(d) for d in frame["diagnoses"]]
     frame["gender"] = frame["gender"].fillna("")
     return frame[VISIT_COLUMNS]

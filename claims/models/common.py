@@ -8,27 +8,15 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Abs
 from django.utils.translation import gettext_lazy as _
 
+from policy_rules.engine.adjudicate import LINE_SUMS, SETTLEMENT_COLUMNS
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 AMOUNT = {**MONEY, "validators": [MinValueValidator(0)]}  # money that is never negative
 QUANTITY = {"max_digits": 16, "decimal_places": 4}
 
-LINE_PART_FIELDS = ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt")
-SETTLEMENT_AMOUNT_FIELDS = (
-    "medfee_sumamt",
-    "fulamt_ownpay_amt",
-    "overlmt_selfpay",
-    "preselfpay_amt",
-    "inscp_scp_amt",
-    "act_pay_dedc",
-    "hifp_pay",
-    "hifob_pay",
-    "hifmi_pay",
-    "maf_pay",
-    "fund_pay_sumamt",
-    "psn_part_amt",
-    "acct_pay",
-    "psn_cash_pay",
-)
+# a fee line's classified parts and a settlement's 14 amounts: the engine's columns, named once there
+LINE_PART_FIELDS = LINE_SUMS[1:]
+SETTLEMENT_AMOUNT_FIELDS = SETTLEMENT_COLUMNS
 
 
 def _gte_zero(field: str, nullable: bool = False) -> models.CheckConstraint:

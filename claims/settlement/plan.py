@@ -19,12 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from policy_rules.engine.adjudicate import SETTLEMENT_COLUMNS
+from policy_rules.engine.adjudicate import LINE_SUMS, SETTLEMENT_COLUMNS
 
 # what a settlement row holds in fen: the 14 amounts of the national interface and the account balance after
 SETTLEMENT_FEN = (*SETTLEMENT_COLUMNS, "balc")
 # a line's split in fen, as classified (stored on the fee line and on the settlement line)
-SPLIT_FEN = ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt")
+SPLIT_FEN = LINE_SUMS[1:]
 SPLIT_TEXT = ("chrgitm_lv", "reason")
 # the stored split of a fee line as the readers give it (absent: -1 for amounts and ratios, '' for text)
 STORED = tuple(f"stored_{c}" for c in (*SPLIT_FEN, "selfpay_prop_e6", *SPLIT_TEXT))

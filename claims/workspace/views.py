@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.validators import MaxValueValidator
-from django.db.models import Avg, Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, Sum
+from django.db.models import Count, Q, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -27,9 +27,7 @@ from claims.models import (
     AuditHit,
     FeeLine,
     Settlement,
-    SettlementKind,
     SuspectState,
-    Upload,
     Visit,
 )
 from claims.permissions import (
@@ -46,6 +44,7 @@ from claims.review_selectors import (
     items_for,
     visit_trail,
 )
+from claims.selectors import day_figures, institution_figures
 from claims.workspace.filters import AppealFilter, QueueFilter
 from claims.workspace.tables import (
     AppealTable,
@@ -60,9 +59,6 @@ from core.periods import day_bounds
 from insurance.models import Enrollment, Institution, Person
 
 PER_PAGE = 25
-FUNDS = [("hifp_pay", gettext_lazy("Basic pooled fund")), ("hifob_pay", gettext_lazy("Large-amount fund")),
-         ("hifmi_pay", gettext_lazy("Critical illness insurance")), ("maf_pay", gettext_lazy("Medical assistance"))]
-READMISSION_DAYS = 15
 
 
 def _require_bureau(user) -> None:
@@ -90,21 +86,7 @@ def dashboard(request):
     _require_bureau(request.user)
     day = parse_date(request.GET.get("date") or "") or timezone.localdate()
     start, end = day_bounds(day)
-    uploads = Upload.objects.filter(created_at__gte=start, created_at__lt=end).aggregate(
-        n=Count("pk"), lines=Sum("line_count"))
-    setl = Settlement.objects.filter(setl_time__gte=start, setl_time__lt=end)
-    sign = {f"{f}_set": Sum(f, filter=Q(kind=SettlementKind.SETTLEMENT)) for f, _label in FUNDS}
-    neg = {f"{f}_rev": Sum(f, filter=Q(kind=SettlementKind.REVERSAL)) for f, _label in FUNDS}
-    agg = setl.aggregate(
-        visits=Count("visit", distinct=True, filter=Q(kind=SettlementKind.SETTLEMENT)),
-        reversals=Count("pk", filter=Q(kind=SettlementKind.REVERSAL)),
-        medfee_set=Sum("medfee_sumamt", filter=Q(kind=SettlementKind.SETTLEMENT)),
-        medfee_rev=Sum("medfee_sumamt", filter=Q(kind=SettlementKind.REVERSAL)),
-        fund_set=Sum("fund_pay_sumamt", filter=Q(kind=SettlementKind.SETTLEMENT)),
-        fund_rev=Sum("fund_pay_sumamt", filter=Q(kind=SettlementKind.REVERSAL)),
-        **sign, **neg)
-    zero = Decimal("0.00")
-    funds = [(label, (agg[f"{f}_set"] or zero) - (agg[f"{f}_rev"] or zero)) for f, label in FUNDS]
+    figures = day_figures(start, end)
     items = items_for(request.user).filter(created_at__gte=start, created_at__lt=end)
     item_agg = items.aggregate(n=Count("pk"), amount=Sum("amount_at_stake"),
                                pending=Count("pk", filter=Q(state=SuspectState.PENDING)))
@@ -114,12 +96,8 @@ def dashboard(request):
             .order_by("-n", "rule_code"))
     context = {
         "day": day, "prev_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
-        "uploads": uploads["n"], "upload_lines": uploads["lines"] or 0,
-        "settled_visits": agg["visits"], "reversals": agg["reversals"],
-        "medfee": (agg["medfee_set"] or zero) - (agg["medfee_rev"] or zero),
-        "fund_total": (agg["fund_set"] or zero) - (agg["fund_rev"] or zero),
-        "funds": funds,
-        "new_items": item_agg["n"], "new_items_amount": item_agg["amount"] or zero,
+        **figures,
+        "new_items": item_agg["n"], "new_items_amount": item_agg["amount"] or Decimal("0.00"),
         "new_items_pending": item_agg["pending"],
         "hits": list(hits),
         "queue_pending": items_for(request.user).filter(state=SuspectState.PENDING).count(),
@@ -386,47 +364,6 @@ def person_detail(request, psn_no):
 # --- institution -----------------------------------------------------------------------------------------
 
 
-def _inpatient(prefix: str = "") -> Q:
-    return Q(**{f"{prefix}med_type__startswith": "2"})
-
-
-def institution_stats(institution: Institution, year: int) -> dict:
-    start = timezone.make_aware(dt.datetime(year, 1, 1))
-    end = timezone.make_aware(dt.datetime(year + 1, 1, 1))
-    visits = Visit.objects.filter(institution=institution, begntime__gte=start, begntime__lt=end)
-    setl = Settlement.objects.filter(institution=institution, kind=SettlementKind.SETTLEMENT,
-                                     status="settled", setl_time__gte=start, setl_time__lt=end)
-    zero = Decimal("0.00")
-    s = setl.aggregate(n=Count("pk"), medfee=Sum("medfee_sumamt"), fund=Sum("fund_pay_sumamt"),
-                       own=Sum("fulamt_ownpay_amt"), over=Sum("overlmt_selfpay"))
-    inpatient = setl.filter(_inpatient("visit__"))
-    ip = inpatient.aggregate(n=Count("pk"), avg_cost=Avg("medfee_sumamt"),
-                             avg_stay=Avg(ExpressionWrapper(F("visit__endtime") - F("visit__begntime"),
-                                                            output_field=DurationField())))
-    discharged = visits.filter(_inpatient(), endtime__isnull=False)
-    readmitted = discharged.annotate(readmit=Exists(Visit.objects.filter(
-        _inpatient(), person=OuterRef("person"), begntime__gt=OuterRef("endtime"),
-        begntime__lte=ExpressionWrapper(OuterRef("endtime") + dt.timedelta(days=READMISSION_DAYS),
-                                        output_field=visits.model._meta.get_field("begntime"))))
-                                    ).filter(readmit=True).count()
-    n_discharged = discharged.count()
-    medfee = s["medfee"] or zero
-    avg_stay = ip["avg_stay"]
-    return {
-        "visits": visits.count(), "inpatient_visits": visits.filter(_inpatient()).count(),
-        "lines": FeeLine.objects.filter(visit__in=visits).count(),
-        "settlements": s["n"], "medfee": medfee, "fund": s["fund"] or zero,
-        "admissions": ip["n"], "avg_cost": (ip["avg_cost"] or zero).quantize(Decimal("0.01")),
-        "avg_stay": round(avg_stay.total_seconds() / 86400, 1) if avg_stay is not None else None,
-        "discharged": n_discharged, "readmitted": readmitted,
-        "readmission_rate": (Decimal(readmitted * 100) / n_discharged).quantize(Decimal("0.1"))
-        if n_discharged else None,
-        "self_pay": (s["own"] or zero) + (s["over"] or zero),
-        "self_pay_share": (((s["own"] or zero) + (s["over"] or zero)) * 100 / medfee).quantize(Decimal("0.1"))
-        if medfee else None,
-    }
-
-
 def _deductions(institution):
     try:
         from fund_budget.models import AuditDeduction
@@ -441,7 +378,7 @@ def institution_detail(request, code):
     _require_bureau(request.user)
     institution = get_object_or_404(Institution, fixmedins_code=code)
     year = _year(request)
-    stats = institution_stats(institution, year)
+    stats = institution_figures(institution, year)
     # the hits and items of the year shown, not of every year: the page's cost stays that of one year
     # (bench/growth_bench.py measured a large hospital's page growing with its whole history)
     in_year = {"created_at__gte": timezone.make_aware(dt.datetime(year, 1, 1)),
