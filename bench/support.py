@@ -219,7 +219,7 @@ def _digest(files) -> str:
     return h.hexdigest()[:12]
 
 
-GENERATOR = [ROOT / "insurance" / "synth_city.py", ROOT / "insurance" / "synth_vocabulary.py"]
+GENERATOR = [ROOT / "devtools" / "synth_city.py", ROOT / "devtools" / "synth_vocabulary.py"]
 
 
 def code_digest() -> str:

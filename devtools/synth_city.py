@@ -37,8 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from insurance.history import history_context
-from insurance.synth_vocabulary import (
+from devtools.synth_vocabulary import (
     ATC,
     CONSUMABLE_NAMES,
     DIAGNOSES_INPATIENT,
@@ -55,6 +54,7 @@ from insurance.synth_vocabulary import (
     TCM_FORMS,
     TCM_STEMS,
 )
+from insurance.history import history_context
 from insurance.validators import CERTNO_CHECK_CHARS, CERTNO_WEIGHTS
 
 # the GB 11643 tables of insurance.validators, as arrays for certno_check_digits
