@@ -219,7 +219,7 @@ def _digest(files) -> str:
     return h.hexdigest()[:12]
 
 
-GENERATOR = [ROOT / "devtools" / "synth_city.py", ROOT / "devtools" / "synth_vocabulary.py"]
+GENERATOR = sorted((ROOT / "devtools" / "synth").glob("*.py"))  # the generator and its vocabulary
 
 
 def code_digest() -> str:

@@ -1,4 +1,4 @@
-"""The synthetic city generator (devtools.synth_city) and its commands synth_city and seed_demo."""
+"""The synthetic city generator (devtools.synth) and its commands synth_city and seed_demo."""
 import datetime as dt
 from io import StringIO
 
@@ -11,7 +11,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from claims.models import FeeLine, Upload, Visit, VisitStatus
-from devtools.synth_city import CitySpec, certno_check_digits, day, reference
+from devtools.synth import CitySpec, day, reference
+from devtools.synth.arrays import certno_check_digits
 from insurance.models import (
     Enrollment,
     Institution,
