@@ -153,9 +153,9 @@ AUTHENTICATION_BACKENDS = [
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# The sign-in page, and where a caseworker lands after signing in.
+# The sign-in page (a URL name).
 LOGIN_URL = "login"
-# The caseworker workspace.
+# Where a user lands after signing in: the caseworker workspace.
 LOGIN_REDIRECT_URL = "/ws/"
 
 # The interface is Chinese, with English available.
