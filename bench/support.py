@@ -219,7 +219,7 @@ def _digest(files) -> str:
     return h.hexdigest()[:12]
 
 
-GENERATOR = [ROOT / "insurance" / "synth_city.py", ROOT / "insurance" / "synth_vocabulary.py"]
+GENERATOR = sorted((ROOT / "devtools" / "synth").glob("*.py"))  # the generator and its vocabulary
 
 
 def code_digest() -> str:

@@ -43,7 +43,7 @@ CENT = Decimal("0.01")
 
 
 def appeal_window_days() -> int:
-    return int(getattr(settings, "APPEAL_WINDOW_DAYS", 15))
+    return settings.APPEAL_WINDOW_DAYS
 
 
 def appeal_deadline(item: SuspectItem) -> dt.datetime | None:

@@ -1,9 +1,11 @@
 """Settings, all from the environment (twelve-factor).
 
-DATABASE_URL       unset: an embedded SQLite file (db.sqlite3) so the demo runs on a bare machine.
-CELERY_BROKER_URL  unset: Celery tasks run in-process, eagerly, with errors propagated.
-SECRET_KEY         required unless DEBUG is on.
-ALLOWED_HOSTS      comma-separated.
+Every setting the project reads is declared here once, with its default and a comment above it, grouped:
+the site, the database, Celery and the daily job, smart-audit review, the fund, the provider API. The ones
+an operator chooses come from the environment variable of the same name and are checked for their type
+when the settings load: a wrong value stops the process with ImproperlyConfigured instead of being read as
+something else. README's configuration table lists those variables; tests/test_settings.py keeps the code,
+this file and the table in step.
 """
 import os
 from pathlib import Path
@@ -14,29 +16,69 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+# The project's root directory.
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def env_bool(name: str, default: bool = False) -> bool:
+def env_str(name: str, default: str) -> str:
+    """The variable's text, or default when it is unset or empty."""
+    return os.environ.get(name, "").strip() or default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """On for 1/true/yes/on, off for 0/false/no/off or empty (any case); default when unset."""
     value = os.environ.get(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word in {"1", "true", "yes", "on"}:
+        return True
+    if word in {"0", "false", "no", "off", ""}:  # set but empty reads as off, as it always has
+        return False
+    raise ImproperlyConfigured(f"{name} must be one of 1/true/yes/on or 0/false/no/off, not {value!r}")
 
 
+def env_int(name: str, default: int, minimum: int | None = None, maximum: int | None = None) -> int:
+    """A whole number within [minimum, maximum]; default when unset or empty."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        raise ImproperlyConfigured(f"{name} must be between {minimum} and {maximum}, not {number}")
+    return number
+
+
+def env_list(name: str, default: str) -> list[str]:
+    """Comma-separated values, blanks dropped; default (comma-separated too) when unset."""
+    return [v.strip() for v in os.environ.get(name, default).split(",") if v.strip()]
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of choices (compared in upper case); default when unset or empty."""
+    value = env_str(name, default).upper()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+# --- the site -----------------------------------------------------------------------------------------------
+
+# Development mode (DEBUG=1): tracebacks in pages, every query kept in memory; never in production.
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
+# Signs sessions and CSRF tokens; required unless DEBUG is on, when a fixed development key stands in.
+SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production" if DEBUG else "")
 if not SECRET_KEY:
-    if DEBUG:
-        SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
-    else:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (set DEBUG=1 for development).")
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (set DEBUG=1 for development).")
+# Host names the site answers to (comma-separated in the environment).
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
+# Origins trusted for CSRF behind a proxy or on another port, e.g. https://yibao.example.gov.cn.
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h.strip()]
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
-]
-
+# Django, the libraries and the project's apps (devtools: the synthetic city commands, no models).
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -59,14 +101,10 @@ INSTALLED_APPS = [
     "policy_rules",
     "claims",
     "fund_budget",
+    "devtools",
 ]
 
-# Event tables (django-pghistory) are read by object and by context only: the copies of the tracked models'
-# foreign keys carry no index, which saves one index write per copied key on every tracked insert or update.
-PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
-PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_index=True)
-PGHISTORY_CONTEXT_FIELD = pghistory.ContextForeignKey(db_index=True)
-
+# WhiteNoise serves the static files; the locale middleware picks zh-hans or en per request.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -80,8 +118,10 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
+# The site's URLs.
 ROOT_URLCONF = "config.urls"
 
+# Templates from templates/ and from each app.
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -98,84 +138,116 @@ TEMPLATES = [
     },
 ]
 
+# The WSGI entry point gunicorn serves.
 WSGI_APPLICATION = "config.wsgi.application"
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",  # set but empty: unset
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
-    )
-}
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
+# Passwords of at least 8 characters and not a common one.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Django's own user model (bureau staff and institution users alike).
+AUTH_USER_MODEL = "auth.User"
+# Object permissions from django-rules first, then the model permissions of groups and users.
 AUTHENTICATION_BACKENDS = [
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# The sign-in page (a URL name).
+LOGIN_URL = "login"
+# Where a user lands after signing in: the caseworker workspace.
+LOGIN_REDIRECT_URL = "/ws/"
 
+# The interface is Chinese, with English available.
 LANGUAGE_CODE = "zh-hans"
+# The cookie that keeps a user's choice of language.
+LANGUAGE_COOKIE_NAME = "django_language"
+# The languages a user may choose.
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+# The project's translations.
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The city's time zone: business days, months and years are local (core.periods).
 TIME_ZONE = "Asia/Shanghai"
+# The encoding of responses, and of request bodies that do not name theirs (the API's JSON parser).
+DEFAULT_CHARSET = "utf-8"
+# Translations on.
 USE_I18N = True
+# Times are stored in UTC and shown in TIME_ZONE.
 USE_TZ = True
 
+# Static files: collected into STATIC_ROOT at build time, served by WhiteNoise under STATIC_URL.
 STATIC_URL = "static/"
+# Where collectstatic puts them.
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The project's own static files (CSS, vendored htmx).
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded files on the local disk; static files compressed by WhiteNoise.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Where upload jobs' files and error reports are kept.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Their URL prefix.
 MEDIA_URL = "media/"
 
-LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/ws/"
-
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 50,
-}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "医保结算审核平台 API",
-    "DESCRIPTION": "Provider interface in the national medical insurance interface's vocabulary.",
-    "VERSION": "1.0.0",
-    # Swagger UI's JavaScript and CSS from the installed sidecar package, never from a CDN.
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
+# The root logger's level: DEBUG, INFO, WARNING, ERROR or CRITICAL.
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
+# Everything to the console (the process manager keeps it).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
-# Celery: job state lives on models, not in a result backend.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+# --- the database -------------------------------------------------------------------------------------------
+
+# DATABASE_URL (unset or empty: the demo's SQLite file db.sqlite3); CONN_MAX_AGE: seconds a connection lives.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=env_int("CONN_MAX_AGE", 60, minimum=0),
+    )
+}
+# 64-bit primary keys.
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# History events (pghistory) are read by object and context only: no index on their copies of foreign keys.
+PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
+# The event's tracked object, indexed: the history of one object.
+PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_index=True)
+# The event's context, indexed: what one request or batch changed.
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextForeignKey(db_index=True)
+
+# --- Celery and the daily job -------------------------------------------------------------------------------
+
+# Celery's broker (e.g. redis://127.0.0.1:6379/0); unset or empty: tasks run in-process, eagerly.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
+# Without a broker, tasks run eagerly where they are sent.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# ... and their errors reach the caller.
 CELERY_TASK_EAGER_PROPAGATES = True
+# A task is acknowledged when it ends, so a worker lost mid-task leaves it to another.
 CELERY_TASK_ACKS_LATE = True
+# One task at a time per worker process: the daily job's chunks are long.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Job state lives on models (DailyJob, DailyJobChunk, upload jobs), not in a result backend.
 CELERY_TASK_IGNORE_RESULT = True
+# No result backend.
 CELERY_RESULT_BACKEND = None
+# Beat's crontab times are the city's local times.
 CELERY_TIMEZONE = TIME_ZONE
-DAILY_JOB_HOUR = int(os.environ.get("DAILY_JOB_HOUR", "2"))
-DAILY_JOB_MINUTE = int(os.environ.get("DAILY_JOB_MINUTE", "30"))
-DAILY_JOB_CHUNKS = int(os.environ.get("DAILY_JOB_CHUNKS", "8"))
+# The hour (0-23) of the nightly daily job.
+DAILY_JOB_HOUR = env_int("DAILY_JOB_HOUR", 2, minimum=0, maximum=23)
+# Its minute (0-59).
+DAILY_JOB_MINUTE = env_int("DAILY_JOB_MINUTE", 30, minimum=0, maximum=59)
+# The tasks a daily job is split into, by person (run_daily and the beat entry).
+DAILY_JOB_CHUNKS = env_int("DAILY_JOB_CHUNKS", 8, minimum=1)
 # The daily job moves data with COPY and set-based SQL on PostgreSQL; off: the ORM path everywhere.
 DAILY_JOB_BULK = env_bool("DAILY_JOB_BULK", True)
 # The daily job runs the smart-audit rules over what it settled (the ORM path always does, in settle_visits).
 DAILY_JOB_AUDIT = env_bool("DAILY_JOB_AUDIT", True)
-# Smart-audit review: an institution may appeal a confirmed item within this many days (issue #5).
-APPEAL_WINDOW_DAYS = int(os.environ.get("APPEAL_WINDOW_DAYS", "15"))
+# The periodic tasks (static): the daily job, the monthly statements and the year-end clearing.
 CELERY_BEAT_SCHEDULE = {
     # 日终批处理: the previous day's uploads and discharges, every night.
     "daily-adjudication": {
@@ -195,9 +267,39 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+# --- smart-audit review -------------------------------------------------------------------------------------
+
+# An institution may appeal a confirmed suspect item within this many days of its confirmation.
+APPEAL_WINDOW_DAYS = env_int("APPEAL_WINDOW_DAYS", 15, minimum=0)
+
+# --- the fund -----------------------------------------------------------------------------------------------
+
+# A monthly statement run's cutoff, minutes before it starts: later settlements go to the next statement.
+FUND_STATEMENT_CUTOFF_LAG_MINUTES = env_int("FUND_STATEMENT_CUTOFF_LAG_MINUTES", 60, minimum=0)
+
+# --- the provider API ---------------------------------------------------------------------------------------
+
+# Token and session authentication, authenticated users only, django-filter, pages of 50.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
 }
+# The OpenAPI schema and its documentation pages.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "医保结算审核平台 API",
+    "DESCRIPTION": "Provider interface in the national medical insurance interface's vocabulary.",
+    "VERSION": "1.0.0",
+    # Swagger UI's JavaScript and CSS from the installed sidecar package, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# On (test and training deployments only): any API user may give setl_time; off: staff users only.
+CLAIMS_API_ALLOW_SETL_TIME = env_bool("CLAIMS_API_ALLOW_SETL_TIME", False)

@@ -64,7 +64,7 @@ SUM_COLUMNS = ["medfee_sumamt", "fund_pay_sumamt", *FUND_COLUMNS.values()]
 
 
 def cutoff_lag() -> dt.timedelta:
-    return dt.timedelta(minutes=getattr(settings, "FUND_STATEMENT_CUTOFF_LAG_MINUTES", 60))
+    return dt.timedelta(minutes=settings.FUND_STATEMENT_CUTOFF_LAG_MINUTES)
 
 
 def _lock() -> None:

@@ -9,7 +9,7 @@ def history_context(cursor, **metadata) -> None:
     COPY does not pass through Django's execute wrappers, so the settings are made here. With them set, the
     history triggers of the tracked tables (persons, enrollments, institutions, catalog items, settlements)
     record their event without the two failed setting lookups per row (each a subtransaction) they make
-    otherwise: about 40 µs a row instead of 240 µs. 'pgtrigger.ignore' = '{}' ignores no trigger."""
+    otherwise (the cost per row: docs/benchmarks.md). 'pgtrigger.ignore' = '{}' ignores no trigger."""
     cursor.execute("SELECT set_config('pgtrigger.ignore', '{}', true), set_config('pghistory.context_id', %s, true), "
                    "set_config('pghistory.context_metadata', %s, true)",
                    [str(uuid.uuid4()), json.dumps(metadata, ensure_ascii=False, default=str)])

@@ -29,4 +29,4 @@ class IsInstitutionUser(BasePermission):
 def may_choose_setl_time(user) -> bool:
     """An explicit setl_time (test replay, back-dated settlement) is for staff users, or when the
     CLAIMS_API_ALLOW_SETL_TIME setting is on (a test or training deployment)."""
-    return bool(getattr(user, "is_staff", False) or getattr(settings, "CLAIMS_API_ALLOW_SETL_TIME", False))
+    return bool(getattr(user, "is_staff", False) or settings.CLAIMS_API_ALLOW_SETL_TIME)

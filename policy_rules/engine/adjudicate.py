@@ -136,7 +136,7 @@ def eligibility(vis: pd.DataFrame, pol: np.ndarray, has_benefit, level_covered) 
 
 
 def _prepare(lines, visits, persons, policies):
-    # one visit (the API's settlement) needs no sort: sorting a frame by three columns costs about a millisecond
+    # one visit (the API's settlement) needs no sort, and sorting a frame by three columns has a fixed cost
     vis = (visits.sort_values(["psn_no", "setl_time", "mdtrt_id"], kind="stable") if len(visits) > 1
            else visits).reset_index(drop=True)
     vindex = pd.Index(vis["mdtrt_id"].to_numpy(dtype=object))

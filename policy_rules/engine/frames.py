@@ -65,9 +65,9 @@ def datetime_column(values) -> np.ndarray | pd.Series:
     """pd.to_datetime(values) as a datetime64[ns] column.
 
     Plain dates, naive datetimes and None (what the database and the records give) are converted by
-    numpy: pandas' parser costs about half a millisecond a call, however few the values, and the small
-    frames of one visit have several such columns. Anything else (strings, Timestamps, aware datetimes,
-    NaN...) goes through pd.to_datetime, so that the result is always exactly its."""
+    numpy: pandas' parser has a fixed cost per call, however few the values, and the small frames of one
+    visit have several such columns. Anything else (strings, Timestamps, aware datetimes, NaN...) goes
+    through pd.to_datetime, so that the result is always exactly its."""
     if isinstance(values, pd.Series) and values.dtype != object:
         return pd.to_datetime(values)
     values = list(values)

@@ -1,6 +1,6 @@
 """python manage.py synth_city --persons N --institutions M --days D --lines-per-day L --seed S
 
-Generates a synthetic city (insurance.synth_city) and writes it with COPY on PostgreSQL (bulk_create on
+Generates a synthetic city (devtools.synth) and writes it with COPY on PostgreSQL (bulk_create on
 SQLite, for small sizes): institutions, persons with enrollments and accounts, a catalog, and D days of
 visits discharged and fee lines uploaded on each day from --start-date. The same seed gives the same
 city. Imports the demo policy pack when no active pack of the region covers the days.
@@ -11,8 +11,9 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from devtools.synth import CitySpec
+from devtools.synth.write import ensure_policy, write_city
 from insurance.models import Person
-from insurance.synth_city import CitySpec, ensure_policy, write_city
 
 
 def positive(value: str) -> int:

@@ -1,4 +1,4 @@
-"""The synthetic city's words: names, places, item names and codes, diagnoses (insurance.synth_city draws from
+"""The synthetic city's words: names, places, item names and codes, diagnoses (devtools.synth draws from
 them). Data only: changing it changes every generated city (bench/support.py digests this file with the
 generator)."""
 import numpy as np

@@ -1,6 +1,6 @@
 """python manage.py seed_demo --date D — a small synthetic city and one day of fee uploads.
 
-A thin call of the synthetic city generator (insurance.synth_city, also behind `synth_city`) with the
+A thin call of the synthetic city generator (devtools.synth, also behind `synth_city`) with the
 demo's sizes: 60 institutions, a 300-item catalog and 600 visits discharged and uploaded on D. Does
 nothing when the database already has persons.
 """
@@ -8,8 +8,9 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
+from devtools.synth import CitySpec
+from devtools.synth.write import ensure_policy, write_city
 from insurance.models import Person
-from insurance.synth_city import CitySpec, ensure_policy, write_city
 
 DEMO_INSTITUTIONS = 60
 DEMO_CATALOG_ITEMS = 300

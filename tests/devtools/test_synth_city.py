@@ -1,4 +1,4 @@
-"""The synthetic city generator (insurance.synth_city) and its commands synth_city and seed_demo."""
+"""The synthetic city generator (devtools.synth) and its commands synth_city and seed_demo."""
 import datetime as dt
 from io import StringIO
 
@@ -11,6 +11,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from claims.models import FeeLine, Upload, Visit, VisitStatus
+from devtools.synth import CitySpec, day, reference
+from devtools.synth.arrays import certno_check_digits
 from insurance.models import (
     Enrollment,
     Institution,
@@ -20,7 +22,6 @@ from insurance.models import (
     PersonalAccount,
     PsnType,
 )
-from insurance.synth_city import CitySpec, certno_check_digits, day, reference
 from insurance.validators import certno_birth_date, certno_check_digit, certno_gender, validate_certno
 from policy_rules.models import CatalogItem, PolicyVersion
 
