@@ -10,4 +10,4 @@ class ClaimsConfig(AppConfig):
     def ready(self):
         # django-rules registers permissions when their module is imported; its autodiscovery looks for a
         # module named rules.py, and ours is claims.permissions, so it is imported here, once, at start-up.
-        from claims import permissions  # noqa: F401
+        from claims import checks, permissions  # noqa: F401  (checks registers the system checks likewise)

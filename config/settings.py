@@ -243,9 +243,10 @@ DAILY_JOB_HOUR = env_int("DAILY_JOB_HOUR", 2, minimum=0, maximum=23)
 DAILY_JOB_MINUTE = env_int("DAILY_JOB_MINUTE", 30, minimum=0, maximum=59)
 # The tasks a daily job is split into, by person (run_daily and the beat entry).
 DAILY_JOB_CHUNKS = env_int("DAILY_JOB_CHUNKS", 8, minimum=1)
-# The daily job moves data with COPY and set-based SQL on PostgreSQL; off: the ORM path everywhere.
-DAILY_JOB_BULK = env_bool("DAILY_JOB_BULK", True)
-# The daily job runs the smart-audit rules over what it settled (the ORM path always does, in settle_visits).
+# The daily job's reader and writer: on, COPY (PostgreSQL only: a system check refuses it on another database);
+# off, the ORM. Default: on with PostgreSQL, off with SQLite (the demo). The same rows either way.
+DAILY_JOB_BULK = env_bool("DAILY_JOB_BULK", DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql")
+# The daily job runs the smart-audit rules over what it settled, with either writer.
 DAILY_JOB_AUDIT = env_bool("DAILY_JOB_AUDIT", True)
 # The periodic tasks (static): the daily job, the monthly statements and the year-end clearing.
 CELERY_BEAT_SCHEDULE = {

@@ -156,8 +156,8 @@ def run_chunk(chunk_id: int) -> bool:
 
 
 def use_bulk_path() -> bool:
-    """COPY and set-based SQL on PostgreSQL; the ORM path elsewhere (and when DAILY_JOB_BULK is off)."""
-    return connection.vendor == "postgresql" and settings.DAILY_JOB_BULK
+    """The COPY reader and writer (DAILY_JOB_BULK, PostgreSQL only: claims.checks); else the ORM's."""
+    return settings.DAILY_JOB_BULK
 
 
 def classify_uploads(run_date: dt.date, chunks: int | None = None) -> int:
@@ -200,7 +200,8 @@ def settle_day_visits(job: DailyJob, chunk_no: int) -> tuple[int, int]:
             j += 1
         batch = pending[i:j]
         result = settle_visits([pk for pk, _, _ in batch], setl_times={pk: end for pk, _, end in batch},
-                               reason=f"日终批处理 {job.run_date}", daily_job=job)
+                               reason=f"日终批处理 {job.run_date}", daily_job=job,
+                               audit=settings.DAILY_JOB_AUDIT)
         settled += len(result)
         i = j
     return settled, len(pending) - settled
