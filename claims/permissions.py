@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import rules
 
+from insurance.models import InstitutionUser
+
 CASEWORKER = "caseworker"
 REVIEWER = "reviewer"
 APPEAL_REVIEWER = "appeal_reviewer"
@@ -35,8 +37,6 @@ def _institution_id(user) -> int | None:
     """The institution an institution login acts for (insurance.InstitutionUser), else None."""
     if not getattr(user, "is_authenticated", False):
         return None
-    from insurance.models import InstitutionUser
-
     try:
         return user.institution_link.institution_id
     except InstitutionUser.DoesNotExist:

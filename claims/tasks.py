@@ -6,6 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from claims.batch import jobs as daily
+from claims.intake import files
+from claims.models import UploadJob
 
 
 @shared_task(acks_late=True)
@@ -26,6 +28,12 @@ def run_daily_chunk(chunk_id: int) -> bool:
 @shared_task(acks_late=True)
 def process_upload_job(job_id: int) -> bool:
     """Import an uploaded fee-line file (claims.intake.files); a job already taken is left alone."""
-    from claims.intake import files as bulk_upload
+    return files.process_upload_job(job_id)
 
-    return bulk_upload.process_upload_job(job_id)
+
+def submit_upload_job(*, institution, uploaded_file, user=None) -> UploadJob:
+    """Store an uploaded fee-line file as a job (claims.intake.files) and import it once the job is committed."""
+    with transaction.atomic():
+        job = files.create_upload_job(institution=institution, uploaded_file=uploaded_file, user=user)
+        transaction.on_commit(lambda: process_upload_job.delay(job.pk), robust=True)
+    return job

@@ -21,7 +21,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from claims import services
+from claims import services, tasks
 from claims.api import examples as ex
 from claims.api import serializers as s
 from claims.api.exceptions import exception_handler
@@ -365,8 +365,7 @@ class UploadJobViewSet(InstitutionAPIMixin, mixins.ListModelMixin, mixins.Retrie
     )
     def create(self, request):
         data = self.validated(s.UploadJobCreateSerializer)
-        job = bulk_upload.create_upload_job(institution=self.institution, uploaded_file=data["file"],
-                                            user=request.user)
+        job = tasks.submit_upload_job(institution=self.institution, uploaded_file=data["file"], user=request.user)
         job.refresh_from_db()
         body = s.UploadJobSerializer(job, context={"request": request}).data
         location = request.build_absolute_uri(f"{job.pk}/")

@@ -19,6 +19,7 @@ from claims.batch.reader import read_chunk
 from claims.batch.writer import write_fee_lines, write_plan
 from claims.settlement.plan import plan_fee_lines, plan_settlements
 from core.periods import day_bounds
+from insurance.history import history_context
 from policy_rules.engine import adjudicate, classify
 
 BATCH_WORK_MEM = "256MB"
@@ -74,8 +75,6 @@ def batch_session(cursor, **context) -> None:
     """Settings for the batch's transaction only (SET LOCAL): no wait for the WAL flush at commit (a crash
     loses at most the last chunks, whose DONE mark is lost with them, so they run again), memory for the
     hash joins and sorts over a chunk's lines, and one history context for the settlements it writes."""
-    from insurance.history import history_context
-
     cursor.execute("SET LOCAL synchronous_commit = off")
     batch_work_mem(cursor)
     history_context(cursor, **context)

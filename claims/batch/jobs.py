@@ -16,6 +16,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from claims.audit.pipeline import HISTORY_DAYS, institution_stats, stats_columns, stats_frame
+from claims.batch import chunk as bulk
 from claims.models import (
     DailyJob,
     DailyJobChunk,
@@ -74,7 +75,6 @@ def day_visits_by_chunk(run_date: dt.date, chunks: int) -> dict[int, list[int]]:
     """The visits with an active line uploaded on run_date, by chunk (their person's id mod chunks), sorted."""
     start, end = day_bounds(run_date)
     if use_bulk_path():
-        from claims.batch import chunk as bulk
         with connection.cursor() as cursor:
             rows = bulk.day_visits(cursor, start, end)
     else:
@@ -101,9 +101,8 @@ def plan_job(job: DailyJob) -> None:
     with transaction.atomic():
         DailyJobChunk.objects.bulk_update(chunks, ["visit_ids"])
         if connection.vendor == "postgresql":  # the statistics group up to 90 days of settlements
-            from claims.batch.chunk import batch_work_mem
             with connection.cursor() as cursor:
-                batch_work_mem(cursor)
+                bulk.batch_work_mem(cursor)
         job.audit_stats = stats_columns(institution_stats(start - dt.timedelta(days=HISTORY_DAYS), start))
         job.planned_at = timezone.now()
         job.save(update_fields=["audit_stats", "planned_at"])
@@ -134,8 +133,7 @@ def run_chunk(chunk_id: int) -> bool:
     DailyJob.objects.filter(pk=job.pk, status=JobStatus.PENDING).update(status=JobStatus.RUNNING)
     try:
         if use_bulk_path():
-            from claims.batch import chunk as bulk
-            classified, settled, held = bulk.run_chunk(job, chunk.chunk_no, chunk.visit_ids,
+                classified, settled, held = bulk.run_chunk(job, chunk.chunk_no, chunk.visit_ids,
                                                        reason=f"日终批处理 {job.run_date}",
                                                        inst_stats=stats_frame(job.audit_stats))
         else:
@@ -167,7 +165,6 @@ def classify_uploads(run_date: dt.date, chunks: int | None = None) -> int:
     chunks = chunks or settings.DAILY_JOB_CHUNKS
     by_chunk = day_visits_by_chunk(run_date, chunks)
     if use_bulk_path():
-        from claims.batch import chunk as bulk
         job = SimpleNamespace(pk=None, run_date=run_date, chunks_total=chunks)
         return sum(bulk.run_chunk(job, i, ids, reason="", settle=False)[0] for i, ids in by_chunk.items())
     return sum(classify_day_lines(ids) for ids in by_chunk.values())

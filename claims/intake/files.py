@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -132,7 +131,7 @@ def read_rows(fileobj, kind: str) -> list[tuple[int, dict]]:
 # --- the job ---------------------------------------------------------------------------------------
 
 def create_upload_job(*, institution: Institution, uploaded_file, user=None) -> UploadJob:
-    """Check the file's type and header now, store it, and import it after commit (Celery)."""
+    """Check the file's type and header now and store it as a job; claims.tasks.submit_upload_job enqueues it."""
     suffix = Path(uploaded_file.name or "").suffix.lower()
     if suffix not in FILE_TYPES:
         raise ServiceError.one("file", "UNSUPPORTED_FILE_TYPE", _("只支持 .csv 或 .xlsx 文件。"))
@@ -149,15 +148,10 @@ def create_upload_job(*, institution: Institution, uploaded_file, user=None) -> 
     uploaded_file.seek(0)
     original = Path(uploaded_file.name).name[:255]
     uploaded_file.name = f"{uuid.uuid4().hex}{suffix}"
-    from claims.tasks import process_upload_job  # the task module imports this one
-
-    with transaction.atomic():
-        job = UploadJob.objects.create(
-            institution=institution, file=uploaded_file, file_name=original,
-            created_by=user if getattr(user, "is_authenticated", False) else None,
-        )
-        transaction.on_commit(lambda: process_upload_job.delay(job.pk), robust=True)
-    return job
+    return UploadJob.objects.create(
+        institution=institution, file=uploaded_file, file_name=original,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+    )
 
 
 def process_upload_job(job_id: int) -> bool:

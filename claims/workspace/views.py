@@ -56,6 +56,7 @@ from claims.workspace.tables import (
     VisitTable,
 )
 from core.periods import day_bounds
+from fund_budget.models import AuditDeduction
 from insurance.models import Enrollment, Institution, Person
 
 PER_PAGE = 25
@@ -364,14 +365,6 @@ def person_detail(request, psn_no):
 # --- institution -----------------------------------------------------------------------------------------
 
 
-def _deductions(institution):
-    try:
-        from fund_budget.models import AuditDeduction
-    except ImportError:
-        return None
-    return AuditDeduction.objects.filter(institution=institution).order_by("-confirmed_at", "-pk")
-
-
 @login_required
 @require_safe
 def institution_detail(request, code):
@@ -388,13 +381,11 @@ def institution_detail(request, code):
         "-n", "rule_code")
     hit_table = HitTable(hits, prefix="h-")
     _paginate(request, hit_table)
-    deductions = _deductions(institution)
-    deduction_table, deduction_totals = None, None
-    if deductions is not None:
-        deduction_totals = deductions.aggregate(
-            n=Count("pk"), total=Sum("amount"), reversed=Sum("amount", filter=Q(reversed_at__isnull=False)))
-        deduction_table = DeductionTable(deductions, prefix="d-")
-        _paginate(request, deduction_table)
+    deductions = AuditDeduction.objects.filter(institution=institution).order_by("-confirmed_at", "-pk")
+    deduction_totals = deductions.aggregate(
+        n=Count("pk"), total=Sum("amount"), reversed=Sum("amount", filter=Q(reversed_at__isnull=False)))
+    deduction_table = DeductionTable(deductions, prefix="d-")
+    _paginate(request, deduction_table)
     appeals = appeals_for(request.user, state=None).filter(institution=institution)
     appeal_table = AppealTable(appeals, prefix="a-")
     _paginate(request, appeal_table)
