@@ -47,3 +47,9 @@ def year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
 def day_in_month(month: dt.date, day: int) -> dt.date:
     """The given day of a month, or the month's last day when it is shorter."""
     return month.replace(day=min(day, calendar.monthrange(month.year, month.month)[1]))
+
+def local_naive(value: dt.datetime | None) -> dt.datetime | None:
+    """Aware datetime → naive local wall time (the engine reasons in the bureau's local time)."""
+    if value is None:
+        return None
+    return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value

@@ -34,6 +34,12 @@ def validate_med_type_list(value) -> None:
         validate_med_type(item)
 
 
+# the catalog columns the engine and the audit read, by both readers (catalog_frame ignores the name)
+CATALOG_FIELDS = ("med_list_codg", "name", "chrg_lv", "selfpay_prop", "price_limit", "restrict_gender",
+                  "restrict_min_age", "restrict_max_age", "restrict_min_level", "restrict_med_types",
+                  "effective_from", "effective_to")
+
+
 class CatalogItemQuerySet(models.QuerySet):
     def effective_on(self, on_date: datetime.date):
         return self.filter(effective_from__lte=on_date).filter(

@@ -21,8 +21,7 @@ from claims.models import (
     SettlementStatus,
     Visit,
 )
-from claims.settlement.loading import CATALOG_FIELDS, fen_to_decimal, local_naive
-from core.periods import day_start
+from core.periods import day_start, local_naive
 from policy_rules.audit_rules import rules_in_force
 from policy_rules.engine.audit import run_audit
 from policy_rules.engine.frames import (
@@ -32,8 +31,8 @@ from policy_rules.engine.frames import (
     full_years,
     inferred_column,
 )
-from policy_rules.engine.money import QTY_SCALE, scaled
-from policy_rules.models import CatalogItem
+from policy_rules.engine.money import QTY_SCALE, fen_to_decimal, scaled
+from policy_rules.models import CATALOG_FIELDS, CatalogItem
 
 HISTORY_DAYS = 90
 

@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from claims.models import Accumulator, FeeLine, FeeLineStatus, Visit
 from claims.settlement.plan import LINE_KEYS, SPLIT_FEN, VISIT_KEYS, Inputs
-from claims.settlement.writers import fen_to_decimal, ratio_to_decimal
+from claims.settlement.writers import ratio_to_decimal
+from core.periods import local_naive
 from insurance.models import Enrollment, PersonalAccount
 from policy_rules.engine import PolicyPack, parse_pack
 from policy_rules.engine.frames import (
@@ -31,22 +32,14 @@ from policy_rules.engine.frames import (
     state_frame,
     visits_frame,
 )
-from policy_rules.models import CatalogItem, PolicyVersion
+from policy_rules.engine.money import fen_to_decimal
+from policy_rules.models import CATALOG_FIELDS, CatalogItem, PolicyVersion
 
 _PACKS: dict[str, PolicyPack] = {}  # parsed packs by the digest of their document
 
 
-# the catalog columns the engine and the audit read (catalog_frame ignores the name)
-CATALOG_FIELDS = ("med_list_codg", "name", "chrg_lv", "selfpay_prop", "price_limit", "restrict_gender",
-                  "restrict_min_age", "restrict_max_age", "restrict_min_level", "restrict_med_types",
-                  "effective_from", "effective_to")
 
 
-def local_naive(value: dt.datetime | None) -> dt.datetime | None:
-    """Aware datetime → naive local wall time (the engine reasons in the bureau's local time)."""
-    if value is None:
-        return None
-    return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
 
 
 def pack_digest(document) -> str:

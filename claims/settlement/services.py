@@ -23,12 +23,14 @@ from claims.models import (
     Visit,
     VisitStatus,
 )
-from claims.settlement.loading import active_lines, line_split_records, load_inputs, local_naive
+from claims.settlement.loading import active_lines, line_split_records, load_inputs
 from claims.settlement.plan import new_setl_ids, plan_settlements
-from claims.settlement.writers import fen_to_decimal, write_plan
+from claims.settlement.writers import write_plan
+from core.periods import local_naive
 from insurance.models import AccountMovement, MovementKind, Person, PersonalAccount
 from policy_rules.engine import adjudicate
 from policy_rules.engine.adjudicate import SETTLEMENT_COLUMNS
+from policy_rules.engine.money import fen_to_decimal
 
 
 def new_setl_id(when: dt.datetime) -> str:

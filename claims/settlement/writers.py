@@ -24,11 +24,7 @@ from claims.models import (
 from claims.settlement.plan import SETTLEMENT_FEN, SPLIT_FEN, Plan
 from core.pgcopy import insert_rows
 from insurance.models import AccountMovement, MovementKind, PersonalAccount
-
-
-def fen_to_decimal(fen) -> Decimal:
-    """Integer fen → yuan as a Decimal with two places."""
-    return Decimal(int(fen)).scaleb(-2)
+from policy_rules.engine.money import fen_to_decimal
 
 
 def ratio_to_decimal(e6) -> Decimal | None:

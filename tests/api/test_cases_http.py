@@ -11,7 +11,7 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from claims.settlement.cases import load_reference_data, local
+from claims.cases import load_reference_data, local
 from insurance.models import Institution
 from policy_rules.engine.cases import SETL_FIELDS, validate_case
 

@@ -60,7 +60,7 @@ def broker(settings):
 
 
 def test_daily_job_runs_in_a_worker_process(transactional_db, broker, worker):
-    from claims.settlement.cases import load_reference_data
+    from claims.cases import load_reference_data
     load_reference_data(case_doc("01-employee-inpatient-tertiary.json"))
     admit("P0001", "H41080000001", [line(1, "XA01ABD075A002010100483", 1, "2000.00")], local(2026, 3, 2, 9),
           local(2026, 3, 10, 10))

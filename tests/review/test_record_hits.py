@@ -150,7 +150,7 @@ def _audit_frames(settlements):
     """The audit engine's input frames for settled visits, straight from the database."""
     import pandas as pd
 
-    from claims.settlement.loading import local_naive
+    from core.periods import local_naive
     from policy_rules.engine.frames import catalog_frame
     from policy_rules.engine.money import QTY_SCALE, scaled
     from policy_rules.models import CatalogItem

@@ -9,8 +9,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from claims.cases import CaseFormatError, run_case
 from claims.services import ServiceError
-from claims.settlement.cases import CaseFormatError, run_case
 from policy_rules.engine.cases import SETL_FIELDS
 from policy_rules.engine.pack import PolicyPackError
 
