@@ -29,17 +29,21 @@ AMOUNTS = ("medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_
 
 def snapshot() -> dict:
     return {
-        "settlements": {s["visit__mdtrt_id"]: s for s in Settlement.objects.values("visit__mdtrt_id", *AMOUNTS)},
+        # the setl_id's date part (its format is the plan's, the same on both paths); the rest is random
+        "settlements": {s["visit__mdtrt_id"]: {**s, "setl_id": s["setl_id"][:9]}
+                        for s in Settlement.objects.values("visit__mdtrt_id", "setl_id", "med_type", *AMOUNTS)},
         "lines": set(SettlementLine.objects.values_list(
             "settlement__visit__mdtrt_id", "feedetl_sn", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt",
             "inscp_scp_amt", "chrgitm_lv", "selfpay_prop", "reason")),
-        "fee_lines": set(FeeLine.objects.values_list("visit__mdtrt_id", "feedetl_sn", "inscp_scp_amt", "reason")),
+        "fee_lines": set(FeeLine.objects.values_list("visit__mdtrt_id", "feedetl_sn", "fulamt_ownpay_amt",
+                                                     "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt",
+                                                     "chrgitm_lv", "selfpay_prop", "reason")),
         "accumulators": set(Accumulator.objects.values_list("person__psn_no", "year", "kind", "key", "amount")),
         "deltas": set(SettlementAccumulation.objects.values_list("settlement__visit__mdtrt_id", "kind", "key",
                                                                  "delta")),
         "accounts": set(PersonalAccount.objects.values_list("person__psn_no", "balance")),
         "movements": set(AccountMovement.objects.values_list("settlement__visit__mdtrt_id", "amount",
-                                                             "balance_after")),
+                                                             "balance_after", "kind", "reason")),
         "hits": {
             (h.visit.mdtrt_id, h.settlement.visit.mdtrt_id, h.rule_code, h.rule_type, h.severity, h.stage,
              tuple(sorted(h.feedetl_sns)), len(h.fee_line_ids), h.amount, h.evidence, h.related_mdtrt_id,
