@@ -52,13 +52,15 @@ def active_policies(regions) -> tuple[list[PolicyVersion], list[PolicyPack]]:
     """The active policy versions of the given regions, each parsed once per distinct document (a cache keyed by
     row id would hand one database's pack to another whose rows reuse the ids, as run_cases does)."""
     versions = list(PolicyVersion.objects.active().filter(region__in=set(regions)).order_by("effective_from"))
-    packs = []
-    for v in versions:
-        key = pack_digest(v.document)
-        if key not in _PACKS:
-            _PACKS[key] = parse_pack(v.document)
-        packs.append(_PACKS[key])
-    return versions, packs
+    return versions, [parsed_pack(v) for v in versions]
+
+
+def parsed_pack(version: PolicyVersion) -> PolicyPack:
+    """A version's pack, parsed once per distinct document."""
+    key = pack_digest(version.document)
+    if key not in _PACKS:
+        _PACKS[key] = parse_pack(version.document)
+    return _PACKS[key]
 
 
 def enrollments_of(visits: list[Visit]) -> pd.DataFrame:
