@@ -38,7 +38,7 @@ HISTORY_DAYS = 90
 
 
 def _visit_rows(visits) -> pd.DataFrame:
-    # built column by column (a frame from many small dicts, then parsed dates, costs several times more)
+    # built column by column: cheaper than a frame from many small dicts with dates parsed afterwards
     begntime = [local_naive(v.begntime) for v in visits]
     diagnoses = np.empty(len(visits), dtype=object)
     diagnoses[:] = [diagnosis_codes(v.diagnoses) for v in visits]

@@ -26,8 +26,7 @@ BATCH_WORK_MEM = "256MB"
 
 # The day's visits, found once per job when it is planned (claims.batch.jobs.plan_job): each one with an active line
 # uploaded that day, then looked up by its primary key (LATERAL ... LIMIT 1 keeps the planner from hashing them
-# against a scan of every visit ever made, which it chose once the history held a million visits:
-# bench/growth_bench.py --batch).
+# against a scan of every visit ever made, so that the plan stays flat in the size of the history).
 DAY_VISITS_SQL = """
 WITH day AS MATERIALIZED (
     SELECT DISTINCT fl.visit_id FROM claims_upload u JOIN claims_feeline fl ON fl.upload_id = u.id
@@ -57,9 +56,8 @@ WHERE v.status = 'discharged' AND v.endtime < %(end)s AND v.person_id %% %(chunk
 def day_visits(cursor, start: dt.datetime, end: dt.datetime) -> list[tuple[int, int]]:
     """(visit id, person id) of every visit with an active line uploaded in [start, end).
 
-    With the batch's work_mem: with the server's default (4 MB) and the planner's estimate of the day's
-    visits far too low, the DISTINCT's hash spilled into 271,240 batches and took 190 s at 3 million lines
-    (bench/daily_bench.py); it takes about a second with room for the day's visits."""
+    With the batch's work_mem, so that the DISTINCT's hash over a large day fits in memory even when the
+    planner underestimates the day's visits (docs/benchmarks.md has the case)."""
     with transaction.atomic():
         batch_work_mem(cursor)
         cursor.execute(DAY_VISITS_SQL, {"start": start, "end": end})

@@ -91,8 +91,8 @@ def plan_job(job: DailyJob) -> None:
     institutions' statistics its audit compares with (the settlements of the HISTORY_DAYS before the day).
 
     Every chunk, on whichever worker and however late it is retried, then works from the same inputs, and none
-    of them scans the day's lines or the statistics' window of settlements again (each chunk did: its share of
-    the work grew with the number of chunks, and the statistics were read once per worker)."""
+    of them scans the day's lines or the statistics' window of settlements again: a chunk's work does not grow
+    with the number of chunks."""
     start, _ = day_bounds(job.run_date)
     by_chunk = day_visits_by_chunk(job.run_date, job.chunks_total)
     chunks = list(job.chunks.all())

@@ -80,7 +80,7 @@ class InstitutionAuditStats(models.Model):
     The settlements of the HISTORY_DAYS before the day, per medical type: their number and their average
     medical fee total (claims.audit.pipeline.institution_stats, the window a daily job's plan uses). A settlement
     during the day reads this row instead of averaging up to 90 days of the institution's settlements
-    again. For the largest hospitals that is hundreds of thousands of rows per request. Like a job's plan, the
+    again, which grows with the hospital's volume. Like a job's plan, the
     row does not change during its day: a cancellation after it was read counts from the next day on."""
 
     day = models.DateField(_("日期"))

@@ -51,8 +51,8 @@ def _append_only() -> list:
 
 def _keys_exist(table: str, keys: dict[str, str]) -> list:
     """Statement-level foreign-key checks: after each INSERT or UPDATE, every new row's keys must exist in their
-    tables, checked once for the statement's rows together (a join) instead of once per row. The daily batch
-    writes a million settlement lines a night; the per-row checks of two foreign keys cost more than the rows."""
+    tables, checked once for the statement's rows together (a join) instead of once per row: the night writes
+    settlement lines by the million, and per-row checks would cost more than the rows."""
     # the LATERAL ... LIMIT 1 makes each check a probe of the parent's primary key per new row, whatever the
     # statement's size: never a scan of the parent table, which grows with the history
     checks = "".join(f"""

@@ -30,9 +30,9 @@ class SettlementStatus(models.TextChoices):
     CANCELLED = "cancelled", _("已撤销")
 
 
-# Statement-level history triggers: the daily batch inserts a chunk's settlements (12,000 and more) in one
-# statement, whose events are then written by one INSERT ... SELECT with the context attached once, instead of a
-# trigger call, an event insert and a context upsert per row (docs/benchmarks.md). The events are the same.
+# Statement-level history triggers: the daily batch inserts a chunk's settlements in one statement, whose events
+# are then written by one INSERT ... SELECT with the context attached once, instead of a trigger call, an event
+# insert and a context upsert per row. The events are the same.
 @pghistory.track(level=pghistory.Statement)
 class Settlement(models.Model):
     """One settlement (or its reversal: same positive amounts, the sign is the kind)."""
@@ -157,8 +157,8 @@ class SettlementLine(models.Model):
         verbose_name=_("结算记录")
     )
     # Not indexed: a settlement's lines are read through the settlement (the unique index below leads with it),
-    # nothing looks settlement lines up by fee line, and fee lines are never deleted (a trigger refuses it).
-    # The index cost a quarter of the daily batch's time spent writing settlement lines (docs/benchmarks.md).
+    # nothing looks settlement lines up by fee line, and fee lines are never deleted (a trigger refuses it);
+    # maintaining such an index would be a large share of the night's writes (docs/benchmarks.md).
     fee_line = models.ForeignKey(
         FeeLine, on_delete=models.PROTECT, db_constraint=False, db_index=False, related_name="settlement_lines",
         verbose_name=_("费用明细")

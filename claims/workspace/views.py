@@ -373,7 +373,6 @@ def institution_detail(request, code):
     year = _year(request)
     stats = institution_figures(institution, year)
     # the hits and items of the year shown, not of every year: the page's cost stays that of one year
-    # (bench/growth_bench.py measured a large hospital's page growing with its whole history)
     in_year = {"created_at__gte": timezone.make_aware(dt.datetime(year, 1, 1)),
                "created_at__lt": timezone.make_aware(dt.datetime(year + 1, 1, 1))}
     hits = AuditHit.objects.filter(institution=institution, **in_year).select_related("visit")
@@ -409,7 +408,7 @@ def _person_match(q: str) -> Q:
     """Who a search matches. A query with a digit is a code: the person number or the ID number, exactly (it
     is never looked for inside names). Otherwise it is a name: anywhere in the name from three characters on
     (the trigram index), and from the start of the name when shorter (the name index), because a one- or
-    two-character substring search reads every insured person (measured by bench/growth_bench.py)."""
+    two-character substring search reads every insured person."""
     if any(ch.isdigit() for ch in q):
         return Q(psn_no=q) | Q(certno=q.upper())
     if len(q) >= NAME_SUBSTRING_MIN:
