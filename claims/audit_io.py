@@ -13,7 +13,7 @@ import pandas as pd
 from django.db.models import Avg, Count
 
 from core.periods import day_start
-from policy_rules.audit_rules import rules_in_force
+from policy_rules.audit_library import rules_in_force
 from policy_rules.engine.audit import run_audit
 from policy_rules.engine.frames import catalog_frame, datetime_column, diagnosis_codes, inferred_column
 from policy_rules.engine.money import QTY_SCALE, scaled

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.pgcopy import copy_in, copy_out
-from policy_rules.audit_rules import rules_in_force
+from policy_rules.audit_library import rules_in_force
 from policy_rules.engine.audit import run_audit
 from policy_rules.engine.frames import diagnosis_codes
 from policy_rules.models import AuditRuleDefinition

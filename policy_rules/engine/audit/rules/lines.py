@@ -3,25 +3,21 @@
 Each line on its own: restriction, indication, fee_outside_visit, price_markup (a hit is the line). Groups
 of a visit's lines (per item, per day or per visit, as the rule says): frequency, duplicate_charge,
 mutually_exclusive, bed_days, prescription_days, course_limit (a hit is the group's lines). The names and
-parameters of the rule types are in audit.SCHEMAS; what a rule function takes and returns in audit_rules.
+parameters of the rule types are in audit.schema.SCHEMAS; what a rule function takes and returns in
+audit.rules.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from .audit_context import (
-    DAY_NS,
-    E4_E4_TO_FEN,
+from ...lines import CLASS_C_CODE, RESTRICTED
+from ...money import QTY_SCALE, RATIO_SCALE, mul_div_round
+from ..context import AuditContext, Hits, concat_hits, excess_amount, line_hits
+from ..evidence import (
     GENDER_LABELS,
     MED_TYPE_LABELS,
-    NAT,
-    AuditContext,
-    Groups,
-    Hits,
     cat,
-    concat_hits,
-    excess_amount,
     fmt_day,
     fmt_fen,
     fmt_price,
@@ -30,10 +26,9 @@ from .audit_context import (
     fmt_time,
     join_nonempty,
     label_map,
-    line_hits,
 )
-from .lines import CLASS_C_CODE, RESTRICTED
-from .money import QTY_SCALE, RATIO_SCALE, mul_div_round
+from ..groups import Groups
+from ..units import DAY_NS, E4_E4_TO_FEN, NAT
 
 
 def rule_restriction(ctx: AuditContext, p: dict) -> Hits | None:

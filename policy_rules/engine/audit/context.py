@@ -1,223 +1,26 @@
-"""The batch the smart audit's rules run over, and what the rules share.
+"""The batch the smart audit's rules run over, and what the rules return.
 
 `AuditContext` holds the batch (lines, visits, catalog, history, institution statistics, the engine's line
 split) and derives, once and only when a rule asks, the per-line columns the rules share: the visit row of
-every line, the item's id, the fee day, the catalog row, the visit totals, the stays. Beside it: `Groups`
-(rows grouped by integer keys: a sort and `reduceat`), the vectorized string helpers the evidence sentences
-are built with, and `Hits`, what a rule returns.
-
-Units: money in integer fen, cnt/pric scaled by 10^4, ratios by 10^6 (money.py); days are integer days
-since 1970-01-01; timestamps are int64 nanoseconds with NAT for a missing value.
+every line, the item's id, the fee day, the catalog row, the visit totals, the stays. Beside it `Hits`, what
+a rule returns, and `excess_amount`, the price of an excess quantity. Units as in units.py.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import repeat
 
 import numpy as np
 import pandas as pd
 
-from .lines import catalog_positions
-from .money import QTY_SCALE, mul_div_round
-
-NAT = np.iinfo(np.int64).min
-NEVER = np.iinfo(np.int64).max  # "no end yet" for an open stay
-DAY_NS = 86_400 * 10**9
-HOUR_NS = 3_600 * 10**9
-E4_E4_TO_FEN = QTY_SCALE * QTY_SCALE // 100  # cnt_e4 × pric_e4 / this = fen
-
-MED_TYPE_LABELS = {"11": "普通门诊", "12": "门诊挂号", "13": "急诊", "14": "门诊慢特病", "21": "普通住院",
-                   "22": "外伤住院", "41": "定点药店购药", "51": "生育门诊", "52": "生育住院"}
-GENDER_LABELS = {"1": "男", "2": "女"}
+from ..lines import catalog_positions
+from ..money import mul_div_round
+from .groups import Groups, positions
+from .units import DAY_NS, E4_E4_TO_FEN, NAT, day_of, ns_of
 
 
 class AuditInputError(ValueError):
     """The frames handed to the audit are inconsistent (a programming or loading error)."""
-
-
-# --- grouping ------------------------------------------------------------------------------------------
-
-def positions(index: pd.Index, values: np.ndarray) -> np.ndarray:
-    """index.get_indexer(values) as int64, looking up only the first of each run of equal values (lines come
-    grouped by visit)."""
-    n = len(values)
-    if n > 1000:
-        change = np.empty(n, bool)
-        change[0] = True
-        np.not_equal(values[1:], values[:-1], out=change[1:])
-        heads = np.flatnonzero(change)
-        if len(heads) * 2 < n:
-            return np.repeat(index.get_indexer(values[heads]).astype(np.int64), np.diff(np.append(heads, n)))
-    return index.get_indexer(values).astype(np.int64)
-
-
-class Groups:
-    """Rows grouped by one or more int64 key arrays; groups are numbered in lexicographic key order and
-    the rows of a group keep their input order."""
-
-    def __init__(self, *keys):
-        keys = [np.asarray(k, dtype=np.int64) for k in keys]
-        n = len(keys[0])
-        self.n_rows = n
-        if n == 0:
-            self.order = self.starts = self.ids = self.size = np.zeros(0, np.int64)
-            self.n = 0
-            return
-        combined = _combine(keys)
-        if combined is not None:
-            order = np.argsort(combined, kind="stable")
-            s = combined[order]
-            change = np.empty(n, bool)
-            change[0] = True
-            np.not_equal(s[1:], s[:-1], out=change[1:])
-        else:
-            order = np.lexsort(keys[::-1])
-            change = np.zeros(n, bool)
-            change[0] = True
-            for k in keys:
-                sk = k[order]
-                change[1:] |= sk[1:] != sk[:-1]
-        self.order = order
-        self.starts = np.flatnonzero(change)
-        self.n = len(self.starts)
-        self.size = np.diff(np.append(self.starts, n))
-        ids_sorted = np.cumsum(change) - 1
-        self.ids = np.empty(n, np.int64)
-        self.ids[order] = ids_sorted
-
-    def sum(self, values) -> np.ndarray:
-        if not self.n:
-            return np.zeros(0, np.int64)
-        return np.add.reduceat(np.asarray(values)[self.order], self.starts)
-
-    def max(self, values) -> np.ndarray:
-        if not self.n:
-            return np.zeros(0, np.asarray(values).dtype)
-        return np.maximum.reduceat(np.asarray(values)[self.order], self.starts)
-
-    def min(self, values) -> np.ndarray:
-        if not self.n:
-            return np.zeros(0, np.asarray(values).dtype)
-        return np.minimum.reduceat(np.asarray(values)[self.order], self.starts)
-
-    def first(self, values) -> np.ndarray:
-        return np.asarray(values)[self.order[self.starts]]
-
-    def tuples(self, values, groups) -> list[tuple]:
-        """The values of the rows of each of `groups`, in row order, as tuples of Python objects."""
-        s = np.asarray(values, dtype=object)[self.order]
-        starts, size = self.starts, self.size
-        return [tuple(s[starts[g]:starts[g] + size[g]].tolist()) for g in np.asarray(groups).tolist()]
-
-
-def _combine(keys) -> np.ndarray | None:
-    """One int64 key with the same order as the tuple of keys, when their ranges fit in 62 bits."""
-    if len(keys) == 1:
-        return keys[0]
-    out = None
-    total = 1
-    for k in keys:
-        lo, hi = int(k.min()), int(k.max())
-        span = hi - lo + 1
-        total *= span
-        if total >= 2**62:
-            return None
-        r = k - lo
-        out = r if out is None else out * span + r
-    return out
-
-
-# --- strings (evidence) -----------------------------------------------------------------------------------
-
-def cat(*parts) -> np.ndarray:
-    """Concatenate strings elementwise; each part is a str or an array of strings (or of numbers)."""
-    n = next(len(p) for p in parts if not isinstance(p, str))
-    cols = []
-    for p in parts:
-        if isinstance(p, str):
-            cols.append(repeat(p, n))
-        else:
-            p = np.asarray(p)
-            cols.append((p if p.dtype == object else p.astype(str)).tolist())
-    out = np.empty(n, dtype=object)
-    out[:] = ["".join(t) for t in zip(*cols, strict=False)]
-    return out
-
-
-def join_nonempty(parts, sep: str) -> np.ndarray:
-    acc = np.asarray(parts[0], dtype=object)
-    for p in parts[1:]:
-        p = np.asarray(p, dtype=object)
-        acc = np.where((acc != "") & (p != ""), acc + sep + p, acc + p)
-    return acc
-
-
-def fmt_scaled(values, digits: int, min_decimals: int = 0) -> np.ndarray:
-    """Integers scaled by 10^digits as decimal strings: trailing zeros dropped down to min_decimals."""
-    v = np.asarray(values, dtype=np.int64)
-    if not len(v):
-        return np.zeros(0, dtype=object)
-    sign = np.where(v < 0, "-", "").astype(object)
-    a = np.abs(v)
-    ip = (a // 10**digits).astype(str).astype(object)
-    if digits == 0:
-        return sign + ip
-    fp = np.char.rstrip(np.char.zfill((a % 10**digits).astype(str), digits), "0")
-    if min_decimals:
-        fp = np.char.ljust(fp, min_decimals, "0")
-    dot = np.where(np.char.str_len(fp) > 0, ".", "").astype(object)
-    return sign + ip + dot + fp.astype(object)
-
-
-def fmt_fen(values) -> np.ndarray:
-    return fmt_scaled(values, 2, 2)
-
-
-def fmt_qty(values_e4) -> np.ndarray:
-    return fmt_scaled(values_e4, 4)
-
-
-def fmt_price(values_e4) -> np.ndarray:
-    return fmt_scaled(values_e4, 4, 2)
-
-
-def fmt_day(days) -> np.ndarray:
-    days = np.asarray(days, dtype=np.int64)
-    out = np.datetime_as_string(days.astype("datetime64[D]")).astype(object)
-    return np.where(days == NAT, "", out)
-
-
-def fmt_time(ns) -> np.ndarray:
-    ns = np.asarray(ns, dtype=np.int64)
-    s = np.char.replace(np.datetime_as_string(ns.astype("datetime64[ns]").astype("datetime64[s]")), "T", " ")
-    return np.where(ns == NAT, "", s.astype(object))
-
-
-def label_map(codes, labels: dict) -> np.ndarray:
-    codes = np.asarray(codes, dtype=object)
-    if all(type(c) is str for c in codes) and all(type(v) is str for v in labels.values()):
-        # the common case, without a Series to map (the same result: a code without a label stays)
-        out = np.empty(len(codes), dtype=object)
-        out[:] = [labels.get(c, c) for c in codes]
-        return out
-    codes = pd.Series(codes)
-    return codes.map(labels).fillna(codes).to_numpy(dtype=object)
-
-
-def ns_of(values) -> np.ndarray:
-    """A datetime-like column as int64 nanoseconds (NAT where missing)."""
-    s = values if isinstance(values, pd.Series) else pd.Series(values, copy=False)
-    if not (s.dtype.kind == "M" and not isinstance(s.dtype, pd.DatetimeTZDtype)):
-        s = pd.to_datetime(s)
-        if isinstance(s.dtype, pd.DatetimeTZDtype):
-            s = s.dt.tz_localize(None)
-    return s.to_numpy(dtype="datetime64[ns]").view(np.int64)
-
-
-def day_of(ns) -> np.ndarray:
-    ns = np.asarray(ns, dtype=np.int64)
-    return np.where(ns == NAT, NAT, ns // DAY_NS)
 
 
 # --- hits ---------------------------------------------------------------------------------------------------
