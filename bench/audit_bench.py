@@ -43,6 +43,8 @@ ICD = np.array(["I10", "E11.900", "E11.2", "J18.900", "K35.800", "N18.5", "C83.3
 
 
 def _codes(prefix: str, n: int, width: int) -> np.ndarray:
+    if not n:  # np.char.zfill refuses an empty array
+        return np.zeros(0, dtype=object)
     return np.char.add(prefix, np.char.zfill(np.arange(1, n + 1).astype(str), width)).astype(object)
 
 
