@@ -8,6 +8,8 @@ audit.rules.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -300,26 +302,63 @@ def rule_course_limit(ctx: AuditContext, p: dict) -> Hits | None:
     return Hits(dv[s], g.tuples(ctx.sn[lines], np.arange(g.n)), g.sum(ctx.amount[lines]), evidence)
 
 
+DX_SEPARATOR = re.compile(r"[,;|]")
+
+
 def _diagnoses(ctx, visit_rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(visit row, code id, distinct codes) for every diagnosis of the given visits: a list or tuple of codes,
-    or one string of codes separated by , ; or |."""
+    or one string of codes separated by , ; or |. The codes are stripped str; the empty ones are left out."""
     if "diagnoses" not in ctx.visits.columns or not len(visit_rows):
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, dtype=object)
     raw = ctx.visits["diagnoses"].to_numpy(dtype=object)[visit_rows]
+    pairs = _diagnosis_pairs(raw, visit_rows)
+    if pairs is None:
+        return _diagnoses_by_pandas(raw, visit_rows)
+    ids: dict[str, int] = {}
+    code_ids = [ids.setdefault(code, len(ids)) for _, code in pairs]
+    uniques = np.empty(len(ids), dtype=object)
+    uniques[:] = list(ids)
+    return (np.fromiter((row for row, _ in pairs), np.int64, len(pairs)), np.array(code_ids, dtype=np.int64),
+            uniques)
+
+
+def _diagnosis_pairs(raw, visit_rows) -> list[tuple[int, str]] | None:
+    """_diagnoses_by_pandas' (visit row, code) pairs in its order (the codes without a separator first, then
+    the parts of those with one), in plain Python for the values the frame builders give: None, a str, or
+    a list or tuple of str and None. None for any other value, which pandas then reads."""
+    single, several = [], []
+    for row, value in zip(visit_rows.tolist(), raw.tolist(), strict=True):
+        if value is None:
+            continue
+        if type(value) is str:
+            value = (value,)
+        elif type(value) not in (tuple, list):
+            return None
+        for code in value:
+            if code is None:
+                continue
+            if type(code) is not str:
+                return None
+            (several if DX_SEPARATOR.search(code) else single).append((row, code))
+    pairs = single + [(row, part) for row, code in several for part in DX_SEPARATOR.split(code)]
+    return [(row, code.strip()) for row, code in pairs if code.strip()]
+
+
+def _diagnoses_by_pandas(raw, visit_rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     e = pd.Series(raw, index=visit_rows, dtype=object).explode().dropna()
     if len(e):
         e = e.astype(str)
-        several = e.str.contains(r"[,;|]", regex=True).to_numpy(dtype=bool)
+        several = e.str.contains(DX_SEPARATOR.pattern, regex=True).to_numpy(dtype=bool)
         if several.any():
-            e = pd.concat([e[~several], e[several].str.split(r"[,;|]", regex=True).explode()])
+            e = pd.concat([e[~several], e[several].str.split(DX_SEPARATOR.pattern, regex=True).explode()])
         e = e.str.strip()
         e = e[e != ""]
     ids, uniques = pd.factorize(e.to_numpy(dtype=object))
     return e.index.to_numpy(np.int64), ids.astype(np.int64), np.asarray(uniques, dtype=object)
 
 
-def _norm_dx(codes) -> pd.Series:
-    return pd.Series(codes, dtype=object).str.upper().str.replace(".", "", regex=False)
+def _norm_dx(code: str) -> str:
+    return code.upper().replace(".", "")
 
 
 def rule_indication(ctx: AuditContext, p: dict) -> Hits | None:
@@ -328,15 +367,17 @@ def rule_indication(ctx: AuditContext, p: dict) -> Hits | None:
     if not m.any():
         return None
     dv, dcode, duniq = _diagnoses(ctx, np.unique(ctx.vpos[m]))
-    dnorm = _norm_dx(duniq)  # normalized once per distinct code
+    dnorm = [_norm_dx(d) for d in duniq.tolist()]  # normalized once per distinct code
     out_idx, out_why = [], []
     for code, prefixes in items.items():
         idx = np.flatnonzero(ctx.code_mask([code]))
         if not len(idx):
             continue
-        ok_code = dnorm.str.startswith(tuple(_norm_dx(prefixes))).to_numpy(dtype=bool)
-        matched_visits = dv[ok_code[dcode]] if len(dv) else dv
-        idx = idx[~np.isin(ctx.vpos[idx], matched_visits)]
+        allowed = tuple(_norm_dx(x) for x in prefixes)
+        ok_code = np.array([d.startswith(allowed) for d in dnorm], dtype=bool)
+        matched = np.zeros(ctx.nv, bool)
+        matched[dv[ok_code[dcode]] if len(dv) else dv] = True
+        idx = idx[~matched[ctx.vpos[idx]]]
         if not len(idx):
             continue
         out_idx.append(idx)
@@ -347,11 +388,14 @@ def rule_indication(ctx: AuditContext, p: dict) -> Hits | None:
     allowed = np.concatenate(out_why)
     order = np.argsort(idx, kind="stable")
     idx, allowed = idx[order], allowed[order]
-    keep = np.flatnonzero(np.isin(dv, ctx.vpos[idx]))
+    hit_visit = np.zeros(ctx.nv, bool)
+    hit_visit[ctx.vpos[idx]] = True
+    keep = np.flatnonzero(hit_visit[dv])
     g = Groups(dv[keep])  # the diagnoses of each visit with a hit, in their order
-    texts = ["/".join(t) for t in g.tuples(duniq[dcode[keep]], np.arange(g.n))]
-    dx = pd.Series(texts, index=g.first(dv[keep]), dtype=object).reindex(ctx.vpos[idx]).fillna("")
-    dx = dx.to_numpy(dtype=object)
+    texts = dict(zip(g.first(dv[keep]).tolist(),
+                     ["/".join(t) for t in g.tuples(duniq[dcode[keep]], np.arange(g.n))], strict=True))
+    dx = np.empty(len(idx), dtype=object)
+    dx[:] = [texts.get(v, "") for v in ctx.vpos[idx].tolist()]
     dx = np.where(dx == "", "无诊断", cat("诊断 ", dx))
     evidence = cat(ctx.label(ctx.code_id[idx]), " 限适应症 ", allowed, "，本次", dx, "，均不符合")
     return line_hits(ctx, idx, ctx.amount[idx], evidence)
