@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .lookup import str_lookup, str_table
 from .money import QTY_SCALE, RATIO_SCALE, mul_div_round
 
 NOT_IN_CATALOG = "NOT_IN_CATALOG"
@@ -19,8 +20,13 @@ def catalog_positions(lines: pd.DataFrame, catalog: pd.DataFrame, line_day: np.n
     When the catalog is effective-dated (columns effective_from / effective_to), an item counts for a
     line only on the days it is in force; `line_day` is the day (datetime64[D]) each line is judged on.
     """
-    codes = pd.Index(catalog["med_list_codg"].to_numpy(dtype=object))
     dated = "effective_from" in catalog.columns
+    # one visit's lines and its catalog rows: by dict, when the codes are unique str (as pandas would find them)
+    pos = str_lookup(str_table(catalog["med_list_codg"].to_numpy(dtype=object)),
+                     lines["med_list_codg"].to_numpy(dtype=object))
+    if pos is not None:
+        return _only_in_force(pos, catalog, line_day) if dated else pos
+    codes = pd.Index(catalog["med_list_codg"].to_numpy(dtype=object))
     if not codes.has_duplicates:
         pos = codes.get_indexer(lines["med_list_codg"].to_numpy(dtype=object))
         return _only_in_force(pos, catalog, line_day) if dated else pos

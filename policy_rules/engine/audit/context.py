@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..lines import catalog_positions
+from ..lookup import SMALL, last_table, str_factorize, str_first, str_isin, str_lookup, str_table
 from ..money import mul_div_round
 from .groups import Groups, positions
 from .units import DAY_NS, E4_E4_TO_FEN, NAT, day_of, ns_of
@@ -60,11 +61,14 @@ class AuditContext:
         self.history, self.inst_stats, self.line_split = history, inst_stats, line_split
         self.n, self.nv = len(lines), len(visits)
         self.mdtrt_ids = visits["mdtrt_id"].to_numpy(dtype=object)
-        self.vindex = pd.Index(self.mdtrt_ids)
-        if self.vindex.has_duplicates:
-            dup = sorted(set(self.vindex[self.vindex.duplicated()]))[:5]
-            raise AuditInputError(f"duplicate mdtrt_id in visits: {dup}")
-        self.vpos = positions(self.vindex, lines["mdtrt_id"].to_numpy(dtype=object))
+        line_ids = lines["mdtrt_id"].to_numpy(dtype=object)
+        self.vtable = str_table(self.mdtrt_ids)  # one visit's batch: look-ups by dict
+        self.vpos = str_lookup(self.vtable, line_ids)
+        if self.vpos is None:
+            if self.vindex.has_duplicates:
+                dup = sorted(set(self.vindex[self.vindex.duplicated()]))[:5]
+                raise AuditInputError(f"duplicate mdtrt_id in visits: {dup}")
+            self.vpos = positions(self.vindex, line_ids)
         if (self.vpos < 0).any():
             raise AuditInputError(f"lines of unknown visits: {sorted(set(lines['mdtrt_id'][self.vpos < 0]))[:5]}")
         self.cnt = lines["cnt_e4"].to_numpy(dtype=np.int64)
@@ -72,10 +76,26 @@ class AuditContext:
         self.amount = lines["amount_fen"].to_numpy(dtype=np.int64)
         self.sn = lines["feedetl_sn"].to_numpy(dtype=object)
 
+    @cached_property
+    def vindex(self) -> pd.Index:
+        return pd.Index(self.mdtrt_ids)
+
+    def shared(self, key: str, compute):
+        """compute(self), once per batch: what several rules derive alike (e.g. every restriction rule's
+        verdicts, of which each rule reports some kinds)."""
+        cache = self.__dict__.setdefault("_shared", {})
+        if key not in cache:
+            cache[key] = compute(self)
+        return cache[key]
+
     # visits
+    def visit_str(self, column: str) -> np.ndarray:
+        """visits[column].astype(str) as an object array (the column itself when it holds only str)."""
+        return _as_str(self.visits[column])
+
     @cached_property
     def med_type(self) -> np.ndarray:
-        return self.visits["med_type"].astype(str).to_numpy(dtype=object)
+        return self.visit_str("med_type")
 
     @cached_property
     def begn_ns(self) -> np.ndarray:
@@ -101,7 +121,8 @@ class AuditContext:
         return np.rint(np.bincount(self.vpos, weights=self.amount, minlength=self.nv)).astype(np.int64)
 
     def visits_of_med_types(self, med_types) -> np.ndarray:
-        return np.isin(self.med_type, np.asarray(list(med_types), dtype=object))
+        found = str_isin(self.med_type, med_types)
+        return np.isin(self.med_type, np.asarray(list(med_types), dtype=object)) if found is None else found
 
     # lines
     @cached_property
@@ -182,8 +203,11 @@ class AuditContext:
     def code_cat_row(self) -> np.ndarray:
         """A catalog row of every distinct code of the lines (the last version of a code; -1: none), and -1
         for id -1."""
-        codes = pd.Index(self.catalog["med_list_codg"].to_numpy(dtype=object))
         uniques = self._codes[1]
+        at = str_lookup(last_table(self.catalog["med_list_codg"].to_numpy(dtype=object)), uniques.to_numpy(dtype=object))
+        if at is not None:  # by dict: the last row of a code wins, as below
+            return np.append(at, -1).astype(np.int64)
+        codes = pd.Index(self.catalog["med_list_codg"].to_numpy(dtype=object))
         if codes.has_duplicates:
             keep = ~codes.duplicated(keep="last")
             at = pd.Index(codes[keep]).get_indexer(uniques)
@@ -234,6 +258,9 @@ class AuditContext:
                  ^ self.code_id[idx].astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
                  ^ fee[idx].astype(np.uint64) * np.uint64(0x165667B19E3779F9)
                  ^ self.amount[idx].astype(np.uint64) * np.uint64(0x27D4EB2F165667C5))
+        if len(h) <= SMALL:  # a sort costs less than pandas' hash table on a few lines; the same verdict
+            _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
+            return idx[counts[inverse] > 1]
         return idx[pd.Series(h, copy=False).duplicated(keep=False).to_numpy()]
 
     def stays(self, med_types) -> Stays:
@@ -249,15 +276,21 @@ class AuditContext:
         when inst_stats has no row for them)."""
         st = self.inst_stats
         sep = "\x1f"
-        keys = pd.Index(st["fixmedins_code"].astype(str).to_numpy(dtype=object) + sep
-                        + st["med_type"].astype(str).to_numpy(dtype=object))
-        last = ~keys.duplicated(keep="last")
-        at = pd.Index(keys[last]).get_indexer(self.visits["fixmedins_code"].astype(str).to_numpy(dtype=object) + sep
-                                              + self.med_type)
+        avg = st["avg_amount_fen"].to_numpy(dtype=np.int64)
+        n = st["visits"].to_numpy(dtype=np.int64)
+        at = None
+        if len(st) + self.nv <= SMALL:  # by dict: a key's last row wins, as keep="last" below
+            keys = _as_str(st["fixmedins_code"]) + sep + _as_str(st["med_type"])
+            at = str_lookup(last_table(keys), self.visit_str("fixmedins_code") + sep + self.med_type)
+        if at is None:
+            keys = pd.Index(st["fixmedins_code"].astype(str).to_numpy(dtype=object) + sep
+                            + st["med_type"].astype(str).to_numpy(dtype=object))
+            last = ~keys.duplicated(keep="last")
+            at = pd.Index(keys[last]).get_indexer(self.visits["fixmedins_code"].astype(str).to_numpy(dtype=object)
+                                                  + sep + self.med_type)
+            avg, n = avg[last], n[last]
         found = at >= 0
         a = np.maximum(at, 0)
-        avg = st["avg_amount_fen"].to_numpy(dtype=np.int64)[last]
-        n = st["visits"].to_numpy(dtype=np.int64)[last]
         return np.where(found, avg[a] if len(avg) else 0, 0), np.where(found, n[a] if len(n) else 0, 0)
 
     def cat_col(self, name, fill) -> np.ndarray:
@@ -266,6 +299,14 @@ class AuditContext:
         if not len(values):
             return np.full(self.n, fill)
         return np.where(pos >= 0, values[np.maximum(pos, 0)], fill)
+
+
+def _as_str(column: pd.Series) -> np.ndarray:
+    """column.astype(str) as an object array, without pandas' conversion when every value is a str already."""
+    values = column.to_numpy(dtype=object)
+    if column.dtype == object and all(type(x) is str for x in values.tolist()):
+        return values
+    return column.astype(str).to_numpy(dtype=object)
 
 
 def _split_reason(ctx) -> np.ndarray:
@@ -306,18 +347,44 @@ def _stays(ctx, med_types) -> Stays:
     h = ctx.history
     if h is not None and len(h):
         hid = h["mdtrt_id"].to_numpy(dtype=object)
-        hm = (np.isin(h["med_type"].astype(str).to_numpy(dtype=object), np.asarray(list(med_types), dtype=object))
-              & (ctx.vindex.get_indexer(hid) < 0) & ~pd.Index(hid).duplicated(keep="first"))
-        h = h[hm]
-        parts.append((hid[hm], h["psn_no"].to_numpy(dtype=object), h["fixmedins_code"].to_numpy(dtype=object),
-                      ns_of(h["begntime"]),
-                      ns_of(h["endtime"]) if "endtime" in h.columns else np.full(len(h), NAT, np.int64),
-                      np.full(len(h), -1, np.int64)))
+        hm = _history_stays(ctx, h, hid, med_types)
+        n = int(hm.sum())
+        parts.append((hid[hm], h["psn_no"].to_numpy(dtype=object)[hm], h["fixmedins_code"].to_numpy(dtype=object)[hm],
+                      _ns_rows(h["begntime"], hm),
+                      _ns_rows(h["endtime"], hm) if "endtime" in h.columns else np.full(n, NAT, np.int64),
+                      np.full(n, -1, np.int64)))
     ids, psn_no, inst, begn, end, vpos = (np.concatenate(c) for c in zip(*parts, strict=True))
     rank = np.empty(len(ids), np.int64)
     rank[np.argsort(ids.astype(str), kind="stable")] = np.arange(len(ids))
-    return Stays(ids, inst, begn.astype(np.int64), end.astype(np.int64), vpos,
-                 pd.factorize(psn_no)[0].astype(np.int64), pd.factorize(inst)[0].astype(np.int64), rank)
+    return Stays(ids, inst, begn.astype(np.int64), end.astype(np.int64), vpos, _factorize(psn_no), _factorize(inst),
+                 rank)
+
+
+def _history_stays(ctx, h: pd.DataFrame, hid: np.ndarray, med_types) -> np.ndarray:
+    """The history's rows that are stays of med_types, not in the batch, and the first row of their mdtrt_id."""
+    of_type = str_isin(_as_str(h["med_type"]), med_types)
+    if of_type is None:
+        of_type = np.isin(h["med_type"].astype(str).to_numpy(dtype=object), np.asarray(list(med_types), dtype=object))
+    in_batch = str_lookup(ctx.vtable, hid)
+    if in_batch is None:
+        in_batch = ctx.vindex.get_indexer(hid)
+    first = str_first(hid)
+    if first is None:
+        first = ~pd.Index(hid).duplicated(keep="first")
+    return of_type & (in_batch < 0) & first
+
+
+def _ns_rows(column: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """ns_of(column[rows]); a naive datetime column is converted whole and then indexed (the same values),
+    anything else parsed on the rows alone (pandas infers a format from the values it is given)."""
+    if column.dtype.kind == "M" and not isinstance(column.dtype, pd.DatetimeTZDtype):
+        return ns_of(column)[rows]
+    return ns_of(column[rows])
+
+
+def _factorize(values: np.ndarray) -> np.ndarray:
+    codes = str_factorize(values)
+    return pd.factorize(values)[0].astype(np.int64) if codes is None else codes
 
 
 # --- price helper -------------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ import pandas as pd
 
 from .units import NAT
 
+INT64_MIN = np.iinfo(np.int64).min
+
 MED_TYPE_LABELS = {"11": "普通门诊", "12": "门诊挂号", "13": "急诊", "14": "门诊慢特病", "21": "普通住院",
                    "22": "外伤住院", "41": "定点药店购药", "51": "生育门诊", "52": "生育住院"}
 GENDER_LABELS = {"1": "男", "2": "女"}
@@ -36,11 +38,18 @@ def join_nonempty(parts, sep: str) -> np.ndarray:
     return acc
 
 
+SMALL = 256  # up to this many values, Python's str methods format faster than numpy's string functions
+
+
 def fmt_scaled(values, digits: int, min_decimals: int = 0) -> np.ndarray:
     """Integers scaled by 10^digits as decimal strings: trailing zeros dropped down to min_decimals."""
     v = np.asarray(values, dtype=np.int64)
     if not len(v):
         return np.zeros(0, dtype=object)
+    if len(v) <= SMALL and v.min() != INT64_MIN:  # (numpy's abs keeps INT64_MIN negative: numpy decides it)
+        out = np.empty(len(v), dtype=object)
+        out[:] = [_scaled_str(x, digits, min_decimals) for x in v.tolist()]
+        return out
     sign = np.where(v < 0, "-", "").astype(object)
     a = np.abs(v)
     ip = (a // 10**digits).astype(str).astype(object)
@@ -51,6 +60,18 @@ def fmt_scaled(values, digits: int, min_decimals: int = 0) -> np.ndarray:
         fp = np.char.ljust(fp, min_decimals, "0")
     dot = np.where(np.char.str_len(fp) > 0, ".", "").astype(object)
     return sign + ip + dot + fp.astype(object)
+
+
+def _scaled_str(x: int, digits: int, min_decimals: int) -> str:
+    """fmt_scaled of one value, with the same str operations as its numpy path."""
+    sign = "-" if x < 0 else ""
+    ip, fp = divmod(abs(x), 10**digits)
+    if digits == 0:
+        return f"{sign}{ip}"
+    fp = str(fp).zfill(digits).rstrip("0")
+    if min_decimals:
+        fp = fp.ljust(min_decimals, "0")
+    return f"{sign}{ip}.{fp}" if fp else f"{sign}{ip}"
 
 
 def fmt_fen(values) -> np.ndarray:

@@ -32,7 +32,7 @@ import pandas as pd
 
 from .context import AuditContext, Hits
 from .rules import RULE_FUNCTIONS
-from .schema import AuditRule, AuditRuleError, normalize_params, validate_rule
+from .schema import AuditRule, AuditRuleError, prepared
 
 OUTPUT_COLUMNS = ["rule_code", "rule_type", "severity", "mdtrt_id", "feedetl_sns", "amount_fen", "evidence",
                   "related_mdtrt_id"]
@@ -47,13 +47,14 @@ def run_audit(lines: pd.DataFrame, visits: pd.DataFrame, catalog: pd.DataFrame, 
               line_split: pd.DataFrame | None = None) -> pd.DataFrame:
     """Run every rule over the batch; one row per hit (see the module docstring)."""
     rules = list(rules)
-    errors = [f"{r.code}: {e}" for r in rules for e in validate_rule(r)]
+    checked = [prepared(r) for r in rules]
+    errors = [f"{r.code}: {e}" for r, (problems, _) in zip(rules, checked, strict=True) for e in problems]
     if errors:
         raise AuditRuleError(errors)
     ctx = AuditContext(lines, visits, catalog, history=history, inst_stats=inst_stats, line_split=line_split)
     found: list[tuple[AuditRule, Hits]] = []
-    for rule in rules:
-        hits = RULE_FUNCTIONS[rule.rule_type](ctx, normalize_params(rule.rule_type, rule.params))
+    for rule, (_, params) in zip(rules, checked, strict=True):
+        hits = RULE_FUNCTIONS[rule.rule_type](ctx, params)
         if hits is not None and len(hits.vpos):
             found.append((rule, hits))
     if not found:

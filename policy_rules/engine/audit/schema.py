@@ -1,8 +1,13 @@
 """The smart audit's rules as data: `AuditRule`, the parameter schema of every rule type (`SCHEMAS`,
 `RULE_TYPES`), their validation and their normalization into the engine's integers.
+
+`prepared(rule)` validates and normalizes a rule once for each distinct content and keeps the outcome: every
+settlement hands the audit the same library again (read from the database as new objects), and checking
+and scaling the same parameters each time would cost more than running most rules on one visit.
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -250,3 +255,47 @@ def normalize_params(rule_type: str, params: Mapping) -> dict:
         p["factor_e6"] = scaled(p["factor"], RATIO_SCALE)
     return p
 
+
+
+# --- validated and normalized once per distinct rule -------------------------------------------------------
+
+_PREPARED: dict[tuple, tuple[list[str], dict | None]] = {}
+PREPARED_MAX = 4096  # distinct rule contents kept; the cache starts afresh beyond (rules are edited rarely)
+_SCALARS = (str, int, float, bool, Decimal, type(None))
+
+
+def _frozen(value):
+    """A hashable image of a JSON-like value, equal for two values only when each scalar has the same type
+    and repr (so 1, 1.0, "1", Decimal("1.0") and Decimal("1.00") all differ) and containers have the same
+    type and order; None for a value of any other kind, which is then not cached."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return kind, repr(value)
+    if kind is list or kind is tuple:
+        parts = tuple(_frozen(v) for v in value)
+        return None if None in parts else (kind, parts)
+    if kind is dict:
+        parts = tuple((_frozen(k), _frozen(v)) for k, v in value.items())
+        return None if any(None in kv for kv in parts) else (kind, parts)
+    return None
+
+
+def prepared(rule: AuditRule) -> tuple[list[str], dict | None]:
+    """(validate_rule(rule), its normalized params, or None when the rule has errors), kept per content.
+
+    The kept params are normalized from a deep copy of the rule's, so that a caller changing its own params
+    afterwards cannot change them; the rule functions only read them."""
+    key = _frozen((rule.code, rule.rule_type, rule.severity, rule.params))
+    if key is not None:
+        found = _PREPARED.get(key)
+        if found is not None:
+            return found
+    errors = validate_rule(rule)
+    params = None
+    if not errors:
+        params = normalize_params(rule.rule_type, rule.params if key is None else copy.deepcopy(rule.params))
+    if key is not None:
+        if len(_PREPARED) >= PREPARED_MAX:
+            _PREPARED.clear()
+        _PREPARED[key] = (errors, params)
+    return errors, params

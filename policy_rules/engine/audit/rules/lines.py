@@ -34,6 +34,26 @@ from ..units import DAY_NS, E4_E4_TO_FEN, NAT
 
 
 def rule_restriction(ctx: AuditContext, p: dict) -> Hits | None:
+    verdicts = ctx.shared("restriction", _restriction_verdicts)
+    if verdicts is None:
+        return None
+    cand, bad, evidence = verdicts
+    kinds = p["kinds"]
+    if ctx.line_split is not None and len(kinds) == 4:
+        keep = np.ones(len(cand), bool)  # the engine's verdict, even where the reason cannot be recomputed
+    else:
+        keep = np.zeros(len(cand), bool)
+        for k in kinds:
+            keep |= bad[k]
+    if not keep.any():
+        return None
+    cand = cand[keep]
+    return line_hits(ctx, cand, ctx.amount[cand], evidence[keep])
+
+
+def _restriction_verdicts(ctx: AuditContext) -> tuple[np.ndarray, dict, np.ndarray] | None:
+    """(candidate lines, which restriction of its item each breaks, the evidence of each), the same for
+    every restriction rule of the batch (they differ only in the kinds they report); None: no candidate."""
     if not ctx.n or not len(ctx.catalog):
         return None
     pos = ctx.cat_pos
@@ -57,7 +77,7 @@ def rule_restriction(ctx: AuditContext, p: dict) -> Hits | None:
     vis = ctx.visits
     rg = np.where(found, ccol("restrict_gender", object), "")
     rg = np.where(pd.isna(rg), "", rg).astype(str).astype(object)
-    gender = vis["gender"].astype(str).to_numpy(dtype=object)[v]
+    gender = ctx.visit_str("gender")[v]
     min_age = np.where(found, ccol("restrict_min_age", np.int64), -1)
     max_age = np.where(found, ccol("restrict_max_age", np.int64), -1)
     min_level = np.where(found, ccol("restrict_min_level", np.int64), -1)
@@ -70,22 +90,7 @@ def rule_restriction(ctx: AuditContext, p: dict) -> Hits | None:
         "level": (min_level >= 0) & (level < min_level),
         "med_type": found & has_mt[r] & ~_med_type_allowed(catalog, r, mt),
     }
-    kinds = p["kinds"]
-    selected = np.zeros(len(cand), bool)
-    for k in kinds:
-        selected |= bad[k]
     any_bad = bad["gender"] | bad["age"] | bad["level"] | bad["med_type"]
-    if ctx.line_split is not None and len(kinds) == 4:
-        keep = np.ones(len(cand), bool)  # the engine's verdict, even where the reason cannot be recomputed
-    else:
-        keep = selected
-    if not keep.any():
-        return None
-    cand, v, r = cand[keep], v[keep], r[keep]
-    rg, gender, min_age, max_age, min_level = rg[keep], gender[keep], min_age[keep], max_age[keep], min_level[keep]
-    age, level, mt = age[keep], level[keep], mt[keep]
-    bad = {k: m[keep] for k, m in bad.items()}
-    any_bad = any_bad[keep]
 
     age_rule = np.where((min_age >= 0) & (max_age >= 0), cat(min_age.astype(str), "–", max_age.astype(str), " 岁"),
                         np.where(min_age >= 0, cat(min_age.astype(str), " 岁及以上"), cat(max_age.astype(str), " 岁及以下")))
@@ -105,8 +110,7 @@ def rule_restriction(ctx: AuditContext, p: dict) -> Hits | None:
                  ""),
     ]
     why = np.where(any_bad, join_nonempty(parts, "；"), "违反目录限定支付范围")
-    evidence = cat(ctx.label(ctx.code_id[cand]), " 超出限定支付范围：", why)
-    return line_hits(ctx, cand, ctx.amount[cand], evidence)
+    return cand, bad, cat(ctx.label(ctx.code_id[cand]), " 超出限定支付范围：", why)
 
 
 def _med_type_allowed(catalog, rows, med_type) -> np.ndarray:
