@@ -39,7 +39,9 @@ OUTPUT_COLUMNS = ["rule_code", "rule_type", "severity", "mdtrt_id", "feedetl_sns
 
 
 def empty_hits() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=np.int64 if c == "amount_fen" else object) for c in OUTPUT_COLUMNS})
+    # from fresh arrays, without copying them (pandas' Series inputs would cost it a realignment)
+    return pd.DataFrame({c: np.zeros(0, np.int64 if c == "amount_fen" else object) for c in OUTPUT_COLUMNS},
+                        copy=False)
 
 
 def run_audit(lines: pd.DataFrame, visits: pd.DataFrame, catalog: pd.DataFrame, rules: Iterable[AuditRule],
@@ -74,13 +76,15 @@ def run_audit(lines: pd.DataFrame, visits: pd.DataFrame, catalog: pd.DataFrame, 
     amount = np.concatenate(amount).astype(np.int64)
     if (amount < 0).any():
         raise AssertionError("a rule produced a negative amount")
+    line_tuples = np.fromiter(sns, dtype=object, count=len(sns))  # a tuple per hit, never a 2-d array
+    # every column is a fresh array: no copies (copy=False), no Series to align
     return pd.DataFrame({
         "rule_code": np.repeat(np.asarray(codes, dtype=object), counts),
         "rule_type": np.repeat(np.asarray(types, dtype=object), counts),
         "severity": np.repeat(np.asarray(sev, dtype=object), counts),
         "mdtrt_id": ctx.mdtrt_ids[np.concatenate(vpos)],
-        "feedetl_sns": pd.Series(sns, dtype=object),
+        "feedetl_sns": line_tuples,
         "amount_fen": amount,
         "evidence": np.concatenate(evidence),
         "related_mdtrt_id": np.concatenate(related),
-    }, columns=OUTPUT_COLUMNS)
+    }, copy=False)

@@ -259,25 +259,35 @@ def normalize_params(rule_type: str, params: Mapping) -> dict:
 
 # --- validated and normalized once per distinct rule -------------------------------------------------------
 
-_PREPARED: dict[tuple, tuple[list[str], dict | None]] = {}
+_PREPARED: dict[str, tuple[list[str], dict | None]] = {}
 PREPARED_MAX = 4096  # distinct rule contents kept; the cache starts afresh beyond (rules are edited rarely)
-_SCALARS = (str, int, float, bool, Decimal, type(None))
+_SCALARS = {str, int, float, bool, Decimal, type(None)}
+PLAIN_MAX = 100_000
 
 
-def _frozen(value):
-    """A hashable image of a JSON-like value, equal for two values only when each scalar has the same type
-    and repr (so 1, 1.0, "1", Decimal("1.0") and Decimal("1.00") all differ) and containers have the same
-    type and order; None for a value of any other kind, which is then not cached."""
-    kind = type(value)
-    if kind in _SCALARS:
-        return kind, repr(value)
-    if kind is list or kind is tuple:
-        parts = tuple(_frozen(v) for v in value)
-        return None if None in parts else (kind, parts)
-    if kind is dict:
-        parts = tuple((_frozen(k), _frozen(v)) for k, v in value.items())
-        return None if any(None in kv for kv in parts) else (kind, parts)
-    return None
+def _plain(value) -> bool:
+    """Whether value is made only of str, int, float, bool, Decimal, None, lists, tuples and dicts: values
+    whose repr tells apart every two that validate or normalize differently (1, 1.0, "1", Decimal("1.0") and
+    Decimal("1.00") all differ, and so do a list and a tuple, or the same dict in another order). False as
+    well beyond PLAIN_MAX values (a container holding itself would never end)."""
+    stack = [value]
+    budget = PLAIN_MAX
+    while stack:
+        budget -= 1
+        if budget < 0:
+            return False
+        v = stack.pop()
+        kind = type(v)
+        if kind in _SCALARS:
+            continue
+        if kind is list or kind is tuple:
+            stack.extend(v)
+        elif kind is dict:
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        else:
+            return False
+    return True
 
 
 def prepared(rule: AuditRule) -> tuple[list[str], dict | None]:
@@ -285,7 +295,8 @@ def prepared(rule: AuditRule) -> tuple[list[str], dict | None]:
 
     The kept params are normalized from a deep copy of the rule's, so that a caller changing its own params
     afterwards cannot change them; the rule functions only read them."""
-    key = _frozen((rule.code, rule.rule_type, rule.severity, rule.params))
+    content = (rule.code, rule.rule_type, rule.severity, rule.params)
+    key = repr(content) if _plain(content) else None
     if key is not None:
         found = _PREPARED.get(key)
         if found is not None:
