@@ -61,16 +61,19 @@ def str_isin(values: np.ndarray, choices) -> np.ndarray | None:
     return np.fromiter((v in wanted for v in items), bool, len(items))
 
 
-def str_factorize(values: np.ndarray) -> np.ndarray | None:
-    """pd.factorize(values)[0] as int64 (codes in order of first appearance) for str values; None otherwise
-    (pandas also gives missing values the code -1)."""
+def str_factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """pd.factorize(values) for str values: (codes as int64, in order of first appearance; the distinct values
+    as an object array); None otherwise (pandas also gives missing values the code -1)."""
     if len(values) > SMALL:
         return None
     items = values.tolist()
     if not all_str(items):
         return None
-    codes: dict[str, int] = {}
-    return np.fromiter((codes.setdefault(v, len(codes)) for v in items), np.int64, len(items))
+    ids: dict[str, int] = {}
+    codes = np.fromiter((ids.setdefault(v, len(ids)) for v in items), np.int64, len(items))
+    uniques = np.empty(len(ids), dtype=object)
+    uniques[:] = list(ids)
+    return codes, uniques
 
 
 def str_first(values: np.ndarray) -> np.ndarray | None:

@@ -383,8 +383,8 @@ def _ns_rows(column: pd.Series, rows: np.ndarray) -> np.ndarray:
 
 
 def _factorize(values: np.ndarray) -> np.ndarray:
-    codes = str_factorize(values)
-    return pd.factorize(values)[0].astype(np.int64) if codes is None else codes
+    found = str_factorize(values)
+    return pd.factorize(values)[0].astype(np.int64) if found is None else found[0]
 
 
 # --- price helper -------------------------------------------------------------------------------------------
