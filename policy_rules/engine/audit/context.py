@@ -138,15 +138,24 @@ class AuditContext:
         return np.where(fee == NAT, self.begn_day[self.vpos], fee // DAY_NS)
 
     @cached_property
-    def _codes(self):
-        ids, uniques = pd.factorize(self.lines["med_list_codg"].to_numpy(dtype=object))
-        return ids.astype(np.int64), pd.Index(uniques)
+    def _codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """(every line's code id, numbered in order of first appearance, -1 for a missing code; the codes)."""
+        values = self.lines["med_list_codg"].to_numpy(dtype=object)
+        found = str_factorize(values)
+        if found is not None:
+            return found
+        ids, uniques = pd.factorize(values)
+        return ids.astype(np.int64), np.asarray(uniques, dtype=object)
+
+    @cached_property
+    def _code_index(self) -> pd.Index:
+        return pd.Index(self._codes[1])
 
     @cached_property
     def _code_dict(self) -> dict | None:
         """{code: id} of the lines' distinct codes when they are all str, else None: the rules look up a few
         codes at a time, where a dict costs a microsecond and pandas' get_indexer tens of them."""
-        uniques = self._codes[1].to_numpy(dtype=object).tolist()
+        uniques = self._codes[1].tolist()
         return {c: i for i, c in enumerate(uniques)} if all(type(c) is str for c in uniques) else None
 
     def _code_ids(self, codes: list) -> np.ndarray:
@@ -154,7 +163,7 @@ class AuditContext:
         index = self._code_dict
         if index is not None and all(type(c) is str for c in codes):
             return np.fromiter((index.get(c, -1) for c in codes), np.int64, len(codes))
-        return self._codes[1].get_indexer(pd.Index(codes, dtype=object)) if codes else np.zeros(0, np.int64)
+        return self._code_index.get_indexer(pd.Index(codes, dtype=object)) if codes else np.zeros(0, np.int64)
 
     @property
     def code_id(self) -> np.ndarray:
@@ -203,10 +212,10 @@ class AuditContext:
     def code_cat_row(self) -> np.ndarray:
         """A catalog row of every distinct code of the lines (the last version of a code; -1: none), and -1
         for id -1."""
-        uniques = self._codes[1]
-        at = str_lookup(last_table(self.catalog["med_list_codg"].to_numpy(dtype=object)), uniques.to_numpy(dtype=object))
+        at = str_lookup(last_table(self.catalog["med_list_codg"].to_numpy(dtype=object)), self._codes[1])
         if at is not None:  # by dict: the last row of a code wins, as below
             return np.append(at, -1).astype(np.int64)
+        uniques = self._code_index
         codes = pd.Index(self.catalog["med_list_codg"].to_numpy(dtype=object))
         if codes.has_duplicates:
             keep = ~codes.duplicated(keep="last")

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ...lines import CLASS_C_CODE, RESTRICTED
+from ...lookup import SMALL
 from ...money import QTY_SCALE, RATIO_SCALE, mul_div_round
 from ..context import AuditContext, Hits, concat_hits, excess_amount, line_hits
 from ..evidence import (
@@ -92,22 +93,30 @@ def _restriction_verdicts(ctx: AuditContext) -> tuple[np.ndarray, dict, np.ndarr
     }
     any_bad = bad["gender"] | bad["age"] | bad["level"] | bad["med_type"]
 
-    age_rule = np.where((min_age >= 0) & (max_age >= 0), cat(min_age.astype(str), "–", max_age.astype(str), " 岁"),
-                        np.where(min_age >= 0, cat(min_age.astype(str), " 岁及以上"), cat(max_age.astype(str), " 岁及以下")))
-    mt_allowed = np.full(len(cand), "", dtype=object)
-    if bad["med_type"].any():
+    def part(kind, sentence):
+        # a restriction no line breaks: its (empty) part without building its sentences
+        return np.where(bad[kind], sentence(), "") if bad[kind].any() else np.full(len(cand), "", dtype=object)
+
+    def age_sentence():
+        age_rule = np.where((min_age >= 0) & (max_age >= 0), cat(min_age.astype(str), "–", max_age.astype(str), " 岁"),
+                            np.where(min_age >= 0, cat(min_age.astype(str), " 岁及以上"),
+                                     cat(max_age.astype(str), " 岁及以下")))
+        return cat("限 ", age_rule, "，患者入院时 ", age.astype(str), " 岁")
+
+    def med_type_sentence():
+        mt_allowed = np.full(len(cand), "", dtype=object)
         rows = np.unique(r[bad["med_type"]])
         allowed = catalog["restrict_med_types"].to_numpy(dtype=object)[rows]
         text = pd.Series(["/".join(map(str, m)) for m in allowed], index=rows, dtype=object)
         mt_allowed[bad["med_type"]] = text.reindex(r[bad["med_type"]]).to_numpy(dtype=object)
+        return cat("限医疗类别 ", mt_allowed, "，本次为 ", mt, " ", label_map(mt, MED_TYPE_LABELS))
+
     parts = [
-        np.where(bad["gender"], cat("限", label_map(rg, GENDER_LABELS), "性，患者为", label_map(gender, GENDER_LABELS),
-                                    "性"), ""),
-        np.where(bad["age"], cat("限 ", age_rule, "，患者入院时 ", age.astype(str), " 岁"), ""),
-        np.where(bad["level"], cat("限 ", min_level.astype(str), " 级及以上医疗机构，本机构为 ", level.astype(str),
-                                   " 级"), ""),
-        np.where(bad["med_type"], cat("限医疗类别 ", mt_allowed, "，本次为 ", mt, " ", label_map(mt, MED_TYPE_LABELS)),
-                 ""),
+        part("gender", lambda: cat("限", label_map(rg, GENDER_LABELS), "性，患者为", label_map(gender, GENDER_LABELS),
+                                   "性")),
+        part("age", age_sentence),
+        part("level", lambda: cat("限 ", min_level.astype(str), " 级及以上医疗机构，本机构为 ", level.astype(str), " 级")),
+        part("med_type", med_type_sentence),
     ]
     why = np.where(any_bad, join_nonempty(parts, "；"), "违反目录限定支付范围")
     return cand, bad, cat(ctx.label(ctx.code_id[cand]), " 超出限定支付范围：", why)
@@ -122,6 +131,10 @@ def _med_type_allowed(catalog, rows, med_type) -> np.ndarray:
     flat = [m for x in lists for m in x]
     if not flat:
         return np.ones(len(rows), bool)
+    visit_types = np.asarray(med_type, dtype=object).tolist()
+    if len(rows) <= SMALL and all(type(m) is str for m in visit_types):  # a few lines: sets of str
+        sets = {i: set(x) for i, x in zip(items.tolist(), lists, strict=True)}
+        return np.fromiter((m in sets[i] for i, m in zip(rows.tolist(), visit_types, strict=True)), bool, len(rows))
     codes, uniq = pd.factorize(np.concatenate([np.asarray(flat, dtype=object), np.asarray(med_type, dtype=object)]))
     k = len(uniq)
     allowed_keys = np.repeat(items, lens) * k + codes[:len(flat)]
