@@ -144,11 +144,8 @@ def catalog_frame(records: Iterable[Mapping]) -> pd.DataFrame:
     rows, dates = [], []
     for r in records:
         restrict = r.get("restrict") or {}
-
-        def pick(name, _r=r, _restrict=restrict):
-            return _restrict.get(name, _r.get(f"restrict_{name}"))
-
-        med_types = pick("med_types") or ()
+        # each restriction read once, nested under `restrict` or else flat (restrict_<name>)
+        med_types = restrict.get("med_types", r.get("restrict_med_types")) or ()
         if isinstance(med_types, str):
             med_types = tuple(m for m in med_types.replace("|", ",").split(",") if m)
         rows.append((
@@ -156,10 +153,10 @@ def catalog_frame(records: Iterable[Mapping]) -> pd.DataFrame:
             str(r["chrg_lv"]),
             -1 if _none(r.get("selfpay_prop")) else scaled(r["selfpay_prop"], RATIO_SCALE),
             -1 if _none(r.get("price_limit")) else scaled(r["price_limit"], QTY_SCALE),
-            "" if _none(pick("gender")) else str(pick("gender")),
-            -1 if _none(pick("min_age")) else int(pick("min_age")),
-            -1 if _none(pick("max_age")) else int(pick("max_age")),
-            -1 if _none(pick("min_level")) else int(pick("min_level")),
+            "" if _none(v := restrict.get("gender", r.get("restrict_gender"))) else str(v),
+            -1 if _none(v := restrict.get("min_age", r.get("restrict_min_age"))) else int(v),
+            -1 if _none(v := restrict.get("max_age", r.get("restrict_max_age"))) else int(v),
+            -1 if _none(v := restrict.get("min_level", r.get("restrict_min_level"))) else int(v),
             tuple(str(m) for m in med_types),
         ))
         dates.append(r)
