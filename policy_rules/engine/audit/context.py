@@ -153,10 +153,9 @@ class AuditContext:
 
     @cached_property
     def _code_dict(self) -> dict | None:
-        """{code: id} of the lines' distinct codes when they are all str, else None: the rules look up a few
-        codes at a time, where a dict costs a microsecond and pandas' get_indexer tens of them."""
-        uniques = self._codes[1].tolist()
-        return {c: i for i, c in enumerate(uniques)} if all(type(c) is str for c in uniques) else None
+        """{code: id} of the lines' distinct codes when they are str and not many, else None: the rules look up
+        a few codes at a time, where a dict costs a microsecond and pandas' get_indexer tens of them."""
+        return last_table(self._codes[1])  # (the codes are distinct: the last position is the only one)
 
     def _code_ids(self, codes: list) -> np.ndarray:
         """The id of each of `codes` (-1: not among the lines' codes)."""

@@ -1,6 +1,7 @@
 """The vectorized string helpers the smart audit's evidence sentences are built with."""
 from __future__ import annotations
 
+import datetime as dt
 from itertools import repeat
 
 import numpy as np
@@ -9,6 +10,10 @@ import pandas as pd
 from .units import NAT
 
 INT64_MIN = np.iinfo(np.int64).min
+_EPOCH = dt.date(1970, 1, 1)
+_EPOCH_TIME = dt.datetime(1970, 1, 1)
+_DAY_MIN = (dt.date(1000, 1, 1) - _EPOCH).days  # the years Python and numpy both write with four digits
+_DAY_MAX = (dt.date(9999, 12, 31) - _EPOCH).days
 
 MED_TYPE_LABELS = {"11": "普通门诊", "12": "门诊挂号", "13": "急诊", "14": "门诊慢特病", "21": "普通住院",
                    "22": "外伤住院", "41": "定点药店购药", "51": "生育门诊", "52": "生育住院"}
@@ -88,14 +93,29 @@ def fmt_price(values_e4) -> np.ndarray:
 
 def fmt_day(days) -> np.ndarray:
     days = np.asarray(days, dtype=np.int64)
+    if len(days) <= SMALL:  # a few days: Python's isoformat, the same text within years 1000-9999
+        items = days.tolist()
+        if all(v == NAT or _DAY_MIN <= v <= _DAY_MAX for v in items):
+            return _objects(["" if v == NAT else (_EPOCH + dt.timedelta(days=v)).isoformat() for v in items])
     out = np.datetime_as_string(days.astype("datetime64[D]")).astype(object)
     return np.where(days == NAT, "", out)
 
 
 def fmt_time(ns) -> np.ndarray:
     ns = np.asarray(ns, dtype=np.int64)
+    if len(ns) <= SMALL:  # a few times from 1970 on: whole seconds (numpy floors; so does // here), no "T"
+        items = ns.tolist()
+        if all(v == NAT or v >= 0 for v in items):
+            return _objects(["" if v == NAT else (_EPOCH_TIME + dt.timedelta(seconds=v // 10**9)).isoformat(" ")
+                             for v in items])
     s = np.char.replace(np.datetime_as_string(ns.astype("datetime64[ns]").astype("datetime64[s]")), "T", " ")
     return np.where(ns == NAT, "", s.astype(object))
+
+
+def _objects(values: list) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def label_map(codes, labels: dict) -> np.ndarray:

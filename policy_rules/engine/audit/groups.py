@@ -1,6 +1,8 @@
 """Rows grouped by integer keys (a sort and `reduceat`), the smart audit's only grouping: no pandas groupby."""
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 import pandas as pd
 
@@ -48,10 +50,19 @@ class Groups:
         self.order = order
         self.starts = np.flatnonzero(change)
         self.n = len(self.starts)
-        self.size = np.diff(np.append(self.starts, n))
-        ids_sorted = np.cumsum(change) - 1
-        self.ids = np.empty(n, np.int64)
-        self.ids[order] = ids_sorted
+
+    # derived when a rule asks (most rules group a few lines and need neither)
+    @cached_property
+    def size(self) -> np.ndarray:
+        """The number of rows of each group."""
+        return np.diff(np.append(self.starts, self.n_rows))
+
+    @cached_property
+    def ids(self) -> np.ndarray:
+        """The group of each row."""
+        ids = np.empty(self.n_rows, np.int64)
+        ids[self.order] = np.repeat(np.arange(self.n, dtype=np.int64), self.size)
+        return ids
 
     def sum(self, values) -> np.ndarray:
         if not self.n:

@@ -328,7 +328,7 @@ def _diagnoses(ctx, visit_rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if "diagnoses" not in ctx.visits.columns or not len(visit_rows):
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, dtype=object)
     raw = ctx.visits["diagnoses"].to_numpy(dtype=object)[visit_rows]
-    pairs = _diagnosis_pairs(raw, visit_rows)
+    pairs = _diagnosis_pairs(raw, visit_rows) if len(visit_rows) <= SMALL else None
     if pairs is None:
         return _diagnoses_by_pandas(raw, visit_rows)
     ids: dict[str, int] = {}
