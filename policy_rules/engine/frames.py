@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -242,7 +243,6 @@ def state_frame(rows: Iterable[Mapping]) -> pd.DataFrame:
 
 def money_columns_to_decimal(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
     """Fen columns → Decimal yuan (for output to people and the database)."""
-    from decimal import Decimal
     out = df.copy()
     for c in columns:
         out[c] = [Decimal(int(v)).scaleb(-2) for v in out[c].to_numpy()]
