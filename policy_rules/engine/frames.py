@@ -100,8 +100,8 @@ def _columns(rows: list[tuple], n: int) -> list[list | np.ndarray]:
 def inferred_column(values: list) -> list | np.ndarray:
     """A column's values, for pandas to infer its type as from rows; no values: an object column.
 
-    Values all of one plain type come as the array pandas would infer (typed_column): a frame is built
-    several times faster from arrays than from lists, which pandas converts and inspects value by value."""
+    Values all of one plain type come as the array pandas would infer (typed_column): from a list, pandas
+    converts and inspects every value before it builds the frame, from a typed array it need not."""
     return typed_column(values) if values else _objects([])
 
 

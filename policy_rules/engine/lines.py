@@ -102,8 +102,8 @@ def classify_lines(lines: pd.DataFrame, ctx: pd.DataFrame, catalog: pd.DataFrame
         preselfpay[is_b] = mul_div_round(amount[is_b] - overlmt[is_b], prop[is_b], RATIO_SCALE)
     inscp = amount - fulamt - overlmt - preselfpay
 
-    # every column a fresh array (copies of the input's): the frame takes them as they are (copy=False),
-    # which costs a third of copying and consolidating them
+    # every column a fresh array (copies of the input's): the frame takes them as they are (copy=False)
+    # instead of copying and consolidating them once more
     return pd.DataFrame({
         "mdtrt_id": lines["mdtrt_id"].to_numpy(copy=True),
         "feedetl_sn": lines["feedetl_sn"].to_numpy(copy=True),

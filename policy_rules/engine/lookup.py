@@ -1,10 +1,10 @@
-"""Look-ups by dict and set for the small inputs of one visit, with the results of the pandas calls they stand in for.
+"""Look-ups by dict and set for the small inputs of one visit, giving the results of the pandas calls they replace.
 
 A settlement at the counter hands the engine one visit: a hundred lines, a few dozen catalog items. There,
-pandas' fixed cost per call (building an Index, get_indexer, factorize, isin: tens of microseconds each)
-dominates, while a dict look-up costs well under a microsecond a value. Each helper here returns None when it
-cannot promise pandas' exact result (more than SMALL values, a value that is not a str, duplicates where
-pandas would raise), and the caller then takes its pandas path: one engine, with a shortcut for small inputs.
+pandas' fixed cost per call (building an Index, get_indexer, factorize, isin) outweighs the work, while a dict
+or set look-up costs only its few values. Each helper returns None when it cannot promise pandas' exact result
+(more than SMALL values, a value that is not a str, duplicates where pandas would raise), and the caller then
+takes its pandas path: one engine, with a shortcut for small inputs.
 """
 from __future__ import annotations
 
