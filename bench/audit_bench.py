@@ -26,13 +26,16 @@ import resource
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from policy_rules.engine.audit import DEMO_ITEMS, default_rules, run_audit
-from policy_rules.engine.frames import CATALOG_COLUMNS
-from policy_rules.engine.lines import classify_lines
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's engine, not the installed one
+
+from policy_rules.engine.audit import DEMO_ITEMS, default_rules, run_audit  # noqa: E402
+from policy_rules.engine.frames import CATALOG_COLUMNS  # noqa: E402
+from policy_rules.engine.lines import classify_lines  # noqa: E402
 
 DAY = np.datetime64("2026-03-16T00:00:00", "ns")
 DAY_NS = np.int64(86_400 * 10**9)
@@ -43,6 +46,8 @@ ICD = np.array(["I10", "E11.900", "E11.2", "J18.900", "K35.800", "N18.5", "C83.3
 
 
 def _codes(prefix: str, n: int, width: int) -> np.ndarray:
+    if not n:  # np.char.zfill refuses an empty array
+        return np.zeros(0, dtype=object)
     return np.char.add(prefix, np.char.zfill(np.arange(1, n + 1).astype(str), width)).astype(object)
 
 

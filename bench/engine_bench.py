@@ -36,10 +36,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from policy_rules.engine import adjudicate, parse_pack
-from policy_rules.engine.frames import CATALOG_COLUMNS, VISIT_COLUMNS
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this checkout's engine, not the installed one
+
+from policy_rules.engine import adjudicate, parse_pack  # noqa: E402
+from policy_rules.engine.frames import CATALOG_COLUMNS, VISIT_COLUMNS  # noqa: E402
+
 PACKS = (ROOT.parent / "shared" / "policies" / "demo-city-2026.json",
          ROOT / "policy_rules" / "fixtures" / "demo-city-2026.json")
 DAY = np.datetime64("2026-03-16T00:00:00", "s")

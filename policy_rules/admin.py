@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from policy_rules.audit_rules import set_rules_enabled
+from policy_rules.audit_library import set_rules_enabled
 from policy_rules.catalog_import import import_catalog
 from policy_rules.forms import CatalogUploadForm, PolicyPackUploadForm
 from policy_rules.models import AuditRuleDefinition, CatalogItem, PolicyStatus, PolicyVersion

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from insurance.models import Gender
 from insurance.validators import validate_med_type, validate_region_code
+from policy_rules.engine.audit import RULE_TYPES, AuditRule, validate_rule_params
 
 
 class ListType(models.TextChoices):
@@ -194,8 +195,6 @@ class PolicyVersion(models.Model):
 
 def audit_rule_types() -> dict:
     """{rule_type: (Chinese label, {param key: doc})}: the audit engine's RULE_TYPES, the one source of truth."""
-    from policy_rules.engine.audit import RULE_TYPES
-
     return RULE_TYPES
 
 
@@ -266,8 +265,6 @@ class AuditRuleDefinition(models.Model):
         errors: dict[str, list] = {}
         # an unknown rule_type is reported by the field's choices; its params cannot be checked then
         if self.rule_type in audit_rule_types():
-            from policy_rules.engine.audit import validate_rule_params
-
             problems = validate_rule_params(self.rule_type, self.params)  # each message starts with the key
             if problems:
                 errors["params"] = [str(p) for p in problems]
@@ -278,7 +275,5 @@ class AuditRuleDefinition(models.Model):
 
     def to_engine(self):
         """The engine's dataclass for this row."""
-        from policy_rules.engine.audit import AuditRule
-
         return AuditRule(code=self.code, rule_type=self.rule_type, params=dict(self.params or {}),
                          severity=self.severity, name=self.name)

@@ -22,7 +22,7 @@ from claims.models import (
     Visit,
 )
 from core.periods import day_start, local_naive
-from policy_rules.audit_rules import rules_in_force
+from policy_rules.audit_library import rules_in_force
 from policy_rules.engine.audit import run_audit
 from policy_rules.engine.frames import (
     catalog_frame,

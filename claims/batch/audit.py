@@ -23,7 +23,7 @@ from claims.audit.pipeline import HISTORY_DAYS
 from claims.models import HitSeverity, HitStage, ReviewAction, ReviewEvent, SuspectItem, SuspectState
 from claims.review import _hit_key, _hit_rows
 from core.pgcopy import copy_in, copy_out
-from policy_rules.audit_rules import rules_in_force
+from policy_rules.audit_library import rules_in_force
 from policy_rules.engine.audit import run_audit
 from policy_rules.engine.frames import diagnosis_codes, full_years
 from policy_rules.models import AuditRuleDefinition

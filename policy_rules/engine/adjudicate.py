@@ -21,6 +21,7 @@ import pandas as pd
 
 from .layers import AMOUNTS, KINDS, settle_rounds
 from .lines import classify_lines
+from .lookup import str_factorize, str_lookup, str_table
 from .pack import PolicyPack
 from .params import build_params
 
@@ -136,19 +137,25 @@ def eligibility(vis: pd.DataFrame, pol: np.ndarray, has_benefit, level_covered) 
 
 
 def _prepare(lines, visits, persons, policies):
-    # one visit (the API's settlement) needs no sort, and sorting a frame by three columns has a fixed cost
-    vis = (visits.sort_values(["psn_no", "setl_time", "mdtrt_id"], kind="stable") if len(visits) > 1
-           else visits).reset_index(drop=True)
-    vindex = pd.Index(vis["mdtrt_id"].to_numpy(dtype=object))
-    if vindex.has_duplicates:
-        raise EngineInputError(f"duplicate mdtrt_id in visits: {sorted(set(vindex[vindex.duplicated()]))[:5]}")
-    pindex = pd.Index(persons["psn_no"].to_numpy(dtype=object))
-    if pindex.has_duplicates:
-        raise EngineInputError("duplicate psn_no in persons")
-    ppos = pindex.get_indexer(vis["psn_no"].to_numpy(dtype=object))
+    # one visit (the API's settlement) needs no sort, nor a new index (vis is read by position only):
+    # sorting a frame by three columns has a fixed cost
+    vis = (visits.sort_values(["psn_no", "setl_time", "mdtrt_id"], kind="stable").reset_index(drop=True)
+           if len(visits) > 1 else visits)
+    vids, pids = vis["mdtrt_id"].to_numpy(dtype=object), persons["psn_no"].to_numpy(dtype=object)
+    vtable, ptable = str_table(vids), str_table(pids)  # a few visits and persons: look-ups by dict
+    vindex = pindex = None
+    if vtable is None:
+        vindex = pd.Index(vids)
+        if vindex.has_duplicates:
+            raise EngineInputError(f"duplicate mdtrt_id in visits: {sorted(set(vindex[vindex.duplicated()]))[:5]}")
+    if ptable is None:
+        pindex = pd.Index(pids)
+        if pindex.has_duplicates:
+            raise EngineInputError("duplicate psn_no in persons")
+    ppos = _positions(ptable, pindex, pids, vis["psn_no"].to_numpy(dtype=object))
     if (ppos < 0).any():
         raise EngineInputError(f"visits of unknown persons: {sorted(set(vis['psn_no'][ppos < 0]))[:5]}")
-    lpos = vindex.get_indexer(lines["mdtrt_id"].to_numpy(dtype=object))
+    lpos = _positions(vtable, vindex, vids, lines["mdtrt_id"].to_numpy(dtype=object))
     if (lpos < 0).any():
         raise EngineInputError(f"lines of unknown visits: {sorted(set(lines['mdtrt_id'][lpos < 0]))[:5]}")
     setl_day = vis["setl_time"].to_numpy(dtype="datetime64[D]")
@@ -156,12 +163,21 @@ def _prepare(lines, visits, persons, policies):
     level = vis["inst_level"].to_numpy(dtype=np.int64)
     age = (_ymd(vis["begntime"]) - _ymd(persons["birth_date"].to_numpy()[ppos])) // 10000
     default_prop = np.array([p.default_selfpay_prop_e6 for p in policies] + [0], dtype=np.int64)[pol]
-    ctx = pd.DataFrame({
+    # the line context as arrays (classify_lines reads a frame's columns or a dict's arrays alike)
+    ctx = {
         "gender": persons["gender"].to_numpy(dtype=object)[ppos][lpos],
         "age": age[lpos], "level": level[lpos], "med_type": vis["med_type"].to_numpy(dtype=object)[lpos],
         "default_prop_e6": default_prop[lpos], "day": setl_day[lpos],
-    })
+    }
     return vis, lpos, pol, ctx
+
+
+def _positions(table, index, keys, values) -> np.ndarray:
+    """index.get_indexer(values) (index: pd.Index(keys), unique), by `table` where it can."""
+    found = str_lookup(table, values)
+    if found is not None:
+        return found
+    return (pd.Index(keys) if index is None else index).get_indexer(values)
 
 
 def classify(lines: pd.DataFrame, visits: pd.DataFrame, persons: pd.DataFrame, catalog: pd.DataFrame,
@@ -197,8 +213,7 @@ def adjudicate(lines: pd.DataFrame, visits: pd.DataFrame, persons: pd.DataFrame,
     by_rank = np.argsort(rank, kind="stable")
     rounds = np.split(by_rank, np.cumsum(np.bincount(rank))[:-1]) if n else []
 
-    psn_codes, psn_uniques = pd.factorize(pd.concat([vis["psn_no"], persons["psn_no"], state["psn_no"]],
-                                                    ignore_index=True))
+    psn_codes, psn_uniques = _factorize_persons(vis["psn_no"], persons["psn_no"], state["psn_no"])
     vpsn = psn_codes[:n]
     year = _year(vis["setl_time"])
     slots, slot_keys, state_values = _build_slots(vpsn, year, med_type, params.cap_group, psn_codes[n + len(persons):],
@@ -212,23 +227,30 @@ def adjudicate(lines: pd.DataFrame, visits: pd.DataFrame, persons: pd.DataFrame,
     }
     out = settle_rounds(v, params, rounds, slots, state_values, vpsn, balances)
 
+    # fresh arrays (the input's columns copied): the frames take them without copying (copy=False)
     settlements = pd.DataFrame({
-        "mdtrt_id": vis["mdtrt_id"].to_numpy(), "psn_no": vis["psn_no"].to_numpy(), "year": year,
+        "mdtrt_id": vis["mdtrt_id"].to_numpy(copy=True), "psn_no": vis["psn_no"].to_numpy(copy=True), "year": year,
         "policy_code": np.array([p.code for p in policies] + [None], dtype=object)[pol],
         "ineligible_reason": reason,
         "medfee_sumamt": v["medfee"],
         **{c: sums[c] for c in LINE_SUMS[1:]},
         **{c: out[c] for c in AMOUNTS},
         "balc": out["balc"],
-    })
+    }, copy=False)
     return Result(
         lines=split,
         settlements=settlements,
         deltas=_deltas_frame(vis, year, slots, slot_keys, out["deltas"], psn_uniques),
         state=_state_frame(slot_keys, state_values, psn_uniques),
-        accounts=pd.DataFrame({"psn_no": persons["psn_no"].to_numpy(),
-                               "balance_fen": balances[psn_codes[n:n + len(persons)]]}),
+        accounts=pd.DataFrame({"psn_no": persons["psn_no"].to_numpy(copy=True),
+                               "balance_fen": balances[psn_codes[n:n + len(persons)]]}, copy=False),
     )
+
+
+def _factorize_persons(*columns: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """pd.factorize of the columns one after the other: codes, and the distinct psn_no."""
+    found = str_factorize(np.concatenate([c.to_numpy(dtype=object) for c in columns]))
+    return pd.factorize(pd.concat(columns, ignore_index=True)) if found is None else found
 
 
 def _build_slots(vpsn, year, med_type, cap_group, state_psn, state: pd.DataFrame):
@@ -251,7 +273,7 @@ def _build_slots(vpsn, year, med_type, cap_group, state_psn, state: pd.DataFrame
         allkeys = pd.concat(parts, ignore_index=True)
         slot_of = allkeys.groupby(["psn", "year", "kind", "key"], sort=False).ngroup().to_numpy()
         first = pd.Series(np.arange(len(slot_of))).groupby(slot_of).first().to_numpy()
-        slot_keys = allkeys.iloc[first].reset_index(drop=True)
+        slot_keys = {c: allkeys[c].to_numpy()[first] for c in ("psn", "year", "kind", "key")}
     else:
         slot_of, slot_keys = found
     slots = slot_of[: n * len(KINDS)].reshape(len(KINDS), n).T.copy()
@@ -287,16 +309,17 @@ def _slots_small(vpsn, year, keys_by_kind, state_psn, state_year, state_kind, st
                 slot = ids[row] = len(keys)
                 keys.append(row)
             slot_of.append(slot)
-    slot_keys = pd.DataFrame({
+    slot_keys = {  # each slot's (psn, year, kind, key), column by column
         "psn": np.array([k[0] for k in keys], dtype=np.int64), "year": np.array([k[1] for k in keys], dtype=np.int64),
         "kind": np.array([k[2] for k in keys], dtype=object), "key": np.array([k[3] for k in keys], dtype=object),
-    })
+    }
     return np.array(slot_of, dtype=np.int64), slot_keys
 
 
 def _cumcount(keys: pd.Series) -> np.ndarray:
     """groupby(keys, sort=False).cumcount(): each row's rank among the earlier rows of its key."""
-    codes, _ = pd.factorize(keys.to_numpy(dtype=object))
+    found = str_factorize(keys.to_numpy(dtype=object))
+    codes = pd.factorize(keys.to_numpy(dtype=object))[0] if found is None else found[0]
     if (codes < 0).any():  # a missing key: pandas' own rules
         return keys.to_frame().groupby(keys.name, sort=False).cumcount().to_numpy()
     order = np.argsort(codes, kind="stable")
@@ -307,19 +330,21 @@ def _cumcount(keys: pd.Series) -> np.ndarray:
     return rank
 
 
+# The result frames below are built from fresh arrays (indexed copies), which they take as they are (copy=False).
+
 def _deltas_frame(vis, year, slots, slot_keys, deltas, psn_uniques) -> pd.DataFrame:
     rows, kinds = np.nonzero(deltas)
     slot = slots[rows, kinds]
     return pd.DataFrame({
         "mdtrt_id": vis["mdtrt_id"].to_numpy()[rows], "psn_no": vis["psn_no"].to_numpy()[rows],
         "year": year[rows], "kind": np.array(KINDS, dtype=object)[kinds],
-        "key": slot_keys["key"].to_numpy(dtype=object)[slot], "delta": deltas[rows, kinds],
-    })
+        "key": np.asarray(slot_keys["key"], dtype=object)[slot], "delta": deltas[rows, kinds],
+    }, copy=False)
 
 
 def _state_frame(slot_keys, values, psn_uniques) -> pd.DataFrame:
     return pd.DataFrame({
-        "psn_no": np.asarray(psn_uniques, dtype=object)[slot_keys["psn"].to_numpy()],
-        "year": slot_keys["year"].to_numpy(np.int64), "kind": slot_keys["kind"].to_numpy(dtype=object),
-        "key": slot_keys["key"].to_numpy(dtype=object), "amount": values,
-    })
+        "psn_no": np.asarray(psn_uniques, dtype=object)[np.asarray(slot_keys["psn"])],
+        "year": np.array(slot_keys["year"], dtype=np.int64), "kind": np.array(slot_keys["kind"], dtype=object),
+        "key": np.array(slot_keys["key"], dtype=object), "amount": values.copy(),
+    }, copy=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -71,6 +72,12 @@ def datetime_column(values) -> np.ndarray | pd.Series:
     if isinstance(values, pd.Series) and values.dtype != object:
         return pd.to_datetime(values)
     values = list(values)
+    # all naive datetimes (or all dates), with None: numpy converts the whole list at once
+    if values and all(v is None or (type(v) is dt.datetime and v.tzinfo is None and v.year in _NS_YEARS)
+                      for v in values):
+        return np.array(values, dtype="datetime64[us]").astype("datetime64[ns]")
+    if values and all(v is None or (type(v) is dt.date and v.year in _NS_YEARS) for v in values):
+        return np.array(values, dtype="datetime64[D]").astype("datetime64[ns]")
     out = np.empty(len(values), dtype="datetime64[ns]")
     for i, v in enumerate(values):
         kind = type(v)
@@ -91,8 +98,30 @@ def _columns(rows: list[tuple], n: int) -> list[list | np.ndarray]:
 
 
 def inferred_column(values: list) -> list | np.ndarray:
-    """A column's values, for pandas to infer its type as from rows; no values: an object column."""
-    return values if values else _objects([])
+    """A column's values, for pandas to infer its type as from rows; no values: an object column.
+
+    Values all of one plain type come as the array pandas would infer (typed_column): from a list, pandas
+    converts and inspects every value before it builds the frame, from a typed array it need not."""
+    return typed_column(values) if values else _objects([])
+
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def typed_column(values: list) -> list | np.ndarray:
+    """values as the numpy array pandas infers from the list when every value is a str (an object array;
+    unless pandas is set to infer a string dtype), an int within int64, a bool or a float; otherwise the
+    list itself, for pandas to infer."""
+    if not values:
+        return values
+    kind = type(values[0])
+    if kind not in (str, int, bool, float) or not all(type(v) is kind for v in values):
+        return values
+    if kind is str:
+        return values if pd.get_option("future.infer_string") else _objects(values)
+    if kind is int:
+        return np.array(values, dtype=np.int64) if _INT64_MIN <= min(values) and max(values) <= _INT64_MAX else values
+    return np.array(values, dtype=bool if kind is bool else np.float64)
 
 
 def lines_frame(records: Iterable[Mapping]) -> pd.DataFrame:
@@ -105,6 +134,7 @@ def lines_frame(records: Iterable[Mapping]) -> pd.DataFrame:
     ]
     # built column by column at once (not from row tuples, then cast): the same frame, several times faster
     m, sn, code, cnt, pric, amount = _columns(rows, 6)
+    m, sn, code = (inferred_column(c) if isinstance(c, list) else c for c in (m, sn, code))
     return pd.DataFrame({"mdtrt_id": m, "feedetl_sn": sn, "med_list_codg": code,
                          "cnt_e4": np.array(cnt, dtype=np.int64), "pric_e4": np.array(pric, dtype=np.int64),
                          "amount_fen": np.array(amount, dtype=np.int64)})
@@ -115,11 +145,8 @@ def catalog_frame(records: Iterable[Mapping]) -> pd.DataFrame:
     rows, dates = [], []
     for r in records:
         restrict = r.get("restrict") or {}
-
-        def pick(name, _r=r, _restrict=restrict):
-            return _restrict.get(name, _r.get(f"restrict_{name}"))
-
-        med_types = pick("med_types") or ()
+        # each restriction read once, nested under `restrict` or else flat (restrict_<name>)
+        med_types = restrict.get("med_types", r.get("restrict_med_types")) or ()
         if isinstance(med_types, str):
             med_types = tuple(m for m in med_types.replace("|", ",").split(",") if m)
         rows.append((
@@ -127,16 +154,17 @@ def catalog_frame(records: Iterable[Mapping]) -> pd.DataFrame:
             str(r["chrg_lv"]),
             -1 if _none(r.get("selfpay_prop")) else scaled(r["selfpay_prop"], RATIO_SCALE),
             -1 if _none(r.get("price_limit")) else scaled(r["price_limit"], QTY_SCALE),
-            "" if _none(pick("gender")) else str(pick("gender")),
-            -1 if _none(pick("min_age")) else int(pick("min_age")),
-            -1 if _none(pick("max_age")) else int(pick("max_age")),
-            -1 if _none(pick("min_level")) else int(pick("min_level")),
+            "" if _none(v := restrict.get("gender", r.get("restrict_gender"))) else str(v),
+            -1 if _none(v := restrict.get("min_age", r.get("restrict_min_age"))) else int(v),
+            -1 if _none(v := restrict.get("max_age", r.get("restrict_max_age"))) else int(v),
+            -1 if _none(v := restrict.get("min_level", r.get("restrict_min_level"))) else int(v),
             tuple(str(m) for m in med_types),
         ))
         dates.append(r)
     # the effective dates are columns when the first record has them (a record without one: NaT)
     extra = [c for c in ("effective_from", "effective_to") if rows and c in dates[0]]
-    data = dict(zip(CATALOG_COLUMNS, _columns(rows, len(CATALOG_COLUMNS)), strict=True))
+    data = {c: inferred_column(v) if isinstance(v, list) else v
+            for c, v in zip(CATALOG_COLUMNS, _columns(rows, len(CATALOG_COLUMNS)), strict=True)}
     data["restrict_med_types"] = _objects(data["restrict_med_types"])
     for c in extra:
         data[c] = datetime_column([r.get(c) for r in dates])
@@ -155,6 +183,7 @@ def persons_frame(records: Iterable[Mapping]) -> pd.DataFrame:
     rows = [(r["psn_no"], str(r["gender"]), pd.Timestamp(r["birth_date"]),
              to_fen(r.get("acct_balance") or 0)) for r in records]
     psn_no, gender, birth, balance = _columns(rows, 4)
+    psn_no, gender = (inferred_column(c) if isinstance(c, list) else c for c in (psn_no, gender))
     return pd.DataFrame({"psn_no": psn_no, "gender": gender, "birth_date": birth,
                          "acct_balance_fen": np.array(balance, dtype=np.int64)})
 
@@ -168,11 +197,19 @@ VISIT_COLUMNS = [
 def visits_frame(records: Iterable[Mapping]) -> pd.DataFrame:
     records = list(records)
     times = ("begntime", "setl_time", "enrolled_from", "enrolled_to")
-    df = pd.DataFrame({c: datetime_column([r.get(c) for r in records]) if c in times
-                       else inferred_column([r.get(c) for r in records]) for c in VISIT_COLUMNS})
-    df["inst_level"] = df["inst_level"].astype(np.int64)
-    df["inst_designated"] = df["inst_designated"].astype(bool)
-    df["assistance_category"] = df["assistance_category"].fillna("")
+    data = {c: datetime_column([r.get(c) for r in records]) if c in times
+            else inferred_column([r.get(c) for r in records]) for c in VISIT_COLUMNS}
+    category = [r.get("assistance_category") for r in records]
+    if category and all(v is None or type(v) is str for v in category):  # fillna("") before, not after
+        data["assistance_category"] = _objects(["" if v is None else v for v in category])
+    # the three casts below, where the column is not of its type already
+    casts = [(c, t) for c, t in (("inst_level", np.int64), ("inst_designated", np.bool_))
+             if getattr(data[c], "dtype", None) != t]
+    df = pd.DataFrame(data)
+    for c, t in casts:
+        df[c] = df[c].astype(t)
+    if df["assistance_category"].dtype != object or df["assistance_category"].isna().any():
+        df["assistance_category"] = df["assistance_category"].fillna("")
     return df
 
 
@@ -206,7 +243,6 @@ def state_frame(rows: Iterable[Mapping]) -> pd.DataFrame:
 
 def money_columns_to_decimal(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
     """Fen columns → Decimal yuan (for output to people and the database)."""
-    from decimal import Decimal
     out = df.copy()
     for c in columns:
         out[c] = [Decimal(int(v)).scaleb(-2) for v in out[c].to_numpy()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .lookup import str_lookup, str_table
 from .money import QTY_SCALE, RATIO_SCALE, mul_div_round
 
 NOT_IN_CATALOG = "NOT_IN_CATALOG"
@@ -19,8 +20,13 @@ def catalog_positions(lines: pd.DataFrame, catalog: pd.DataFrame, line_day: np.n
     When the catalog is effective-dated (columns effective_from / effective_to), an item counts for a
     line only on the days it is in force; `line_day` is the day (datetime64[D]) each line is judged on.
     """
-    codes = pd.Index(catalog["med_list_codg"].to_numpy(dtype=object))
     dated = "effective_from" in catalog.columns
+    # one visit's lines and its catalog rows: by dict, when the codes are unique str (as pandas would find them)
+    pos = str_lookup(str_table(catalog["med_list_codg"].to_numpy(dtype=object)),
+                     lines["med_list_codg"].to_numpy(dtype=object))
+    if pos is not None:
+        return _only_in_force(pos, catalog, line_day) if dated else pos
+    codes = pd.Index(catalog["med_list_codg"].to_numpy(dtype=object))
     if not codes.has_duplicates:
         pos = codes.get_indexer(lines["med_list_codg"].to_numpy(dtype=object))
         return _only_in_force(pos, catalog, line_day) if dated else pos
@@ -54,11 +60,12 @@ def classify_lines(lines: pd.DataFrame, ctx: pd.DataFrame, catalog: pd.DataFrame
 
     lines:   mdtrt_id, feedetl_sn, med_list_codg, cnt_e4, pric_e4, amount_fen
     ctx:     one row per line, aligned with `lines`: gender, age (full years at admission), level,
-             med_type, default_prop_e6 (the policy's 乙类 default), day (datetime64[D])
+             med_type, default_prop_e6 (the policy's 乙类 default), day (datetime64[D]); a frame, or a
+             dict of arrays (what adjudicate hands over: no frame to build for a few lines)
     catalog: see frames.catalog_frame
     """
     n = len(lines)
-    pos = catalog_positions(lines, catalog, ctx["day"].to_numpy(dtype="datetime64[D]"))
+    pos = catalog_positions(lines, catalog, _ctx_column(ctx, "day", "datetime64[D]"))
     found = pos >= 0
     p = np.maximum(pos, 0)
 
@@ -87,7 +94,7 @@ def classify_lines(lines: pd.DataFrame, ctx: pd.DataFrame, catalog: pd.DataFrame
         overlmt[over_mask] = np.minimum(amount[over_mask], excess)
 
     own_prop = col("selfpay_prop_e6", -1).astype(np.int64)
-    default_prop = ctx["default_prop_e6"].to_numpy(dtype=np.int64)
+    default_prop = _ctx_column(ctx, "default_prop_e6", np.int64)
     is_b = ~full & (chrg == CLASS_B)
     prop = np.where(is_b, np.where(own_prop >= 0, own_prop, default_prop), -1)
     preselfpay = np.zeros(n, dtype=np.int64)
@@ -95,10 +102,12 @@ def classify_lines(lines: pd.DataFrame, ctx: pd.DataFrame, catalog: pd.DataFrame
         preselfpay[is_b] = mul_div_round(amount[is_b] - overlmt[is_b], prop[is_b], RATIO_SCALE)
     inscp = amount - fulamt - overlmt - preselfpay
 
+    # every column a fresh array (copies of the input's): the frame takes them as they are (copy=False)
+    # instead of copying and consolidating them once more
     return pd.DataFrame({
-        "mdtrt_id": lines["mdtrt_id"].to_numpy(),
-        "feedetl_sn": lines["feedetl_sn"].to_numpy(),
-        "amount_fen": amount,
+        "mdtrt_id": lines["mdtrt_id"].to_numpy(copy=True),
+        "feedetl_sn": lines["feedetl_sn"].to_numpy(copy=True),
+        "amount_fen": amount.copy(),
         "fulamt_ownpay_amt": fulamt,
         "overlmt_selfpay": overlmt,
         "preselfpay_amt": preselfpay,
@@ -106,19 +115,24 @@ def classify_lines(lines: pd.DataFrame, ctx: pd.DataFrame, catalog: pd.DataFrame
         "chrgitm_lv": chrg,
         "selfpay_prop_e6": prop,
         "reason": reason,
-    })
+    }, copy=False)
 
 
-def _restricted(ctx: pd.DataFrame, catalog: pd.DataFrame, p: np.ndarray, found: np.ndarray) -> np.ndarray:
+def _ctx_column(ctx, name: str, dtype) -> np.ndarray:
+    column = ctx[name]
+    return column.to_numpy(dtype=dtype) if isinstance(column, pd.Series) else np.asarray(column, dtype=dtype)
+
+
+def _restricted(ctx, catalog: pd.DataFrame, p: np.ndarray, found: np.ndarray) -> np.ndarray:
     if not len(catalog):
         return np.zeros(len(p), dtype=bool)
     gender = catalog["restrict_gender"].to_numpy(dtype=object)[p]
     min_age = catalog["restrict_min_age"].to_numpy(dtype=np.int64)[p]
     max_age = catalog["restrict_max_age"].to_numpy(dtype=np.int64)[p]
     min_level = catalog["restrict_min_level"].to_numpy(dtype=np.int64)[p]
-    age = ctx["age"].to_numpy(dtype=np.int64)
-    level = ctx["level"].to_numpy(dtype=np.int64)
-    bad = (gender != "") & (gender != ctx["gender"].to_numpy(dtype=object))
+    age = _ctx_column(ctx, "age", np.int64)
+    level = _ctx_column(ctx, "level", np.int64)
+    bad = (gender != "") & (gender != _ctx_column(ctx, "gender", object))
     bad |= (min_age >= 0) & (age < min_age)
     bad |= (max_age >= 0) & (age > max_age)
     bad |= (min_level >= 0) & (level < min_level)
@@ -127,6 +141,6 @@ def _restricted(ctx: pd.DataFrame, catalog: pd.DataFrame, p: np.ndarray, found: 
     check = found & has_mt
     if check.any():
         idx = np.flatnonzero(check)
-        visit_mt = ctx["med_type"].to_numpy(dtype=object)
+        visit_mt = _ctx_column(ctx, "med_type", object)
         bad[idx] |= np.array([visit_mt[i] not in med_types[p[i]] for i in idx], dtype=bool)
     return found & bad

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .lookup import str_isin
 from .money import RATIO_SCALE, UNBOUNDED
 from .pack import Band, PolicyPack
 
@@ -68,6 +69,12 @@ class VisitParams:
     pa_applies: np.ndarray
 
 
+def _isin(values: np.ndarray, choices) -> np.ndarray:
+    """np.isin(values, list(choices)); by a set for a few str values (without numpy's fixed cost per call)."""
+    found = str_isin(values, choices)
+    return np.isin(values, list(choices)) if found is None else found
+
+
 def _limit(value: int | None) -> int:
     return NO_LIMIT if value is None else value
 
@@ -122,7 +129,7 @@ def build_params(policies: list[PolicyPack], pol: np.ndarray, insutype: np.ndarr
                 v.la_cap[m] = _limit(la.cap_fen)
         ci = policy.critical_illness
         if ci:
-            m = in_pol & np.isin(insutype, list(ci.insutypes)) & np.isin(med_type, list(ci.med_types))
+            m = in_pol & _isin(insutype, ci.insutypes) & _isin(med_type, ci.med_types)
             v.ci_applies[m] = True
             v.ci_deductible[m] = ci.deductible_fen
             v.ci_from_zero[m] = ci.bands_from == "zero"
@@ -132,7 +139,7 @@ def build_params(policies: list[PolicyPack], pol: np.ndarray, insutype: np.ndarr
             v.ci.set(m, ci.bands)
         ma = policy.medical_assistance
         if ma:
-            in_mt = in_pol & np.isin(med_type, list(ma.med_types))
+            in_mt = in_pol & _isin(med_type, ma.med_types)
             for name, cat in ma.categories.items():
                 m = in_mt & (category == name)
                 v.ma_applies[m] = True
@@ -142,6 +149,6 @@ def build_params(policies: list[PolicyPack], pol: np.ndarray, insutype: np.ndarr
                 v.ma_include_pre[m] = ma.include_preselfpay
         pa = policy.personal_account
         if pa:
-            m = in_pol & np.isin(insutype, list(pa.insutypes)) & np.isin(med_type, list(pa.med_types))
+            m = in_pol & _isin(insutype, pa.insutypes) & _isin(med_type, pa.med_types)
             v.pa_applies[m] = True
     return v

@@ -12,13 +12,13 @@ import pytest
 from policy_rules.engine.audit import (
     OUTPUT_COLUMNS,
     RULE_TYPES,
+    AuditInputError,
     AuditRule,
     AuditRuleError,
     default_rules,
     run_audit,
     validate_rule_params,
 )
-from policy_rules.engine.audit_rules import AuditInputError
 from policy_rules.engine.lines import classify_lines
 
 from .audit_builders import audit, catalog, frames, history, hits_of, line, visit

@@ -176,7 +176,7 @@ def test_the_audit_engines_own_output_is_recorded(world):
     """run_audit → record_hits with the rules in force: the engine's frame (tuples, None, int64) goes in as is."""
     import datetime as dt
 
-    from policy_rules.audit_rules import rules_in_force
+    from policy_rules.audit_library import rules_in_force
     from policy_rules.engine.audit import run_audit
     from policy_rules.models import AuditRuleDefinition
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 
-from policy_rules.audit_rules import load_default_rules, rules_in_force
+from policy_rules.audit_library import load_default_rules, rules_in_force
 from policy_rules.engine.audit import RULE_TYPES, AuditRule, default_rules
 from policy_rules.models import AuditRuleDefinition, CatalogItem
 

@@ -2,7 +2,7 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from policy_rules.audit_rules import DEFAULT_EFFECTIVE_FROM, load_default_rules
+from policy_rules.audit_library import DEFAULT_EFFECTIVE_FROM, load_default_rules
 
 
 class Command(BaseCommand):

@@ -2,27 +2,17 @@
 
 Across visits, the batch's and the history's stays of the same person: readmission, overlapping_stays (a
 hit also names the other visit). Against the institution's statistics: outlier. The names and parameters
-of the rule types are in audit.SCHEMAS; what a rule function takes and returns in audit_rules.
+of the rule types are in audit.schema.SCHEMAS; what a rule function takes and returns in audit.rules.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .audit_context import (
-    MED_TYPE_LABELS,
-    NAT,
-    NEVER,
-    AuditContext,
-    Groups,
-    Hits,
-    cat,
-    day_of,
-    fmt_day,
-    fmt_fen,
-    fmt_scaled,
-    label_map,
-)
-from .money import RATIO_SCALE, mul_div_round
+from ...money import RATIO_SCALE, mul_div_round
+from ..context import AuditContext, Hits
+from ..evidence import MED_TYPE_LABELS, cat, fmt_day, fmt_fen, fmt_scaled, label_map
+from ..groups import Groups
+from ..units import NAT, NEVER, day_of
 
 
 def rule_readmission(ctx: AuditContext, p: dict) -> Hits | None:

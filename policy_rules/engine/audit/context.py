@@ -1,223 +1,27 @@
-"""The batch the smart audit's rules run over, and what the rules share.
+"""The batch the smart audit's rules run over, and what the rules return.
 
 `AuditContext` holds the batch (lines, visits, catalog, history, institution statistics, the engine's line
 split) and derives, once and only when a rule asks, the per-line columns the rules share: the visit row of
-every line, the item's id, the fee day, the catalog row, the visit totals, the stays. Beside it: `Groups`
-(rows grouped by integer keys: a sort and `reduceat`), the vectorized string helpers the evidence sentences
-are built with, and `Hits`, what a rule returns.
-
-Units: money in integer fen, cnt/pric scaled by 10^4, ratios by 10^6 (money.py); days are integer days
-since 1970-01-01; timestamps are int64 nanoseconds with NAT for a missing value.
+every line, the item's id, the fee day, the catalog row, the visit totals, the stays. Beside it `Hits`, what
+a rule returns, and `excess_amount`, the price of an excess quantity. Units as in units.py.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import repeat
 
 import numpy as np
 import pandas as pd
 
-from .lines import catalog_positions
-from .money import QTY_SCALE, mul_div_round
-
-NAT = np.iinfo(np.int64).min
-NEVER = np.iinfo(np.int64).max  # "no end yet" for an open stay
-DAY_NS = 86_400 * 10**9
-HOUR_NS = 3_600 * 10**9
-E4_E4_TO_FEN = QTY_SCALE * QTY_SCALE // 100  # cnt_e4 × pric_e4 / this = fen
-
-MED_TYPE_LABELS = {"11": "普通门诊", "12": "门诊挂号", "13": "急诊", "14": "门诊慢特病", "21": "普通住院",
-                   "22": "外伤住院", "41": "定点药店购药", "51": "生育门诊", "52": "生育住院"}
-GENDER_LABELS = {"1": "男", "2": "女"}
+from ..lines import catalog_positions
+from ..lookup import SMALL, last_table, str_factorize, str_first, str_isin, str_lookup, str_table
+from ..money import mul_div_round
+from .groups import Groups, positions
+from .units import DAY_NS, E4_E4_TO_FEN, NAT, day_of, ns_of
 
 
 class AuditInputError(ValueError):
     """The frames handed to the audit are inconsistent (a programming or loading error)."""
-
-
-# --- grouping ------------------------------------------------------------------------------------------
-
-def positions(index: pd.Index, values: np.ndarray) -> np.ndarray:
-    """index.get_indexer(values) as int64, looking up only the first of each run of equal values (lines come
-    grouped by visit)."""
-    n = len(values)
-    if n > 1000:
-        change = np.empty(n, bool)
-        change[0] = True
-        np.not_equal(values[1:], values[:-1], out=change[1:])
-        heads = np.flatnonzero(change)
-        if len(heads) * 2 < n:
-            return np.repeat(index.get_indexer(values[heads]).astype(np.int64), np.diff(np.append(heads, n)))
-    return index.get_indexer(values).astype(np.int64)
-
-
-class Groups:
-    """Rows grouped by one or more int64 key arrays; groups are numbered in lexicographic key order and
-    the rows of a group keep their input order."""
-
-    def __init__(self, *keys):
-        keys = [np.asarray(k, dtype=np.int64) for k in keys]
-        n = len(keys[0])
-        self.n_rows = n
-        if n == 0:
-            self.order = self.starts = self.ids = self.size = np.zeros(0, np.int64)
-            self.n = 0
-            return
-        combined = _combine(keys)
-        if combined is not None:
-            order = np.argsort(combined, kind="stable")
-            s = combined[order]
-            change = np.empty(n, bool)
-            change[0] = True
-            np.not_equal(s[1:], s[:-1], out=change[1:])
-        else:
-            order = np.lexsort(keys[::-1])
-            change = np.zeros(n, bool)
-            change[0] = True
-            for k in keys:
-                sk = k[order]
-                change[1:] |= sk[1:] != sk[:-1]
-        self.order = order
-        self.starts = np.flatnonzero(change)
-        self.n = len(self.starts)
-        self.size = np.diff(np.append(self.starts, n))
-        ids_sorted = np.cumsum(change) - 1
-        self.ids = np.empty(n, np.int64)
-        self.ids[order] = ids_sorted
-
-    def sum(self, values) -> np.ndarray:
-        if not self.n:
-            return np.zeros(0, np.int64)
-        return np.add.reduceat(np.asarray(values)[self.order], self.starts)
-
-    def max(self, values) -> np.ndarray:
-        if not self.n:
-            return np.zeros(0, np.asarray(values).dtype)
-        return np.maximum.reduceat(np.asarray(values)[self.order], self.starts)
-
-    def min(self, values) -> np.ndarray:
-        if not self.n:
-            return np.zeros(0, np.asarray(values).dtype)
-        return np.minimum.reduceat(np.asarray(values)[self.order], self.starts)
-
-    def first(self, values) -> np.ndarray:
-        return np.asarray(values)[self.order[self.starts]]
-
-    def tuples(self, values, groups) -> list[tuple]:
-        """The values of the rows of each of `groups`, in row order, as tuples of Python objects."""
-        s = np.asarray(values, dtype=object)[self.order]
-        starts, size = self.starts, self.size
-        return [tuple(s[starts[g]:starts[g] + size[g]].tolist()) for g in np.asarray(groups).tolist()]
-
-
-def _combine(keys) -> np.ndarray | None:
-    """One int64 key with the same order as the tuple of keys, when their ranges fit in 62 bits."""
-    if len(keys) == 1:
-        return keys[0]
-    out = None
-    total = 1
-    for k in keys:
-        lo, hi = int(k.min()), int(k.max())
-        span = hi - lo + 1
-        total *= span
-        if total >= 2**62:
-            return None
-        r = k - lo
-        out = r if out is None else out * span + r
-    return out
-
-
-# --- strings (evidence) -----------------------------------------------------------------------------------
-
-def cat(*parts) -> np.ndarray:
-    """Concatenate strings elementwise; each part is a str or an array of strings (or of numbers)."""
-    n = next(len(p) for p in parts if not isinstance(p, str))
-    cols = []
-    for p in parts:
-        if isinstance(p, str):
-            cols.append(repeat(p, n))
-        else:
-            p = np.asarray(p)
-            cols.append((p if p.dtype == object else p.astype(str)).tolist())
-    out = np.empty(n, dtype=object)
-    out[:] = ["".join(t) for t in zip(*cols, strict=False)]
-    return out
-
-
-def join_nonempty(parts, sep: str) -> np.ndarray:
-    acc = np.asarray(parts[0], dtype=object)
-    for p in parts[1:]:
-        p = np.asarray(p, dtype=object)
-        acc = np.where((acc != "") & (p != ""), acc + sep + p, acc + p)
-    return acc
-
-
-def fmt_scaled(values, digits: int, min_decimals: int = 0) -> np.ndarray:
-    """Integers scaled by 10^digits as decimal strings: trailing zeros dropped down to min_decimals."""
-    v = np.asarray(values, dtype=np.int64)
-    if not len(v):
-        return np.zeros(0, dtype=object)
-    sign = np.where(v < 0, "-", "").astype(object)
-    a = np.abs(v)
-    ip = (a // 10**digits).astype(str).astype(object)
-    if digits == 0:
-        return sign + ip
-    fp = np.char.rstrip(np.char.zfill((a % 10**digits).astype(str), digits), "0")
-    if min_decimals:
-        fp = np.char.ljust(fp, min_decimals, "0")
-    dot = np.where(np.char.str_len(fp) > 0, ".", "").astype(object)
-    return sign + ip + dot + fp.astype(object)
-
-
-def fmt_fen(values) -> np.ndarray:
-    return fmt_scaled(values, 2, 2)
-
-
-def fmt_qty(values_e4) -> np.ndarray:
-    return fmt_scaled(values_e4, 4)
-
-
-def fmt_price(values_e4) -> np.ndarray:
-    return fmt_scaled(values_e4, 4, 2)
-
-
-def fmt_day(days) -> np.ndarray:
-    days = np.asarray(days, dtype=np.int64)
-    out = np.datetime_as_string(days.astype("datetime64[D]")).astype(object)
-    return np.where(days == NAT, "", out)
-
-
-def fmt_time(ns) -> np.ndarray:
-    ns = np.asarray(ns, dtype=np.int64)
-    s = np.char.replace(np.datetime_as_string(ns.astype("datetime64[ns]").astype("datetime64[s]")), "T", " ")
-    return np.where(ns == NAT, "", s.astype(object))
-
-
-def label_map(codes, labels: dict) -> np.ndarray:
-    codes = np.asarray(codes, dtype=object)
-    if all(type(c) is str for c in codes) and all(type(v) is str for v in labels.values()):
-        # the common case, without a Series to map (the same result: a code without a label stays)
-        out = np.empty(len(codes), dtype=object)
-        out[:] = [labels.get(c, c) for c in codes]
-        return out
-    codes = pd.Series(codes)
-    return codes.map(labels).fillna(codes).to_numpy(dtype=object)
-
-
-def ns_of(values) -> np.ndarray:
-    """A datetime-like column as int64 nanoseconds (NAT where missing)."""
-    s = values if isinstance(values, pd.Series) else pd.Series(values, copy=False)
-    if not (s.dtype.kind == "M" and not isinstance(s.dtype, pd.DatetimeTZDtype)):
-        s = pd.to_datetime(s)
-        if isinstance(s.dtype, pd.DatetimeTZDtype):
-            s = s.dt.tz_localize(None)
-    return s.to_numpy(dtype="datetime64[ns]").view(np.int64)
-
-
-def day_of(ns) -> np.ndarray:
-    ns = np.asarray(ns, dtype=np.int64)
-    return np.where(ns == NAT, NAT, ns // DAY_NS)
 
 
 # --- hits ---------------------------------------------------------------------------------------------------
@@ -257,11 +61,14 @@ class AuditContext:
         self.history, self.inst_stats, self.line_split = history, inst_stats, line_split
         self.n, self.nv = len(lines), len(visits)
         self.mdtrt_ids = visits["mdtrt_id"].to_numpy(dtype=object)
-        self.vindex = pd.Index(self.mdtrt_ids)
-        if self.vindex.has_duplicates:
-            dup = sorted(set(self.vindex[self.vindex.duplicated()]))[:5]
-            raise AuditInputError(f"duplicate mdtrt_id in visits: {dup}")
-        self.vpos = positions(self.vindex, lines["mdtrt_id"].to_numpy(dtype=object))
+        line_ids = lines["mdtrt_id"].to_numpy(dtype=object)
+        self.vtable = str_table(self.mdtrt_ids)  # one visit's batch: look-ups by dict
+        self.vpos = str_lookup(self.vtable, line_ids)
+        if self.vpos is None:
+            if self.vindex.has_duplicates:
+                dup = sorted(set(self.vindex[self.vindex.duplicated()]))[:5]
+                raise AuditInputError(f"duplicate mdtrt_id in visits: {dup}")
+            self.vpos = positions(self.vindex, line_ids)
         if (self.vpos < 0).any():
             raise AuditInputError(f"lines of unknown visits: {sorted(set(lines['mdtrt_id'][self.vpos < 0]))[:5]}")
         self.cnt = lines["cnt_e4"].to_numpy(dtype=np.int64)
@@ -269,10 +76,26 @@ class AuditContext:
         self.amount = lines["amount_fen"].to_numpy(dtype=np.int64)
         self.sn = lines["feedetl_sn"].to_numpy(dtype=object)
 
+    @cached_property
+    def vindex(self) -> pd.Index:
+        return pd.Index(self.mdtrt_ids)
+
+    def shared(self, key: str, compute):
+        """compute(self), once per batch: what several rules derive alike (e.g. every restriction rule's
+        verdicts, of which each rule reports some kinds)."""
+        cache = self.__dict__.setdefault("_shared", {})
+        if key not in cache:
+            cache[key] = compute(self)
+        return cache[key]
+
     # visits
+    def visit_str(self, column: str) -> np.ndarray:
+        """visits[column].astype(str) as an object array (the column itself when it holds only str)."""
+        return _as_str(self.visits[column])
+
     @cached_property
     def med_type(self) -> np.ndarray:
-        return self.visits["med_type"].astype(str).to_numpy(dtype=object)
+        return self.visit_str("med_type")
 
     @cached_property
     def begn_ns(self) -> np.ndarray:
@@ -298,7 +121,8 @@ class AuditContext:
         return np.rint(np.bincount(self.vpos, weights=self.amount, minlength=self.nv)).astype(np.int64)
 
     def visits_of_med_types(self, med_types) -> np.ndarray:
-        return np.isin(self.med_type, np.asarray(list(med_types), dtype=object))
+        found = str_isin(self.med_type, med_types)
+        return np.isin(self.med_type, np.asarray(list(med_types), dtype=object)) if found is None else found
 
     # lines
     @cached_property
@@ -314,30 +138,51 @@ class AuditContext:
         return np.where(fee == NAT, self.begn_day[self.vpos], fee // DAY_NS)
 
     @cached_property
-    def _codes(self):
-        ids, uniques = pd.factorize(self.lines["med_list_codg"].to_numpy(dtype=object))
-        return ids.astype(np.int64), pd.Index(uniques)
+    def _codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """(every line's code id, numbered in order of first appearance, -1 for a missing code; the codes)."""
+        values = self.lines["med_list_codg"].to_numpy(dtype=object)
+        found = str_factorize(values)
+        if found is not None:
+            return found
+        ids, uniques = pd.factorize(values)
+        return ids.astype(np.int64), np.asarray(uniques, dtype=object)
+
+    @cached_property
+    def _code_index(self) -> pd.Index:
+        return pd.Index(self._codes[1])
+
+    @cached_property
+    def _code_dict(self) -> dict | None:
+        """{code: id} of the lines' distinct codes when they are str and not many, else None: the rules look up
+        a few codes at a time, where a dict avoids pandas' fixed cost per get_indexer call."""
+        return last_table(self._codes[1])  # (the codes are distinct: the last position is the only one)
+
+    def _code_ids(self, codes: list) -> np.ndarray:
+        """The id of each of `codes` (-1: not among the lines' codes)."""
+        index = self._code_dict
+        if index is not None and all(type(c) is str for c in codes):
+            return np.fromiter((index.get(c, -1) for c in codes), np.int64, len(codes))
+        return self._code_index.get_indexer(pd.Index(codes, dtype=object)) if codes else np.zeros(0, np.int64)
 
     @property
     def code_id(self) -> np.ndarray:
         return self._codes[0]
 
     def code_ids_of(self, codes) -> np.ndarray:
-        ids = self._codes[1].get_indexer(pd.Index(list(codes), dtype=object))
+        ids = self._code_ids(list(codes))
         return ids[ids >= 0]
 
     def code_lut(self, codes, values=None, fill=False) -> np.ndarray:
         """An array indexed by code id (with one more slot, for id -1) holding True, or `values`, for `codes`."""
-        uniques = self._codes[1]
-        codes = list(codes)
-        ids = uniques.get_indexer(pd.Index(codes, dtype=object)) if codes else np.zeros(0, np.int64)
+        size = len(self._codes[1]) + 1
+        ids = self._code_ids(list(codes))
         ok = ids >= 0
         if values is None:
-            lut = np.zeros(len(uniques) + 1, bool)
+            lut = np.zeros(size, bool)
             lut[ids[ok]] = True
         else:
             values = np.asarray(values)
-            lut = np.full(len(uniques) + 1, fill, dtype=values.dtype)
+            lut = np.full(size, fill, dtype=values.dtype)
             lut[ids[ok]] = values[ok]
         return lut
 
@@ -366,8 +211,11 @@ class AuditContext:
     def code_cat_row(self) -> np.ndarray:
         """A catalog row of every distinct code of the lines (the last version of a code; -1: none), and -1
         for id -1."""
+        at = str_lookup(last_table(self.catalog["med_list_codg"].to_numpy(dtype=object)), self._codes[1])
+        if at is not None:  # by dict: the last row of a code wins, as below
+            return np.append(at, -1).astype(np.int64)
+        uniques = self._code_index
         codes = pd.Index(self.catalog["med_list_codg"].to_numpy(dtype=object))
-        uniques = self._codes[1]
         if codes.has_duplicates:
             keep = ~codes.duplicated(keep="last")
             at = pd.Index(codes[keep]).get_indexer(uniques)
@@ -418,6 +266,9 @@ class AuditContext:
                  ^ self.code_id[idx].astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
                  ^ fee[idx].astype(np.uint64) * np.uint64(0x165667B19E3779F9)
                  ^ self.amount[idx].astype(np.uint64) * np.uint64(0x27D4EB2F165667C5))
+        if len(h) <= SMALL:  # a sort costs less than pandas' hash table on a few lines; the same verdict
+            _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
+            return idx[counts[inverse] > 1]
         return idx[pd.Series(h, copy=False).duplicated(keep=False).to_numpy()]
 
     def stays(self, med_types) -> Stays:
@@ -433,15 +284,21 @@ class AuditContext:
         when inst_stats has no row for them)."""
         st = self.inst_stats
         sep = "\x1f"
-        keys = pd.Index(st["fixmedins_code"].astype(str).to_numpy(dtype=object) + sep
-                        + st["med_type"].astype(str).to_numpy(dtype=object))
-        last = ~keys.duplicated(keep="last")
-        at = pd.Index(keys[last]).get_indexer(self.visits["fixmedins_code"].astype(str).to_numpy(dtype=object) + sep
-                                              + self.med_type)
+        avg = st["avg_amount_fen"].to_numpy(dtype=np.int64)
+        n = st["visits"].to_numpy(dtype=np.int64)
+        at = None
+        if len(st) + self.nv <= SMALL:  # by dict: a key's last row wins, as keep="last" below
+            keys = _as_str(st["fixmedins_code"]) + sep + _as_str(st["med_type"])
+            at = str_lookup(last_table(keys), self.visit_str("fixmedins_code") + sep + self.med_type)
+        if at is None:
+            keys = pd.Index(st["fixmedins_code"].astype(str).to_numpy(dtype=object) + sep
+                            + st["med_type"].astype(str).to_numpy(dtype=object))
+            last = ~keys.duplicated(keep="last")
+            at = pd.Index(keys[last]).get_indexer(self.visits["fixmedins_code"].astype(str).to_numpy(dtype=object)
+                                                  + sep + self.med_type)
+            avg, n = avg[last], n[last]
         found = at >= 0
         a = np.maximum(at, 0)
-        avg = st["avg_amount_fen"].to_numpy(dtype=np.int64)[last]
-        n = st["visits"].to_numpy(dtype=np.int64)[last]
         return np.where(found, avg[a] if len(avg) else 0, 0), np.where(found, n[a] if len(n) else 0, 0)
 
     def cat_col(self, name, fill) -> np.ndarray:
@@ -450,6 +307,14 @@ class AuditContext:
         if not len(values):
             return np.full(self.n, fill)
         return np.where(pos >= 0, values[np.maximum(pos, 0)], fill)
+
+
+def _as_str(column: pd.Series) -> np.ndarray:
+    """column.astype(str) as an object array, without pandas' conversion when every value is a str already."""
+    values = column.to_numpy(dtype=object)
+    if column.dtype == object and all(type(x) is str for x in values.tolist()):
+        return values
+    return column.astype(str).to_numpy(dtype=object)
 
 
 def _split_reason(ctx) -> np.ndarray:
@@ -490,18 +355,44 @@ def _stays(ctx, med_types) -> Stays:
     h = ctx.history
     if h is not None and len(h):
         hid = h["mdtrt_id"].to_numpy(dtype=object)
-        hm = (np.isin(h["med_type"].astype(str).to_numpy(dtype=object), np.asarray(list(med_types), dtype=object))
-              & (ctx.vindex.get_indexer(hid) < 0) & ~pd.Index(hid).duplicated(keep="first"))
-        h = h[hm]
-        parts.append((hid[hm], h["psn_no"].to_numpy(dtype=object), h["fixmedins_code"].to_numpy(dtype=object),
-                      ns_of(h["begntime"]),
-                      ns_of(h["endtime"]) if "endtime" in h.columns else np.full(len(h), NAT, np.int64),
-                      np.full(len(h), -1, np.int64)))
+        hm = _history_stays(ctx, h, hid, med_types)
+        n = int(hm.sum())
+        parts.append((hid[hm], h["psn_no"].to_numpy(dtype=object)[hm], h["fixmedins_code"].to_numpy(dtype=object)[hm],
+                      _ns_rows(h["begntime"], hm),
+                      _ns_rows(h["endtime"], hm) if "endtime" in h.columns else np.full(n, NAT, np.int64),
+                      np.full(n, -1, np.int64)))
     ids, psn_no, inst, begn, end, vpos = (np.concatenate(c) for c in zip(*parts, strict=True))
     rank = np.empty(len(ids), np.int64)
     rank[np.argsort(ids.astype(str), kind="stable")] = np.arange(len(ids))
-    return Stays(ids, inst, begn.astype(np.int64), end.astype(np.int64), vpos,
-                 pd.factorize(psn_no)[0].astype(np.int64), pd.factorize(inst)[0].astype(np.int64), rank)
+    return Stays(ids, inst, begn.astype(np.int64), end.astype(np.int64), vpos, _factorize(psn_no), _factorize(inst),
+                 rank)
+
+
+def _history_stays(ctx, h: pd.DataFrame, hid: np.ndarray, med_types) -> np.ndarray:
+    """The history's rows that are stays of med_types, not in the batch, and the first row of their mdtrt_id."""
+    of_type = str_isin(_as_str(h["med_type"]), med_types)
+    if of_type is None:
+        of_type = np.isin(h["med_type"].astype(str).to_numpy(dtype=object), np.asarray(list(med_types), dtype=object))
+    in_batch = str_lookup(ctx.vtable, hid)
+    if in_batch is None:
+        in_batch = ctx.vindex.get_indexer(hid)
+    first = str_first(hid)
+    if first is None:
+        first = ~pd.Index(hid).duplicated(keep="first")
+    return of_type & (in_batch < 0) & first
+
+
+def _ns_rows(column: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """ns_of(column[rows]); a naive datetime column is converted whole and then indexed (the same values),
+    anything else parsed on the rows alone (pandas infers a format from the values it is given)."""
+    if column.dtype.kind == "M" and not isinstance(column.dtype, pd.DatetimeTZDtype):
+        return ns_of(column)[rows]
+    return ns_of(column[rows])
+
+
+def _factorize(values: np.ndarray) -> np.ndarray:
+    found = str_factorize(values)
+    return pd.factorize(values)[0].astype(np.int64) if found is None else found[0]
 
 
 # --- price helper -------------------------------------------------------------------------------------------

@@ -1,22 +1,21 @@
 """The smart audit's rule types (智能审核规则): each one a frame operation over a whole batch of fee lines.
 
-A rule function takes the batch's `AuditContext` and its normalized parameters (audit.normalize_params) and
-returns its hits (`Hits`) or None. `RULE_FUNCTIONS` maps every rule type to its function:
-  audit_context       AuditContext, Groups, Hits and the helpers the rules share (evidence strings, units)
-  audit_rules_lines   the rules over a visit's fee lines, one line or a group of lines at a time
-  audit_rules_visits  the rules over whole visits: across visits (with the history) and against the
-                      institution's statistics
+A rule function takes the batch's `AuditContext` (audit.context) and its normalized parameters
+(audit.schema.normalize_params) and returns its hits (`Hits`) or None. `RULE_FUNCTIONS` maps every rule type
+to its function:
+  rules.lines   the rules over a visit's fee lines, one line or a group of lines at a time
+  rules.visits  the rules over whole visits: across visits (with the history) and against the
+                institution's statistics
+What they share: audit.context (AuditContext, Hits), audit.groups (Groups), audit.evidence (the evidence
+strings), audit.units (time and money units).
 
 No rule loops over lines in Python: lines are selected with boolean masks and grouped with `Groups` (a
 sort by integer keys and `reduceat`); Python loops run over rules, over a rule's parameters (pairs,
 indication items) and over hits (their line tuples and evidence pieces).
-
-AuditContext, AuditInputError, Hits and HOUR_NS are importable from here as well, as audit.py does.
 """
 from __future__ import annotations
 
-from .audit_context import HOUR_NS, AuditContext, AuditInputError, Hits
-from .audit_rules_lines import (
+from .lines import (
     rule_bed_days,
     rule_course_limit,
     rule_duplicate_charge,
@@ -28,7 +27,7 @@ from .audit_rules_lines import (
     rule_price_markup,
     rule_restriction,
 )
-from .audit_rules_visits import rule_outlier, rule_overlapping_stays, rule_readmission
+from .visits import rule_outlier, rule_overlapping_stays, rule_readmission
 
 RULE_FUNCTIONS = {
     "restriction": rule_restriction,
@@ -46,4 +45,4 @@ RULE_FUNCTIONS = {
     "outlier": rule_outlier,
 }
 
-__all__ = ["HOUR_NS", "RULE_FUNCTIONS", "AuditContext", "AuditInputError", "Hits"]
+__all__ = ["RULE_FUNCTIONS"]

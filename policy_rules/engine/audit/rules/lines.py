@@ -3,25 +3,24 @@
 Each line on its own: restriction, indication, fee_outside_visit, price_markup (a hit is the line). Groups
 of a visit's lines (per item, per day or per visit, as the rule says): frequency, duplicate_charge,
 mutually_exclusive, bed_days, prescription_days, course_limit (a hit is the group's lines). The names and
-parameters of the rule types are in audit.SCHEMAS; what a rule function takes and returns in audit_rules.
+parameters of the rule types are in audit.schema.SCHEMAS; what a rule function takes and returns in
+audit.rules.
 """
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
 
-from .audit_context import (
-    DAY_NS,
-    E4_E4_TO_FEN,
+from ...lines import CLASS_C_CODE, RESTRICTED
+from ...lookup import SMALL
+from ...money import QTY_SCALE, RATIO_SCALE, mul_div_round
+from ..context import AuditContext, Hits, concat_hits, excess_amount, line_hits
+from ..evidence import (
     GENDER_LABELS,
     MED_TYPE_LABELS,
-    NAT,
-    AuditContext,
-    Groups,
-    Hits,
     cat,
-    concat_hits,
-    excess_amount,
     fmt_day,
     fmt_fen,
     fmt_price,
@@ -30,13 +29,32 @@ from .audit_context import (
     fmt_time,
     join_nonempty,
     label_map,
-    line_hits,
 )
-from .lines import CLASS_C_CODE, RESTRICTED
-from .money import QTY_SCALE, RATIO_SCALE, mul_div_round
+from ..groups import Groups
+from ..units import DAY_NS, E4_E4_TO_FEN, NAT
 
 
 def rule_restriction(ctx: AuditContext, p: dict) -> Hits | None:
+    verdicts = ctx.shared("restriction", _restriction_verdicts)
+    if verdicts is None:
+        return None
+    cand, bad, evidence = verdicts
+    kinds = p["kinds"]
+    if ctx.line_split is not None and len(kinds) == 4:
+        keep = np.ones(len(cand), bool)  # the engine's verdict, even where the reason cannot be recomputed
+    else:
+        keep = np.zeros(len(cand), bool)
+        for k in kinds:
+            keep |= bad[k]
+    if not keep.any():
+        return None
+    cand = cand[keep]
+    return line_hits(ctx, cand, ctx.amount[cand], evidence[keep])
+
+
+def _restriction_verdicts(ctx: AuditContext) -> tuple[np.ndarray, dict, np.ndarray] | None:
+    """(candidate lines, which restriction of its item each breaks, the evidence of each), the same for
+    every restriction rule of the batch (they differ only in the kinds they report); None: no candidate."""
     if not ctx.n or not len(ctx.catalog):
         return None
     pos = ctx.cat_pos
@@ -60,7 +78,7 @@ def rule_restriction(ctx: AuditContext, p: dict) -> Hits | None:
     vis = ctx.visits
     rg = np.where(found, ccol("restrict_gender", object), "")
     rg = np.where(pd.isna(rg), "", rg).astype(str).astype(object)
-    gender = vis["gender"].astype(str).to_numpy(dtype=object)[v]
+    gender = ctx.visit_str("gender")[v]
     min_age = np.where(found, ccol("restrict_min_age", np.int64), -1)
     max_age = np.where(found, ccol("restrict_max_age", np.int64), -1)
     min_level = np.where(found, ccol("restrict_min_level", np.int64), -1)
@@ -73,43 +91,35 @@ def rule_restriction(ctx: AuditContext, p: dict) -> Hits | None:
         "level": (min_level >= 0) & (level < min_level),
         "med_type": found & has_mt[r] & ~_med_type_allowed(catalog, r, mt),
     }
-    kinds = p["kinds"]
-    selected = np.zeros(len(cand), bool)
-    for k in kinds:
-        selected |= bad[k]
     any_bad = bad["gender"] | bad["age"] | bad["level"] | bad["med_type"]
-    if ctx.line_split is not None and len(kinds) == 4:
-        keep = np.ones(len(cand), bool)  # the engine's verdict, even where the reason cannot be recomputed
-    else:
-        keep = selected
-    if not keep.any():
-        return None
-    cand, v, r = cand[keep], v[keep], r[keep]
-    rg, gender, min_age, max_age, min_level = rg[keep], gender[keep], min_age[keep], max_age[keep], min_level[keep]
-    age, level, mt = age[keep], level[keep], mt[keep]
-    bad = {k: m[keep] for k, m in bad.items()}
-    any_bad = any_bad[keep]
 
-    age_rule = np.where((min_age >= 0) & (max_age >= 0), cat(min_age.astype(str), "–", max_age.astype(str), " 岁"),
-                        np.where(min_age >= 0, cat(min_age.astype(str), " 岁及以上"), cat(max_age.astype(str), " 岁及以下")))
-    mt_allowed = np.full(len(cand), "", dtype=object)
-    if bad["med_type"].any():
+    def part(kind, sentence):
+        # a restriction no line breaks: its (empty) part without building its sentences
+        return np.where(bad[kind], sentence(), "") if bad[kind].any() else np.full(len(cand), "", dtype=object)
+
+    def age_sentence():
+        age_rule = np.where((min_age >= 0) & (max_age >= 0), cat(min_age.astype(str), "–", max_age.astype(str), " 岁"),
+                            np.where(min_age >= 0, cat(min_age.astype(str), " 岁及以上"),
+                                     cat(max_age.astype(str), " 岁及以下")))
+        return cat("限 ", age_rule, "，患者入院时 ", age.astype(str), " 岁")
+
+    def med_type_sentence():
+        mt_allowed = np.full(len(cand), "", dtype=object)
         rows = np.unique(r[bad["med_type"]])
         allowed = catalog["restrict_med_types"].to_numpy(dtype=object)[rows]
         text = pd.Series(["/".join(map(str, m)) for m in allowed], index=rows, dtype=object)
         mt_allowed[bad["med_type"]] = text.reindex(r[bad["med_type"]]).to_numpy(dtype=object)
+        return cat("限医疗类别 ", mt_allowed, "，本次为 ", mt, " ", label_map(mt, MED_TYPE_LABELS))
+
     parts = [
-        np.where(bad["gender"], cat("限", label_map(rg, GENDER_LABELS), "性，患者为", label_map(gender, GENDER_LABELS),
-                                    "性"), ""),
-        np.where(bad["age"], cat("限 ", age_rule, "，患者入院时 ", age.astype(str), " 岁"), ""),
-        np.where(bad["level"], cat("限 ", min_level.astype(str), " 级及以上医疗机构，本机构为 ", level.astype(str),
-                                   " 级"), ""),
-        np.where(bad["med_type"], cat("限医疗类别 ", mt_allowed, "，本次为 ", mt, " ", label_map(mt, MED_TYPE_LABELS)),
-                 ""),
+        part("gender", lambda: cat("限", label_map(rg, GENDER_LABELS), "性，患者为", label_map(gender, GENDER_LABELS),
+                                   "性")),
+        part("age", age_sentence),
+        part("level", lambda: cat("限 ", min_level.astype(str), " 级及以上医疗机构，本机构为 ", level.astype(str), " 级")),
+        part("med_type", med_type_sentence),
     ]
     why = np.where(any_bad, join_nonempty(parts, "；"), "违反目录限定支付范围")
-    evidence = cat(ctx.label(ctx.code_id[cand]), " 超出限定支付范围：", why)
-    return line_hits(ctx, cand, ctx.amount[cand], evidence)
+    return cand, bad, cat(ctx.label(ctx.code_id[cand]), " 超出限定支付范围：", why)
 
 
 def _med_type_allowed(catalog, rows, med_type) -> np.ndarray:
@@ -121,6 +131,10 @@ def _med_type_allowed(catalog, rows, med_type) -> np.ndarray:
     flat = [m for x in lists for m in x]
     if not flat:
         return np.ones(len(rows), bool)
+    visit_types = np.asarray(med_type, dtype=object).tolist()
+    if len(rows) <= SMALL and all(type(m) is str for m in visit_types):  # a few lines: sets of str
+        sets = {i: set(x) for i, x in zip(items.tolist(), lists, strict=True)}
+        return np.fromiter((m in sets[i] for i, m in zip(rows.tolist(), visit_types, strict=True)), bool, len(rows))
     codes, uniq = pd.factorize(np.concatenate([np.asarray(flat, dtype=object), np.asarray(med_type, dtype=object)]))
     k = len(uniq)
     allowed_keys = np.repeat(items, lens) * k + codes[:len(flat)]
@@ -305,26 +319,63 @@ def rule_course_limit(ctx: AuditContext, p: dict) -> Hits | None:
     return Hits(dv[s], g.tuples(ctx.sn[lines], np.arange(g.n)), g.sum(ctx.amount[lines]), evidence)
 
 
+DX_SEPARATOR = re.compile(r"[,;|]")
+
+
 def _diagnoses(ctx, visit_rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(visit row, code id, distinct codes) for every diagnosis of the given visits: a list or tuple of codes,
-    or one string of codes separated by , ; or |."""
+    or one string of codes separated by , ; or |. The codes are stripped str; the empty ones are left out."""
     if "diagnoses" not in ctx.visits.columns or not len(visit_rows):
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, dtype=object)
     raw = ctx.visits["diagnoses"].to_numpy(dtype=object)[visit_rows]
+    pairs = _diagnosis_pairs(raw, visit_rows) if len(visit_rows) <= SMALL else None
+    if pairs is None:
+        return _diagnoses_by_pandas(raw, visit_rows)
+    ids: dict[str, int] = {}
+    code_ids = [ids.setdefault(code, len(ids)) for _, code in pairs]
+    uniques = np.empty(len(ids), dtype=object)
+    uniques[:] = list(ids)
+    return (np.fromiter((row for row, _ in pairs), np.int64, len(pairs)), np.array(code_ids, dtype=np.int64),
+            uniques)
+
+
+def _diagnosis_pairs(raw, visit_rows) -> list[tuple[int, str]] | None:
+    """_diagnoses_by_pandas' (visit row, code) pairs in its order (the codes without a separator first, then
+    the parts of those with one), in plain Python for the values the frame builders give: None, a str, or
+    a list or tuple of str and None. None for any other value, which pandas then reads."""
+    single, several = [], []
+    for row, value in zip(visit_rows.tolist(), raw.tolist(), strict=True):
+        if value is None:
+            continue
+        if type(value) is str:
+            value = (value,)
+        elif type(value) not in (tuple, list):
+            return None
+        for code in value:
+            if code is None:
+                continue
+            if type(code) is not str:
+                return None
+            (several if DX_SEPARATOR.search(code) else single).append((row, code))
+    pairs = single + [(row, part) for row, code in several for part in DX_SEPARATOR.split(code)]
+    return [(row, code.strip()) for row, code in pairs if code.strip()]
+
+
+def _diagnoses_by_pandas(raw, visit_rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     e = pd.Series(raw, index=visit_rows, dtype=object).explode().dropna()
     if len(e):
         e = e.astype(str)
-        several = e.str.contains(r"[,;|]", regex=True).to_numpy(dtype=bool)
+        several = e.str.contains(DX_SEPARATOR.pattern, regex=True).to_numpy(dtype=bool)
         if several.any():
-            e = pd.concat([e[~several], e[several].str.split(r"[,;|]", regex=True).explode()])
+            e = pd.concat([e[~several], e[several].str.split(DX_SEPARATOR.pattern, regex=True).explode()])
         e = e.str.strip()
         e = e[e != ""]
     ids, uniques = pd.factorize(e.to_numpy(dtype=object))
     return e.index.to_numpy(np.int64), ids.astype(np.int64), np.asarray(uniques, dtype=object)
 
 
-def _norm_dx(codes) -> pd.Series:
-    return pd.Series(codes, dtype=object).str.upper().str.replace(".", "", regex=False)
+def _norm_dx(code: str) -> str:
+    return code.upper().replace(".", "")
 
 
 def rule_indication(ctx: AuditContext, p: dict) -> Hits | None:
@@ -333,15 +384,17 @@ def rule_indication(ctx: AuditContext, p: dict) -> Hits | None:
     if not m.any():
         return None
     dv, dcode, duniq = _diagnoses(ctx, np.unique(ctx.vpos[m]))
-    dnorm = _norm_dx(duniq)  # normalized once per distinct code
+    dnorm = [_norm_dx(d) for d in duniq.tolist()]  # normalized once per distinct code
     out_idx, out_why = [], []
     for code, prefixes in items.items():
         idx = np.flatnonzero(ctx.code_mask([code]))
         if not len(idx):
             continue
-        ok_code = dnorm.str.startswith(tuple(_norm_dx(prefixes))).to_numpy(dtype=bool)
-        matched_visits = dv[ok_code[dcode]] if len(dv) else dv
-        idx = idx[~np.isin(ctx.vpos[idx], matched_visits)]
+        allowed = tuple(_norm_dx(x) for x in prefixes)
+        ok_code = np.array([d.startswith(allowed) for d in dnorm], dtype=bool)
+        matched = np.zeros(ctx.nv, bool)
+        matched[dv[ok_code[dcode]] if len(dv) else dv] = True
+        idx = idx[~matched[ctx.vpos[idx]]]
         if not len(idx):
             continue
         out_idx.append(idx)
@@ -352,11 +405,14 @@ def rule_indication(ctx: AuditContext, p: dict) -> Hits | None:
     allowed = np.concatenate(out_why)
     order = np.argsort(idx, kind="stable")
     idx, allowed = idx[order], allowed[order]
-    keep = np.flatnonzero(np.isin(dv, ctx.vpos[idx]))
+    hit_visit = np.zeros(ctx.nv, bool)
+    hit_visit[ctx.vpos[idx]] = True
+    keep = np.flatnonzero(hit_visit[dv])
     g = Groups(dv[keep])  # the diagnoses of each visit with a hit, in their order
-    texts = ["/".join(t) for t in g.tuples(duniq[dcode[keep]], np.arange(g.n))]
-    dx = pd.Series(texts, index=g.first(dv[keep]), dtype=object).reindex(ctx.vpos[idx]).fillna("")
-    dx = dx.to_numpy(dtype=object)
+    texts = dict(zip(g.first(dv[keep]).tolist(),
+                     ["/".join(t) for t in g.tuples(duniq[dcode[keep]], np.arange(g.n))], strict=True))
+    dx = np.empty(len(idx), dtype=object)
+    dx[:] = [texts.get(v, "") for v in ctx.vpos[idx].tolist()]
     dx = np.where(dx == "", "无诊断", cat("诊断 ", dx))
     evidence = cat(ctx.label(ctx.code_id[idx]), " 限适应症 ", allowed, "，本次", dx, "，均不符合")
     return line_hits(ctx, idx, ctx.amount[idx], evidence)

@@ -10,6 +10,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from .engine.audit import default_rules
 from .models import AuditRuleDefinition, CatalogItem
 
 DEFAULT_EFFECTIVE_FROM = datetime.date(2000, 1, 1)
@@ -32,8 +33,6 @@ def load_default_rules(*, effective_from: datetime.date = DEFAULT_EFFECTIVE_FROM
     Idempotent: a rule already there (perhaps edited or disabled by a supervisor) is left as it is.
     Returns {"created": [codes], "kept": [codes]}.
     """
-    from policy_rules.engine.audit import default_rules
-
     user = user if getattr(user, "is_authenticated", False) else None
     catalog = None
     if use_catalog and CatalogItem.objects.exists():
