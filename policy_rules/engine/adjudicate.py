@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .frames import full_years
 from .layers import AMOUNTS, KINDS, settle_rounds
 from .lines import classify_lines
 from .lookup import str_factorize, str_lookup, str_table
@@ -68,16 +69,6 @@ def _naive_days(values) -> np.ndarray | None:
     return arr.astype("datetime64[D]")
 
 
-def _ymd(values) -> np.ndarray:
-    days = _naive_days(values)
-    if days is None:
-        s = pd.to_datetime(pd.Series(values))
-        return (s.dt.year * 10000 + s.dt.month * 100 + s.dt.day).to_numpy(np.int64)
-    months = days.astype("datetime64[M]")
-    year = days.astype("datetime64[Y]").astype(np.int64) + 1970
-    month = months.astype(np.int64) % 12 + 1
-    day = (days - months.astype("datetime64[D]")).astype(np.int64) + 1
-    return year * 10000 + month * 100 + day
 
 
 def _month_index(values) -> np.ndarray:
@@ -161,7 +152,7 @@ def _prepare(lines, visits, persons, policies):
     setl_day = vis["setl_time"].to_numpy(dtype="datetime64[D]")
     pol = assign_policies(setl_day, policies)
     level = vis["inst_level"].to_numpy(dtype=np.int64)
-    age = (_ymd(vis["begntime"]) - _ymd(persons["birth_date"].to_numpy()[ppos])) // 10000
+    age = full_years(vis["begntime"], persons["birth_date"].to_numpy()[ppos])
     default_prop = np.array([p.default_selfpay_prop_e6 for p in policies] + [0], dtype=np.int64)[pol]
     # the line context as arrays (classify_lines reads a frame's columns or a dict's arrays alike)
     ctx = {

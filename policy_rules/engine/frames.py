@@ -314,7 +314,10 @@ def full_years(begin, birth) -> np.ndarray:
     """A person's age in full years on each day of `begin` (dates or datetimes), born on `birth`: the age every
     rule reads (catalog restrictions in the engine, the audit's age rules), computed the one way."""
     def ymd(values) -> np.ndarray:
-        days = pd.to_datetime(pd.Series(values)).to_numpy("datetime64[D]")
+        arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
+        if arr.dtype.kind != "M":
+            arr = pd.to_datetime(pd.Series(arr)).to_numpy()
+        days = arr.astype("datetime64[D]")
         months = days.astype("datetime64[M]")
         year = days.astype("datetime64[Y]").astype(np.int64) + 1970
         month = months.astype(np.int64) % 12 + 1
