@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "policy_rules",
     "claims",
     "fund_budget",
+    "review",
 ]
 
 # Event tables (django-pghistory) are read by object and by context only: the copies of the tracked models'
