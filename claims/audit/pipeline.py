@@ -185,7 +185,7 @@ def audit_visits(visits: list[Visit], *, stage: str, settlements: dict[str, Sett
 
     inst_stats: the institutions' statistics to compare with (the daily job's); None: read them.
     given: what audit_frames need not read again (line_rows, catalog_items, catalog)."""
-    from claims.review import record_hits
+    from review.services import record_hits
 
     visits = list(visits)
     if not visits:

@@ -266,7 +266,7 @@ def cancel_settlement(settlement: Settlement, *, user=None, reason: str) -> Sett
         visit = s.visit
         visit.status = VisitStatus.DISCHARGED if visit.endtime else VisitStatus.REGISTERED
         visit.save(update_fields=["status"])
-        from claims.review import close_items_of_cancelled
+        from review.services import close_items_of_cancelled
 
         close_items_of_cancelled(s, user=user, reason=reason)
     return reversal
