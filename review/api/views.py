@@ -72,4 +72,3 @@ class SuspectItemViewSet(InstitutionAPIMixin, mixins.ListModelMixin, mixins.Retr
         review.file_appeal(item, user=request.user, explanation=data["explanation"])
         item = self.get_queryset().get(pk=item.pk)
         return Response(rs.SuspectItemSerializer(item).data, status=status.HTTP_201_CREATED)
-
