@@ -135,7 +135,7 @@ def run(args) -> int:
 
         from claims.batch import jobs as daily
         from claims.models import FeeLine, SettlementLine, Visit
-        from claims.review_models import AuditHit, SuspectItem
+        from review.models import AuditHit, SuspectItem
 
         chunks = args.chunks or settings.DAILY_JOB_CHUNKS
         with connection.cursor() as cursor:

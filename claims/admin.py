@@ -144,6 +144,3 @@ class InstitutionAuditStatsAdmin(ReadOnlyModelAdmin):
     date_hierarchy = "day"
     search_fields = ["institution__fixmedins_code", "institution__name"]
     list_select_related = ["institution"]
-
-
-from claims import review_admin  # noqa: E402,F401  (smart-audit review pages, issue #5)

@@ -1,6 +1,6 @@
 """The four bureau roles of the smart-audit review as auth groups, with the model permissions the admin
 needs (read everywhere; the supervisor also edits the rule library). What a role may *do* is decided by
-the predicates in claims/rules.py on group membership, not by these model permissions."""
+the predicates in claims/permissions.py on group membership, not by these model permissions."""
 from __future__ import annotations
 
 from django.apps import apps
@@ -19,7 +19,7 @@ ROLE_LABELS = {
 
 READ = [
     "claims.view_visit", "claims.view_feeline", "claims.view_settlement", "claims.view_settlementline",
-    "claims.view_audithit", "claims.view_suspectitem", "claims.view_appeal", "claims.view_reviewevent",
+    "review.view_audithit", "review.view_suspectitem", "review.view_appeal", "review.view_reviewevent",
     "insurance.view_institution", "policy_rules.view_auditruledefinition", "policy_rules.view_catalogitem",
 ]
 MANAGE_RULES = [
@@ -47,7 +47,7 @@ def _permissions(names: list[str]) -> list[Permission]:
 
 def ensure_roles() -> dict[str, Group]:
     """Create the four groups and give each exactly its model permissions. Idempotent."""
-    for label in ("claims", "insurance", "policy_rules"):
+    for label in ("claims", "insurance", "policy_rules", "review"):
         create_permissions(apps.get_app_config(label), verbosity=0)
     groups = {}
     with transaction.atomic():

@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "claims",
     "fund_budget",
     "devtools",
+    "review",
 ]
 
 # WhiteNoise serves the static files; the locale middleware picks zh-hans or en per request.

@@ -65,3 +65,10 @@ validate_year_month = RegexValidator(
     r"^\d{4}-(0[1-9]|1[0-2])$", _("应为YYYY-MM格式的年月，例如2026-03。"), code="year_month"
 )
 validate_med_type = RegexValidator(r"^\d{2,4}$", _("医疗类别应为2至4位数字代码。"), code="med_type")
+
+
+def mask_certno(certno: str | None) -> str:
+    """410802********1234: enough to recognise a person, not enough to impersonate them."""
+    if not certno:
+        return ""
+    return certno[:6] + "*" * (len(certno) - 10) + certno[-4:] if len(certno) > 10 else "*" * len(certno)

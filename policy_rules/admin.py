@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from policy_rules.audit_library import set_rules_enabled
 from policy_rules.catalog_import import import_catalog
 from policy_rules.forms import CatalogUploadForm, PolicyPackUploadForm
-from policy_rules.models import AuditRuleDefinition, CatalogItem, PolicyStatus, PolicyVersion
+from policy_rules.models import AuditRuleDefinition, CatalogItem, PolicyStatus, PolicyVersion, audit_rule_types
 from policy_rules.services import (
     PolicyPackError,
     activate_policy_version,
@@ -201,8 +201,6 @@ class PolicyVersionAdmin(ImportViewMixin, admin.ModelAdmin):
 
 
 def _params_doc() -> str:
-    from policy_rules.models import audit_rule_types
-
     return "; ".join(f"{code}: {{{', '.join(f'{k} {doc}' for k, doc in params.items())}}}"
                      for code, (_label, params) in audit_rule_types().items())
 

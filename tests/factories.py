@@ -13,6 +13,7 @@ from claims import models as claims
 from insurance import models as insurance
 from insurance.validators import certno_check_digit
 from policy_rules import models as policy
+from review import models as review
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_PACK_PATH = ROOT / "policy_rules" / "fixtures" / "demo-city-2026.json"
@@ -311,13 +312,13 @@ class AuditRuleDefinitionFactory(DjangoModelFactory):
 
 class AuditHitFactory(DjangoModelFactory):
     class Meta:
-        model = claims.AuditHit
+        model = review.AuditHit
 
     rule = factory.SubFactory(AuditRuleDefinitionFactory)
     rule_code = factory.SelfAttribute("rule.code")
     rule_type = factory.SelfAttribute("rule.rule_type")
     severity = factory.SelfAttribute("rule.severity")
-    stage = claims.HitStage.SETTLEMENT
+    stage = review.HitStage.SETTLEMENT
     settlement = factory.SubFactory(SettlementFactory)
     visit = factory.SelfAttribute("settlement.visit")
     institution = factory.SelfAttribute("settlement.institution")
@@ -329,7 +330,7 @@ class AuditHitFactory(DjangoModelFactory):
 
 class SuspectItemFactory(DjangoModelFactory):
     class Meta:
-        model = claims.SuspectItem
+        model = review.SuspectItem
 
     settlement = factory.SubFactory(SettlementFactory)
     visit = factory.SelfAttribute("settlement.visit")
@@ -340,9 +341,9 @@ class SuspectItemFactory(DjangoModelFactory):
 
 class AppealFactory(DjangoModelFactory):
     class Meta:
-        model = claims.Appeal
+        model = review.Appeal
 
-    item = factory.SubFactory(SuspectItemFactory, state=claims.SuspectState.APPEALED, confirmed_amount=D("30.00"),
+    item = factory.SubFactory(SuspectItemFactory, state=review.SuspectState.APPEALED, confirmed_amount=D("30.00"),
                               confirmed_at=factory.LazyFunction(timezone.now))
     institution = factory.SelfAttribute("item.institution")
     explanation = "复查有医嘱"
@@ -351,11 +352,11 @@ class AppealFactory(DjangoModelFactory):
 
 class ReviewEventFactory(DjangoModelFactory):
     class Meta:
-        model = claims.ReviewEvent
+        model = review.ReviewEvent
 
     item = factory.SubFactory(SuspectItemFactory)
     visit = factory.SelfAttribute("item.visit")
-    action = claims.ReviewAction.OPENED
-    to_state = claims.SuspectState.PENDING
+    action = review.ReviewAction.OPENED
+    to_state = review.SuspectState.PENDING
     amount = D("30.00")
     reason = "规则命中"

@@ -37,19 +37,19 @@ FACTORIES = {
     "claims.institutiondailysummary": f.InstitutionDailySummaryFactory,
     "claims.institutionauditstats": f.InstitutionAuditStatsFactory,
     "policy_rules.auditruledefinition": f.AuditRuleDefinitionFactory,
-    "claims.audithit": f.AuditHitFactory,
-    "claims.suspectitem": f.SuspectItemFactory,
-    "claims.appeal": f.AppealFactory,
-    "claims.reviewevent": f.ReviewEventFactory,
+    "review.audithit": f.AuditHitFactory,
+    "review.suspectitem": f.SuspectItemFactory,
+    "review.appeal": f.AppealFactory,
+    "review.reviewevent": f.ReviewEventFactory,
 }
 READ_ONLY = {
     "insurance.personalaccount", "insurance.accountmovement", "claims.settlement", "claims.settlementline",
     "claims.accumulator", "claims.settlementaccumulation", "claims.dailyjob", "claims.institutiondailysummary",
-    "claims.institutionauditstats", "claims.audithit", "claims.suspectitem", "claims.appeal", "claims.reviewevent",
+    "claims.institutionauditstats", "review.audithit", "review.suspectitem", "review.appeal", "review.reviewevent",
 }
 FACTORIES.update(FUND_FACTORIES)
 READ_ONLY |= FUND_READ_ONLY
-DOMAIN_APPS = {"insurance", "policy_rules", "claims", "fund_budget"}
+DOMAIN_APPS = {"insurance", "policy_rules", "claims", "fund_budget", "review"}
 
 
 def admin_url(label: str, view: str, *args) -> str:

@@ -170,8 +170,9 @@ def test_compiled_catalog_matches_the_po(en_entries):
 
 
 def test_model_labels_in_english():
-    from claims.models import MedType, Settlement, SuspectState
+    from claims.models import MedType, Settlement
     from insurance.models import Person
+    from review.models import SuspectState
 
     with translation.override("en"):
         assert str(Settlement._meta.verbose_name) == "Settlement record"

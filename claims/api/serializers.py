@@ -13,11 +13,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from claims.intake.files import ERROR_COLUMNS
-from claims.intake.lookups import mask_certno
 from claims.models import SETTLEMENT_AMOUNT_FIELDS, FeeLine, Settlement, SettlementLine, UploadJob, Visit
 from claims.settlement.reconciliation import MONEY_FIELDS
 from insurance.models import Insutype, PsnType
-from insurance.validators import validate_med_type
+from insurance.validators import mask_certno, validate_med_type
 
 MAX_DIAGNOSES = 50
 

@@ -33,6 +33,7 @@ from policy_rules.engine.frames import (
 )
 from policy_rules.engine.money import QTY_SCALE, fen_to_decimal, scaled
 from policy_rules.models import CATALOG_FIELDS, CatalogItem
+from review.services import record_hits
 
 HISTORY_DAYS = 90
 
@@ -186,8 +187,6 @@ def audit_visits(visits: list[Visit], *, stage: str, settlements: dict[str, Sett
 
     inst_stats: the institutions' statistics to compare with (the daily job's); None: read them.
     given: what audit_frames need not read again (line_rows, catalog_items, catalog)."""
-    from claims.review import record_hits
-
     visits = list(visits)
     if not visits:
         return pd.DataFrame()

@@ -20,13 +20,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from claims.audit.pipeline import HISTORY_DAYS
-from claims.models import HitSeverity, HitStage, ReviewAction, ReviewEvent, SuspectItem, SuspectState
-from claims.review import _hit_key, _hit_rows
 from core.pgcopy import copy_in, copy_out
 from policy_rules.audit_library import rules_in_force
 from policy_rules.engine.audit import run_audit
 from policy_rules.engine.frames import diagnosis_codes, full_years
 from policy_rules.models import AuditRuleDefinition
+from review.hits import hit_key as _hit_key
+from review.hits import hit_rows as _hit_rows
+from review.models import HitSeverity, HitStage, ReviewAction, ReviewEvent, SuspectItem, SuspectState
 
 VISIT_COLUMNS = ["mdtrt_id", "psn_no", "fixmedins_code", "med_type", "begntime", "endtime", "inst_level", "gender",
                  "age", "diagnoses"]

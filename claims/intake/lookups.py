@@ -26,13 +26,6 @@ def person_by_certno(certno: str) -> Person | None:
     return Person.objects.filter(certno=certno).first()
 
 
-def mask_certno(certno: str | None) -> str:
-    """410802********1234: enough to recognise a person, not enough to impersonate them."""
-    if not certno:
-        return ""
-    return certno[:6] + "*" * (len(certno) - 10) + certno[-4:] if len(certno) > 10 else "*" * len(certno)
-
-
 def insured_status(person: Person, on_date: dt.date | None = None) -> dict:
     """Enrollment in force on the date (default today), account balance and that year's accumulations."""
     on_date = on_date or timezone.localdate()

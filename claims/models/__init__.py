@@ -5,4 +5,3 @@ from claims.models.common import _append_only, _equals_sum, _gte_zero, _keys_exi
 from claims.models.intake import *  # noqa: F401,F403
 from claims.models.intake import _upload_job_path  # noqa: F401  (migration 0006 names it)
 from claims.models.settlement import *  # noqa: F401,F403
-from claims.review_models import *  # noqa: E402,F401,F403  (smart-audit review, issue #5)

@@ -31,6 +31,7 @@ from insurance.models import AccountMovement, MovementKind, Person, PersonalAcco
 from policy_rules.engine import adjudicate
 from policy_rules.engine.adjudicate import SETTLEMENT_COLUMNS
 from policy_rules.engine.money import fen_to_decimal
+from review.services import close_items_of_cancelled
 
 
 def new_setl_id(when: dt.datetime) -> str:
@@ -180,7 +181,5 @@ def cancel_settlement(settlement: Settlement, *, user=None, reason: str) -> Sett
         visit = s.visit
         visit.status = VisitStatus.DISCHARGED if visit.endtime else VisitStatus.REGISTERED
         visit.save(update_fields=["status"])
-        from claims.review import close_items_of_cancelled
-
         close_items_of_cancelled(s, user=user, reason=reason)
     return reversal

@@ -1,3 +1,3 @@
-"""The caseworker workspace (issue #5): dashboard, review queue, item page, appeals, person,
-institution and search pages under /ws/. Reads go through claims.review_selectors, verbs through
-claims.review; who may do what is decided by claims.permissions."""
+"""The caseworker workspace (issue #5): dashboard, person, institution and search pages under /ws/. The
+review queue, item and appeal pages are review.workspace's, in the same "workspace" URL namespace
+(config/urls.py). Reads go through review.selectors; who may do what is decided by claims.permissions."""

@@ -6,10 +6,10 @@ import pytest
 
 from claims.batch import jobs as daily
 from claims.models import Upload
-from claims.review_models import AuditHit, SuspectItem
 from claims.services import presettle_visit, register_visit, settle_visit, upload_fee_lines
 from insurance.models import Institution
 from policy_rules.models import AuditRuleDefinition
+from review.models import AuditHit, SuspectItem
 
 from .conftest import admit, line, local
 

@@ -7,18 +7,10 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from claims.batch import jobs as daily
-from claims.models import (
-    Accumulator,
-    AuditHit,
-    FeeLine,
-    ReviewEvent,
-    Settlement,
-    SettlementAccumulation,
-    SettlementLine,
-    SuspectItem,
-)
+from claims.models import Accumulator, FeeLine, Settlement, SettlementAccumulation, SettlementLine
 from insurance.models import AccountMovement, PersonalAccount
 from policy_rules.models import AuditRuleDefinition
+from review.models import AuditHit, ReviewEvent, SuspectItem
 
 DAY = dt.date(2026, 3, 16)
 PACK = Path(__file__).resolve().parents[2] / "policy_rules" / "fixtures" / "demo-city-2026.json"

@@ -8,10 +8,11 @@ from django.test.utils import CaptureQueriesContext
 
 from claims.audit.pipeline import day_stats, stats_frame
 from claims.batch import jobs as daily
-from claims.models import AuditHit, DailyJob, InstitutionAuditStats
+from claims.models import DailyJob, InstitutionAuditStats
 from claims.services import cancel_settlement, settle_visit
 from insurance.models import Institution
 from policy_rules.models import AuditRuleDefinition
+from review.models import AuditHit
 
 from .conftest import admit, line, local
 

@@ -18,13 +18,14 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from claims import review
-from claims.models import HitStage, Settlement
+from claims.models import Settlement
 from claims.roles import ensure_roles
 from claims.services import discharge_visit, register_visit, settle_visit, upload_fee_lines
 from insurance.models import Enrollment, Institution, InstitutionUser, Person, PersonalAccount
 from policy_rules.models import AuditRuleDefinition, CatalogItem
 from policy_rules.services import import_policy_pack
+from review import services as review
+from review.models import HitStage
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_PACK = ROOT / "policy_rules" / "fixtures" / "demo-city-2026.json"

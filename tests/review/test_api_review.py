@@ -4,8 +4,8 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from claims import review
-from claims.models import Appeal, SuspectState
+from review import services as review
+from review.models import Appeal, SuspectState
 
 from .conftest import token_client
 

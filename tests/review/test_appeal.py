@@ -7,9 +7,9 @@ from django.core.exceptions import PermissionDenied
 from django.test import override_settings
 from django.utils import timezone
 
-from claims import review
 from claims.errors import ServiceError
-from claims.models import Appeal, AppealState, ReviewAction, ReviewEvent, SuspectItem, SuspectState
+from review import services as review
+from review.models import Appeal, AppealState, ReviewAction, ReviewEvent, SuspectItem, SuspectState
 
 
 def _confirmed_days_ago(item, days: float):

@@ -5,11 +5,12 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from claims import review
 from claims.errors import ServiceError
-from claims.models import ReviewAction, ReviewEvent, Settlement, SettlementStatus, SuspectState, VisitStatus
+from claims.models import Settlement, SettlementStatus, VisitStatus
 from fund_budget.models import AuditDeduction
 from insurance.models import AccountMovement
+from review import services as review
+from review.models import ReviewAction, ReviewEvent, SuspectState
 
 from .conftest import FUND_PAID
 

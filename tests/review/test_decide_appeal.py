@@ -6,19 +6,11 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 
-from claims import review
 from claims.errors import ServiceError
-from claims.models import (
-    Appeal,
-    AppealState,
-    ReviewAction,
-    ReviewEvent,
-    Settlement,
-    SettlementStatus,
-    SuspectItem,
-    SuspectState,
-)
+from claims.models import Settlement, SettlementStatus
 from fund_budget.models import AuditDeduction
+from review import services as review
+from review.models import Appeal, AppealState, ReviewAction, ReviewEvent, SuspectItem, SuspectState
 
 from .conftest import FUND_PAID, make_user
 

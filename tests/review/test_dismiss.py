@@ -2,10 +2,10 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from claims import review
 from claims.errors import ServiceError
-from claims.models import ReviewAction, ReviewEvent, SuspectState
 from fund_budget.models import AuditDeduction
+from review import services as review
+from review.models import ReviewAction, ReviewEvent, SuspectState
 
 
 def test_dismissing_closes_the_item_without_deduction(world):

@@ -9,9 +9,10 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.utils import timezone
 
-from claims import review
-from claims.models import SuspectItem
-from claims.review_selectors import (
+from claims.roles import ROLE_PERMISSIONS, ensure_roles
+from review import services as review
+from review.models import SuspectItem
+from review.selectors import (
     appeals_for,
     display_certno,
     items_for,
@@ -19,7 +20,6 @@ from claims.review_selectors import (
     rule_hit_stats,
     visit_trail,
 )
-from claims.roles import ROLE_PERMISSIONS, ensure_roles
 
 from .conftest import make_user
 

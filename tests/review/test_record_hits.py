@@ -4,19 +4,10 @@ from decimal import Decimal
 
 import pytest
 
-from claims import review
 from claims.errors import ServiceError
-from claims.models import (
-    AuditHit,
-    FeeLine,
-    HitStage,
-    ReviewAction,
-    ReviewEvent,
-    Settlement,
-    SettlementStatus,
-    SuspectItem,
-    SuspectState,
-)
+from claims.models import FeeLine, Settlement, SettlementStatus
+from review import services as review
+from review.models import AuditHit, HitStage, ReviewAction, ReviewEvent, SuspectItem, SuspectState
 
 from .conftest import FUND_PAID, hits_frame
 

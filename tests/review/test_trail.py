@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from claims import review
-from claims.models import ReviewEvent
-from claims.review_selectors import visit_trail
+from review import services as review
+from review.models import ReviewEvent
+from review.selectors import visit_trail
 
 D = Decimal
 

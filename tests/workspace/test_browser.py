@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from claims import review
-from claims.models import AppealState, SuspectState
+from review import services as review
+from review.models import AppealState, SuspectState
 
 from .conftest import PASSWORD, settled_today
 

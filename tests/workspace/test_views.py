@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from claims import review
-from claims.models import AppealState, ReviewEvent, SuspectState
 from fund_budget.models import AuditDeduction
+from review import services as review
+from review.models import AppealState, ReviewEvent, SuspectState
 from tests.factories import PersonFactory
 
 from .conftest import settled_today

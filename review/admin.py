@@ -1,8 +1,8 @@
-"""Read-only admin pages of the smart-audit review (the review itself happens through claims.review)."""
+"""Read-only admin pages of the smart-audit review (the review itself happens through review.services)."""
 from django.contrib import admin
 
-from claims.models import Appeal, AuditHit, ReviewEvent, SuspectItem
 from insurance.admin import ReadOnlyModelAdmin, ReadOnlyTabularInline
+from review.models import Appeal, AuditHit, ReviewEvent, SuspectItem
 
 
 class AuditHitInline(ReadOnlyTabularInline):

@@ -1,9 +1,15 @@
 """Smart-audit review (issue #5): the hits the audit engine found, the suspect items (疑点) a reviewer
 confirms or dismisses, the institution's appeal (申诉), and the append-only trail of every step.
 
-Imported at the end of claims/models.py; the verbs are in claims/review.py, the reads in
-claims/review_selectors.py, who may do what in claims/rules.py.
+The verbs are in review.services, the reads in review.selectors, who may do what in claims.permissions.
+
+These models were born in the claims app and moved here without touching the database: their tables,
+constraints, indexes and trigger keep the names they were created with (claims_audithit, ...), because
+the daily batch (claims.batch.audit) and the benchmarks write these tables with raw SQL, and a rename
+would drop and rebuild what other code relies on. Hence the explicit db_table and "claims_" names below.
 """
+import hashlib
+
 import pgtrigger
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -25,11 +31,24 @@ __all__ = [
 
 _MONEY = {"max_digits": 14, "decimal_places": 2}
 _USER = settings.AUTH_USER_MODEL
+# The prefix of the constraints' names: the app label they were created under, not this app's.
+_NAME = "claims_%(class)s_"
 
 
 def _choice(field: str, choices) -> models.CheckConstraint:
-    return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}),
-                                  name=f"%(app_label)s_%(class)s_{field}")
+    return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=f"{_NAME}{field}")
+
+
+class _ClaimsNamedProtect(pgtrigger.Protect):
+    """pgtrigger.Protect under the database name it got in the claims app.
+
+    pgtrigger names a trigger and its function after "<app_label>.<Model>:<name>"; moving the model to
+    this app would rename them, and its migrations would drop and re-create the trigger. The name is
+    computed as pgtrigger does, with the app label the trigger was installed under."""
+
+    def get_pgid(self, model) -> str:
+        digest = hashlib.sha1(f"claims.{model._meta.object_name}:{self.name}".encode()).hexdigest()[:5]
+        return f"pgtrigger_{self.name}_{digest}".lower()
 
 
 class HitStage(models.TextChoices):
@@ -69,13 +88,14 @@ class AuditHit(models.Model):
     # both mostly empty: indexed where set only (partial indexes below)
     related_visit = models.ForeignKey("claims.Visit", on_delete=models.PROTECT, null=True, blank=True,
                                       related_name="+", verbose_name=_("关联就诊"), db_index=False)
-    item = models.ForeignKey("claims.SuspectItem", on_delete=models.PROTECT, null=True, blank=True,
+    item = models.ForeignKey("review.SuspectItem", on_delete=models.PROTECT, null=True, blank=True,
                              related_name="hits", verbose_name=_("疑点"), db_index=False)
     key = models.CharField(_("去重键"), max_length=64, unique=True,
                            help_text=_("环节、规则、就诊、结算、明细、金额的摘要；同一发现只记录一次"))
     created_at = models.DateTimeField(_("发现时间"), auto_now_add=True)
 
     class Meta:
+        db_table = "claims_audithit"
         verbose_name = _("审核命中")
         verbose_name_plural = _("审核命中")
         ordering = ["-created_at", "-pk"]
@@ -92,9 +112,9 @@ class AuditHit(models.Model):
         constraints = [
             _choice("severity", HitSeverity),
             _choice("stage", HitStage),
-            models.CheckConstraint(condition=Q(amount__gte=0), name="%(app_label)s_%(class)s_amount_gte_0"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name=_NAME + "amount_gte_0"),
             models.CheckConstraint(condition=~Q(stage=HitStage.SETTLEMENT) | Q(settlement__isnull=False),
-                                   name="%(app_label)s_%(class)s_settlement_stage"),
+                                   name=_NAME + "settlement_stage"),
         ]
 
     def __str__(self) -> str:
@@ -140,6 +160,7 @@ class SuspectItem(models.Model):
     created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
 
     class Meta:
+        db_table = "claims_suspectitem"
         verbose_name = _("疑点")
         verbose_name_plural = _("疑点")
         ordering = ["-created_at", "-pk"]
@@ -150,23 +171,23 @@ class SuspectItem(models.Model):
             models.Index(fields=["created_at"], name="claims_suspect_created_idx"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["settlement", "rule"], name="%(app_label)s_%(class)s_settlement_rule_uniq"),
+            models.UniqueConstraint(fields=["settlement", "rule"], name=_NAME + "settlement_rule_uniq"),
             _choice("state", SuspectState),
             models.CheckConstraint(condition=Q(amount_at_stake__gte=0),
-                                   name="%(app_label)s_%(class)s_amount_at_stake_gte_0"),
+                                   name=_NAME + "amount_at_stake_gte_0"),
             models.CheckConstraint(
                 condition=Q(confirmed_amount__isnull=True)
                 | (Q(confirmed_amount__gt=0) & Q(confirmed_amount__lte=F("amount_at_stake"))),
-                name="%(app_label)s_%(class)s_confirmed_amount_range",
+                name=_NAME + "confirmed_amount_range",
             ),
             models.CheckConstraint(
                 condition=Q(state__in=[SuspectState.PENDING, SuspectState.DISMISSED])
                 | (Q(confirmed_amount__isnull=False) & Q(confirmed_at__isnull=False)),
-                name="%(app_label)s_%(class)s_confirmed_shape",
+                name=_NAME + "confirmed_shape",
             ),
             models.CheckConstraint(
                 condition=~Q(state=SuspectState.DISMISSED) | Q(dismissed_at__isnull=False),
-                name="%(app_label)s_%(class)s_dismissed_shape",
+                name=_NAME + "dismissed_shape",
             ),
         ]
 
@@ -198,6 +219,7 @@ class Appeal(models.Model):
     decision_reason = models.TextField(_("复核意见"), blank=True)
 
     class Meta:
+        db_table = "claims_appeal"
         verbose_name = _("申诉")
         verbose_name_plural = _("申诉")
         ordering = ["-filed_at", "-pk"]
@@ -206,7 +228,7 @@ class Appeal(models.Model):
             models.CheckConstraint(
                 condition=(Q(state=AppealState.FILED) & Q(decided_at__isnull=True))
                 | (~Q(state=AppealState.FILED) & Q(decided_at__isnull=False) & ~Q(decision_reason="")),
-                name="%(app_label)s_%(class)s_decided_shape",
+                name=_NAME + "decided_shape",
             ),
         ]
 
@@ -243,12 +265,13 @@ class ReviewEvent(models.Model):
     reason = models.TextField(_("原因"), blank=True)
 
     class Meta:
+        db_table = "claims_reviewevent"
         verbose_name = _("审核轨迹")
         verbose_name_plural = _("审核轨迹")
         ordering = ["at", "pk"]
         indexes = [models.Index(fields=["visit", "at"])]
         constraints = [_choice("action", ReviewAction)]
-        triggers = [pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
+        triggers = [_ClaimsNamedProtect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
 
     def __str__(self) -> str:
         return f"{self.item_id} {self.action} {self.at:%Y-%m-%d %H:%M}"

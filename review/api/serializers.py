@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from claims.api.serializers import money
-from claims.models import Appeal, AuditHit, SuspectItem
-from claims.review import appeal_deadline
+from review.models import Appeal, AuditHit, SuspectItem
+from review.services import appeal_deadline
 
 
 class AuditHitSerializer(serializers.ModelSerializer):

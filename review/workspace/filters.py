@@ -5,10 +5,10 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from claims.models import AppealState, SuspectState
-from claims.review_selectors import appeals_for, review_queue
 from insurance.models import Institution
 from policy_rules.models import AuditRuleDefinition
+from review.models import AppealState, SuspectState
+from review.selectors import appeals_for, review_queue
 
 
 class QueueFilter(django_filters.FilterSet):

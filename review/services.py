@@ -8,8 +8,6 @@ Every step checks who may take it (claims.permissions), requires a reason, and w
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 
@@ -20,24 +18,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from claims.errors import ServiceError
-from claims.models import (
+from claims.models import FeeLine, Settlement, Visit
+from claims.permissions import can_decide_appeal, can_file_appeal, can_review_item
+from fund_budget.services import FundError, record_deduction, reverse_deduction
+from policy_rules.models import AuditRuleDefinition
+from review.hits import hit_key, hit_rows
+from review.models import (
     Appeal,
     AppealState,
     AuditHit,
-    FeeLine,
     HitSeverity,
     HitStage,
     ReviewAction,
     ReviewEvent,
-    Settlement,
     SuspectItem,
     SuspectState,
-    Visit,
 )
-from claims.permissions import can_decide_appeal, can_file_appeal, can_review_item
-from policy_rules.models import AuditRuleDefinition
 
-HIT_COLUMNS = ("rule_code", "severity", "mdtrt_id", "feedetl_sns", "amount_fen", "evidence")
 DEDUCTION_SOURCE = "audit.suspect"
 CENT = Decimal("0.01")
 
@@ -54,50 +51,6 @@ def appeal_deadline(item: SuspectItem) -> dt.datetime | None:
 
 
 # --- recording hits ---------------------------------------------------------------------------------
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    try:
-        if value != value:  # NaN from pandas
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return str(value).strip()
-
-
-def _hit_key(stage: str, rule_code: str, visit_id: int, settlement_id: int | None, sns: list[str], amount_fen: int,
-             related: str) -> str:
-    raw = json.dumps([stage, rule_code, visit_id, settlement_id, sorted(sns), amount_fen, related], ensure_ascii=False)
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
-
-
-def _hit_rows(hits_df) -> list[dict]:
-    missing = [c for c in HIT_COLUMNS if c not in hits_df.columns]
-    if missing:
-        raise ServiceError.one("hits", "MISSING_COLUMNS", _("审核结果缺少列：%(c)s") % {"c": ", ".join(missing)})
-    rows = []
-    severities = set(HitSeverity.values)
-    for i, rec in enumerate(hits_df.to_dict("records")):
-        severity = _text(rec.get("severity"))
-        if severity not in severities:
-            raise ServiceError.one("severity", "UNKNOWN_SEVERITY", _("未知的严重程度：%(s)s") % {"s": severity}, line=i)
-        try:
-            amount_fen = int(rec.get("amount_fen"))
-        except (TypeError, ValueError) as exc:
-            raise ServiceError.one("amount_fen", "NOT_INTEGER", _("金额(分)应为整数。"), line=i) from exc
-        if amount_fen < 0:
-            raise ServiceError.one("amount_fen", "NEGATIVE", _("不能为负数。"), line=i)
-        sns = rec.get("feedetl_sns")
-        sns = [sns] if isinstance(sns, str) else list(sns if sns is not None else ())
-        rows.append({
-            "line": i, "rule_code": _text(rec.get("rule_code")), "rule_type": _text(rec.get("rule_type")),
-            "severity": severity, "mdtrt_id": _text(rec.get("mdtrt_id")), "feedetl_sns": [str(s) for s in sns],
-            "amount_fen": amount_fen, "evidence": _text(rec.get("evidence")),
-            "related_mdtrt_id": _text(rec.get("related_mdtrt_id")),
-        })
-    return rows
 
 
 def record_hits(hits_df, *, stage: str, visits_by_mdtrt: dict[str, Visit],
@@ -118,7 +71,7 @@ def record_hits(hits_df, *, stage: str, visits_by_mdtrt: dict[str, Visit],
     if hits_df is None or len(hits_df) == 0:
         return {"hits": [], "items": []}
     settlements_by_mdtrt = settlements_by_mdtrt or {}
-    rows = _hit_rows(hits_df)
+    rows = hit_rows(hits_df)
 
     rules = {r.code: r for r in AuditRuleDefinition.objects.filter(code__in={r["rule_code"] for r in rows})}
     for r in rows:
@@ -153,7 +106,7 @@ def record_hits(hits_df, *, stage: str, visits_by_mdtrt: dict[str, Visit],
             visit = visits[r["mdtrt_id"]]
             settlement = settlements_by_mdtrt[r["mdtrt_id"]] if stage == HitStage.SETTLEMENT else None
             rule = rules[r["rule_code"]]
-            key = _hit_key(stage, rule.code, visit.pk, settlement.pk if settlement else None, r["feedetl_sns"],
+            key = hit_key(stage, rule.code, visit.pk, settlement.pk if settlement else None, r["feedetl_sns"],
                            r["amount_fen"], r["related_mdtrt_id"])
             built.setdefault(key, AuditHit(
                 rule=rule, rule_code=rule.code, rule_type=r["rule_type"] or rule.rule_type, severity=r["severity"],
@@ -252,27 +205,6 @@ def _amount(value) -> Decimal:
     return amount
 
 
-def _fund_services():
-    """fund_budget's deduction verbs (issue #6), imported when needed."""
-    try:
-        from fund_budget import services
-        if hasattr(services, "record_deduction") and hasattr(services, "reverse_deduction"):
-            return services
-    except ImportError:
-        pass
-    from fund_budget import deductions
-
-    return deductions
-
-
-def _fund_error_types() -> tuple:
-    try:
-        from fund_budget.common import FundError
-    except ImportError:
-        return ()
-    return (FundError,)
-
-
 def confirm_item(item: SuspectItem, *, user, amount, reason: str) -> SuspectItem:
     """审核员 confirms a pending item for an amount (0 < amount ≤ amount at stake): a deduction is recorded
     on the institution (fund_budget), to be counted in its next monthly statement."""
@@ -290,10 +222,10 @@ def confirm_item(item: SuspectItem, *, user, amount, reason: str) -> SuspectItem
             raise ServiceError.one("amount", "ABOVE_AT_STAKE", _("确认扣款金额不能超过疑点金额 %(a)s。") % {
                 "a": item.amount_at_stake})
         try:
-            deduction = _fund_services().record_deduction(
+            deduction = record_deduction(
                 institution=item.institution, amount=amount, reason=reason, source_type=DEDUCTION_SOURCE,
                 source_id=str(item.pk), user=_user(user))
-        except _fund_error_types() as exc:
+        except FundError as exc:
             raise ServiceError.one("amount", "DEDUCTION_REFUSED", str(exc)) from exc
         item.state = SuspectState.CONFIRMED
         item.confirmed_amount = amount
@@ -390,8 +322,8 @@ def decide_appeal(appeal: Appeal, *, user, upheld: bool, reason: str) -> Appeal:
         appeal.save(update_fields=["state", "decided_by", "decided_at", "decision_reason"])
         if not upheld:
             try:
-                _fund_services().reverse_deduction(item.deduction, user=_user(user), reason=reason)
-            except _fund_error_types() as exc:
+                reverse_deduction(item.deduction, user=_user(user), reason=reason)
+            except FundError as exc:
                 raise ServiceError.one("reason", "REVERSAL_REFUSED", str(exc)) from exc
         item.state = SuspectState.CONFIRMED if upheld else SuspectState.REVERSED
         item.save(update_fields=["state"])

@@ -13,10 +13,11 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from claims.intake.lookups import mask_certno
-from claims.models import Appeal, AppealState, AuditHit, ReviewEvent, SuspectItem, SuspectState, Visit
+from claims.models import Visit
 from claims.permissions import _institution_id, can_see_certno, can_view_review, can_view_review_stats
 from core.periods import days_bounds
+from insurance.validators import mask_certno
+from review.models import Appeal, AppealState, AuditHit, ReviewEvent, SuspectItem, SuspectState
 
 INSTITUTION_VISIBLE_STATES = (SuspectState.PENDING, SuspectState.CONFIRMED, SuspectState.APPEALED,
                               SuspectState.REVERSED)

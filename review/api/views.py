@@ -1,7 +1,8 @@
 """The institution's side of the smart-audit review: its suspect items (疑点) and appeals (申诉).
 
 An institution sees its own items — pending, confirmed, under appeal or reversed; dismissed ones are
-closed and not listed — and another institution's item answers 404. The rules live in claims.review.
+closed and not listed — and another institution's item answers 404. The rules live in review.services.
+Mounted under /api/v1/ next to the claims API (config/urls.py), with its authentication and errors.
 """
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from claims import review
-from claims.api import review_serializers as rs
 from claims.api.views import COMMON, ERRORS, NOT_FOUND, InstitutionAPIMixin
-from claims.models import SuspectItem
-from claims.review_selectors import INSTITUTION_VISIBLE_STATES, items_for
+from review import services as review
+from review.api import serializers as rs
+from review.models import SuspectItem
+from review.selectors import INSTITUTION_VISIBLE_STATES, items_for
 
 
 class SuspectItemFilter(django_filters.FilterSet):
@@ -71,4 +72,3 @@ class SuspectItemViewSet(InstitutionAPIMixin, mixins.ListModelMixin, mixins.Retr
         review.file_appeal(item, user=request.user, explanation=data["explanation"])
         item = self.get_queryset().get(pk=item.pk)
         return Response(rs.SuspectItemSerializer(item).data, status=status.HTTP_201_CREATED)
-

@@ -1,0 +1,1 @@
+"""The smart-audit review (issue #5) as an app of its own: models, services, selectors, admin, API, workspace pages."""

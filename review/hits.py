@@ -1,0 +1,73 @@
+"""The audit engine's hits as plain rows, and the key that makes recording a hit idempotent.
+
+Shared by the two paths that record hits — review.services.record_hits (the ORM, one batch at a time)
+and claims.batch.audit (set-based, inside a chunk of the daily job) — so both read a hits frame the same
+way and compute the same key. Django-free: no models, no database, nothing of Django loaded by
+importing it (tests/review/test_app.py); only an error's wording asks Django for the user's language.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+
+from claims.errors import ServiceError
+
+# The columns run_audit's frame must have (rule_type and related_mdtrt_id are optional).
+HIT_COLUMNS = ("rule_code", "severity", "mdtrt_id", "feedetl_sns", "amount_fen", "evidence")
+# The values of review.models.HitSeverity (tests/review/test_record_hits.py keeps them equal).
+SEVERITIES = ("warn", "suspect")
+
+
+def _(message: str) -> str:
+    """The message in the user's language (the msgids are extracted from these _() calls as usual)."""
+    # imported here, on the error path only, so that importing this module loads nothing of Django
+    from django.utils.translation import gettext
+
+    return gettext(message)
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    try:
+        if value != value:  # NaN from pandas
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return str(value).strip()
+
+
+def hit_key(stage: str, rule_code: str, visit_id: int, settlement_id: int | None, sns: list[str], amount_fen: int,
+            related: str) -> str:
+    """The hit's identity (AuditHit.key): stage, rule, visit, settlement, lines, amount and related visit."""
+    raw = json.dumps([stage, rule_code, visit_id, settlement_id, sorted(sns), amount_fen, related], ensure_ascii=False)
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def hit_rows(hits_df) -> list[dict]:
+    """run_audit's frame as checked dicts (line, rule_code, rule_type, severity, mdtrt_id, feedetl_sns,
+    amount_fen, evidence, related_mdtrt_id). Raises ServiceError on a missing column, an unknown severity
+    or an amount that is not a non-negative whole number of fen."""
+    missing = [c for c in HIT_COLUMNS if c not in hits_df.columns]
+    if missing:
+        raise ServiceError.one("hits", "MISSING_COLUMNS", _("审核结果缺少列：%(c)s") % {"c": ", ".join(missing)})
+    rows = []
+    for i, rec in enumerate(hits_df.to_dict("records")):
+        severity = _text(rec.get("severity"))
+        if severity not in SEVERITIES:
+            raise ServiceError.one("severity", "UNKNOWN_SEVERITY", _("未知的严重程度：%(s)s") % {"s": severity}, line=i)
+        try:
+            amount_fen = int(rec.get("amount_fen"))
+        except (TypeError, ValueError) as exc:
+            raise ServiceError.one("amount_fen", "NOT_INTEGER", _("金额(分)应为整数。"), line=i) from exc
+        if amount_fen < 0:
+            raise ServiceError.one("amount_fen", "NEGATIVE", _("不能为负数。"), line=i)
+        sns = rec.get("feedetl_sns")
+        sns = [sns] if isinstance(sns, str) else list(sns if sns is not None else ())
+        rows.append({
+            "line": i, "rule_code": _text(rec.get("rule_code")), "rule_type": _text(rec.get("rule_type")),
+            "severity": severity, "mdtrt_id": _text(rec.get("mdtrt_id")), "feedetl_sns": [str(s) for s in sns],
+            "amount_fen": amount_fen, "evidence": _text(rec.get("evidence")),
+            "related_mdtrt_id": _text(rec.get("related_mdtrt_id")),
+        })
+    return rows

@@ -1,0 +1,36 @@
+"""Forms of the review pages: confirm or dismiss a suspect item, decide an appeal. They check the shape of
+the input only; the services (review.services) decide whether the step is allowed."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.core.validators import MaxValueValidator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+
+class ConfirmForm(forms.Form):
+    amount = forms.DecimalField(label=gettext_lazy("Deduction amount"), max_digits=14, decimal_places=2,
+                                min_value=Decimal("0.01"))
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, item=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if item is not None:
+            self.fields["amount"].max_value = item.amount_at_stake
+            self.fields["amount"].validators.append(MaxValueValidator(item.amount_at_stake))
+            self.fields["amount"].widget.attrs.update({"max": item.amount_at_stake, "step": "0.01"})
+            self.fields["amount"].help_text = _("At most %(a)s; may be lowered.") % {"a": item.amount_at_stake}
+
+
+class DismissForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class DecideForm(forms.Form):
+    decision = forms.ChoiceField(label=gettext_lazy("Decision"), widget=forms.RadioSelect, choices=[
+        ("upheld", gettext_lazy("Upheld: keep the deduction")),
+        ("reversed", gettext_lazy("Reversed: give the deduction back")),
+    ])
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
