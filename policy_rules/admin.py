@@ -14,7 +14,13 @@ from django.utils.translation import gettext_lazy as _
 from policy_rules.audit_library import set_rules_enabled
 from policy_rules.catalog_import import import_catalog
 from policy_rules.forms import CatalogUploadForm, PolicyPackUploadForm
-from policy_rules.models import AuditRuleDefinition, CatalogItem, PolicyStatus, PolicyVersion, audit_rule_types
+from policy_rules.models import (
+    AuditRuleDefinition,
+    CatalogItem,
+    PolicyStatus,
+    PolicyVersion,
+    audit_rule_types,
+)
 from policy_rules.services import (
     PolicyPackError,
     activate_policy_version,
