@@ -13,41 +13,15 @@ from insurance.models import AccountMovement, Person
 from policy_rules.catalog_import import COLUMNS
 from policy_rules.models import CatalogItem, PolicyStatus, PolicyVersion
 from tests import factories as f
-from tests.fund_budget.factories import FUND_FACTORIES, FUND_READ_ONLY
+from tests.factories import FACTORIES, FUND_READ_ONLY
 
 pytestmark = pytest.mark.django_db
 
-FACTORIES = {
-    "insurance.person": f.PersonFactory,
-    "insurance.enrollment": f.EnrollmentFactory,
-    "insurance.personalaccount": f.PersonalAccountFactory,
-    "insurance.accountmovement": f.AccountMovementFactory,
-    "insurance.institution": f.InstitutionFactory,
-    "insurance.institutionuser": f.InstitutionUserFactory,
-    "policy_rules.catalogitem": f.CatalogItemFactory,
-    "policy_rules.policyversion": f.PolicyVersionFactory,
-    "claims.upload": f.UploadFactory,
-    "claims.visit": f.VisitFactory,
-    "claims.feeline": f.FeeLineFactory,
-    "claims.settlement": f.SettlementFactory,
-    "claims.settlementline": f.SettlementLineFactory,
-    "claims.accumulator": f.AccumulatorFactory,
-    "claims.settlementaccumulation": f.SettlementAccumulationFactory,
-    "claims.dailyjob": f.DailyJobFactory,
-    "claims.institutiondailysummary": f.InstitutionDailySummaryFactory,
-    "claims.institutionauditstats": f.InstitutionAuditStatsFactory,
-    "policy_rules.auditruledefinition": f.AuditRuleDefinitionFactory,
-    "review.audithit": f.AuditHitFactory,
-    "review.suspectitem": f.SuspectItemFactory,
-    "review.appeal": f.AppealFactory,
-    "review.reviewevent": f.ReviewEventFactory,
-}
 READ_ONLY = {
     "insurance.personalaccount", "insurance.accountmovement", "claims.settlement", "claims.settlementline",
     "claims.accumulator", "claims.settlementaccumulation", "claims.dailyjob", "claims.institutiondailysummary",
     "claims.institutionauditstats", "review.audithit", "review.suspectitem", "review.appeal", "review.reviewevent",
 }
-FACTORIES.update(FUND_FACTORIES)
 READ_ONLY |= FUND_READ_ONLY
 DOMAIN_APPS = {"insurance", "policy_rules", "claims", "fund_budget", "review"}
 
@@ -59,7 +33,7 @@ def admin_url(label: str, view: str, *args) -> str:
 
 def test_every_registered_domain_model_is_rendered_by_these_tests():
     registered = {m._meta.label_lower for m in admin.site._registry if m._meta.app_label in DOMAIN_APPS}
-    assert registered == set(FACTORIES), "add the model and its factory (tests/factories.py) to FACTORIES"
+    assert registered == set(FACTORIES), "add the model's factory to FACTORIES of its app's module in tests/factories/"
 
 
 @pytest.mark.parametrize("label", sorted(FACTORIES))

@@ -9,24 +9,29 @@ without an institution link, and persons. APITestBase wraps it for django TestCa
 from __future__ import annotations
 
 import datetime as dt
-import json
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient, APITestCase
 
 from claims.models import Accumulator
-from insurance.models import Enrollment, Institution, InstitutionUser, Person, PersonalAccount
-from insurance.validators import certno_check_digit
-from policy_rules.models import CatalogItem, PolicyVersion
-from policy_rules.services import import_policy_pack
+from insurance.models import Institution, Person
+from policy_rules.models import PolicyVersion
+from tests.factories import (
+    CatalogItemFactory,
+    DemoPolicyFactory,
+    InstitutionFactory,
+    InsuredPersonFactory,
+    TokenFactory,
+    UserFactory,
+    certno_for,
+    institution_user,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
-DEMO_PACK = ROOT / "policy_rules" / "fixtures" / "demo-city-2026.json"
 CASES_DIR = ROOT.parent / "shared" / "cases"
 D = Decimal
 
@@ -69,23 +74,12 @@ CASE01_ENDTIME = "2026-03-10T10:00:00"
 CASE01_SETL_TIME = "2026-03-10T10:00:00"
 
 
-def load_pack(**overrides) -> dict:
-    doc = json.loads(DEMO_PACK.read_text(encoding="utf-8"))
-    doc.update(overrides)
-    return doc
-
-
 def ensure_policy_for(day: dt.date) -> None:
     """A copy of the demo pack for day's year unless one is in force (tests settling 'now')."""
     if PolicyVersion.objects.active().covering(day).exists():
         return
-    import_policy_pack(load_pack(code=f"DEMO-{day.year}", effective_from=f"{day.year}-01-01",
-                                 effective_to=f"{day.year}-12-31"), source_name="tests")
-
-
-def certno_for(birth: dt.date, sequence: int, region: str = "410802") -> str:
-    first17 = f"{region}{birth:%Y%m%d}{sequence:03d}"
-    return first17 + certno_check_digit(first17)
+    DemoPolicyFactory(code=f"DEMO-{day.year}", effective_from=dt.date(day.year, 1, 1),
+                      effective_to=dt.date(day.year, 12, 31), source_name="tests")
 
 
 def local(value: str) -> dt.datetime:
@@ -95,43 +89,37 @@ def local(value: str) -> dt.datetime:
 def make_person(psn_no: str, *, insutype="310", psn_type="in_service", gender="1", birth=dt.date(1970, 5, 1),
                 enrolled_from=dt.date(2020, 1, 1), enrolled_to=None, paid_through="2030-12", balance="1200.00",
                 certno_seq=None, name=None, assistance_category="") -> Person:
-    certno = certno_for(birth, certno_seq) if certno_seq is not None else None
-    person = Person.objects.create(psn_no=psn_no, certno=certno, name=name or f"参保人{psn_no}", gender=gender,
-                                   birth_date=birth)
-    Enrollment.objects.create(person=person, insutype=insutype, psn_type=psn_type, enrolled_from=enrolled_from,
-                              enrolled_to=enrolled_to, paid_through=paid_through,
-                              assistance_category=assistance_category)
-    if balance is not None:
-        PersonalAccount.objects.create(person=person, balance=D(balance))
-    return person
+    """An insured person (InsuredPersonFactory) enrolled as given; balance=None: no personal account."""
+    account = {"account": None} if balance is None else {"account__balance": D(balance)}
+    return InsuredPersonFactory(
+        psn_no=psn_no, certno=certno_for(birth, certno_seq) if certno_seq is not None else None,
+        name=name or f"参保人{psn_no}", gender=gender, birth_date=birth, enrollment__insutype=insutype,
+        enrollment__psn_type=psn_type, enrollment__enrolled_from=enrolled_from, enrollment__enrolled_to=enrolled_to,
+        enrollment__paid_through=paid_through, enrollment__assistance_category=assistance_category, **account)
 
 
 def make_institution_user(institution: Institution, username: str, *, staff: bool = False):
-    user = get_user_model().objects.create_user(username=username, is_staff=staff)
-    InstitutionUser.objects.create(user=user, institution=institution)
-    return user, Token.objects.create(user=user)
+    return institution_user(institution, username, staff=staff)
 
 
 def build_world() -> SimpleNamespace:
     w = SimpleNamespace()
-    w.policy_2026 = import_policy_pack(load_pack(), source_name="demo-city-2026.json")
-    w.policy_2025 = import_policy_pack(load_pack(code="DEMO-2025", name="示范市2025年基本医疗保险待遇政策",
-                                                 effective_from="2025-01-01", effective_to="2025-12-31"),
-                                       source_name="demo-city-2025.json")
-    CatalogItem.objects.bulk_create([
-        CatalogItem(med_list_codg=code, name=name, chrg_lv=lv, selfpay_prop=prop, price_limit=limit,
-                    effective_from=dt.date(2025, 1, 1), **restrict)
-        for code, name, lv, prop, limit, restrict in CATALOG
-    ])
-    w.inst_a = Institution.objects.create(fixmedins_code="H41080000001", name="示范市第一人民医院", level=3,
-                                          region="410800")
-    w.inst_b = Institution.objects.create(fixmedins_code="H41080000002", name="示范市中医院", level=2,
-                                          region="410800")
-    w.user_a, w.token_a = make_institution_user(w.inst_a, "h1_clerk")
-    w.staff_a, w.staff_token_a = make_institution_user(w.inst_a, "h1_staff", staff=True)
-    w.user_b, w.token_b = make_institution_user(w.inst_b, "h2_clerk")
-    w.loner = get_user_model().objects.create_user(username="no_institution")
-    w.loner_token = Token.objects.create(user=w.loner)
+    w.policy_2026 = DemoPolicyFactory(source_name="demo-city-2026.json")
+    w.policy_2025 = DemoPolicyFactory(code="DEMO-2025", name="示范市2025年基本医疗保险待遇政策",
+                                      effective_from=dt.date(2025, 1, 1), effective_to=dt.date(2025, 12, 31),
+                                      source_name="demo-city-2025.json")
+    for code, name, lv, prop, limit, restrict in CATALOG:
+        CatalogItemFactory(med_list_codg=code, name=name, list_type="", chrg_lv=lv,
+                           selfpay_prop=None if prop is None else D(prop),
+                           price_limit=None if limit is None else D(limit), effective_from=dt.date(2025, 1, 1),
+                           **restrict)
+    w.inst_a = InstitutionFactory(fixmedins_code="H41080000001", name="示范市第一人民医院", level=3, region="410800")
+    w.inst_b = InstitutionFactory(fixmedins_code="H41080000002", name="示范市中医院", level=2, region="410800")
+    w.user_a, w.token_a = institution_user(w.inst_a, "h1_clerk")
+    w.staff_a, w.staff_token_a = institution_user(w.inst_a, "h1_staff", staff=True)
+    w.user_b, w.token_b = institution_user(w.inst_b, "h2_clerk")
+    w.loner = UserFactory(username="no_institution")
+    w.loner_token = TokenFactory(user=w.loner)
     w.employee = make_person("P0001", certno_seq=1, name="张伟")
     w.resident = make_person("P0002", insutype="390", psn_type="resident_adult", gender="2",
                              birth=dt.date(1985, 7, 15), balance=None, certno_seq=2, name="李娜")

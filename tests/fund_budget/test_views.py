@@ -21,9 +21,9 @@ from fund_budget.models import (
     PaymentMethod,
     PaymentStandard,
 )
+from tests.factories import FUND_FACTORIES, FUND_READ_ONLY
 
 from .conftest import local, make_institution, make_settlement, settle, worked_parameters
-from .factories import FUND_FACTORIES, FUND_READ_ONLY
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -5,31 +5,34 @@ related_mdtrt_id)."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from decimal import Decimal
-from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
-from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from claims.models import Settlement
 from claims.roles import ensure_roles
 from claims.services import discharge_visit, register_visit, settle_visit, upload_fee_lines
-from insurance.models import Enrollment, Institution, InstitutionUser, Person, PersonalAccount
-from policy_rules.models import AuditRuleDefinition, CatalogItem
-from policy_rules.services import import_policy_pack
+from insurance.models import Institution, Person
+from policy_rules.models import AuditRuleDefinition
 from review import services as review
 from review.models import HitStage
+from tests.factories import (
+    AuditRuleDefinitionFactory,
+    CatalogItemFactory,
+    DemoPolicyFactory,
+    InstitutionFactory,
+    InstitutionUserFactory,
+    InsuredPersonFactory,
+    TokenFactory,
+    UserFactory,
+)
+from tests.factories import local_dt as local
 
-ROOT = Path(__file__).resolve().parents[2]
-DEMO_PACK = ROOT / "policy_rules" / "fixtures" / "demo-city-2026.json"
 D = Decimal
+PASSWORD = "pw-12345678"
 
 CATALOG = [  # code, name, chrg_lv
     ("XA01ABD075A002010100483", "阿莫西林胶囊", "01"),
@@ -53,10 +56,6 @@ HIT_COLUMNS = ["rule_code", "rule_type", "severity", "mdtrt_id", "feedetl_sns", 
                "related_mdtrt_id"]
 
 
-def local(*args) -> dt.datetime:
-    return timezone.make_aware(dt.datetime(*args))
-
-
 def hits_frame(*hits: dict) -> pd.DataFrame:
     """A run_audit()-shaped frame; each hit gives at least rule_code, mdtrt_id and amount_fen."""
     rows = []
@@ -68,25 +67,21 @@ def hits_frame(*hits: dict) -> pd.DataFrame:
 
 
 def make_user(username: str, *roles: str, institution: Institution | None = None, **extra):
-    user = get_user_model().objects.create_user(username=username, password="pw-12345678", **extra)
-    for role in roles:
-        user.groups.add(Group.objects.get(name=role))
+    """A login with a password (PASSWORD), in the bureau's role groups, optionally of an institution."""
+    user = UserFactory(username=username, password=PASSWORD, roles=roles, **extra)
     if institution is not None:
-        InstitutionUser.objects.create(user=user, institution=institution)
+        InstitutionUserFactory(user=user, institution=institution)
     return user
 
 
 def make_person(psn_no: str) -> Person:
-    person = Person.objects.create(psn_no=psn_no, name=f"参保人{psn_no}", gender="1", birth_date=dt.date(1970, 5, 1))
-    Enrollment.objects.create(person=person, insutype="310", psn_type="in_service", enrolled_from=dt.date(2020, 1, 1),
-                              paid_through="2030-12")
-    PersonalAccount.objects.create(person=person, balance=D("0.00"))
-    return person
+    """An insured employee with an empty personal account."""
+    return InsuredPersonFactory(psn_no=psn_no, account__balance=D("0.00"))
 
 
 def token_client(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {TokenFactory(user=user).key}")
     return client
 
 
@@ -127,13 +122,12 @@ class World(SimpleNamespace):
 @pytest.fixture
 def world(db) -> World:
     w = World(n=0)
-    w.policy = import_policy_pack(json.loads(DEMO_PACK.read_text(encoding="utf-8")), source_name="demo")
-    CatalogItem.objects.bulk_create([CatalogItem(med_list_codg=c, name=n, chrg_lv=lv,
-                                                 effective_from=dt.date(2025, 1, 1)) for c, n, lv in CATALOG])
-    w.inst_a = Institution.objects.create(fixmedins_code="H41080000001", name="示范市第一人民医院", level=3,
-                                          region="410800")
-    w.inst_b = Institution.objects.create(fixmedins_code="H41080000002", name="示范市中医院", level=2,
-                                          region="410800")
+    w.policy = DemoPolicyFactory(source_name="demo")
+    for code, name, chrg_lv in CATALOG:
+        CatalogItemFactory(med_list_codg=code, name=name, chrg_lv=chrg_lv, list_type="",
+                           effective_from=dt.date(2025, 1, 1))
+    w.inst_a = InstitutionFactory(fixmedins_code="H41080000001", name="示范市第一人民医院", level=3, region="410800")
+    w.inst_b = InstitutionFactory(fixmedins_code="H41080000002", name="示范市中医院", level=2, region="410800")
     w.groups = ensure_roles()
     w.caseworker = make_user("jingban", "caseworker")
     w.reviewer = make_user("shenhe1", "reviewer")
@@ -143,13 +137,11 @@ def world(db) -> World:
     w.nobody = make_user("nobody")
     w.hosp_a = make_user("h1_clerk", institution=w.inst_a)
     w.hosp_b = make_user("h2_clerk", institution=w.inst_b)
-    w.dup_rule = AuditRuleDefinition.objects.create(
-        code="DUP-01", name="同日重复收费", rule_type="duplicate_charge", params={}, severity="suspect",
-        effective_from=dt.date(2026, 1, 1))
-    w.bed_rule = AuditRuleDefinition.objects.create(
-        code="BED-01", name="床日数超过住院天数", rule_type="bed_days", params={"codes": ["001102000010000"]}, severity="suspect",
-        effective_from=dt.date(2026, 1, 1))
-    w.warn_rule = AuditRuleDefinition.objects.create(
-        code="PRICE-W", name="超标准收费提醒", rule_type="price_markup", params={}, severity="warn",
-        effective_from=dt.date(2026, 1, 1))
+    w.dup_rule = AuditRuleDefinitionFactory(code="DUP-01", name="同日重复收费", rule_type="duplicate_charge", params={},
+                                            severity="suspect", effective_from=dt.date(2026, 1, 1))
+    w.bed_rule = AuditRuleDefinitionFactory(code="BED-01", name="床日数超过住院天数", rule_type="bed_days",
+                                            params={"codes": ["001102000010000"]}, severity="suspect",
+                                            effective_from=dt.date(2026, 1, 1))
+    w.warn_rule = AuditRuleDefinitionFactory(code="PRICE-W", name="超标准收费提醒", rule_type="price_markup", params={},
+                                             severity="warn", effective_from=dt.date(2026, 1, 1))
     return w

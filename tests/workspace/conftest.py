@@ -9,9 +9,7 @@ from django.utils import timezone
 
 from claims.services import discharge_visit, register_visit, settle_visit, upload_fee_lines
 from insurance.models import Person
-from tests.review.conftest import LINES, World, make_person, make_user, world  # noqa: F401
-
-PASSWORD = "pw-12345678"
+from tests.review.conftest import LINES, PASSWORD, World, make_person, make_user, world  # noqa: F401
 
 
 def settled_today(w: World, psn_no: str, institution=None):

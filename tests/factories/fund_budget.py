@@ -1,20 +1,16 @@
-"""factory-boy factories for every fund_budget model (FUND_FACTORIES can be merged into the admin test's
-FACTORIES; FUND_READ_ONLY lists the models whose admin is read-only)."""
+"""Factories of the fund_budget app (FACTORIES: every model's by its label; FUND_READ_ONLY lists the
+models whose admin is read-only)."""
 import datetime
-from decimal import Decimal
 
 import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from fund_budget import models as fb
-from tests import factories as f
 
-D = Decimal
-
-
-def _aware(*args):
-    return timezone.make_aware(datetime.datetime(*args))
+from .common import D
+from .common import local_dt as _aware
+from .insurance import InstitutionFactory
 
 
 class FundYearParametersFactory(DjangoModelFactory):
@@ -67,7 +63,7 @@ class InstitutionIndexFactory(DjangoModelFactory):
         model = fb.InstitutionIndex
 
     year = 2026
-    institution = factory.SubFactory(f.InstitutionFactory)
+    institution = factory.SubFactory(InstitutionFactory)
     fund = fb.Fund.HIFP
     agreed_amount = D("10000000")
     rating = fb.Rating.AA
@@ -100,7 +96,7 @@ class AuditDeductionFactory(DjangoModelFactory):
     class Meta:
         model = fb.AuditDeduction
 
-    institution = factory.SubFactory(f.InstitutionFactory)
+    institution = factory.SubFactory(InstitutionFactory)
     amount = D("1200.00")
     reason = "重复收费"
     source_type = "audit.suspect"
@@ -123,7 +119,7 @@ class CapitationContractFactory(DjangoModelFactory):
     class Meta:
         model = fb.CapitationContract
 
-    institution = factory.SubFactory(f.InstitutionFactory, level=0)
+    institution = factory.SubFactory(InstitutionFactory, level=0)
     year = 2026
     heads = 1000
     monthly_rate = D("12.50")
@@ -166,7 +162,7 @@ class MonthlyStatementFactory(DjangoModelFactory):
         model = fb.MonthlyStatement
 
     run = factory.SubFactory(MonthlyRunFactory)
-    institution = factory.SubFactory(f.InstitutionFactory)
+    institution = factory.SubFactory(InstitutionFactory)
     month = datetime.date(2026, 3, 1)
     withholding_rate = D("0.05")
     visit_count = 3
@@ -249,7 +245,7 @@ class ClearingLineFactory(DjangoModelFactory):
     amount = D("927500")
 
 
-FUND_FACTORIES = {
+FACTORIES = {
     "fund_budget.fundyearparameters": FundYearParametersFactory,
     "fund_budget.fundthreshold": FundThresholdFactory,
     "fund_budget.fundbudget": FundBudgetFactory,
