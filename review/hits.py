@@ -71,3 +71,25 @@ def hit_rows(hits_df) -> list[dict]:
             "related_mdtrt_id": _text(rec.get("related_mdtrt_id")),
         })
     return rows
+
+
+def items_to_open(suspect_hits, fund_fen, existing=frozenset()) -> list[tuple[int, int, int, int]]:
+    """The suspect items a settlement's hits open: one per (settlement, rule) with hits of severity "suspect",
+    at stake the sum of their amounts but at most what the fund paid for that settlement, none when that is
+    zero and none where an item is already open. The one statement of this rule for both recorders.
+
+    suspect_hits  (settlement_id, rule_id, amount_fen) of each suspect hit
+    fund_fen      settlement_id → what the fund paid for it (fund_pay_sumamt, in fen)
+    existing      (settlement_id, rule_id) that already have an item
+    Returns (settlement_id, rule_id, at_stake_fen, hits) sorted by settlement and rule."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for settlement_id, rule_id, amount_fen in suspect_hits:
+        groups.setdefault((int(settlement_id), int(rule_id)), []).append(int(amount_fen))
+    out = []
+    for key in sorted(groups):
+        if key in existing:
+            continue
+        at_stake = min(sum(groups[key]), int(fund_fen[key[0]]))
+        if at_stake > 0:
+            out.append((*key, at_stake, len(groups[key])))
+    return out

@@ -22,7 +22,7 @@ from claims.models import FeeLine, Settlement, Visit
 from claims.permissions import can_decide_appeal, can_file_appeal, can_review_item
 from fund_budget.services import FundError, record_deduction, reverse_deduction
 from policy_rules.models import AuditRuleDefinition
-from review.hits import hit_key, hit_rows
+from review.hits import hit_key, hit_rows, items_to_open
 from review.models import (
     Appeal,
     AppealState,
@@ -133,17 +133,16 @@ def _open_items(hits: list[AuditHit], settlements: dict[int, Settlement]) -> lis
         return []
     existing = {(i.settlement_id, i.rule_id): i for i in SuspectItem.objects.filter(
         settlement_id__in={s for s, _r in groups}, rule_id__in={r for _s, r in groups})}
+    opened = items_to_open(
+        [(h.settlement_id, h.rule_id, int(h.amount.scaleb(2))) for group in groups.values() for h in group],
+        {pk: int(s.fund_pay_sumamt.scaleb(2)) for pk, s in settlements.items()}, set(existing))
     new_items = []
-    for (settlement_id, rule_id), group in sorted(groups.items()):
-        if (settlement_id, rule_id) in existing:
-            continue
+    for settlement_id, rule_id, at_stake, _n in opened:
         settlement = settlements[settlement_id]
-        at_stake = min(sum((h.amount for h in group), Decimal("0.00")), settlement.fund_pay_sumamt)
-        if at_stake <= 0:
-            continue
         new_items.append(SuspectItem(visit_id=settlement.visit_id, settlement=settlement,
-                                     institution_id=settlement.institution_id, rule=group[0].rule,
-                                     amount_at_stake=at_stake))
+                                     institution_id=settlement.institution_id,
+                                     rule=groups[(settlement_id, rule_id)][0].rule,
+                                     amount_at_stake=Decimal(at_stake).scaleb(-2)))
     SuspectItem.objects.bulk_create(new_items)
     for item in [*new_items, *existing.values()]:
         ids = [h.pk for h in groups.get((item.settlement_id, item.rule_id), ()) if h.item_id is None]

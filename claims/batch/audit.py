@@ -1,6 +1,6 @@
 """Smart audit inside a chunk of the daily batch on PostgreSQL (claims.batch.chunk): set-based frames and writes.
 
-The ORM path (claims.audit.pipeline.audit_visits → claims.review.record_hits) builds the audit engine's frames
+The ORM path (claims.audit.pipeline.audit_visits → review.services.record_hits) builds the audit engine's frames
 from model instances and records hits one batch at a time. This module gives the same engine the same
 frames read with COPY from the chunk's temporary table (chunk_visit), reusing the frames the chunk has
 already read for adjudication, and records the hits with COPY and INSERT ... SELECT in the chunk's own
@@ -25,8 +25,7 @@ from policy_rules.audit_library import rules_in_force
 from policy_rules.engine.audit import run_audit
 from policy_rules.engine.frames import diagnosis_codes, full_years
 from policy_rules.models import AuditRuleDefinition
-from review.hits import hit_key as _hit_key
-from review.hits import hit_rows as _hit_rows
+from review.hits import hit_key, hit_rows, items_to_open
 from review.models import HitSeverity, HitStage, ReviewAction, ReviewEvent, SuspectItem, SuspectState
 
 VISIT_COLUMNS = ["mdtrt_id", "psn_no", "fixmedins_code", "med_type", "begntime", "endtime", "inst_level", "gender",
@@ -118,8 +117,8 @@ def audit_chunk(cursor, visits: pd.DataFrame, lines: pd.DataFrame, catalog: pd.D
 
 def record_hits(cursor, hits: pd.DataFrame, visits: pd.DataFrame, lines: pd.DataFrame,
                 settlement_of: dict[str, int], fund_fen: dict[str, int]) -> tuple[int, int]:
-    """The settlement-stage part of claims.review.record_hits, set-based, for new settlements of this chunk."""
-    rows = _hit_rows(hits)
+    """The settlement-stage part of review.services.record_hits, set-based, for new settlements of this chunk."""
+    rows = hit_rows(hits)
     rule_ids = dict(AuditRuleDefinition.objects.filter(code__in={r["rule_code"] for r in rows})
                     .values_list("code", "pk"))
     missing = {r["rule_code"] for r in rows} - set(rule_ids)
@@ -139,7 +138,7 @@ def record_hits(cursor, hits: pd.DataFrame, visits: pd.DataFrame, lines: pd.Data
         mdtrt = r["mdtrt_id"]
         visit_id = visit_of[mdtrt]
         settlement_id = settlement_of[mdtrt]
-        key = _hit_key(HitStage.SETTLEMENT, r["rule_code"], visit_id, settlement_id, r["feedetl_sns"],
+        key = hit_key(HitStage.SETTLEMENT, r["rule_code"], visit_id, settlement_id, r["feedetl_sns"],
                        r["amount_fen"], r["related_mdtrt_id"])
         built.setdefault(key, {
             "rule_id": rule_ids[r["rule_code"]], "rule_code": r["rule_code"], "rule_type": r["rule_type"],
@@ -184,19 +183,18 @@ def _open_items(cursor, hits: pd.DataFrame, settlement_of: dict[str, int],
     suspect = hits[hits["severity"] == HitSeverity.SUSPECT]
     if suspect.empty:
         return {}
-    groups = (suspect.groupby(["settlement_id", "rule_id"], sort=True)
-              .agg(amount_fen=("amount_fen", "sum"), n=("key", "size"), visit_id=("visit_id", "first"),
-                   institution_id=("institution_id", "first"), rule_code=("rule_code", "first")).reset_index())
-    fund_by_settlement = {settlement_of[m]: f for m, f in fund_fen.items() if m in settlement_of}
-    groups["at_stake"] = np.minimum(groups["amount_fen"], groups["settlement_id"].map(fund_by_settlement))
-    groups = groups[groups["at_stake"] > 0]
     cursor.execute("SELECT settlement_id, rule_id FROM claims_suspectitem WHERE settlement_id = ANY(%s)",
-                   [groups["settlement_id"].astype(int).tolist()])
+                   [sorted({int(x) for x in suspect["settlement_id"]})])
     existing = set(cursor.fetchall())
-    groups = groups[[(int(s), int(r)) not in existing for s, r in zip(groups["settlement_id"], groups["rule_id"],
-                                                                       strict=True)]]
-    if groups.empty:
+    fund_by_settlement = {settlement_of[m]: f for m, f in fund_fen.items() if m in settlement_of}
+    opened = items_to_open(zip(suspect["settlement_id"], suspect["rule_id"], suspect["amount_fen"], strict=True),
+                           fund_by_settlement, existing)
+    if not opened:
         return {}
+    first = suspect.groupby(["settlement_id", "rule_id"], sort=True).agg(
+        visit_id=("visit_id", "first"), institution_id=("institution_id", "first"), rule_code=("rule_code", "first"))
+    groups = pd.DataFrame(opened, columns=["settlement_id", "rule_id", "at_stake", "n"]).join(
+        first, on=["settlement_id", "rule_id"])
     cursor.execute("SELECT nextval(pg_get_serial_sequence('claims_suspectitem', 'id')) FROM generate_series(1, %s)",
                    [len(groups)])
     ids = [r[0] for r in cursor.fetchall()]

@@ -187,3 +187,14 @@ def test_the_audit_engines_own_output_is_recorded(world):
     assert item.amount_at_stake == D("25.00") and item.visit == visit
     assert review.record_hits(hits, stage="settlement", visits_by_mdtrt={visit.mdtrt_id: visit},
                               settlements_by_mdtrt={visit.mdtrt_id: settlement}) == {"hits": [], "items": []}
+
+
+def test_items_to_open_is_the_one_rule_for_both_recorders():
+    """Summed per (settlement, rule), capped at what the fund paid, none at zero, none where one is open."""
+    from review.hits import (
+        items_to_open,  # the pure rule, beside the recorder tests that use it through the ORM
+    )
+
+    hits = [(1, 7, 3000), (1, 7, 2500), (1, 8, 100), (2, 7, 900), (3, 7, 500)]
+    fund = {1: 5000, 2: 0, 3: 10000}
+    assert items_to_open(hits, fund, existing={(3, 7)}) == [(1, 7, 5000, 2), (1, 8, 100, 1)]
