@@ -5,7 +5,7 @@ from model instances and records hits one batch at a time. This module gives the
 frames read with COPY from the chunk's temporary table (chunk_visit), reusing the frames the chunk has
 already read for adjudication, and records the hits with COPY and INSERT ... SELECT in the chunk's own
 transaction: a chunk's settlements and their audit hits and suspect items land together or not at all.
-tests/claims/test_daily_bulk_path.py holds both paths to the same hits, items and events.
+tests/claims/batch/test_daily_bulk_path.py holds both paths to the same hits, items and events.
 """
 from __future__ import annotations
 

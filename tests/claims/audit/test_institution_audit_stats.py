@@ -14,7 +14,7 @@ from insurance.models import Institution
 from policy_rules.models import AuditRuleDefinition
 from review.models import AuditHit
 
-from .conftest import admit, line, local
+from tests.claims.conftest import admit, line, local
 
 AMOXICILLIN = "XA01ABD075A002010100483"
 HOSPITAL = "H41080000001"

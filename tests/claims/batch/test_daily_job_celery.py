@@ -13,9 +13,9 @@ from claims.batch import jobs as daily
 from claims.models import DailyJob, JobStatus, Settlement, Upload
 from config.celery import app
 
-from .conftest import admit, case_doc, line, local
+from tests.claims.conftest import admit, case_doc, line, local
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 BROKER = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 
 

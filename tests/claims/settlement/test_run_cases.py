@@ -3,7 +3,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from .conftest import CASES
+from tests.claims.conftest import CASES
 
 
 @pytest.mark.django_db(transaction=True)

@@ -6,7 +6,7 @@ from claims.models import Accumulator, Settlement, SettlementKind, SettlementSta
 from claims.services import ServiceError, cancel_settlement, settle_visit
 from insurance.models import AccountMovement, MovementKind, PersonalAccount
 
-from .conftest import admit, line, local
+from tests.claims.conftest import admit, line, local
 
 AMOXICILLIN = "XA01ABD075A002010100483"
 

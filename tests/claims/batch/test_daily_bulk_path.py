@@ -13,7 +13,7 @@ from policy_rules.models import AuditRuleDefinition
 from review.models import AuditHit, ReviewEvent, SuspectItem
 
 DAY = dt.date(2026, 3, 16)
-PACK = Path(__file__).resolve().parents[2] / "policy_rules" / "fixtures" / "demo-city-2026.json"
+PACK = Path(__file__).resolve().parents[3] / "policy_rules" / "fixtures" / "demo-city-2026.json"
 AMOUNTS = ("medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt",
            "act_pay_dedc", "hifp_pay", "hifob_pay", "hifmi_pay", "maf_pay", "fund_pay_sumamt", "psn_part_amt",
            "acct_pay", "psn_cash_pay", "balc", "ineligible_reason", "setl_time", "status")

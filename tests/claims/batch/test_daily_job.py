@@ -18,7 +18,7 @@ from claims.models import (
 from claims.services import register_visit, upload_fee_lines
 from insurance.models import Institution
 
-from .conftest import admit, line, local
+from tests.claims.conftest import admit, line, local
 
 AMOXICILLIN = "XA01ABD075A002010100483"
 DAY = dt.date(2026, 3, 10)

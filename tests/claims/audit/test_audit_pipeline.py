@@ -11,7 +11,7 @@ from insurance.models import Institution
 from policy_rules.models import AuditRuleDefinition
 from review.models import AuditHit, SuspectItem
 
-from .conftest import admit, line, local
+from tests.claims.conftest import admit, line, local
 
 BLOOD_TEST = "250101001"
 BED = "001102000010000"

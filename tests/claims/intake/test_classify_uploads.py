@@ -10,7 +10,7 @@ from claims.batch import jobs as daily
 from claims.models import FeeLine, Settlement, Visit, VisitStatus
 
 DAY = dt.date(2026, 3, 16)
-PACK = Path(__file__).resolve().parents[2] / "policy_rules" / "fixtures" / "demo-city-2026.json"
+PACK = Path(__file__).resolve().parents[3] / "policy_rules" / "fixtures" / "demo-city-2026.json"
 SPLIT = ("visit__mdtrt_id", "feedetl_sn", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt",
          "chrgitm_lv", "selfpay_prop", "reason")
 

@@ -8,7 +8,7 @@ from claims.batch import jobs as daily
 from claims.models import DailyJob, DailyJobChunk, JobStatus, Settlement, Upload, VisitStatus
 from claims.services import cancel_settlement, settle_visit
 
-from .conftest import admit, line, local
+from tests.claims.conftest import admit, line, local
 
 AMOXICILLIN = "XA01ABD075A002010100483"
 DAY = dt.date(2026, 3, 10)

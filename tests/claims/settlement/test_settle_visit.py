@@ -6,7 +6,7 @@ from claims.models import Accumulator, Settlement, SettlementAccumulation, Visit
 from claims.services import ServiceError, presettle_visit, settle_visit
 from insurance.models import AccountMovement, PersonalAccount
 
-from .conftest import admit, line, local
+from tests.claims.conftest import admit, line, local
 
 AMOXICILLIN = "XA01ABD075A002010100483"
 ENALAPRIL = "XC09AAL055A001010101475"

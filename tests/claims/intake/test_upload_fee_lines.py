@@ -6,7 +6,7 @@ from claims.models import FeeLine, Upload
 from claims.services import ServiceError, register_visit, upload_fee_lines
 from insurance.models import Institution
 
-from .conftest import line, local
+from tests.claims.conftest import line, local
 
 AMOXICILLIN = "XA01ABD075A002010100483"
 RITUXIMAB = "XL01XCR085B002010100103"
