@@ -10,7 +10,6 @@ from claims.services import presettle_visit, register_visit, settle_visit, uploa
 from insurance.models import Institution
 from policy_rules.models import AuditRuleDefinition
 from review.models import AuditHit, SuspectItem
-
 from tests.claims.conftest import admit, line, local
 
 BLOOD_TEST = "250101001"

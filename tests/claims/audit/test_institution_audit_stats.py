@@ -13,7 +13,6 @@ from claims.services import cancel_settlement, settle_visit
 from insurance.models import Institution
 from policy_rules.models import AuditRuleDefinition
 from review.models import AuditHit
-
 from tests.claims.conftest import admit, line, local
 
 AMOXICILLIN = "XA01ABD075A002010100483"

@@ -17,7 +17,6 @@ from claims.models import (
 )
 from claims.services import register_visit, upload_fee_lines
 from insurance.models import Institution
-
 from tests.claims.conftest import admit, line, local
 
 AMOXICILLIN = "XA01ABD075A002010100483"

@@ -12,7 +12,6 @@ from django.db import connection
 from claims.batch import jobs as daily
 from claims.models import DailyJob, JobStatus, Settlement, Upload
 from config.celery import app
-
 from tests.claims.conftest import admit, case_doc, line, local
 
 ROOT = Path(__file__).resolve().parents[3]

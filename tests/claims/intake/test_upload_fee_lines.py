@@ -5,7 +5,6 @@ import pytest
 from claims.models import FeeLine, Upload
 from claims.services import ServiceError, register_visit, upload_fee_lines
 from insurance.models import Institution
-
 from tests.claims.conftest import line, local
 
 AMOXICILLIN = "XA01ABD075A002010100483"

@@ -5,7 +5,6 @@ import pytest
 from claims.models import Accumulator, Settlement, SettlementKind, SettlementStatus, VisitStatus
 from claims.services import ServiceError, cancel_settlement, settle_visit
 from insurance.models import AccountMovement, MovementKind, PersonalAccount
-
 from tests.claims.conftest import admit, line, local
 
 AMOXICILLIN = "XA01ABD075A002010100483"

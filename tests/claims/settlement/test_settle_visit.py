@@ -5,7 +5,6 @@ import pytest
 from claims.models import Accumulator, Settlement, SettlementAccumulation, VisitStatus
 from claims.services import ServiceError, presettle_visit, settle_visit
 from insurance.models import AccountMovement, PersonalAccount
-
 from tests.claims.conftest import admit, line, local
 
 AMOXICILLIN = "XA01ABD075A002010100483"
