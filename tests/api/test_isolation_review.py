@@ -14,10 +14,12 @@ def suspect_item(test, institution, **kwargs) -> int:
 
 
 class SuspectItemList(InstitutionEndpointTests, APITestBase):
+    namespace = "review-api"
     url_name = "suspect-item-list"
 
 
 class SuspectItemDetail(InstitutionScopedEndpointTests, APITestBase):
+    namespace = "review-api"
     url_name = "suspect-item-detail"
 
     def make_object(self, institution):
@@ -25,6 +27,7 @@ class SuspectItemDetail(InstitutionScopedEndpointTests, APITestBase):
 
 
 class SuspectItemAppeal(InstitutionScopedEndpointTests, APITestBase):
+    namespace = "review-api"
     url_name = "suspect-item-appeal"
     methods = ("post",)
     body = {"explanation": "第二次血常规为复查，有医嘱"}
