@@ -161,10 +161,11 @@ def plan_settlements(result, visits: pd.DataFrame, lines: pd.DataFrame, version_
         "mdtrt_id": setl["mdtrt_id"].to_numpy(dtype=object),
     })
     ref_of = pd.Series(settlements["ref"].to_numpy(), index=settlements["mdtrt_id"].to_numpy())
+    joined = _split_of(result.lines[result.lines["mdtrt_id"].isin(ref_of.index)], lines)  # once, for both
     return Plan(
         settlements=settlements,
-        lines=_lines(result.lines, lines, ref_of),
-        fee_lines=_fee_lines(result.lines[result.lines["mdtrt_id"].isin(ref_of.index)], lines),
+        lines=_lines(joined, ref_of),
+        fee_lines=_changed(joined),
         accumulations=_accumulations(result.deltas, ref_of, settlements),
         movements=_movements(settlements),
         visit_ids=settlements["visit_id"].to_numpy(np.int64),
@@ -179,9 +180,8 @@ def _split_of(split: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
     return joined
 
 
-def _lines(split: pd.DataFrame, lines: pd.DataFrame, ref_of: pd.Series) -> pd.DataFrame:
-    ours = split[split["mdtrt_id"].isin(ref_of.index)]
-    joined = _split_of(ours, lines)
+def _lines(joined: pd.DataFrame, ref_of: pd.Series) -> pd.DataFrame:
+    """LINE_ROW of the settled visits' lines (the engine's split joined to their keys)."""
     return pd.DataFrame({
         "settlement_ref": ref_of.loc[joined["mdtrt_id"]].to_numpy(np.int64),
         "fee_line_id": joined["fee_line_id"].to_numpy(np.int64),
@@ -202,7 +202,11 @@ def plan_fee_lines(split: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
 
 
 def _fee_lines(split: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
-    joined = _split_of(split, lines)
+    return _changed(_split_of(split, lines))
+
+
+def _changed(joined: pd.DataFrame) -> pd.DataFrame:
+    """FEE_LINE_ROW of the joined lines whose stored split differs from the engine's."""
     changed = np.zeros(len(joined), dtype=bool)
     for c in (*SPLIT_FEN, "selfpay_prop_e6"):
         changed |= joined[c].to_numpy(np.int64) != joined[f"stored_{c}"].to_numpy(np.int64)
