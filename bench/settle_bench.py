@@ -211,6 +211,9 @@ def run(visits: list, settle, warmup: int, label: str) -> None:
     print(f"    CPU  ms per settlement: p50 {c50:.1f}  p95 {c95:.1f}  mean {cmean:.1f}  (min {min(cpu) * 1e3:.1f}, "
           f"max {max(cpu) * 1e3:.1f})")
     print(f"    wall ms per settlement: p50 {w50:.1f}  p95 {w95:.1f}  mean {wmean:.1f}  (max {max(wall) * 1e3:.1f})")
+    tenth = max(1, n // 10)
+    print("    CPU ms p50 by tenth of the run (drift): " + " ".join(
+        f"{statistics.median(cpu[i:i + tenth]) * 1e3:.0f}" for i in range(0, n - tenth + 1, tenth)))
     print(f"    {n / sum(wall):.1f} settlements/s (one after another); {queries / len(visits):.1f} statements and "
           f"{pg / len(visits) * 1e3:.1f} ms of PostgreSQL backend CPU per settlement (mean of all {len(visits)})")
 
@@ -282,7 +285,7 @@ class StageClock:
         return "\n".join(out)
 
 
-def profile(visits: list, settle, module, timer: str) -> None:
+def profile(visits: list, settle, module, timer: str, dump: str | None = None) -> None:
     half = len(visits) // 2
     clock = StageClock(module)
     clock.measure(visits[:half], settle)
@@ -295,6 +298,8 @@ def profile(visits: list, settle, module, timer: str) -> None:
         profiler.enable()
         settle(visit)
         profiler.disable()
+    if dump:
+        profiler.dump_stats(dump)  # for pstats' print_callers, snakeviz and the like
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     print(f"\ncProfile of {len(visits) - half} other settlements, {timer} clock (the profiler's own cost inflates "
@@ -313,6 +318,7 @@ def main() -> int:
     parser.add_argument("--profile-visits", type=int, default=50, help="settlements of each of the two passes")
     parser.add_argument("--profile-timer", choices=("wall", "cpu"), default="wall",
                         help="the profiler's clock: wall (cProfile's own, cheap) or cpu (process_time, costly)")
+    parser.add_argument("--profile-out", help="also write the cProfile statistics to this file")
     parser.add_argument("--persons", type=int, default=2000, help="persons in the synthetic city (at least 3 a visit)")
     parser.add_argument("--catalog-items", type=int, default=3000)
     parser.add_argument("--policy", help="the policy pack to import (default: the shared demo pack)")
@@ -345,7 +351,7 @@ def main() -> int:
         gc.collect()
         run(visits[:args.visits], settle, args.warmup, f"settle_visit ({settlement.__name__})")
         if args.profile:
-            profile(visits[args.visits:], settle, settlement, args.profile_timer)
+            profile(visits[args.visits:], settle, settlement, args.profile_timer, args.profile_out)
         from claims.models import Settlement
 
         settled = Settlement.objects.filter(visit__in=[v.pk for v in visits]).count()
