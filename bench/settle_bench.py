@@ -81,11 +81,12 @@ def first_module(*names: str):
 
 
 def git_head() -> str:
+    """The checkout's commit, marked when tracked files differ from it."""
     def git(*args):
         return subprocess.run(["git", *args], cwd=support.ROOT, capture_output=True, text=True).stdout.strip()
-    return git("rev-parse", "--short", "HEAD") + (" (with uncommitted changes)" if git("status", "--porcelain",
-                                                                                        "--untracked-files=no")
-                                                 else "")
+
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    return git("rev-parse", "--short", "HEAD") + (" (with uncommitted changes)" if dirty else "")
 
 
 def policy_file(path: str | None, today: dt.date) -> Path:
@@ -127,7 +128,6 @@ def lines_of(catalog: list[tuple[str, str]], n: int, offset: int) -> list[dict]:
 
 def prepare(n: int, lines: int, today: dt.date) -> list:
     """n visits of `lines` lines, registered, uploaded and discharged through the intake services."""
-    from django.db.models import Q
     from django.utils import timezone
 
     from insurance.models import Institution, Person
@@ -145,7 +145,7 @@ def prepare(n: int, lines: int, today: dt.date) -> list:
     if len(psn_nos) < n:
         raise SystemExit(f"only {len(psn_nos)} employees with an account; raise --persons")
     catalog = [(c, f"{p:.2f}") for c, p in CatalogItem.objects.filter(price_limit__isnull=False)
-               .exclude(Q(restrict_med_types__contains=["21"])).order_by("med_list_codg")
+               .exclude(restrict_med_types__contains=["21"]).order_by("med_list_codg")
                .values_list("med_list_codg", "price_limit")[:500]]
     now = timezone.now()
     begntime, endtime = now - dt.timedelta(days=3), now - dt.timedelta(hours=1)
@@ -163,6 +163,19 @@ def backend_cpu(pid: int) -> float:
     """utime + stime of a PostgreSQL backend on this machine, in seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ticks() -> list[int]:
+    """The machine's CPU time by kind (/proc/stat: user nice system idle iowait irq softirq steal ...)."""
+    return [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+
+
+def machine_share(before: list[int], after: list[int]) -> str:
+    """Idle and stolen shares of the machine's CPUs between two readings: steal is time the hypervisor gave
+    this VM's CPUs to others, which inflates a process's CPU time as well as its wall time."""
+    d = [y - x for x, y in zip(before, after, strict=True)]
+    total = sum(d) or 1
+    return f"idle {d[3] / total * 100:.0f} %, steal {d[7] / total * 100:.0f} % of the machine's CPUs"
 
 
 def settle_all(visits: list, settle) -> tuple[list[float], list[float], int]:
@@ -199,15 +212,15 @@ def run(visits: list, settle, warmup: int, label: str) -> None:
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
     load0 = support.load_average()
-    pg0 = backend_cpu(pid)
+    pg0, ticks0 = backend_cpu(pid), cpu_ticks()
     cpu, wall, queries = settle_all(visits, settle)
-    pg = backend_cpu(pid) - pg0
+    pg, ticks = backend_cpu(pid) - pg0, cpu_ticks()
     cpu, wall = cpu[warmup:], wall[warmup:]
     n = len(cpu)
     c50, c95, cmean = ms(cpu)
     w50, w95, wmean = ms(wall)
     print(f"{label}: {n} settlements measured (the first {warmup} left out) [load average {load0} -> "
-          f"{support.load_average()}]")
+          f"{support.load_average()}; {machine_share(ticks0, ticks)}]")
     print(f"    CPU  ms per settlement: p50 {c50:.1f}  p95 {c95:.1f}  mean {cmean:.1f}  (min {min(cpu) * 1e3:.1f}, "
           f"max {max(cpu) * 1e3:.1f})")
     print(f"    wall ms per settlement: p50 {w50:.1f}  p95 {w95:.1f}  mean {wmean:.1f}  (max {max(wall) * 1e3:.1f})")
