@@ -128,7 +128,7 @@ def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *,
     the same for every chunk whichever worker settles first: the same window.
 
     Already in hand (the settlement has just read them in the same transaction), they are not read again:
-    line_rows, the active lines of these visits or more (engine_io.active_lines), and catalog_items, the
+    line_rows, the active lines of these visits or more (claims.settlement.loading.active_lines), and catalog_items, the
     catalog rows (CATALOG_FIELDS) of their codes or more, with catalog, their catalog_frame."""
     if line_rows is None:
         line_rows = FeeLine.objects.filter(visit__in=visits, status=FeeLineStatus.ACTIVE).values(

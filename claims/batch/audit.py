@@ -49,7 +49,7 @@ def _local(column: str) -> str:
 
 AUDIT_VISITS_SQL = _visit_select(_local) + " WHERE v.id IN (SELECT id FROM chunk_visit WHERE settle)"
 
-# the settled visits' persons' other visits that overlap the window (as audit_io.audit_frames reads them)
+# the settled visits' persons' other visits that overlap the window (as claims.audit.pipeline.audit_frames reads them)
 HISTORY_SQL = _visit_select(_local) + """
 WHERE v.person_id IN (SELECT person_id FROM chunk_visit WHERE settle)
   AND v.begntime < %(end)s AND (v.endtime IS NULL OR v.endtime >= %(begin)s)
@@ -75,7 +75,7 @@ def _visits(cursor, sql: str, params: dict) -> pd.DataFrame:
 
 def audit_frames(cursor, visits: pd.DataFrame, lines: pd.DataFrame, catalog: pd.DataFrame,
                  inst_stats: pd.DataFrame) -> dict:
-    """run_audit's inputs for the chunk's settled visits, as audit_io.audit_frames builds them per batch, with
+    """run_audit's inputs for the chunk's settled visits, as claims.audit.pipeline.audit_frames builds them per batch, with
     inst_stats, the institutions' statistics of the job's plan (claims.batch.jobs.plan_job).
 
     `visits`, `lines` and `catalog` are the frames the chunk read for the engine (claims.batch.chunk._load),
@@ -87,7 +87,7 @@ def audit_frames(cursor, visits: pd.DataFrame, lines: pd.DataFrame, catalog: pd.
     audit_lines = ours[["mdtrt_id", "feedetl_sn", "med_list_codg", "cnt_e4", "pric_e4", "amount_fen",
                         "fee_ocur_time"]].reset_index(drop=True)
     audit_lines["fee_ocur_time"] = pd.to_datetime(audit_lines["fee_ocur_time"], format="ISO8601")
-    # the window of audit_io.audit_frames: the batch's first admission and last discharge ± HISTORY_DAYS
+    # the window of claims.audit.pipeline.audit_frames: the batch's first admission and last discharge ± HISTORY_DAYS
     current = timezone.get_current_timezone()
     first = timezone.make_aware(frame["begntime"].min().to_pydatetime(), current)
     last = timezone.make_aware(frame["endtime"].max().to_pydatetime(), current)

@@ -273,7 +273,7 @@ def classify_visit_lines(visit: Visit) -> dict[str, dict]:
 
 
 def _insert_lines(visit: Visit, upload: Upload, rows: list[dict]) -> None:
-    """Insert new fee lines (cleaned rows with their split), by COPY on PostgreSQL (engine_io.insert_rows)."""
+    """Insert new fee lines (cleaned rows with their split), by COPY on PostgreSQL (core.pgcopy.insert_rows)."""
     insert_rows(FeeLine, [{**row, "visit_id": visit.pk, "upload_id": upload.pk} for row in rows])
 
 

@@ -1,7 +1,7 @@
-"""Between the database and the engine: load the frames the engine needs, store what it returns.
+"""The request path's reader: model rows → the engine's frames and the keys of their rows (plan.Inputs).
 
-The engine (policy_rules.engine) knows nothing of Django. This module is the only place that turns
-model rows into its frames and its frames back into rows, for one visit and for many alike.
+The engine (policy_rules.engine) knows nothing of Django. The night reads the same Inputs with COPY
+(claims.batch.reader); what is written back is the write plan's (claims.settlement.plan), by a writer.
 """
 from __future__ import annotations
 
@@ -36,10 +36,6 @@ from policy_rules.engine.money import fen_to_decimal
 from policy_rules.models import CATALOG_FIELDS, CatalogItem, PolicyVersion
 
 _PACKS: dict[str, PolicyPack] = {}  # parsed packs by the digest of their document
-
-
-
-
 
 
 def pack_digest(document) -> str:
@@ -178,8 +174,6 @@ def load_inputs(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with
     return inputs, catalog_items
 
 
-
-
 def line_split_records(split: pd.DataFrame) -> dict[tuple[str, str], dict]:
     """Engine line split (fen) → {(mdtrt_id, feedetl_sn): Decimal fields as stored and answered}."""
     columns = [split[c].tolist() for c in ("mdtrt_id", "feedetl_sn", "fulamt_ownpay_amt", "overlmt_selfpay",
@@ -206,6 +200,5 @@ def line_split_records(split: pd.DataFrame) -> dict[tuple[str, str], dict]:
             "reason": reason or "",
         }
     return out
-
 
 

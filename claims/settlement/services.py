@@ -1,6 +1,6 @@
 """Settlement verbs: pre-settle (2303/2206), settle (2304/2207), cancel (2305/2208), settle many.
 
-All of them call the one engine through engine_io. A person's row is locked while their year is read
+All of them call the one engine through the reader (loading), the write plan (plan) and the writer (writers). A person's row is locked while their year is read
 and written, so that concurrent settlements of one person leave the accumulators exact.
 """
 from __future__ import annotations
