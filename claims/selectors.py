@@ -24,9 +24,9 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from claims.models import FeeLine, Settlement, SettlementKind, SettlementStatus, Upload, Visit
+from claims.models import Accumulator, FeeLine, Settlement, SettlementKind, SettlementStatus, Upload, Visit
 from core.periods import year_bounds
-from insurance.models import Institution
+from insurance.models import Enrollment, Institution, Person
 from policy_rules.models import AuditRuleDefinition
 
 READMISSION_RULE_TYPE = "readmission"
@@ -121,4 +121,17 @@ def institution_figures(institution: Institution, year: int) -> dict:
         "readmission_rate": (Decimal(readmitted * 100) / discharged).quantize(Decimal("0.1")) if discharged else None,
         "self_pay": self_pay,
         "self_pay_share": (self_pay * 100 / medfee).quantize(Decimal("0.1")) if medfee else None,
+    }
+
+
+def person_year(person: Person, year: int) -> dict:
+    """What the person page shows: the enrollments (latest first) and the one in force today, the personal
+    account, the year's accumulators, and every visit (latest first)."""
+    return {
+        "enrollments": Enrollment.objects.filter(person=person).order_by("-enrolled_from"),
+        "in_force": Enrollment.objects.in_force(person, timezone.localdate()).first(),
+        "account": getattr(person, "account", None),
+        "accumulators": Accumulator.objects.filter(person=person, year=year).order_by("kind", "key"),
+        "visits": (Visit.objects.filter(person=person).select_related("person", "institution")
+                   .prefetch_related("suspect_items").order_by("-begntime")),
     }

@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 
 from claims.models import Visit
 from claims.permissions import _institution_id, can_see_certno, can_view_review, can_view_review_stats
-from core.periods import days_bounds
+from core.periods import days_bounds, year_bounds
+from fund_budget.models import AuditDeduction
 from insurance.validators import mask_certno
 from review.models import Appeal, AppealState, AuditHit, ReviewEvent, SuspectItem, SuspectState
 
@@ -115,6 +116,42 @@ def rule_hit_stats(user, *, date_from: dt.date, date_to: dt.date, stage: str | N
         s.update(items=row["n"], confirmed=row["confirmed"], confirmed_amount=row["confirmed_amount"] or Decimal("0.00"),
                  dismissed=row["dismissed"], reversed=row["reversed"])
     return [stats[k] for k in sorted(stats)]
+
+
+def review_day_figures(user, start: dt.datetime, end: dt.datetime) -> dict:
+    """The review side of the bureau's day [start, end): the suspect items opened (how many, their amount at
+    stake, how many still wait), the rule hits found per rule, and the whole queue's pending items."""
+    items = items_for(user).filter(created_at__gte=start, created_at__lt=end)
+    opened = items.aggregate(n=Count("pk"), amount=Sum("amount_at_stake"),
+                             pending=Count("pk", filter=Q(state=SuspectState.PENDING)))
+    hits = (AuditHit.objects.filter(created_at__gte=start, created_at__lt=end)
+            .values("rule_code", "rule__name", "severity")
+            .annotate(n=Count("pk"), visits=Count("visit", distinct=True), amount=Sum("amount"))
+            .order_by("-n", "rule_code"))
+    return {
+        "new_items": opened["n"], "new_items_amount": opened["amount"] or Decimal("0.00"),
+        "new_items_pending": opened["pending"], "hits": list(hits),
+        "queue_pending": items_for(user).filter(state=SuspectState.PENDING).count(),
+    }
+
+
+def institution_review(user, institution, year: int) -> dict:
+    """An institution's review record for the institution page: the rule hits and suspect items of one year
+    (so the page costs one year, not every year), its deductions and their totals, and its appeals."""
+    start, end = year_bounds(year)
+    hits = AuditHit.objects.filter(institution=institution, created_at__gte=start, created_at__lt=end)
+    deductions = AuditDeduction.objects.filter(institution=institution).order_by("-confirmed_at", "-pk")
+    items = items_for(user).filter(institution=institution, created_at__gte=start, created_at__lt=end)
+    return {
+        "hits": hits.select_related("visit"),
+        "hit_counts": hits.values("rule_code", "rule__name").annotate(n=Count("pk"), amount=Sum("amount"))
+                          .order_by("-n", "rule_code"),
+        "deductions": deductions,
+        "deduction_totals": deductions.aggregate(n=Count("pk"), total=Sum("amount"),
+                                                 reversed=Sum("amount", filter=Q(reversed_at__isnull=False))),
+        "appeals": appeals_for(user, state=None).filter(institution=institution),
+        "item_counts": items.values("state").annotate(n=Count("pk")).order_by("state"),
+    }
 
 
 def display_certno(user, certno: str | None) -> str:

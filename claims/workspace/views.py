@@ -4,39 +4,23 @@ review.workspace). Every page needs a login (else 302 to the login page) and a b
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, Sum
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
-from django_tables2 import RequestConfig
 
-from claims.models import Accumulator, Visit
-from claims.permissions import can_view_review
-from claims.selectors import day_figures, institution_figures
+from claims.models import Visit
+from claims.selectors import day_figures, institution_figures, person_year
 from claims.workspace.tables import DeductionTable, HitTable, InstitutionTable, PersonTable, VisitTable
 from core.periods import day_bounds
-from fund_budget.models import AuditDeduction
-from insurance.models import Enrollment, Institution, Person
-from review.models import AuditHit, SuspectState
-from review.selectors import appeals_for, display_certno, items_for
+from insurance.models import Institution, Person
+from review.models import SuspectState
+from review.selectors import display_certno, institution_review, review_day_figures
+from review.workspace.pages import paginate, require_bureau
 from review.workspace.tables import AppealTable
-
-PER_PAGE = 25
-
-
-def _require_bureau(user) -> None:
-    if not can_view_review.test(user):
-        raise PermissionDenied(_("Only bureau staff may use the workspace."))
-
-
-def _paginate(request, table) -> None:
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
 
 
 def _year(request) -> int:
@@ -52,26 +36,13 @@ def _year(request) -> int:
 @login_required
 @require_safe
 def dashboard(request):
-    _require_bureau(request.user)
+    require_bureau(request.user)
     day = parse_date(request.GET.get("date") or "") or timezone.localdate()
     start, end = day_bounds(day)
-    figures = day_figures(start, end)
-    items = items_for(request.user).filter(created_at__gte=start, created_at__lt=end)
-    item_agg = items.aggregate(n=Count("pk"), amount=Sum("amount_at_stake"),
-                               pending=Count("pk", filter=Q(state=SuspectState.PENDING)))
-    hits = (AuditHit.objects.filter(created_at__gte=start, created_at__lt=end)
-            .values("rule_code", "rule__name", "severity")
-            .annotate(n=Count("pk"), visits=Count("visit", distinct=True), amount=Sum("amount"))
-            .order_by("-n", "rule_code"))
-    context = {
+    return render(request, "workspace/dashboard.html", {
         "day": day, "prev_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
-        **figures,
-        "new_items": item_agg["n"], "new_items_amount": item_agg["amount"] or Decimal("0.00"),
-        "new_items_pending": item_agg["pending"],
-        "hits": list(hits),
-        "queue_pending": items_for(request.user).filter(state=SuspectState.PENDING).count(),
-    }
-    return render(request, "workspace/dashboard.html", context)
+        **day_figures(start, end), **review_day_figures(request.user, start, end),
+    })
 
 
 # --- person ----------------------------------------------------------------------------------------------
@@ -80,20 +51,15 @@ def dashboard(request):
 @login_required
 @require_safe
 def person_detail(request, psn_no):
-    _require_bureau(request.user)
+    require_bureau(request.user)
     person = get_object_or_404(Person, psn_no=psn_no)
     year = _year(request)
-    accumulators = Accumulator.objects.filter(person=person, year=year).order_by("kind", "key")
-    visits = (Visit.objects.filter(person=person).select_related("person", "institution")
-              .prefetch_related("suspect_items").order_by("-begntime"))
-    table = VisitTable(visits, prefix="v-")
-    _paginate(request, table)
+    page = person_year(person, year)
+    table = VisitTable(page.pop("visits"), prefix="v-")
+    paginate(request, table)
     return render(request, "workspace/person.html", {
-        "person": person, "certno": display_certno(request.user, person.certno),
-        "enrollments": Enrollment.objects.filter(person=person).order_by("-enrolled_from"),
-        "in_force": Enrollment.objects.in_force(person, timezone.localdate()).first(),
-        "account": getattr(person, "account", None) if hasattr(person, "account") else None,
-        "year": year, "accumulators": accumulators, "table": table,
+        "person": person, "certno": display_certno(request.user, person.certno), "year": year, "table": table,
+        **page,
     })
 
 
@@ -103,33 +69,19 @@ def person_detail(request, psn_no):
 @login_required
 @require_safe
 def institution_detail(request, code):
-    _require_bureau(request.user)
+    require_bureau(request.user)
     institution = get_object_or_404(Institution, fixmedins_code=code)
     year = _year(request)
-    stats = institution_figures(institution, year)
-    # the hits and items of the year shown, not of every year: the page's cost stays that of one year
-    in_year = {"created_at__gte": timezone.make_aware(dt.datetime(year, 1, 1)),
-               "created_at__lt": timezone.make_aware(dt.datetime(year + 1, 1, 1))}
-    hits = AuditHit.objects.filter(institution=institution, **in_year).select_related("visit")
-    hit_counts = hits.values("rule_code", "rule__name").annotate(n=Count("pk"), amount=Sum("amount")).order_by(
-        "-n", "rule_code")
-    hit_table = HitTable(hits, prefix="h-")
-    _paginate(request, hit_table)
-    deductions = AuditDeduction.objects.filter(institution=institution).order_by("-confirmed_at", "-pk")
-    deduction_totals = deductions.aggregate(
-        n=Count("pk"), total=Sum("amount"), reversed=Sum("amount", filter=Q(reversed_at__isnull=False)))
-    deduction_table = DeductionTable(deductions, prefix="d-")
-    _paginate(request, deduction_table)
-    appeals = appeals_for(request.user, state=None).filter(institution=institution)
-    appeal_table = AppealTable(appeals, prefix="a-")
-    _paginate(request, appeal_table)
-    items = items_for(request.user).filter(institution=institution, **in_year)
+    review = institution_review(request.user, institution, year)
+    hit_table = HitTable(review.pop("hits"), prefix="h-")
+    deduction_table = DeductionTable(review.pop("deductions"), prefix="d-")
+    appeal_table = AppealTable(review.pop("appeals"), prefix="a-")
+    for table in (hit_table, deduction_table, appeal_table):
+        paginate(request, table)
     return render(request, "workspace/institution.html", {
-        "institution": institution, "year": year, "stats": stats, "hit_counts": hit_counts,
-        "hit_table": hit_table, "deduction_table": deduction_table, "deduction_totals": deduction_totals,
-        "appeal_table": appeal_table,
-        "item_counts": items.values("state").annotate(n=Count("pk")).order_by("state"),
-        "state_labels": dict(SuspectState.choices),
+        "institution": institution, "year": year, "stats": institution_figures(institution, year),
+        "hit_table": hit_table, "deduction_table": deduction_table, "appeal_table": appeal_table,
+        "state_labels": dict(SuspectState.choices), **review,
     })
 
 
@@ -154,7 +106,7 @@ def _person_match(q: str) -> Q:
 @login_required
 @require_safe
 def search(request):
-    _require_bureau(request.user)
+    require_bureau(request.user)
     q = (request.GET.get("q") or "").strip()
     context = {"q": q}
     if q:
@@ -168,7 +120,7 @@ def search(request):
             institution_table=InstitutionTable(institutions, prefix="i-"),
         )
         for key in ("person_table", "visit_table", "institution_table"):
-            _paginate(request, context[key])
+            paginate(request, context[key])
         context["total"] = sum(context[k].paginator.count for k in ("person_table", "visit_table",
                                                                    "institution_table"))
     return render(request, "workspace/search.html", context)

@@ -9,14 +9,12 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
-from django_tables2 import RequestConfig
 
 from claims.errors import ServiceError
 from claims.models import FeeLine, Settlement
 from claims.permissions import (
     can_decide_appeal,
     can_review_item,
-    can_view_review,
     is_active_superuser,
     is_appeal_reviewer,
 )
@@ -25,19 +23,8 @@ from review.models import AuditHit, SuspectState
 from review.selectors import appeals_for, display_certno, item_hits, items_for, visit_trail
 from review.workspace.filters import AppealFilter, QueueFilter
 from review.workspace.forms import ConfirmForm, DecideForm, DismissForm
+from review.workspace.pages import paginate, require_bureau
 from review.workspace.tables import AppealTable, SuspectItemTable
-
-PER_PAGE = 25  # as the claims workspace pages
-
-
-def _require_bureau(user) -> None:
-    if not can_view_review.test(user):
-        raise PermissionDenied(_("Only bureau staff may use the workspace."))
-
-
-def _paginate(request, table) -> None:
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-
 
 # --- review queue ----------------------------------------------------------------------------------------
 
@@ -45,13 +32,13 @@ def _paginate(request, table) -> None:
 @login_required
 @require_safe
 def queue(request):
-    _require_bureau(request.user)
+    require_bureau(request.user)
     data = request.GET.copy()
     if "state" not in data:  # the queue opens on the pending items; state= (empty) shows all
         data["state"] = SuspectState.PENDING
     filterset = QueueFilter(data, user=request.user)
     table = SuspectItemTable(filterset.qs)
-    _paginate(request, table)
+    paginate(request, table)
     return render(request, "review/queue.html", {"filter": filterset, "table": table})
 
 
@@ -114,7 +101,7 @@ def _item_context(request, item, confirm_form=None, dismiss_form=None) -> dict:
 
 
 def _get_item(request, pk):
-    _require_bureau(request.user)
+    require_bureau(request.user)
     return get_object_or_404(items_for(request.user).select_related("visit__person", "deduction"), pk=pk)
 
 
@@ -188,13 +175,13 @@ def _done(request, name, pk):
 @login_required
 @require_safe
 def appeal_list(request):
-    _require_bureau(request.user)
+    require_bureau(request.user)
     data = request.GET.copy()
     if "state" not in data:
         data["state"] = "filed"
     filterset = AppealFilter(data, user=request.user)
     table = AppealTable(filterset.qs)
-    _paginate(request, table)
+    paginate(request, table)
     return render(request, "review/appeals.html", {"filter": filterset, "table": table})
 
 
@@ -213,7 +200,7 @@ def _appeal_context(request, appeal, form=None, error=None) -> dict:
 
 
 def _get_appeal(request, pk):
-    _require_bureau(request.user)
+    require_bureau(request.user)
     return get_object_or_404(appeals_for(request.user, state=None).select_related("item__deduction"), pk=pk)
 
 

@@ -2,17 +2,15 @@
 checked by validate_lines, a visit with a bad row rejected whole, the error report as CSV."""
 import csv
 import io
-import shutil
-import tempfile
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import override_settings
 from openpyxl import Workbook
 
 from claims.intake import files as bulk_upload
 from claims.models import FeeLine, JobStatus, UploadJob, UploadSource
 
 from .base import APITestBase
+from .isolation import TemporaryMediaRoot
 
 HEADER = ["mdtrt_id", "feedetl_sn", "med_list_codg", "cnt", "pric", "det_item_fee_sumamt"]
 
@@ -37,20 +35,7 @@ def xlsx_file(rows, header=HEADER, name="lines.xlsx"):
                               content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-class UploadJobTestBase(APITestBase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.media = tempfile.mkdtemp(prefix="yibao-media-")
-        cls.media_override = override_settings(MEDIA_ROOT=cls.media)
-        cls.media_override.enable()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.media_override.disable()
-        shutil.rmtree(cls.media, ignore_errors=True)
-        super().tearDownClass()
-
+class UploadJobTestBase(TemporaryMediaRoot, APITestBase):
     def post_file(self, upload, client=None, run=True):
         with self.captureOnCommitCallbacks(execute=run) as callbacks:
             response = (client or self.client).post("/api/v1/upload-jobs/", {"file": upload}, format="multipart")
