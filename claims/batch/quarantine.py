@@ -27,15 +27,17 @@ MAX_VISIT_TOTAL = "999999999999.99"
 _OUTSIDE = "NOT ({col} BETWEEN %(low)s AND %(high)s)"
 
 CHECK_SQL = f"""
-WITH bad AS (
+WITH lines AS (
+    SELECT c.id, bool_or({_OUTSIDE.format(col='fl.fee_ocur_time')}) AS bad_time, sum(fl.det_item_fee_sumamt) AS total
+    FROM chunk_visit c JOIN claims_feeline fl ON fl.visit_id = c.id AND fl.status = 'active'
+    GROUP BY c.id
+), bad AS (
     SELECT c.id AS visit_id, 1 AS kind, 'begntime' AS field FROM chunk_visit c JOIN claims_visit v ON v.id = c.id
     WHERE {_OUTSIDE.format(col='v.begntime')}
     UNION ALL
     SELECT c.id, 1, 'endtime' FROM chunk_visit c WHERE {_OUTSIDE.format(col='c.endtime')}
     UNION ALL
-    SELECT c.id, 1, 'fee_ocur_time' FROM chunk_visit c WHERE EXISTS (
-        SELECT 1 FROM claims_feeline fl WHERE fl.visit_id = c.id AND fl.status = 'active'
-          AND {_OUTSIDE.format(col='fl.fee_ocur_time')})
+    SELECT id, 1, 'fee_ocur_time' FROM lines WHERE bad_time
     UNION ALL
     SELECT c.id, 1, 'birth_date' FROM chunk_visit c JOIN insurance_person p ON p.id = c.person_id
     WHERE {_OUTSIDE.format(col='p.birth_date')}
@@ -44,9 +46,7 @@ WITH bad AS (
         SELECT 1 FROM insurance_enrollment e WHERE e.person_id = c.person_id
           AND ({_OUTSIDE.format(col='e.enrolled_from')} OR {_OUTSIDE.format(col='e.enrolled_to')}))
     UNION ALL
-    SELECT c.id, 2, 'det_item_fee_sumamt' FROM chunk_visit c
-    JOIN claims_feeline fl ON fl.visit_id = c.id AND fl.status = 'active'
-    GROUP BY c.id HAVING sum(fl.det_item_fee_sumamt) > %(max_total)s::numeric
+    SELECT id, 2, 'det_item_fee_sumamt' FROM lines WHERE total > %(max_total)s::numeric
 )
 SELECT DISTINCT ON (bad.visit_id) bad.visit_id, bad.kind, bad.field, c.settle
 FROM bad JOIN chunk_visit c ON c.id = bad.visit_id
