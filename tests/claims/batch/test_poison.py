@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from claims.batch import chunk as bulk
@@ -14,6 +15,7 @@ from claims.batch import jobs as daily
 from claims.cases import local
 from claims.models import FeeLine, JobStatus, QuarantinedVisit, QuarantineReason, Visit, VisitStatus
 from insurance.models import Enrollment, Person
+from review.models import AuditHit
 from tests.claims.batch.days import PERSONS, at_the_counter, in_rollback, load, register
 from tests.claims.batch.snapshots import settled_snapshot
 
@@ -133,7 +135,8 @@ def test_a_poisoned_visit_is_quarantined_and_its_day_settles(night_without_it, k
 @pytest.mark.django_db
 def test_an_engine_error_is_isolated_by_halves(settings, monkeypatch, night_without_it):
     """Data that passes the checks but makes the engine raise: the chunk is retried in halves by person until the
-    visit is found, and the rest of the chunk lands."""
+    visit is found, and the rest of the chunk lands, audited (with the default rules) half by half."""
+    call_command("load_default_rules")
     load(DAY_OF)
     register(DAY_OF)
     adjudicate = bulk.adjudicate
@@ -150,6 +153,7 @@ def test_an_engine_error_is_isolated_by_halves(settings, monkeypatch, night_with
     assert (q.visit.mdtrt_id, q.reason) == (POISONED, QuarantineReason.ENGINE_ERROR)
     assert q.detail == "ValueError: the engine cannot settle this visit"
     assert _without_poisoned(settled_snapshot()) == night_without_it
+    assert AuditHit.objects.filter(settlement__daily_job=job).exists()
 
 
 @pytest.mark.django_db
