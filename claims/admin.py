@@ -6,6 +6,7 @@ from claims.models import (
     FeeLine,
     InstitutionAuditStats,
     InstitutionDailySummary,
+    QuarantinedVisit,
     Settlement,
     SettlementAccumulation,
     SettlementLine,
@@ -122,7 +123,7 @@ class InstitutionDailySummaryInline(ReadOnlyTabularInline):
 class DailyJobAdmin(ReadOnlyModelAdmin):
     list_display = [
         "run_date", "status", "started_at", "finished_at", "chunks_done", "chunks_total", "lines_classified",
-        "visits_settled", "visits_held",
+        "visits_settled", "visits_held", "visits_quarantined",
     ]
     list_filter = ["status"]
     date_hierarchy = "run_date"
@@ -144,3 +145,15 @@ class InstitutionAuditStatsAdmin(ReadOnlyModelAdmin):
     date_hierarchy = "day"
     search_fields = ["institution__fixmedins_code", "institution__name"]
     list_select_related = ["institution"]
+
+
+@admin.register(QuarantinedVisit)
+class QuarantinedVisitAdmin(ReadOnlyModelAdmin):
+    """The visits the night set aside (claims.batch.quarantine), for the caseworker: what, why, and whether a later
+    night has taken it."""
+
+    list_display = ["visit", "job", "chunk_no", "reason", "field", "detail", "created_at", "resolved_at"]
+    list_filter = ["reason", ("resolved_at", admin.EmptyFieldListFilter), "job__run_date"]
+    search_fields = ["visit__mdtrt_id", "visit__person__psn_no", "visit__institution__fixmedins_code"]
+    list_select_related = ["visit", "job"]
+    date_hierarchy = "created_at"

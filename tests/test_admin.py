@@ -20,7 +20,8 @@ pytestmark = pytest.mark.django_db
 READ_ONLY = {
     "insurance.personalaccount", "insurance.accountmovement", "claims.settlement", "claims.settlementline",
     "claims.accumulator", "claims.settlementaccumulation", "claims.dailyjob", "claims.institutiondailysummary",
-    "claims.institutionauditstats", "review.audithit", "review.suspectitem", "review.appeal", "review.reviewevent",
+    "claims.institutionauditstats", "claims.quarantinedvisit", "review.audithit", "review.suspectitem",
+    "review.appeal", "review.reviewevent",
 }
 READ_ONLY |= FUND_READ_ONLY
 DOMAIN_APPS = {"insurance", "policy_rules", "claims", "fund_budget", "review"}

@@ -216,6 +216,7 @@ def finish_job_if_complete(job_id: int) -> bool:
         job.lines_classified = totals["lines"] or 0
         job.visits_settled = totals["settled"] or 0
         job.visits_held = totals["held"] or 0
+        job.visits_quarantined = job.quarantined.count()
         job.status = JobStatus.DONE
         job.finished_at = timezone.now()
         job.save()
@@ -224,7 +225,8 @@ def finish_job_if_complete(job_id: int) -> bool:
 
 def write_summaries(job: DailyJob) -> None:
     by_inst: dict[int, dict] = {}
-    for row in (lines_of_day(job.run_date).values("visit__institution_id")
+    # a quarantined visit's lines are left out: they may hold what no sum can (claims.batch.quarantine)
+    for row in (lines_of_day(job.run_date).exclude(visit__quarantines__job=job).values("visit__institution_id")
                 .annotate(n=Count("pk"), amount=Sum("det_item_fee_sumamt"))):
         by_inst.setdefault(row["visit__institution_id"], {})
         by_inst[row["visit__institution_id"]].update(lines=row["n"], medfee_sumamt=row["amount"] or 0)

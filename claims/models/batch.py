@@ -18,6 +18,8 @@ class DailyJob(models.Model):
     lines_classified = models.PositiveIntegerField(_("已分类明细"), default=0)
     visits_settled = models.PositiveIntegerField(_("已结算就诊"), default=0)
     visits_held = models.PositiveIntegerField(_("挂起就诊"), default=0)
+    visits_quarantined = models.PositiveIntegerField(_("隔离就诊"), default=0,
+                                                     help_text=_("本批处理无法结算而隔离的就诊（QuarantinedVisit）"))
     error = models.TextField(_("错误信息"), blank=True)
     # The job's inputs, fixed once when it is planned (claims.batch.jobs.plan_job), before any chunk runs: every chunk,
     # on whichever worker and however late it is retried, reads the same.
@@ -131,3 +133,43 @@ class InstitutionDailySummary(models.Model):
         return f"{self.job_id} {self.institution_id}"
 
 
+
+
+class QuarantineReason(models.TextChoices):
+    DATE_OUT_OF_RANGE = "DATE_OUT_OF_RANGE", _("日期超出可处理范围")
+    AMOUNT_OUT_OF_RANGE = "AMOUNT_OUT_OF_RANGE", _("金额超出可处理范围")
+    ENGINE_ERROR = "ENGINE_ERROR", _("结算引擎无法处理")
+
+
+class QuarantinedVisit(models.Model):
+    """A visit the nightly job set aside instead of letting it stop its chunk (claims.batch.quarantine).
+
+    One row per job (or per classification run, job empty) that set the visit aside, with the reason and the
+    field or error that caused it; the rest of the chunk settles. The visit itself is left as it was
+    (discharged, unsettled): every later night tries it again, and the night that settles or classifies it
+    marks the row resolved. Written in the chunk's transaction: it lands with the chunk or not at all."""
+
+    visit = models.ForeignKey("claims.Visit", on_delete=models.PROTECT, related_name="quarantines",
+                              verbose_name=_("就诊"))
+    job = models.ForeignKey(DailyJob, on_delete=models.CASCADE, null=True, blank=True, related_name="quarantined",
+                            verbose_name=_("批处理"))
+    chunk_no = models.PositiveIntegerField(_("分片号"))
+    reason = models.CharField(_("原因"), max_length=30, choices=QuarantineReason.choices)
+    field = models.CharField(_("字段"), max_length=40, blank=True)
+    detail = models.TextField(_("说明"), blank=True)
+    created_at = models.DateTimeField(_("隔离时间"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("隔离就诊")
+        verbose_name_plural = _("隔离就诊")
+        ordering = ["-created_at", "visit"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "visit"], name="%(app_label)s_%(class)s_job_visit_uniq"),
+            models.CheckConstraint(condition=Q(reason__in=QuarantineReason.values),
+                                   name="%(app_label)s_%(class)s_reason"),
+        ]
+        indexes = [models.Index(fields=["visit", "resolved_at"], name="claims_quarantine_open_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.visit_id} {self.reason}"

@@ -47,6 +47,8 @@ def catalog_positions(lines: pd.DataFrame, catalog: pd.DataFrame, line_day: np.n
 
 
 def _only_in_force(pos, catalog, line_day):
+    if not len(catalog):  # no row to look at: every line is outside the catalog (a chunk of uncatalogued sales)
+        return np.full(len(pos), -1, dtype=np.int64)
     start = catalog["effective_from"].to_numpy(dtype="datetime64[D]")
     end = catalog["effective_to"].to_numpy(dtype="datetime64[D]")
     p = np.maximum(pos, 0)

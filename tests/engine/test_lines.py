@@ -2,6 +2,7 @@
 
 Every number below is computed by hand from the spec's table; money compares as 2-decimal strings.
 """
+import pandas as pd
 import pytest
 
 from policy_rules.engine import classify
@@ -180,3 +181,15 @@ def test_classify_at_upload_matches_the_settlement_split():
     upfront = classify(frames["lines"], frames["visits"], frames["persons"], frames["catalog"], frames["policies"])
     settled = settle(frames).lines
     assert upfront.equals(settled)
+
+
+def test_an_empty_effective_dated_catalog_leaves_every_line_outside_it():
+    """A chunk of uncatalogued sales reads no catalog row at all: its lines are 自费, NOT_IN_CATALOG (not an
+    IndexError on the empty frame)."""
+    frames = one_person(POLICY, [visit(lines=[("Z-1", "1", "12.00", "12.00"), ("Z-2", "2", "3.00", "6.00")])],
+                        catalog=[])
+    no_day = pd.Series([], dtype="datetime64[ns]")
+    frames["catalog"] = frames["catalog"].assign(effective_from=no_day, effective_to=no_day)  # as the readers give it
+    got = line_amounts(settle(frames))
+    assert [tuple(got[("V1", sn)][f] for f in PARTS) for sn in ("1", "2")] == [
+        ("12.00", "0.00", "0.00", "0.00", "NOT_IN_CATALOG"), ("6.00", "0.00", "0.00", "0.00", "NOT_IN_CATALOG")]

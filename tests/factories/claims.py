@@ -223,6 +223,17 @@ class InstitutionDailySummaryFactory(DjangoModelFactory):
     rejected = 0
 
 
+class QuarantinedVisitFactory(DjangoModelFactory):
+    class Meta:
+        model = claims.QuarantinedVisit
+
+    visit = factory.SubFactory(VisitFactory)
+    job = factory.SubFactory(DailyJobFactory)
+    chunk_no = 2
+    reason = claims.QuarantineReason.DATE_OUT_OF_RANGE
+    field = "begntime"
+
+
 FACTORIES = {
     "claims.upload": UploadFactory,
     "claims.visit": VisitFactory,
@@ -234,4 +245,5 @@ FACTORIES = {
     "claims.dailyjob": DailyJobFactory,
     "claims.institutiondailysummary": InstitutionDailySummaryFactory,
     "claims.institutionauditstats": InstitutionAuditStatsFactory,
+    "claims.quarantinedvisit": QuarantinedVisitFactory,
 }

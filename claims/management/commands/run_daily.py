@@ -35,7 +35,7 @@ class Command(BaseCommand):
         job = daily.run_day(day, options["chunks"])
         self.stdout.write(f"daily job {day}: {job.status}; chunks {job.chunks_done}/{job.chunks_total}; "
                           f"lines classified {job.lines_classified}; visits settled {job.visits_settled}; "
-                          f"held {job.visits_held}")
+                          f"held {job.visits_held}; quarantined {job.visits_quarantined}")
         rows = job.summaries.select_related("institution").order_by("-fund_pay_sumamt")
         totals = rows.aggregate(medfee=Sum("medfee_sumamt"), fund=Sum("fund_pay_sumamt"))
         self.stdout.write(f"{'institution':<14}{'lines':>8}{'medfee':>14}{'fund':>14}{'settled':>9}{'held':>6}"
