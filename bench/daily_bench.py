@@ -15,7 +15,9 @@ written once by `manage.py synth_city` in a subprocess and kept as a template da
      and their history events, audit hits, suspect items, review events, accumulators, account movements)
      into tables like theirs with their indexes and checks, in one process;
 
-and prints lines/s end to end, the wall time, the ratio to the bare COPY and to the writes' floor, the peak
+and prints lines/s end to end, the wall time, the ratio to the bare COPY and to the writes' floor, the CPU
+(user + system) of the job and of each floor, counting this process, the workers and their PostgreSQL
+backends (on a shared machine the wall time measures the neighbours too), the peak
 RSS of this process (resource.getrusage) and of the generator, and where the job's time went (SQL by
 statement, COMMIT, COPY, the engine, Python).
 
