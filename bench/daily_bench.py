@@ -15,7 +15,9 @@ written once by `manage.py synth_city` in a subprocess and kept as a template da
      and their history events, audit hits, suspect items, review events, accumulators, account movements)
      into tables like theirs with their indexes and checks, in one process;
 
-and prints lines/s end to end, the wall time, the ratio to the bare COPY and to the writes' floor, the peak
+and prints lines/s end to end, the wall time, the ratio to the bare COPY and to the writes' floor, the CPU
+(user + system) of the job and of each floor, counting this process, the workers and their PostgreSQL
+backends (on a shared machine the wall time measures the neighbours too), the peak
 RSS of this process (resource.getrusage) and of the generator, and where the job's time went (SQL by
 statement, COMMIT, COPY, the engine, Python).
 
@@ -28,6 +30,7 @@ import datetime as dt
 import io
 import multiprocessing
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -45,26 +48,46 @@ def csv_of(cursor, source: str) -> io.BytesIO:
     return buf
 
 
-def timed_copy(cursor, buf: io.BytesIO, like: str) -> float:
-    """Seconds to COPY the CSV into a new table `CREATE TABLE ... (LIKE <like>)` and commit; the table is dropped."""
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process of this machine has used: for a PostgreSQL backend, the server's
+    side of a connection (the benchmark and the server share the machine)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_now(cursor) -> float:
+    """CPU seconds used so far by this process and by its connection's backend, together. On a shared machine
+    the wall time measures the neighbours too; the CPU a piece of work takes does not."""
+    cursor.execute("SELECT pg_backend_pid()")
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime + process_cpu(cursor.fetchone()[0])
+
+
+def timed_copy(cursor, buf: io.BytesIO, like: str) -> tuple[float, float]:
+    """(seconds, CPU seconds of this process and its backend) to COPY the CSV into a new table
+    `CREATE TABLE ... (LIKE <like>)` and commit; the table is dropped."""
     cursor.execute("DROP TABLE IF EXISTS bench_copy")
     cursor.execute(f"CREATE TABLE bench_copy (LIKE {like})")
     cursor.execute("COMMIT")
     buf.seek(0)
+    cpu0 = cpu_now(cursor)
     t0 = time.perf_counter()
     cursor.copy_expert("COPY bench_copy FROM STDIN WITH (FORMAT csv)", buf)
     cursor.execute("COMMIT")
     seconds = time.perf_counter() - t0
+    cpu = cpu_now(cursor) - cpu0
     cursor.execute("DROP TABLE bench_copy")
     cursor.execute("COMMIT")
-    return seconds
+    return seconds, cpu
 
 
 def copy_floor(cursor) -> dict[str, float]:
     """Seconds to COPY the day's fee lines, as CSV, into a bare table and into one with the indexes."""
     buf = csv_of(cursor, "(SELECT * FROM claims_feeline ORDER BY id)")
-    return {"csv_mb": buf.tell() / 1e6, "bare": timed_copy(cursor, buf, "claims_feeline INCLUDING DEFAULTS"),
-            "indexed": timed_copy(cursor, buf, "claims_feeline INCLUDING ALL")}
+    bare, bare_cpu = timed_copy(cursor, buf, "claims_feeline INCLUDING DEFAULTS")
+    indexed, indexed_cpu = timed_copy(cursor, buf, "claims_feeline INCLUDING ALL")
+    return {"csv_mb": buf.tell() / 1e6, "bare": bare, "bare_cpu": bare_cpu, "indexed": indexed,
+            "indexed_cpu": indexed_cpu}
 
 
 # the rows a daily job inserts (the city holds none before the job, so every row of these is the job's)
@@ -76,25 +99,31 @@ OUTPUT_TABLES = ("claims_settlementline", "claims_settlement", "claims_settlemen
 def writes_floor(cursor) -> dict[str, float]:
     """Seconds to COPY the job's output rows, as CSV, into tables like theirs with their indexes and checks
     (no foreign keys, no triggers), one table after another in one process: the floor of what the job must
-    write. Returns {table: seconds} and "rows"."""
-    out = {"rows": 0}
+    write. Returns {table: seconds}, "rows" and "cpu" (CPU seconds of this process and its backend, all tables)."""
+    out = {"rows": 0, "cpu": 0.0}
     for table in OUTPUT_TABLES:
         cursor.execute(f"SELECT count(*) FROM {table}")
         out["rows"] += cursor.fetchone()[0]
-        out[table] = timed_copy(cursor, csv_of(cursor, table), f"{table} INCLUDING ALL")
+        out[table], cpu = timed_copy(cursor, csv_of(cursor, table), f"{table} INCLUDING ALL")
+        out["cpu"] += cpu
     return out
 
 
 def run_chunk(chunk_id: int) -> dict:
     """One chunk in a worker process (forked from the benchmark, Django set up): its phases and peak RSS."""
-    from claims.batch import jobs as daily
-
-    with support.Phases() as phases:
-        daily.run_chunk(chunk_id)
     from django.db import connection
 
+    from claims.batch import jobs as daily
+
+    with connection.cursor() as cursor:
+        cpu0 = cpu_now(cursor)
+    with support.Phases() as phases:
+        daily.run_chunk(chunk_id)
+    with connection.cursor() as cursor:
+        cpu = cpu_now(cursor) - cpu0
     connection.close()
-    return {"seconds": phases.seconds | {"(wall)": phases.wall}, "pid": os.getpid(), "rss": support.peak_rss_mb()}
+    return {"seconds": phases.seconds | {"(wall)": phases.wall}, "pid": os.getpid(), "rss": support.peak_rss_mb(),
+            "cpu": cpu}
 
 
 def main() -> int:
@@ -146,9 +175,13 @@ def run(args) -> int:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_current_wal_lsn()")
             wal_start = cursor.fetchone()[0]
+        with connection.cursor() as cursor:
+            cpu0 = cpu_now(cursor)
         t0 = time.perf_counter()
         job, _ = daily.create_job(DAY, chunks)  # and its plan: the day's visits by chunk, the audit's statistics
         planned = time.perf_counter() - t0
+        with connection.cursor() as cursor:
+            planned_cpu = cpu_now(cursor) - cpu0
         chunk_ids = list(job.chunks.values_list("pk", flat=True))
         connection.close()  # each worker opens its own
         with multiprocessing.get_context("fork").Pool(args.processes, maxtasksperchild=None) as pool:
@@ -170,7 +203,8 @@ def run(args) -> int:
         assert not FeeLine.objects.filter(inscp_scp_amt__isnull=True).exists()
         with connection.cursor() as cursor:
             writes = writes_floor(cursor)
-        writes_total = sum(v for k, v in writes.items() if k != "rows")
+        writes_total = sum(v for k, v in writes.items() if k not in ("rows", "cpu"))
+        job_cpu = planned_cpu + sum(r["cpu"] for r in runs)
         settled_lines = SettlementLine.objects.count()
         hits, items = AuditHit.objects.count(), SuspectItem.objects.count()
         print(f"COPY of the same {lines:,} rows ({floor['csv_mb']:.0f} MB of CSV): {floor['bare']:.1f} s into a bare "
@@ -187,6 +221,12 @@ def run(args) -> int:
               f"theirs with their indexes and checks (no foreign keys, no triggers), one process: {writes_total:.1f} s "
               f"({', '.join(f'{t} {writes[t]:.2f}' for t in OUTPUT_TABLES)} s); the job is {wall / writes_total:.1f}x "
               f"that")
+        visits = job.visits_settled + job.visits_held
+        print(f"CPU (user + system, the benchmark's processes and their PostgreSQL backends): the job {job_cpu:.1f} s "
+              f"({job_cpu * 1000 / lines:.3f} s per 1000 lines, {job_cpu * 1000 / max(visits, 1):.2f} s per 1000 "
+              f"visits; planning {planned_cpu:.1f} s); the bare COPY {floor['bare_cpu']:.1f} s, the indexed COPY "
+              f"{floor['indexed_cpu']:.1f} s, the output's COPY {writes['cpu']:.1f} s; the job is "
+              f"{job_cpu / writes['cpu']:.1f}x the output's COPY in CPU")
         print(f"peak RSS per worker process: {', '.join(f'{m:,.0f} MB' for m in rss.values())} (this process "
               f"{rss_before:,.0f} MB)")
         print(f"load average after the run: {support.load_average()}")

@@ -353,12 +353,18 @@ class Phases:
     def __enter__(self):
         from django.db import connections
 
+        from claims.batch import audit, reader, writer
         from claims.batch import chunk as bulk
+        from core import pgcopy
 
         connection = connections["default"]
         self._restore = []
-        self._wrap(bulk, "copy_out", "COPY out + read frames")
-        self._wrap(bulk, "copy_in_binary", "COPY in (binary staging)")
+        self._wrap(reader, "copy_out", "COPY out + read frames")
+        self._wrap(audit, "copy_out", "COPY out + read frames (audit)")
+        self._wrap(pgcopy, "copy_in_binary", "COPY in (binary)")
+        for module in (writer, audit):  # the writers' own names for it, where they import it
+            if hasattr(module, "copy_in_binary"):
+                self._wrap(module, "copy_in_binary", "COPY in (binary)")
         self._wrap(bulk, "adjudicate", "engine adjudicate")
         self._wrap(bulk, "classify", "engine classify")
         self._wrap(connection, "commit", "COMMIT (deferred FK checks)")

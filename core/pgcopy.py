@@ -1,15 +1,18 @@
 """PostgreSQL's COPY, the one way the project moves many rows in or out of the database at once.
 
 copy_out reads a SELECT as a frame; copy_in writes a frame as CSV; copy_in_binary and stage_binary write
-integer and text columns in COPY's binary format, built with numpy without a loop over rows (text values
-travel as small integer codes with text_codes and are turned back into text in SQL by decode_sql);
+integer, text, numeric (Numeric: integer units and a scale) and timestamptz (Timestamp) columns in COPY's
+binary format, built with numpy without a loop over rows, straight into a table or into a staging table
+(where text values may travel as small integer codes with text_codes, turned back into text by decode_sql);
 insert_rows inserts model rows with COPY where it can and with bulk_create elsewhere.
 """
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import operator
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -37,35 +40,166 @@ def copy_in(cursor, table: str, frame: pd.DataFrame) -> None:
 
 
 PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
+PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01 00:00 UTC, PostgreSQL's epoch, in microseconds since 1970
 
 
-def copy_in_binary(cursor, table: str, columns: dict[str, np.ndarray]) -> None:
-    """COPY columns in PostgreSQL's binary format, built with numpy without a loop over rows: for the
-    batch's large staging tables it encodes far faster than CSV (docs/benchmarks.md). Integer columns go
-    as bigint; text columns (str or bytes arrays) as text of any length. No NULLs: callers use sentinels
-    (-1) that the SQL reading the table turns back into NULL."""
-    n = len(next(iter(columns.values())))
+@dataclass(frozen=True)
+class Numeric:
+    """An integer column sent to a numeric column as units × 10**-scale (money in fen: scale 2; ratios ×10^4:
+    scale 4), rows where `null` is true as NULL. The target column's typmod applies as to any numeric input."""
+    units: np.ndarray
+    scale: int
+    null: np.ndarray | None = None
 
-    def as_bytes(values, dtype, width):
-        return np.frombuffer(np.ascontiguousarray(values, dtype=dtype).tobytes(), np.uint8).reshape(n, width)
 
-    blocks = [as_bytes(np.full(n, len(columns)), ">i2", 2)]  # each row: its number of fields, then each field
-    valid = [np.full(n, 2)]                                  # as its length (int32) and its bytes
+@dataclass(frozen=True)
+class Timestamp:
+    """A timestamptz column: microseconds since 1970-01-01 00:00 UTC."""
+    micros: np.ndarray
+
+
+@dataclass(frozen=True)
+class Int8:
+    """A bigint column with NULLs where `null` is true."""
+    values: np.ndarray
+    null: np.ndarray
+
+
+@dataclass(frozen=True)
+class Jsonb:
+    """A jsonb column from JSON texts (str array)."""
+    texts: np.ndarray
+
+
+def now_micros() -> int:
+    """timezone.now() in microseconds since 1970-01-01 00:00 UTC, exactly (for Timestamp)."""
+    return (timezone.now() - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
+
+
+def _length(column) -> int:
+    for attr in ("units", "micros", "values", "texts"):
+        if hasattr(column, attr):
+            return len(getattr(column, attr))
+    return len(column)
+
+
+def _bytes(values, dtype: str, width: int, n: int) -> np.ndarray:
+    return np.frombuffer(np.ascontiguousarray(values, dtype=dtype).tobytes(), np.uint8).reshape(n, width)
+
+
+def _utf8(values, n: int, prefix: bytes = b"") -> tuple[np.ndarray, np.ndarray]:
+    """Texts (str or bytes values) → (each one's length in bytes, all their bytes one after another), each
+    text led by `prefix`: one encode of the joined texts, not one per text."""
+    items = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    if n and isinstance(items[0], bytes):
+        data = prefix + prefix.join(items)
+        lengths = np.fromiter(map(len, items), np.int64, n)
+    else:
+        data = (prefix.decode() + prefix.decode().join(items)).encode()
+        lengths = np.fromiter(map(len, items), np.int64, n)
+        if len(data) != int(lengths.sum()) + n * len(prefix):  # not all ASCII: count each text's bytes
+            lengths = np.fromiter((len(t.encode()) for t in items), np.int64, n)
+    return lengths + len(prefix), np.frombuffer(data, np.uint8)
+
+
+def _pieces(values, n: int) -> list:
+    """One column in COPY's binary format (each row's field: its length, int32, then its bytes), as pieces:
+    ("fixed", n × width bytes) for what is as wide in every row, ("var", lengths, bytes) for the rest."""
+    if isinstance(values, Numeric):
+        return _numeric_pieces(values, n)
+    if isinstance(values, Timestamp):
+        micros = np.asarray(values.micros, np.int64) - PG_EPOCH_US
+        return [("fixed", np.hstack([_bytes(np.full(n, 8), ">i4", 4, n), _bytes(micros, ">i8", 8, n)]))]
+    if isinstance(values, Int8):
+        null = np.asarray(values.null, bool)
+        return [("fixed", _bytes(np.where(null, -1, 8), ">i4", 4, n)),
+                ("var", np.where(null, 0, 8), _bytes(values.values, ">i8", 8, n)[~null].reshape(-1))]
+    if isinstance(values, Jsonb):  # jsonb's binary form: a version byte (1), then the text
+        lengths, data = _utf8(values.texts, n, prefix=b"\x01")
+        return [("fixed", _bytes(lengths, ">i4", 4, n)), ("var", lengths, data)]
+    if values.dtype.kind in "iub":
+        return [("fixed", np.hstack([_bytes(np.full(n, 8), ">i4", 4, n), _bytes(values, ">i8", 8, n)]))]
+    lengths, data = _utf8(values, n)
+    return [("fixed", _bytes(lengths, ">i4", 4, n)), ("var", lengths, data)]
+
+
+def _numeric_pieces(column: Numeric, n: int) -> list:
+    """numeric's binary form: ndigits, weight, sign, dscale (int16 each), then base-10000 digits (int16),
+    the integer part's first. Every row gets the same number of digits (the widest row's); PostgreSQL strips
+    the leading and trailing zero digits (numeric_recv → make_result), so the value stored is the one the
+    same number typed in SQL would give."""
+    if not 0 <= column.scale <= 4:
+        raise ValueError("Numeric: scale 0 to 4 (one base-10000 digit after the point at most)")
+    units = np.asarray(column.units, np.int64)
+    absolute = np.abs(units)
+    whole, fraction = np.divmod(absolute, 10 ** column.scale)
+    fraction = fraction * 10 ** (4 - column.scale)
+    widest = int(whole.max()) if n else 0
+    int_digits = 1
+    while widest >= 10_000 ** int_digits:
+        int_digits += 1
+    ndigits = int_digits + (1 if column.scale else 0)
+    words = np.empty((n, 4 + ndigits), np.int64)
+    words[:, 0] = ndigits
+    words[:, 1] = int_digits - 1  # weight: the power of 10000 of the first digit
+    words[:, 2] = np.where(units < 0, 0x4000, 0)
+    words[:, 3] = column.scale
+    for i in range(int_digits):
+        words[:, 4 + i] = whole // 10_000 ** (int_digits - 1 - i) % 10_000
+    if column.scale:
+        words[:, 4 + int_digits] = fraction
+    size = 2 * (4 + ndigits)
+    if column.null is None or not np.any(column.null):
+        return [("fixed", np.hstack([_bytes(np.full(n, size), ">i4", 4, n), _bytes(words, ">i2", size, n)]))]
+    null = np.asarray(column.null, bool)
+    return [("fixed", _bytes(np.where(null, -1, size), ">i4", 4, n)),
+            ("var", np.where(null, 0, size), _bytes(words, ">i2", size, n)[~null].reshape(-1))]
+
+
+def binary_copy_data(columns: dict[str, object]) -> bytes:
+    """Rows in COPY's binary format, built with numpy without a loop over rows. A column is an integer array
+    (bigint), a str or bytes array (text, varchar), a Numeric, a Timestamp, an Int8 or a Jsonb.
+
+    Each column's pieces are written into one buffer at their rows' offsets: a run of fixed-width pieces as
+    one n × width block, a variable-length piece (text, NULLs) byte by byte, by index arithmetic."""
+    n = _length(next(iter(columns.values())))
+    pieces = [("fixed", _bytes(np.full(n, len(columns)), ">i2", 2, n))]  # each row: its number of fields
     for values in columns.values():
-        if values.dtype.kind in "iub":
-            blocks += [as_bytes(np.full(n, 8), ">i4", 4), as_bytes(values, ">i8", 8)]
-            valid += [np.full(n, 4), np.full(n, 8)]
-        else:
-            raw = values if values.dtype.kind == "S" else np.char.encode(values.astype(str), "utf-8")
-            width = max(raw.dtype.itemsize, 1)
-            size = np.char.str_len(raw).astype(np.int64) if n else np.zeros(0, np.int64)
-            blocks += [as_bytes(size, ">i4", 4), as_bytes(raw, f"S{width}", width)]
-            valid += [np.full(n, 4), size]
-    matrix = np.concatenate(blocks, axis=1)
-    keep = np.concatenate([np.arange(b.shape[1]) < v[:, None] for b, v in zip(blocks, valid, strict=True)], axis=1)
-    buf = io.BytesIO(PGCOPY_HEADER + matrix[keep].tobytes() + b"\xff\xff")
+        for piece in _pieces(values, n):
+            if piece[0] == "fixed" and pieces[-1][0] == "fixed":
+                pieces[-1] = ("fixed", np.hstack([pieces[-1][1], piece[1]]))
+            else:
+                pieces.append(piece)
+    sizes = np.zeros(n, np.int64)
+    for piece in pieces:
+        sizes += piece[1].shape[1] if piece[0] == "fixed" else piece[1]
+    if len(pieces) == 1:
+        body = pieces[0][1].tobytes()
+    else:
+        out = np.empty(int(sizes.sum()), np.uint8)
+        position = np.cumsum(sizes) - sizes  # where each row's next byte goes
+        for piece in pieces:
+            if piece[0] == "fixed":
+                block = piece[1]
+                out[position[:, None] + np.arange(block.shape[1])] = block
+                position += block.shape[1]
+            else:
+                lengths, data = piece[1], piece[2]
+                starts = np.cumsum(lengths) - lengths  # of each row's bytes in data
+                out[np.arange(len(data)) + np.repeat(position - starts, lengths)] = data
+                position += lengths
+        body = out.tobytes()
+    return PGCOPY_HEADER + body + b"\xff\xff"
+
+
+def copy_in_binary(cursor, table: str, columns: dict[str, object]) -> None:
+    """COPY columns (binary_copy_data) into a table: for the batch's large tables it encodes far faster than
+    CSV (docs/benchmarks.md). Integer arrays go as bigint, str arrays as text of any length; Numeric and
+    Timestamp as their types, Numeric with NULLs where marked; other NULLs are for the caller's SQL (sentinels
+    such as -1 in staging tables)."""
     cols = ", ".join(f'"{c}"' for c in columns)
-    cursor.copy_expert(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT binary)", buf)
+    cursor.copy_expert(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT binary)",
+                       io.BytesIO(binary_copy_data(columns)))
 
 
 def stage_binary(cursor, name: str, columns: dict[str, np.ndarray]) -> None:

@@ -3,15 +3,14 @@
 The ORM path (claims.audit.pipeline.audit_visits → review.services.record_hits) builds the audit engine's frames
 from model instances and records hits one batch at a time. This module gives the same engine the same
 frames read with COPY from the chunk's temporary table (chunk_visit), reusing the frames the chunk has
-already read for adjudication, and records the hits with COPY and INSERT ... SELECT in the chunk's own
-transaction: a chunk's settlements and their audit hits and suspect items land together or not at all.
+already read for adjudication, and records the hits, suspect items and their events with binary COPY straight
+into their tables in the chunk's own transaction: a chunk's settlements and their audit hits and suspect items land together or not at all.
 tests/claims/batch/test_daily_bulk_path.py holds both paths to the same hits, items and events.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -20,13 +19,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from claims.audit.pipeline import HISTORY_DAYS
-from core.pgcopy import copy_in, copy_out
+from core.pgcopy import Int8, Jsonb, Numeric, Timestamp, copy_in_binary, copy_out, now_micros
 from policy_rules.audit_library import rules_in_force
 from policy_rules.engine.audit import run_audit
 from policy_rules.engine.frames import diagnosis_codes, full_years
 from policy_rules.models import AuditRuleDefinition
 from review.hits import hit_key, hit_rows, items_to_open
-from review.models import HitSeverity, HitStage, ReviewAction, ReviewEvent, SuspectItem, SuspectState
+from review.models import HitSeverity, HitStage, ReviewAction, SuspectState
 
 VISIT_COLUMNS = ["mdtrt_id", "psn_no", "fixmedins_code", "med_type", "begntime", "endtime", "inst_level", "gender",
                  "age", "diagnoses"]
@@ -157,22 +156,24 @@ def record_hits(cursor, hits: pd.DataFrame, visits: pd.DataFrame, lines: pd.Data
     items = _open_items(cursor, frame, settlement_of, fund_fen)
     frame["item_id"] = [items.get((s, r), -1) if sev == HitSeverity.SUSPECT else -1
                         for s, r, sev in zip(frame["settlement_id"], frame["rule_id"], frame["severity"], strict=True)]
-    cursor.execute("DROP TABLE IF EXISTS stage_hit")
-    cursor.execute("""CREATE TEMP TABLE stage_hit (rule_id bigint, rule_code text, rule_type text, severity text,
-        visit_id bigint, settlement_id bigint, institution_id bigint, feedetl_sns text, fee_line_ids text,
-        amount_fen bigint, evidence text, related_mdtrt_id text, related_visit_id bigint, key text, item_id bigint)
-        ON COMMIT DROP""")
-    copy_in(cursor, "stage_hit", frame)
-    cursor.execute("""
-        INSERT INTO claims_audithit (rule_id, rule_code, rule_type, severity, stage, visit_id, settlement_id,
-            institution_id, feedetl_sns, fee_line_ids, amount, evidence, related_mdtrt_id, related_visit_id, key,
-            item_id, created_at)
-        SELECT rule_id, rule_code, rule_type, severity, %(stage)s, visit_id, settlement_id, institution_id,
-            feedetl_sns::jsonb, fee_line_ids::jsonb, amount_fen::numeric / 100, evidence, coalesce(related_mdtrt_id, ''),
-            nullif(related_visit_id, -1), key, nullif(item_id, -1), %(now)s
-        FROM stage_hit ON CONFLICT (key) DO NOTHING
-    """, {"stage": HitStage.SETTLEMENT, "now": timezone.now()})
-    return cursor.rowcount, len(items)
+    related_visit = frame["related_visit_id"].to_numpy(np.int64)
+    item = frame["item_id"].to_numpy(np.int64)
+    # COPY straight into the table: a hit's key names its settlement, new in this transaction, so no hit recorded
+    # before can share it (and `built` holds each key once); a collision would fail the chunk, not skip a hit
+    copy_in_binary(cursor, "claims_audithit", {
+        **{c: frame[c].to_numpy(dtype=object) for c in ("rule_code", "rule_type", "severity")},
+        "stage": np.full(len(frame), HitStage.SETTLEMENT.value, dtype=object),
+        **{c: frame[c].to_numpy(np.int64) for c in ("rule_id", "visit_id", "settlement_id", "institution_id")},
+        "feedetl_sns": Jsonb(frame["feedetl_sns"].to_numpy(dtype=object)),
+        "fee_line_ids": Jsonb(frame["fee_line_ids"].to_numpy(dtype=object)),
+        "amount": Numeric(frame["amount_fen"].to_numpy(np.int64), 2),
+        "evidence": frame["evidence"].to_numpy(dtype=object),
+        "related_mdtrt_id": frame["related_mdtrt_id"].fillna("").to_numpy(dtype=object),
+        "related_visit_id": Int8(related_visit, related_visit == -1),
+        "key": frame["key"].to_numpy(dtype=object), "item_id": Int8(item, item == -1),
+        "created_at": Timestamp(np.full(len(frame), now_micros(), dtype=np.int64)),
+    })
+    return len(frame), len(items)
 
 
 def _open_items(cursor, hits: pd.DataFrame, settlement_of: dict[str, int],
@@ -197,20 +198,22 @@ def _open_items(cursor, hits: pd.DataFrame, settlement_of: dict[str, int],
         first, on=["settlement_id", "rule_id"])
     cursor.execute("SELECT nextval(pg_get_serial_sequence('claims_suspectitem', 'id')) FROM generate_series(1, %s)",
                    [len(groups)])
-    ids = [r[0] for r in cursor.fetchall()]
+    ids = np.array([r[0] for r in cursor.fetchall()], dtype=np.int64)
     names = dict(AuditRuleDefinition.objects.filter(pk__in=groups["rule_id"].astype(int).tolist())
                  .values_list("pk", "name"))
-    items = SuspectItem.objects.bulk_create([
-        SuspectItem(pk=pk, visit_id=int(g.visit_id), settlement_id=int(g.settlement_id),
-                    institution_id=int(g.institution_id), rule_id=int(g.rule_id),
-                    amount_at_stake=Decimal(int(g.at_stake)).scaleb(-2))
-        for pk, g in zip(ids, groups.itertuples(index=False), strict=True)
-    ], batch_size=2000)
-    ReviewEvent.objects.bulk_create([
-        ReviewEvent(item=item, visit_id=item.visit_id, action=ReviewAction.OPENED, from_state="",
-                    to_state=SuspectState.PENDING, amount=item.amount_at_stake,
-                    reason=_("规则 %(code)s %(name)s 命中 %(n)d 处") % {
-                        "code": g.rule_code, "name": names[int(g.rule_id)], "n": int(g.n)})
-        for item, g in zip(items, groups.itertuples(index=False), strict=True)
-    ], batch_size=2000)
-    return {(item.settlement_id, item.rule_id): item.pk for item in items}
+    n, now = len(groups), np.full(len(groups), now_micros(), dtype=np.int64)
+    at_stake = Numeric(groups["at_stake"].to_numpy(np.int64), 2)
+    keys = {c: groups[c].to_numpy(np.int64) for c in ("visit_id", "settlement_id", "institution_id", "rule_id")}
+    # COPY, as bulk_create would insert them (the items' ids drawn above, so that the events and hits name them)
+    copy_in_binary(cursor, "claims_suspectitem", {
+        "id": ids, **keys, "amount_at_stake": at_stake, "state": np.full(n, SuspectState.PENDING.value, dtype=object),
+        "review_reason": np.full(n, "", dtype=object), "created_at": Timestamp(now)})
+    reasons = [_("规则 %(code)s %(name)s 命中 %(n)d 处") % {"code": code, "name": names[int(rule)], "n": int(hits)}
+               for code, rule, hits in zip(groups["rule_code"], groups["rule_id"], groups["n"], strict=True)]
+    copy_in_binary(cursor, "claims_reviewevent", {
+        "item_id": ids, "visit_id": keys["visit_id"], "at": Timestamp(now),
+        "action": np.full(n, ReviewAction.OPENED.value, dtype=object), "from_state": np.full(n, "", dtype=object),
+        "to_state": np.full(n, SuspectState.PENDING.value, dtype=object), "amount": at_stake,
+        "reason": np.array(reasons, dtype=object)})
+    return dict(zip(zip(keys["settlement_id"].tolist(), keys["rule_id"].tolist(), strict=True), ids.tolist(),
+                    strict=True))

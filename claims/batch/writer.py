@@ -1,9 +1,11 @@
-"""The night's writer of a write plan (claims.settlement.plan): binary COPY into staging tables, then one
-INSERT ... SELECT (or UPDATE ... FROM) per table, inside the chunk's transaction.
+"""The night's writer of a write plan (claims.settlement.plan), inside the chunk's transaction: settlements and
+settlement lines by binary COPY straight into their tables (ids drawn from the sequence first), the rest by
+binary COPY into staging tables, then one INSERT ... SELECT (or UPDATE ... FROM) per table.
 
 The request path writes the same plan with the ORM (claims.settlement.writers). Neither decides anything:
-the rows are the plan's; here they only travel as integers (money in fen) and small text codes, and become
-numeric and text in SQL.
+the rows are the plan's. Money travels as integer fen and becomes numeric either in COPY's binary format
+(core.pgcopy.Numeric, exact: the same stored value as the SQL cast) or in SQL; a settlement's time is turned
+from local into absolute time by PostgreSQL in both cases.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from django.utils import timezone
 
 from claims.settlement.plan import SETTLEMENT_FEN, SPLIT_FEN, Plan
 from claims.settlement.writers import movement_reason
-from core.pgcopy import decode_sql, stage_binary, text_codes
+from core.pgcopy import Numeric, Timestamp, copy_in_binary, decode_sql, now_micros, stage_binary, text_codes
 
 _EPOCH_US = "(timestamp '1970-01-01' + {col} * interval '1 microsecond') AT TIME ZONE %(tz)s"
 _PROP = "CASE WHEN s.prop_e6 < 0 THEN NULL ELSE s.prop_e6::numeric / 1000000 END"
@@ -29,9 +31,9 @@ def write_plan(cursor, plan: Plan, *, reason: str, job_id: int | None) -> dict[s
     """Persist a plan; returns {mdtrt_id: settlement id} of the new settlements."""
     settlement_of: dict[str, int] = {}
     if not plan.settlements.empty:
-        ids = _settlement_ids(cursor, len(plan.settlements))
+        ids, setl_us = _settlement_keys(cursor, _micros(plan.settlements["setl_time"]))
         settlement_of = dict(zip(plan.settlements["mdtrt_id"].tolist(), ids.tolist(), strict=True))
-        _write_settlements(cursor, plan, ids, reason, job_id)
+        _write_settlements(cursor, plan, ids, setl_us, reason, job_id)
         _write_lines(cursor, plan.lines, ids)
         _write_accumulations(cursor, plan, ids)
         _write_accounts(cursor, plan, ids)
@@ -40,53 +42,58 @@ def write_plan(cursor, plan: Plan, *, reason: str, job_id: int | None) -> dict[s
     return settlement_of
 
 
-def _settlement_ids(cursor, n: int) -> np.ndarray:
-    cursor.execute("SELECT nextval(pg_get_serial_sequence('claims_settlement', 'id')) FROM generate_series(1, %s)",
-                   [n])
-    return np.array([r[0] for r in cursor.fetchall()], dtype=np.int64)
-
-
-def _write_settlements(cursor, plan: Plan, ids: np.ndarray, reason: str, job_id: int | None) -> None:
-    s = plan.settlements
-    ineligible, ineligible_texts = text_codes(s["ineligible_reason"])
-    med_types, med_type_texts = text_codes(s["med_type"])
-    stage_binary(cursor, "stage_setl", {
-        "id": ids, "setl_id": s["setl_id"].to_numpy(dtype=str),
-        **{c: s[c].to_numpy(np.int64) for c in ("visit_id", "person_id", "institution_id", "policy_version_id")},
-        "setl_us": _micros(s["setl_time"]), "med_type": med_types,
-        **{c: s[c].to_numpy(np.int64) for c in SETTLEMENT_FEN},
-        "ineligible": ineligible,
-    })
-    money = ", ".join(f"s.{c}::numeric / 100" for c in SETTLEMENT_FEN)
+def _settlement_keys(cursor, local_us: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """New settlements' ids (drawn from the table's sequence, in the plan's order) and their settlement times
+    as microseconds since 1970 UTC, from naive local microseconds: PostgreSQL turns local into absolute time
+    (AT TIME ZONE), as the ORM's writes and the reader's AT TIME ZONE do, ambiguous hours included."""
     cursor.execute(
-        f"INSERT INTO claims_settlement (id, setl_id, kind, visit_id, person_id, institution_id, policy_version_id, "
-        f"setl_time, med_type, {', '.join(SETTLEMENT_FEN)}, ineligible_reason, status, reason, daily_job_id, created_at) "
-        f"SELECT s.id, s.setl_id, 'settlement', s.visit_id, s.person_id, s.institution_id, s.policy_version_id, "
-        f"{_EPOCH_US.format(col='s.setl_us')}, {decode_sql('s.med_type', 'med_types')}, {money}, "
-        f"{decode_sql('s.ineligible', 'ineligible')}, 'settled', %(reason)s, %(job)s, %(stamp)s FROM stage_setl s",
-        {"reason": reason, "job": job_id, "stamp": timezone.now(), "tz": settings.TIME_ZONE,
-         "ineligible": ineligible_texts, "med_types": med_type_texts})
+        "SELECT nextval(pg_get_serial_sequence('claims_settlement', 'id')), "
+        f"(extract(epoch FROM {_EPOCH_US.format(col='t.us')}) * 1000000)::bigint "
+        "FROM unnest(%(us)s::bigint[]) WITH ORDINALITY AS t(us, i) ORDER BY t.i",
+        {"us": local_us.tolist(), "tz": settings.TIME_ZONE})
+    rows = cursor.fetchall()
+    return np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int64)
+
+
+def _write_settlements(cursor, plan: Plan, ids: np.ndarray, setl_us: np.ndarray, reason: str,
+                       job_id: int | None) -> None:
+    """The settlements, COPYed straight into claims_settlement with the ids drawn for them (their history events
+    are written by the table's statement trigger, as for an INSERT)."""
+    s = plan.settlements
+    n = len(s)
+    copy_in_binary(cursor, "claims_settlement", {
+        "id": ids, "setl_id": s["setl_id"].to_numpy(dtype=object), "kind": np.full(n, "settlement", dtype=object),
+        **{c: s[c].to_numpy(np.int64) for c in ("visit_id", "person_id", "institution_id", "policy_version_id")},
+        "setl_time": Timestamp(setl_us), "med_type": s["med_type"].to_numpy(dtype=object),
+        **{c: Numeric(s[c].to_numpy(np.int64), 2) for c in SETTLEMENT_FEN},
+        "ineligible_reason": s["ineligible_reason"].to_numpy(dtype=object),
+        "status": np.full(n, "settled", dtype=object), "reason": np.full(n, reason, dtype=object),
+        **({"daily_job_id": np.full(n, job_id, dtype=np.int64)} if job_id is not None else {}),
+        "created_at": Timestamp(np.full(n, now_micros(), dtype=np.int64)),
+    })
+
+
+def _selfpay_prop(prop_e6: np.ndarray) -> Numeric:
+    """A ratio ×10^6 (-1: none) as selfpay_prop, numeric(5,4): rounded half up to 4 places, as the column's
+    typmod rounds the ratio typed in SQL."""
+    return Numeric((np.maximum(prop_e6, 0) + 50) // 100, 4, null=prop_e6 < 0)
 
 
 def _write_lines(cursor, lines: pd.DataFrame, ids: np.ndarray) -> None:
+    """The settlement lines, COPYed straight into claims_settlementline: no staging table and no INSERT ...
+    SELECT (the table's statement trigger checks their keys, as for an INSERT)."""
     if lines.empty:
         return
-    lv, lv_texts = text_codes(lines["chrgitm_lv"])
-    why, why_texts = text_codes(lines["reason"])
-    stage_binary(cursor, "stage_line", {
+    copy_in_binary(cursor, "claims_settlementline", {
         "settlement_id": ids[lines["settlement_ref"].to_numpy(np.int64)],
         "fee_line_id": lines["fee_line_id"].to_numpy(np.int64),
-        "amount_fen": lines["det_item_fee_sumamt"].to_numpy(np.int64),
-        **{c: lines[c].to_numpy(np.int64) for c in SPLIT_FEN},
-        "lv": lv, "prop_e6": lines["selfpay_prop_e6"].to_numpy(np.int64), "why": why,
-        "sn": lines["feedetl_sn"].to_numpy(dtype=object),
+        "feedetl_sn": lines["feedetl_sn"].to_numpy(dtype=object),
+        "det_item_fee_sumamt": Numeric(lines["det_item_fee_sumamt"].to_numpy(np.int64), 2),
+        **{c: Numeric(lines[c].to_numpy(np.int64), 2) for c in SPLIT_FEN},
+        "chrgitm_lv": lines["chrgitm_lv"].to_numpy(dtype=object),
+        "selfpay_prop": _selfpay_prop(lines["selfpay_prop_e6"].to_numpy(np.int64)),
+        "reason": lines["reason"].to_numpy(dtype=object),
     })
-    cursor.execute(
-        f"INSERT INTO claims_settlementline (settlement_id, fee_line_id, feedetl_sn, det_item_fee_sumamt, "
-        f"{', '.join(SPLIT_FEN)}, chrgitm_lv, selfpay_prop, reason) "
-        f"SELECT s.settlement_id, s.fee_line_id, s.sn, s.amount_fen::numeric / 100, "
-        f"{', '.join(f's.{c}::numeric / 100' for c in SPLIT_FEN)}, {decode_sql('s.lv', 'lvs')}, {_PROP}, "
-        f"{decode_sql('s.why', 'whys')} FROM stage_line s", {"lvs": lv_texts, "whys": why_texts})
 
 
 def write_fee_lines(cursor, fee_lines: pd.DataFrame) -> None:
