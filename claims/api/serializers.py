@@ -152,6 +152,13 @@ class PersonStatusSerializer(serializers.Serializer):
         return mask_certno(obj["person"].certno)
 
 
+class PersonSearchSerializer(serializers.Serializer):
+    """The body of a search by identity number: the number travels in the body, never in a URL (access logs)."""
+
+    certno = serializers.CharField(max_length=32, allow_blank=True,
+                                   help_text=_("完整的18位身份证号码(末位X不区分大小写)"))
+
+
 # --- visits (2401/2201, 2402) ----------------------------------------------------------------------
 
 @extend_schema_field({

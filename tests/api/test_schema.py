@@ -4,7 +4,7 @@ import yaml
 from django.core.management import call_command
 
 ENDPOINTS = {
-    "/api/v1/persons/": {"get"},
+    "/api/v1/persons/search/": {"post"},
     "/api/v1/persons/{psn_no}/": {"get"},
     "/api/v1/visits/": {"get", "post"},
     "/api/v1/visits/{mdtrt_id}/": {"get"},
