@@ -234,13 +234,19 @@ SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 
 # Sign-in lockout (django-axes), for the site's sign-in page and the admin's alike: after this many failed
-# sign-ins of one user name, that user name is refused for AXES_COOLOFF_TIME whatever the password.
+# sign-ins of one user name (or from one address), it is refused for AXES_COOLOFF_TIME whatever the password.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 # Hours a locked-out user name stays locked (an administrator may unlock sooner: manage.py axes_reset_username).
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30, minimum=1) / 60
-# Failures are counted per user name, whatever the address: behind a proxy every address is the proxy's, and a
-# per-address lock would shut out every user at once (docs/security.md).
-AXES_LOCKOUT_PARAMETERS = ["username"]
+# Failures are counted per user name (guessing one user's password from anywhere) and per client address
+# (trying common passwords on many user names), each locked at AXES_FAILURE_LIMIT.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The proxies in front of the site that append to X-Forwarded-For (0: none, the client is REMOTE_ADDR). Behind a
+# proxy it must be set, or every user shares the proxy's address and its lock (docs/security.md).
+AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0, minimum=0) or None
+# Where the client's address is read: X-Forwarded-For (as the proxies above set it) before REMOTE_ADDR.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT \
+    else ("REMOTE_ADDR",)
 # A successful sign-in clears that user name's failures.
 AXES_RESET_ON_SUCCESS = True
 # The lockout page (429), in the user's language.
