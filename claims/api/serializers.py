@@ -225,7 +225,7 @@ class VisitSerializer(serializers.ModelSerializer):
                   "diagnoses", "status", "setl_id", "created_at"]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_setl_id(self, visit) -> str | None:
         for s in visit.settlements.all():
             if s.kind == "settlement" and s.status == "settled":
@@ -417,7 +417,7 @@ class SetlinfoSerializer(SetlinfoBase):
     reversed_by = serializers.SerializerMethodField(help_text=_("已撤销结算的冲销记录结算ID"))
     reason = serializers.CharField(allow_blank=True)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_reversed_by(self, obj) -> str | None:
         try:
             return obj.reversal.setl_id
