@@ -1,10 +1,16 @@
 """Personal numbers never reach the logs whole (config/logfilters.py, on the console handler of LOGGING): an
 18-character ID number keeps its first six and last four characters, a mobile number its first three and last
-four digits; longer codes (visit IDs, institution codes) are left alone."""
+four digits; longer codes (visit IDs, institution codes) are left alone. gunicorn's access log too."""
+import datetime as dt
+import io
 import logging
+import sys
+from types import SimpleNamespace
 
 from django.conf import settings
+from gunicorn.config import Config
 
+from config.gunicorn_logging import MaskingLogger
 from config.logfilters import MaskPersonalData, mask_personal_data
 
 CERTNO = "41080219700501001X"
@@ -27,8 +33,6 @@ def test_the_filter_masks_arguments_and_tracebacks():
     try:
         raise ValueError(f"no such person {CERTNO}")
     except ValueError:
-        import sys  # here: the exception info exists only inside this handler
-
         record.exc_info = sys.exc_info()
     assert MaskPersonalData().filter(record) is True
     assert record.getMessage() == "person 410802********001X phone 159****5678"
@@ -39,3 +43,21 @@ def test_the_console_handler_carries_the_filter():
     assert settings.LOGGING["handlers"]["console"]["filters"] == ["personal_data"]
     handler = next(h for h in logging.getLogger().handlers if isinstance(h, logging.StreamHandler))
     assert any(isinstance(f, MaskPersonalData) for f in handler.filters)
+
+
+def test_gunicorns_access_log_masks_them_too():
+    """gunicorn writes its access log outside Django's LOGGING: its logger class masks every field."""
+    cfg = Config()
+    cfg.set("accesslog", "-")
+    logger = MaskingLogger(cfg)
+    out = io.StringIO()
+    logger.access_log.handlers = [logging.StreamHandler(out)]
+    query = f"q={CERTNO}&tel=13812345678"
+    environ = {"REQUEST_METHOD": "GET", "RAW_URI": f"/ws/search/?{query}", "PATH_INFO": "/ws/search/",
+               "QUERY_STRING": query, "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "10.1.2.3",
+               "HTTP_REFERER": f"https://yibao.example.gov.cn/ws/search/?q={CERTNO}"}
+    resp = SimpleNamespace(status="400 Bad Request", sent=10, headers=[])
+    logger.access(resp, SimpleNamespace(headers=[]), environ, dt.timedelta(milliseconds=5))
+    line = out.getvalue()
+    assert "/ws/search/?q=410802********001X&tel=138****5678" in line and CERTNO not in line
+    assert "13812345678" not in line and "10.1.2.3" in line
