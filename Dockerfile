@@ -29,4 +29,4 @@ USER app
 EXPOSE 8000
 
 # docker-compose.yml overrides this per service (web runs migrations first).
-CMD ["gunicorn", "config.wsgi", "-b", "0.0.0.0:8000", "-w", "4"]
+CMD ["gunicorn", "config.wsgi", "-b", "0.0.0.0:8000", "-w", "4", "--logger-class", "config.gunicorn_logging.MaskingLogger"]

@@ -21,7 +21,7 @@ back at the end (the templates are never changed): a user with the caseworker ro
 in with Django's test Client requests, for --targets random targets each (fixed seed, targets drawn from the
 whole history):
 
-  search-psn_no     /ws/search/?q=<psn_no>          search-certno   /ws/search/?q=<certno>
+  search-psn_no     /ws/search/?q=<psn_no>          search-certno   POST /ws/search/ q=<certno>, then ?s=
   search-mdtrt_id   /ws/search/?q=<mdtrt_id>        search-name     /ws/search/?q=<a person's name>
   person            /ws/persons/<psn_no>/           the person's visits (the visit list)
   visit             /ws/items/<id>/                 a suspect item: the visit, its fee lines with their split,
@@ -411,7 +411,7 @@ def pick_targets(cursor, n: int, seed: int) -> tuple[dict[str, list[str]], dict[
     }
     return {
         "search-psn_no": [f"/ws/search/?q={persons[v[1]][0]}" for v in visits],
-        "search-certno": [f"/ws/search/?q={persons[v[1]][1]}" for v in visits],
+        "search-certno": [f"{POSTED_SEARCH}{persons[v[1]][1]}" for v in visits],
         "search-mdtrt_id": [f"/ws/search/?q={v[0]}" for v in visits],
         "search-name": [f"/ws/search/?q={persons[v[1]][2]}" for v in visits],
         "person": [f"/ws/persons/{persons[v[1]][0]}/" for v in visits],
@@ -420,6 +420,18 @@ def pick_targets(cursor, n: int, seed: int) -> tuple[dict[str, list[str]], dict[
         "institution": [f"/ws/institutions/{institutions[v[2]]}/?year={v[3].astimezone(local).year}"
                         for v in visits],
     }, rows
+
+
+# An ID number is searched by POST only (never in a URL): the target names the query, and fetch() posts it and
+# follows the redirect to the result page (?s=<keyed hash>), so the timing includes the POST and the redirect.
+POSTED_SEARCH = "POST /ws/search/ q="
+
+
+def fetch(client, target: str):
+    """GET the target URL, or POST a search and follow it to its result page."""
+    if target.startswith(POSTED_SEARCH):
+        return client.post("/ws/search/", {"q": target[len(POSTED_SEARCH):]}, follow=True)
+    return client.get(target)
 
 
 SCAN = re.compile(r"(Parallel )?(Seq Scan|Index Scan|Index Only Scan|Bitmap Index Scan|Bitmap Heap Scan)"
@@ -442,7 +454,7 @@ def explain_request(client, url: str) -> dict:
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(capture):
-        client.get(url)
+        fetch(client, url)
     out = {"summary": [], "full": [], "hit": 0, "read": 0, "seq_growing": 0}
     with connection.cursor() as cursor:
         for n, (sql, params) in enumerate(captured, 1):
@@ -502,7 +514,7 @@ def time_pages(client, targets: dict[str, list[str]], pages: list[str]) -> dict[
 
                 with connection.execute_wrapper(timed):
                     t0 = time.perf_counter()
-                    response = client.get(url)
+                    response = fetch(client, url)
                     series.append((time.perf_counter() - t0) * 1000)
                 assert response.status_code == 200, (url, response.status_code)
             sql_ms.append(spent[0] * 1000)
@@ -588,7 +600,7 @@ def measure(args) -> int:
         client.force_login(user)
         for page in pages:
             for u in warm_targets[page]:
-                assert client.get(u).status_code == 200, u
+                assert fetch(client, u).status_code == 200, u
         result["after"] = time_pages(client, targets, pages)
         result["explain"] = explain_pages(client, targets, pages, args.explain_targets, explain_dir, args.measure)
         if args.before:

@@ -8,7 +8,9 @@ something else. README's configuration table lists those variables; tests/test_s
 this file and the table in step.
 """
 import os
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 import pghistory
@@ -97,6 +99,7 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "pgtrigger",
     "pghistory",
+    "axes",
     "insurance",
     "policy_rules",
     "claims",
@@ -117,6 +120,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes requires: it answers a locked-out sign-in with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # The site's URLs.
@@ -149,8 +154,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Django's own user model (bureau staff and institution users alike).
 AUTH_USER_MODEL = "auth.User"
-# Object permissions from django-rules first, then the model permissions of groups and users.
+# django-axes first (it refuses a locked-out sign-in before any password is checked), then object permissions
+# from django-rules, then the model permissions of groups and users.
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -194,12 +201,69 @@ MEDIA_URL = "media/"
 
 # The root logger's level: DEBUG, INFO, WARNING, ERROR or CRITICAL.
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
-# Everything to the console (the process manager keeps it).
+# Everything to the console (the process manager keeps it), with 18-digit ID numbers and 11-digit mobile numbers
+# masked in every message (config/logfilters.py); person look-ups go to the logger "yibao.lookups".
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"personal_data": {"()": "config.logfilters.MaskPersonalData"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["personal_data"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+}
+
+# --- the doors: HTTPS, cookies, sign-in lockout (docs/security.md) ---------------------------------------------
+
+# Seconds browsers remember to use HTTPS only (Strict-Transport-Security, sent on HTTPS answers only);
+# default a year when DEBUG is off, 0 (no header) when on.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
+# The HSTS header covers the subdomains too.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+# The HSTS header asks for the browsers' preload list (it takes effect only once the domain is submitted there).
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+# Plain-HTTP requests are redirected to HTTPS (default on when DEBUG is off; the compose stack, which serves
+# plain HTTP on its port, turns it off). /healthz is exempt so that a container's own probe works.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# Paths never redirected to HTTPS (regular expressions on the path without its leading slash).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Behind a TLS-terminating proxy: on, a request is HTTPS when the proxy says X-Forwarded-Proto: https (the proxy
+# must set or strip that header on every request); off, only the connection itself counts.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("SECURE_PROXY_SSL_HEADER", False) else None
+# The session cookie is sent over HTTPS only (default on when DEBUG is off).
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+# The CSRF cookie is sent over HTTPS only (default on when DEBUG is off).
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+
+# Sign-in lockout (django-axes), for the site's sign-in page and the admin's alike: after this many failed
+# sign-ins of one user name (or from one address), it is refused for AXES_COOLOFF_TIME whatever the password.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+# Hours a locked-out user name stays locked (an administrator may unlock sooner: manage.py axes_reset_username).
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30, minimum=1) / 60
+# Failures are counted per user name (guessing one user's password from anywhere) and per client address
+# (trying common passwords on many user names), each locked at AXES_FAILURE_LIMIT.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The proxies in front of the site that append to X-Forwarded-For (0: none, the client is REMOTE_ADDR). Behind a
+# proxy it must be set, or every user shares the proxy's address and its lock (docs/security.md).
+AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0, minimum=0) or None
+# Where the client's address is read: X-Forwarded-For (as the proxies above set it) before REMOTE_ADDR.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT \
+    else ("REMOTE_ADDR",)
+# A successful sign-in clears that user name's failures.
+AXES_RESET_ON_SUCCESS = True
+# The lockout page (429), in the user's language.
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Attempts are kept in the database (the default handler), so every web process counts the same failures.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+
+# --- the cache -------------------------------------------------------------------------------------------------
+
+# CACHE_URL: unset, each process's memory (the demo and the tests; API throttle counts are then per process);
+# redis://host:6379/1, a Redis database shared by every process. Never the broker's Redis database:
+# cache.clear() empties its whole database, and with it Celery's queue (checked below).
+CACHE_URL = env_str("CACHE_URL", "")
+# The default cache: the API's throttle counts (docs/security.md).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    if CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "yibao"}
 }
 
 # --- the database -------------------------------------------------------------------------------------------
@@ -224,6 +288,20 @@ PGHISTORY_CONTEXT_FIELD = pghistory.ContextForeignKey(db_index=True)
 
 # Celery's broker (e.g. redis://127.0.0.1:6379/0); unset or empty: tasks run in-process, eagerly.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
+
+
+def _redis_database(url: str) -> tuple[str, int, int] | None:
+    """(host, port, database number) of a redis:// or rediss:// URL, None for another scheme."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss"):
+        return None
+    return parts.hostname or "localhost", parts.port or 6379, int(parts.path.strip("/") or 0)
+
+
+if CACHE_URL and _redis_database(CACHE_URL) is not None \
+        and _redis_database(CACHE_URL) == _redis_database(CELERY_BROKER_URL):
+    raise ImproperlyConfigured("CACHE_URL must name another Redis database than CELERY_BROKER_URL "
+                               "(e.g. redis://redis:6379/1): clearing the cache would empty Celery's queue.")
 # Without a broker, tasks run eagerly where they are sent.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 # ... and their errors reach the caller.
@@ -292,7 +370,28 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    # One error shape, {"errors": [...]}, for every DRF view (the schema's too, e.g. its 429).
+    "EXCEPTION_HANDLER": "claims.api.exceptions.exception_handler",
+    # Every API view counts its requests: per user (one token each) and, before sign-in, per address.
+    "DEFAULT_THROTTLE_CLASSES": ["claims.api.throttles.UserRate", "claims.api.throttles.AnonRate"],
+    # The rates, per scope ("N/second|minute|hour|day"); a request over a rate is answered 429 with Retry-After.
+    "DEFAULT_THROTTLE_RATES": {
+        # any institution token or signed-in user, all endpoints together
+        "user": env_str("API_THROTTLE_USER_RATE", "1200/min"),
+        # requests without credentials, per client address: the public schema (the API itself answers 401 first)
+        "anon": env_str("API_THROTTLE_ANON_RATE", "60/min"),
+        # person look-ups (by psn_no or certno), per user: a registration desk's pace, not a walk of the register
+        "person_lookup": env_str("API_THROTTLE_PERSON_LOOKUP_RATE", "60/min"),
+        # ... and per day
+        "person_lookup_day": env_str("API_THROTTLE_PERSON_LOOKUP_DAY_RATE", "3000/day"),
+    },
+    # Client addresses for the anonymous rate: REMOTE_ADDR, or the last proxy's X-Forwarded-For entry when set.
+    # (0: REMOTE_ADDR only, never a header the client could forge.)
+    "NUM_PROXIES": env_int("API_NUM_PROXIES", 0, minimum=0),
 }
+for _scope, _rate in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].items():
+    if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", _rate):
+        raise ImproperlyConfigured(f"the {_scope} throttle rate must read like 60/min or 3000/day, not {_rate!r}")
 # The OpenAPI schema and its documentation pages.
 SPECTACULAR_SETTINGS = {
     "TITLE": "医保结算审核平台 API",

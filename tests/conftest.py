@@ -30,3 +30,13 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Every test starts with an empty cache: the API's throttle counts (config/settings.py) live there, and
+    one test's requests must not count against the next's."""
+    from django.core.cache import cache  # imported here: after pytest-django has set Django up
+
+    cache.clear()
+    yield

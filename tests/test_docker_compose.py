@@ -72,3 +72,16 @@ def test_postgres_settings_exist_with_valid_values():
                 cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
             else:
                 assert re.fullmatch(r"\d+(kB|MB|GB|TB|min|s|ms)?|\d+\.\d+", value), f"{name}={value}"
+
+
+def test_the_app_serves_plain_http_by_default_and_keeps_its_cache_off_the_broker():
+    """The stack publishes plain HTTP, so its HTTPS switches default off and can be turned on behind a TLS
+    proxy (tests/test_deploy_settings.py: then check --deploy is clean); the cache is not the broker's
+    Redis database (clearing it would empty Celery's queue)."""
+    env = compose()["x-app"]["environment"]
+    switches = ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_PROXY_SSL_HEADER")
+    assert {name: interpolate(env[name], {}) for name in switches} == dict.fromkeys(switches, "0")
+    assert {name: interpolate(env[name], {name: "1"}) for name in switches} == dict.fromkeys(switches, "1")
+    assert env["DEBUG"] == "0"
+    broker, cache = env["CELERY_BROKER_URL"], env["CACHE_URL"]
+    assert broker.rsplit("/", 1)[0] == cache.rsplit("/", 1)[0] and broker.rsplit("/", 1)[1] != cache.rsplit("/", 1)[1]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.staticfiles import finders
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from config import stats
 
@@ -87,7 +87,8 @@ def test_healthz(client):
 
 
 @pytest.mark.django_db
-def test_ensure_demo_user_is_idempotent(monkeypatch, capsys):
+def test_ensure_demo_user_is_idempotent(monkeypatch, capsys, settings):
+    settings.DEBUG = True  # development only (pytest-django runs with DEBUG off): refused otherwise, below
     monkeypatch.delenv("DEMO_PASSWORD", raising=False)
     call_command("ensure_demo_user")
     user = get_user_model().objects.get(username="demo")
@@ -107,11 +108,20 @@ def test_ensure_demo_user_is_idempotent(monkeypatch, capsys):
 
 
 @pytest.mark.django_db
-def test_ensure_demo_user_password_from_environment(monkeypatch, capsys):
+def test_ensure_demo_user_password_from_environment(monkeypatch, capsys, settings):
+    settings.DEBUG = True
     monkeypatch.setenv("DEMO_PASSWORD", "another-Secret-42")
     call_command("ensure_demo_user")
     assert get_user_model().objects.get(username="demo").check_password("another-Secret-42")
     assert "another-Secret-42" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_ensure_demo_user_refuses_when_debug_is_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG=1"):
+        call_command("ensure_demo_user")
+    assert not get_user_model().objects.filter(username="demo").exists()
 
 
 def run_check_postgres(database_url):

@@ -152,6 +152,13 @@ class PersonStatusSerializer(serializers.Serializer):
         return mask_certno(obj["person"].certno)
 
 
+class PersonSearchSerializer(serializers.Serializer):
+    """The body of a search by identity number: the number travels in the body, never in a URL (access logs)."""
+
+    certno = serializers.CharField(max_length=32, allow_blank=True,
+                                   help_text=_("完整的18位身份证号码(末位X不区分大小写)"))
+
+
 # --- visits (2401/2201, 2402) ----------------------------------------------------------------------
 
 @extend_schema_field({
@@ -218,7 +225,7 @@ class VisitSerializer(serializers.ModelSerializer):
                   "diagnoses", "status", "setl_id", "created_at"]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_setl_id(self, visit) -> str | None:
         for s in visit.settlements.all():
             if s.kind == "settlement" and s.status == "settled":
@@ -410,7 +417,7 @@ class SetlinfoSerializer(SetlinfoBase):
     reversed_by = serializers.SerializerMethodField(help_text=_("已撤销结算的冲销记录结算ID"))
     reason = serializers.CharField(allow_blank=True)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_reversed_by(self, obj) -> str | None:
         try:
             return obj.reversal.setl_id

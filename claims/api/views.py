@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import codecs
 import json
+import logging
 from decimal import Decimal
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -20,6 +21,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from claims import services, tasks
 from claims.api import examples as ex
@@ -27,12 +29,14 @@ from claims.api import serializers as s
 from claims.api.exceptions import exception_handler
 from claims.api.filters import FeeLineFilter, SettlementFilter, VisitFilter
 from claims.api.permissions import IsInstitutionUser, institution_of, may_choose_setl_time
+from claims.api.throttles import PersonLookupDayRate, PersonLookupRate
 from claims.errors import ServiceError
 from claims.intake import files as bulk_upload
 from claims.intake import lookups
 from claims.models import FeeLine, Settlement, UploadJob, Visit
 from claims.settlement import reconciliation
 from insurance.models import Person
+from insurance.validators import mask_certno, normalize_certno
 
 ERRORS = OpenApiResponse(s.ErrorResponseSerializer, description="输入错误，未写入任何数据")
 NOT_FOUND = OpenApiResponse(s.ErrorResponseSerializer,
@@ -91,18 +95,26 @@ class InstitutionAPIMixin:
 
 # --- persons ---------------------------------------------------------------------------------------
 
+# Who looked up whom: one line per person look-up (docs/security.md), ID numbers masked.
+lookup_log = logging.getLogger("yibao.lookups")
+TOO_MANY = OpenApiResponse(s.ErrorResponseSerializer,
+                           description="查询过于频繁(THROTTLED)；Retry-After 给出可再次查询的秒数")
+
+
 @extend_schema_view(
     retrieve=extend_schema(
         summary="人员信息获取 [1101] 与累计信息 [5206]", tags=["persons"],
         description="按人员编号查询参保人：今天有效的参保登记、个人账户余额和本年度累计。"
-                    "任何机构用户都可以查询任一参保人(办理登记需要)。",
-        responses={200: s.PersonStatusSerializer, 404: NOT_FOUND, **COMMON}, examples=[ex.PERSON],
+                    "任何机构用户都可以查询任一参保人(办理登记需要)；每个用户的查询次数有限(429)，每次查询都记录在日志中。",
+        responses={200: s.PersonStatusSerializer, 404: NOT_FOUND, 429: TOO_MANY, **COMMON}, examples=[ex.PERSON],
     ),
-    list=extend_schema(
+    search=extend_schema(
         summary="按身份证号码查询参保人 [1101]", tags=["persons"],
-        description="必须提供完整的18位身份证号码；不支持模糊或部分查询。返回0或1个参保人。",
-        parameters=[OpenApiParameter("certno", str, required=True, description="完整的18位身份证号码")],
-        responses={200: s.PersonStatusSerializer(many=True), 400: ERRORS, **COMMON}, examples=[ex.PERSON],
+        description="身份证号码放在请求体中(不放在URL中，以免进入访问日志)。必须提供完整的18位身份证号码；"
+                    "不支持模糊或部分查询。返回0或1个参保人。查询次数与按人员编号查询合计限制。",
+        request=s.PersonSearchSerializer,
+        responses={200: s.PersonStatusSerializer(many=True), 400: ERRORS, 429: TOO_MANY, **COMMON},
+        examples=[ex.PERSON],
     ),
 )
 class PersonViewSet(InstitutionAPIMixin, viewsets.GenericViewSet):
@@ -112,15 +124,27 @@ class PersonViewSet(InstitutionAPIMixin, viewsets.GenericViewSet):
     lookup_value_regex = "[^/]+"
     filter_backends = []
     pagination_class = None
+    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, PersonLookupRate, PersonLookupDayRate]
 
     def retrieve(self, request, psn_no=None):
-        person = get_object_or_404(Person, psn_no=psn_no)
+        person = Person.objects.filter(psn_no=psn_no).first()
+        self.log_lookup("psn_no", psn_no, person)
+        if person is None:
+            raise Http404
         return Response(s.PersonStatusSerializer(lookups.insured_status(person)).data)
 
-    def list(self, request):
-        person = lookups.person_by_certno(request.query_params.get("certno", ""))
+    @action(detail=False, methods=["post"])
+    def search(self, request):
+        certno = self.validated(s.PersonSearchSerializer)["certno"]
+        person = lookups.person_by_certno(certno)
+        self.log_lookup("certno", mask_certno(normalize_certno(certno)), person)
         found = [] if person is None else [lookups.insured_status(person)]
         return Response(s.PersonStatusSerializer(found, many=True).data)
+
+    def log_lookup(self, by: str, key: str, person: Person | None) -> None:
+        lookup_log.info("person lookup by %s=%r user=%s institution=%s found=%s", by, key,
+                        self.request.user.get_username(), self.institution.fixmedins_code,
+                        person.psn_no if person is not None else "-")
 
 
 # --- visits and their fee lines ----------------------------------------------------------------------

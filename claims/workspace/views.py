@@ -4,13 +4,17 @@ review.workspace). Every page needs a login (else 302 to the login page) and a b
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.dateparse import parse_date
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from claims.models import Visit
 from claims.selectors import day_figures, institution_figures, person_year
@@ -103,11 +107,43 @@ def _person_match(q: str) -> Q:
     return Q(name__startswith=q)
 
 
+# An ID number (18 characters) or an old 15-digit one anywhere in a query: such a query travels only in a POST.
+ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+# Searches a session keeps for their ?s= links (the newest; older links show the empty search page).
+KEPT_SEARCHES = 20
+
+
+def _search_key(q: str) -> str:
+    """The query's name in a URL: a keyed hash (SECRET_KEY), so the URL and the access log never hold the
+    query itself and the same search has the same link within a session."""
+    return salted_hmac("workspace.search", q).hexdigest()[:20]
+
+
+def _posted_search(request) -> HttpResponseRedirect:
+    """A search from the form: the query is kept in the session under its key and the browser is sent to
+    ?s=<key>, whose pages (and their pagination links) carry the key, not the query."""
+    q = (request.POST.get("q") or "").strip()
+    if not q:
+        return HttpResponseRedirect(reverse("workspace:search"), status=303)
+    kept = {k: v for k, v in request.session.get("ws_searches", {}).items() if v != q}
+    kept[_search_key(q)] = q
+    request.session["ws_searches"] = dict(list(kept.items())[-KEPT_SEARCHES:])
+    return HttpResponseRedirect(f"{reverse('workspace:search')}?s={_search_key(q)}", status=303)
+
+
 @login_required
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def search(request):
     require_bureau(request.user)
-    q = (request.GET.get("q") or "").strip()
+    if request.method == "POST":
+        return _posted_search(request)
+    if "s" in request.GET:
+        q = request.session.get("ws_searches", {}).get(request.GET["s"], "")
+    else:
+        # ?q= still serves links by person number, visit ID, name or institution; never an ID number
+        q = (request.GET.get("q") or "").strip()
+        if ID_NUMBER.search(q):
+            return render(request, "workspace/search.html", {"q": "", "id_number_in_url": True}, status=400)
     context = {"q": q}
     if q:
         persons = Person.objects.filter(_person_match(q)).order_by("psn_no")

@@ -21,9 +21,10 @@ CSV = b"mdtrt_id,feedetl_sn,med_list_codg,cnt,pric,det_item_fee_sumamt\nM-NOPE,1
 # --- persons: any institution's user may look up any insured person (registration needs it), so these
 # routes are not scoped to an institution; they still require a user linked to one.
 
-class PersonList(InstitutionEndpointTests, APITestBase):
-    url_name = "person-list"
-    query = {"certno": certno_for(dt.date(1970, 5, 1), 1)}  # P0001's identity number
+class PersonSearch(InstitutionEndpointTests, APITestBase):
+    url_name = "person-search"
+    methods = ("post",)
+    body = {"certno": certno_for(dt.date(1970, 5, 1), 1)}  # P0001's identity number, in the body
 
 
 class PersonDetail(InstitutionEndpointTests, APITestBase):

@@ -4,7 +4,7 @@ import yaml
 from django.core.management import call_command
 
 ENDPOINTS = {
-    "/api/v1/persons/": {"get"},
+    "/api/v1/persons/search/": {"post"},
     "/api/v1/persons/{psn_no}/": {"get"},
     "/api/v1/visits/": {"get", "post"},
     "/api/v1/visits/{mdtrt_id}/": {"get"},
@@ -80,3 +80,10 @@ def test_schema_and_ui_are_served_without_a_cdn(client):
     html = response.content.decode()
     assert "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
     assert "cdn.jsdelivr.net" not in html and "unpkg.com" not in html
+
+
+def test_fields_that_may_be_null_say_so(schema):
+    """A visit not yet settled has no setl_id; a settlement not reversed has no reversed_by (issue 15)."""
+    components = schema["components"]["schemas"]
+    assert components["Visit"]["properties"]["setl_id"].get("nullable") is True
+    assert components["Setlinfo"]["properties"]["reversed_by"].get("nullable") is True

@@ -276,9 +276,37 @@ def test_person_page_accumulators(world, data, login):
 
 def test_search_by_certno_is_exact(world, data, login):
     client = login(world.caseworker)
-    r = client.get(reverse("workspace:search") + "?q=410802197005010013")
+    # an ID number is POSTed from the search box (never in a URL: tests below)
+    r = client.post(reverse("workspace:search"), {"q": "410802197005010013"}, follow=True)
     assert r.context["person_table"].paginator.count == 1
     r = client.get(reverse("workspace:search") + "?q=4108021970")
     assert r.context["person_table"].paginator.count == 0
     r = client.get(reverse("workspace:search") + "?q=" + world.inst_a.fixmedins_code)
     assert r.context["institution_table"].paginator.count == 1
+
+
+def test_the_search_box_posts_and_no_url_carries_the_query(world, data, login):
+    client = login(world.caseworker)
+    page = client.get(reverse("workspace:dashboard")).content.decode()
+    assert 'class="ws-search" action="/ws/search/" method="post"' in page
+    r = client.post(reverse("workspace:search"), {"q": "410802197005010013"})
+    assert r.status_code == 303 and "410802197005010013" not in r["Location"]
+    assert r["Location"].startswith("/ws/search/?s=")
+    shown = client.get(r["Location"])
+    assert shown.status_code == 200 and shown.context["q"] == "410802197005010013"
+    assert shown.context["person_table"].paginator.count == 1
+    # the same query has the same link; another query another
+    assert client.post(reverse("workspace:search"), {"q": "410802197005010013"})["Location"] == r["Location"]
+    assert client.post(reverse("workspace:search"), {"q": "P9001"})["Location"] != r["Location"]
+    # the link means nothing in another session
+    other = login(world.supervisor).get(r["Location"])
+    assert other.status_code == 200 and other.context["q"] == ""
+
+
+def test_an_id_number_in_a_search_url_is_refused_unsearched(world, data, login):
+    client = login(world.caseworker)
+    for q in ("410802197005010013", "41080219700501001x", "410802700501001", "身份证 410802197005010013"):
+        r = client.get(reverse("workspace:search"), {"q": q})
+        assert r.status_code == 400 and "person_table" not in r.context, q
+    # person numbers, visit IDs and names still work as links
+    assert client.get(reverse("workspace:search"), {"q": "P9001"}).context["person_table"].paginator.count == 1

@@ -1,8 +1,10 @@
-"""Create, or reset, the demo superuser and print how to log in."""
+"""Create, or reset, the demo superuser and print how to log in. Development only: with DEBUG off it refuses,
+because a superuser with a published password on a real deployment is an open door (docs/security.md)."""
 import os
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from config.stats import platform_counts
 
@@ -11,7 +13,7 @@ DEFAULT_PASSWORD = "demo12345"
 
 
 class Command(BaseCommand):
-    help = "Create or reset the demo superuser 'demo' (password from DEMO_PASSWORD, default demo12345)."
+    help = "(DEBUG=1 only) Create or reset the demo superuser 'demo' (password from DEMO_PASSWORD, default demo12345)."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -19,6 +21,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("ensure_demo_user creates a superuser with a known password and runs only with "
+                               "DEBUG=1 (development). On a deployment, create accounts with "
+                               "`manage.py createsuperuser`.")
         password = os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
         user_model = get_user_model()
         user, created = user_model._default_manager.get_or_create(
