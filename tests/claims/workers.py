@@ -98,7 +98,8 @@ def wait_for(condition: Callable[[], bool], seconds: float, what: str, worker: W
         if worker is not None and worker.proc.poll() is not None:
             raise AssertionError(f"worker exited while waiting for {what}: {worker.stop()}")
         time.sleep(0.2)
-    raise AssertionError(f"timed out after {seconds}s waiting for {what}")
+    output = f"; worker output: {worker.stop()}" if worker is not None else ""
+    raise AssertionError(f"timed out after {seconds}s waiting for {what}{output}")
 
 
 def digest(rows: Iterable[tuple]) -> str:

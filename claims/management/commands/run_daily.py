@@ -1,7 +1,9 @@
 """python manage.py run_daily --date YYYY-MM-DD — the daily adjudication job, in this process.
 
 Does what the Celery beat entry does (claims.tasks.start_daily_job) without a broker; with
---enqueue it hands the chunks to the Celery workers instead.
+--enqueue it hands the chunks to the Celery workers instead. On a day whose job a dead worker left running it
+completes the job: every unfinished chunk is run here, a chunk still under its dead worker's lease once the lease
+lapses (claims.batch.jobs.run_day; a chunk whose worker is alive and renewing its lease is left to it).
 """
 import datetime as dt
 from decimal import Decimal

@@ -57,7 +57,7 @@ def test_a_worker_killed_mid_chunk_leaves_a_job_that_finishes_by_itself(transact
     try:
         for chunk_id in job.chunks.values_list("pk", flat=True):
             assert tasks.send_chunk(chunk_id)
-        wait_for(lambda: job.chunks.filter(status=JobStatus.RUNNING).exists(), 30, "a running chunk", first)
+        wait_for(lambda: job.chunks.filter(status=JobStatus.RUNNING).exists(), 120, "a running chunk", first)
         first.kill()
     finally:
         blocker.release()
@@ -72,7 +72,7 @@ def test_a_worker_killed_mid_chunk_leaves_a_job_that_finishes_by_itself(transact
         def finished() -> bool:
             tasks.sweep_jobs()
             return DailyJob.objects.filter(pk=job.pk, status__in=[JobStatus.DONE, JobStatus.FAILED]).exists()
-        wait_for(finished, 45, "the job to finish", second)
+        wait_for(finished, 120, "the job to finish", second)
     finally:
         output = second.stop()
     job.refresh_from_db()
