@@ -38,6 +38,8 @@ class Command(BaseCommand):
         self.stdout.write(f"daily job {day}: {job.status}; chunks {job.chunks_done}/{job.chunks_total}; "
                           f"lines classified {job.lines_classified}; visits settled {job.visits_settled}; "
                           f"held {job.visits_held}")
+        if job.error:
+            self.stdout.write(f"error: {job.error}")
         rows = job.summaries.select_related("institution").order_by("-fund_pay_sumamt")
         totals = rows.aggregate(medfee=Sum("medfee_sumamt"), fund=Sum("fund_pay_sumamt"))
         self.stdout.write(f"{'institution':<14}{'lines':>8}{'medfee':>14}{'fund':>14}{'settled':>9}{'held':>6}"
