@@ -173,25 +173,31 @@ def process_upload_job(job_id: int, wait: bool = True) -> bool:
                         max_attempts=settings.JOB_MAX_ATTEMPTS, failure=_abandoned(), wait=wait)
     if taken is None:
         return False
-    job = UploadJob.objects.select_related("institution", "created_by").get(pk=job_id)  # lease_owner: the token
     with leases.Heartbeat(UploadJob, job_id, taken.token, settings.JOB_LEASE_SECONDS):
         try:
-            with job.file.open("rb") as fileobj:
-                rows = read_rows(fileobj, Path(job.file.name).suffix.lower())
-        except FileFormatError as exc:
-            _finish(job, JobStatus.FAILED, [_error(None, "", "", "file", exc.code, exc.message)], 0, 0, 0)
-            return True
-        try:
-            _import_rows(job, rows)
+            return _process_claimed(job_id)
         except leases.LeaseLost:
-            log.warning("upload job %s: lease lost to another worker", job_id)
+            log.warning("upload job %s: lease lost to another worker, its result not written", job_id)
             return False
-        except Exception as exc:
-            log.exception("upload job %s failed", job_id)
-            UploadJob.objects.filter(pk=job_id, lease_owner=taken.token).update(
-                status=JobStatus.FAILED, finished_at=timezone.now(), lease_owner="", lease_expires_at=None,
-                errors=[_error(None, "", "", "", "INTERNAL_ERROR", _("导入中断：%(e)s") % {"e": exc})])
-            raise
+
+
+def _process_claimed(job_id: int) -> bool:
+    """Import the file of a job whose lease this worker holds (job.lease_owner: its token)."""
+    job = UploadJob.objects.select_related("institution", "created_by").get(pk=job_id)
+    try:
+        with job.file.open("rb") as fileobj:
+            rows = read_rows(fileobj, Path(job.file.name).suffix.lower())
+    except FileFormatError as exc:
+        _finish(job, JobStatus.FAILED, [_error(None, "", "", "file", exc.code, exc.message)], 0, 0, 0)
+        return True
+    try:
+        _import_rows(job, rows)
+    except Exception as exc:
+        log.exception("upload job %s failed", job_id)
+        UploadJob.objects.filter(pk=job_id, lease_owner=job.lease_owner).update(
+            status=JobStatus.FAILED, finished_at=timezone.now(),
+            errors=[_error(None, "", "", "", "INTERNAL_ERROR", _("导入中断：%(e)s") % {"e": exc})])
+        raise
     return True
 
 
