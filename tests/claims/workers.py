@@ -44,11 +44,21 @@ def use_broker() -> Iterable[None]:
     old = app.conf.CELERY_BROKER_URL, app.conf.CELERY_TASK_ALWAYS_EAGER
     app.conf.CELERY_BROKER_URL, app.conf.CELERY_TASK_ALWAYS_EAGER = BROKER, False
     assert app.conf.task_always_eager is False and app.conf.broker_url == BROKER
+    forget_connections()
+    assert app.connection_for_write().as_uri().startswith("redis://127.0.0.1:6379/")
     try:
         yield
     finally:
         app.conf.CELERY_BROKER_URL, app.conf.CELERY_TASK_ALWAYS_EAGER = old
+        forget_connections()
         client.flushdb()
+
+
+def forget_connections() -> None:
+    """Drop the app's cached connection and producer pools (Celery's own after-fork reset), so that the next send
+    connects to the broker configured now: a pool made earlier in the session, with no broker set, points at
+    Celery's default amqp://localhost and would publish there."""
+    app._after_fork()
 
 
 class Worker:
