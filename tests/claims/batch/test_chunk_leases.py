@@ -122,3 +122,18 @@ def test_the_celery_settings_that_leases_rely_on():
     assert app.conf.worker_prefetch_multiplier == 1
     # the broker hands a dead worker's task back before the lease lapses; the copy then waits for the lapse
     assert app.conf.broker_transport_options["visibility_timeout"] < django_settings.JOB_LEASE_SECONDS
+
+
+def test_the_heartbeat_renews_a_live_lease_and_a_delivered_copy_then_ends(transactional_db):
+    """Committed rows, a heartbeat thread on its own connection: the lease moves forward while the holder works,
+    so a second delivery of the task sees its holder alive and ends without taking the chunk."""
+    job, _ = daily.create_job(DAY, chunks=1)
+    chunk = job.chunks.get()
+    taken = leases.claim(DailyJobChunk, chunk.pk, lease_seconds=2)
+    first = DailyJobChunk.objects.get(pk=chunk.pk).lease_expires_at
+    with leases.Heartbeat(DailyJobChunk, chunk.pk, taken.token, lease_seconds=2) as beat:
+        assert leases.wait_for_lapse(DailyJobChunk, chunk.pk, lease_seconds=2, poll=0.1) is False
+        assert daily.run_chunk(chunk.pk) is False
+        assert not beat.lost.is_set()
+    chunk.refresh_from_db()
+    assert chunk.lease_expires_at > first and chunk.lease_owner == taken.token and chunk.attempts == 1
