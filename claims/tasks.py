@@ -1,13 +1,23 @@
-"""Celery tasks: thin, take ids, idempotent, enqueued on commit. Job state lives on the models."""
+"""Celery tasks: thin, take ids, idempotent, enqueued on commit. Job state lives on the models.
+
+Chunks and upload jobs are leases (core.leases): a task claims its row, so a task delivered twice (a redelivery,
+the sweeper's re-send) has no second effect. A send that fails (the broker down) is logged and leaves the row
+pending with no enqueued_at; the sweeper (sweep_jobs, a beat entry) sends it again, as it does the rows whose
+worker died.
+"""
 import datetime as dt
+import logging
 
 from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from claims.batch import jobs as daily
 from claims.intake import files
 from claims.models import UploadJob
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True)
@@ -16,7 +26,7 @@ def start_daily_job(run_date: str | None = None) -> int:
     day = dt.date.fromisoformat(run_date) if run_date else timezone.localdate() - dt.timedelta(days=1)
     job, _ = daily.create_job(day)
     for chunk_id in job.chunks.filter(status=daily.JobStatus.PENDING).values_list("pk", flat=True):
-        transaction.on_commit(lambda cid=chunk_id: run_daily_chunk.delay(cid))
+        transaction.on_commit(lambda cid=chunk_id: send_chunk(cid))
     return job.pk
 
 
@@ -31,9 +41,42 @@ def process_upload_job(job_id: int) -> bool:
     return files.process_upload_job(job_id)
 
 
+@shared_task(acks_late=True)
+def sweep_jobs() -> dict:
+    """Send again the chunks and upload jobs whose worker died (lease lapsed) or whose task never reached a worker,
+    and fail those out of attempts (claims.batch.jobs.chunks_to_send, claims.intake.files.upload_jobs_to_send)."""
+    chunks = [cid for cid in daily.chunks_to_send() if send_chunk(cid)]
+    uploads = [jid for jid in files.upload_jobs_to_send() if send_upload_job(jid)]
+    if chunks or uploads:
+        log.warning("sweeper re-sent chunks %s and upload jobs %s", chunks, uploads)
+    return {"chunks": chunks, "upload_jobs": uploads}
+
+
+def send_chunk(chunk_id: int) -> bool:
+    """Hand the chunk's task to the broker and note when; False (logged) when the broker is unreachable."""
+    try:
+        run_daily_chunk.delay(chunk_id)
+    except OperationalError:
+        log.exception("daily chunk %s: could not reach the broker; the sweeper will send it again", chunk_id)
+        return False
+    daily.chunks_sent([chunk_id])
+    return True
+
+
+def send_upload_job(job_id: int) -> bool:
+    """Hand the upload job's task to the broker and note when; False (logged) when the broker is unreachable."""
+    try:
+        process_upload_job.delay(job_id)
+    except OperationalError:
+        log.exception("upload job %s: could not reach the broker; the sweeper will send it again", job_id)
+        return False
+    files.upload_jobs_sent([job_id])
+    return True
+
+
 def submit_upload_job(*, institution, uploaded_file, user=None) -> UploadJob:
     """Store an uploaded fee-line file as a job (claims.intake.files) and import it once the job is committed."""
     with transaction.atomic():
         job = files.create_upload_job(institution=institution, uploaded_file=uploaded_file, user=user)
-        transaction.on_commit(lambda: process_upload_job.delay(job.pk), robust=True)
+        transaction.on_commit(lambda: send_upload_job(job.pk), robust=True)
     return job

@@ -308,8 +308,26 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 # A task is acknowledged when it ends, so a worker lost mid-task leaves it to another.
 CELERY_TASK_ACKS_LATE = True
+# A task whose worker process died (kill -9, out of memory) is requeued, not acknowledged as failed; its job's lease
+# (JOB_LEASE_SECONDS) decides when the copy may take the job over, and JOB_MAX_ATTEMPTS ends a task that kills workers.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # One task at a time per worker process: the daily job's chunks are long.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A chunk or upload job is a lease (core.leases) of this many seconds, renewed every quarter of it by the worker's
+# heartbeat: a job whose worker died is taken again at most this long after its last heartbeat.
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 120, minimum=2)
+# Seconds before Redis hands a task left unacknowledged by a dead worker to another one. Shorter than the lease, so
+# that the copy is back before the lease lapses and waits for it; a copy of a task whose worker is alive sees the
+# heartbeat renew the lease within a quarter lease and ends without effect (the lease, not the broker, decides).
+BROKER_VISIBILITY_TIMEOUT = env_int("BROKER_VISIBILITY_TIMEOUT", 60, minimum=1)
+# The Redis transport's options: the visibility timeout above.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT}
+# A chunk or upload job whose lease lapsed this many times (its task kills or loses its worker) is marked failed.
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3, minimum=1)
+# The sweeper (a beat entry) runs every this many seconds: it re-sends jobs whose lease lapsed and jobs never sent.
+JOB_SWEEP_SECONDS = env_int("JOB_SWEEP_SECONDS", 60, minimum=1)
+# A job still pending this many seconds after its task was sent (or, never sent, after it was created) is re-sent.
+JOB_RESEND_AFTER_SECONDS = env_int("JOB_RESEND_AFTER_SECONDS", 300, minimum=1)
 # Job state lives on models (DailyJob, DailyJobChunk, upload jobs), not in a result backend.
 CELERY_TASK_IGNORE_RESULT = True
 # No result backend.
@@ -333,6 +351,12 @@ CELERY_BEAT_SCHEDULE = {
     "daily-adjudication": {
         "task": "claims.tasks.start_daily_job",
         "schedule": crontab(hour=DAILY_JOB_HOUR, minute=DAILY_JOB_MINUTE),
+    },
+    # Leases: re-send the chunks and upload jobs whose worker died (lease lapsed) or whose task never reached the
+    # broker; fail those out of attempts (claims.tasks.sweep_jobs).
+    "job-lease-sweeper": {
+        "task": "claims.tasks.sweep_jobs",
+        "schedule": JOB_SWEEP_SECONDS,
     },
     # 月度结算: every morning; settles the previous month once the statement day (FundYearParameters,
     # default the 10th) has come, and does nothing on other days or when the month is already settled.

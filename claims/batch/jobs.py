@@ -1,8 +1,9 @@
 """The daily adjudication job (日终批处理): classify the day's uploads, settle discharged visits.
 
 A job is split by person into chunks (person_id mod N), so several workers can share it and a
-person's year is always settled by one worker. Every step is idempotent: a chunk is claimed with a
-conditional update, settled visits are skipped, and running a finished day again changes nothing.
+person's year is always settled by one worker. Every step is idempotent: a chunk is a lease (core.leases) claimed
+with a conditional update and finished in its own transaction, settled visits are skipped, and running a finished
+day again changes nothing. A chunk whose worker died is taken again (docs/operations.md, "Leases").
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from claims.audit.pipeline import HISTORY_DAYS, institution_stats, stats_columns, stats_frame
@@ -33,6 +35,7 @@ from claims.settlement.loading import load_inputs
 from claims.settlement.plan import plan_fee_lines
 from claims.settlement.services import settle_visits
 from claims.settlement.writers import write_fee_lines
+from core import leases
 from core.periods import day_bounds
 from policy_rules.engine import classify
 
@@ -65,7 +68,10 @@ def create_job(run_date: dt.date, chunks: int | None = None) -> tuple[DailyJob, 
             DailyJobChunk.objects.bulk_create([DailyJobChunk(job=job, chunk_no=i) for i in range(chunks)])
             plan_job(job)
         elif job.status == JobStatus.FAILED:
-            DailyJobChunk.objects.filter(job=job).exclude(status=JobStatus.DONE).update(status=JobStatus.PENDING)
+            # a chunk that failed (or ran out of attempts) starts again with fresh attempts; a running one keeps
+            # its lease (its worker may be alive)
+            DailyJobChunk.objects.filter(job=job, status__in=[JobStatus.FAILED, JobStatus.PENDING]).update(
+                status=JobStatus.PENDING, attempts=0, lease_owner="", lease_expires_at=None)
             DailyJob.objects.filter(pk=job.pk).update(status=JobStatus.PENDING, error="")
             job.refresh_from_db()
     return job, created
@@ -117,13 +123,40 @@ def ensure_planned(job_id: int) -> DailyJob:
     return job
 
 
-def run_chunk(chunk_id: int) -> bool:
-    """Do one chunk if nobody has; returns False when it was already claimed or done."""
-    now = timezone.now()
-    claimed = DailyJobChunk.objects.filter(pk=chunk_id, status=JobStatus.PENDING).update(
-        status=JobStatus.RUNNING, started_at=now)
-    if not claimed:
+CHUNK_ABANDONED = "abandoned: the chunk's worker was lost on every attempt (lease expired); see JOB_MAX_ATTEMPTS"
+
+
+def take_chunk(chunk_id: int, wait: bool = True) -> leases.Claim | None:
+    """Claim the chunk as a lease (core.leases.take): pending, or its worker died (lease lapsed); None when it is
+    finished or a live worker holds it. A chunk out of attempts fails, and its job with it, with the reason."""
+    taken = leases.take(DailyJobChunk, chunk_id, lease_seconds=settings.JOB_LEASE_SECONDS,
+                        max_attempts=settings.JOB_MAX_ATTEMPTS, failure={"error": CHUNK_ABANDONED}, wait=wait)
+    if taken is None:
+        fail_jobs_of_failed_chunks()
+    return taken
+
+
+def fail_jobs_of_failed_chunks() -> None:
+    """A job with a failed chunk is failed, with that chunk's reason (create_job reopens it)."""
+    for job_id, chunk_no, error in (DailyJobChunk.objects.filter(status=JobStatus.FAILED)
+                                    .exclude(job__status__in=[JobStatus.FAILED, JobStatus.DONE])
+                                    .values_list("job_id", "chunk_no", "error")):
+        DailyJob.objects.filter(pk=job_id).exclude(status=JobStatus.DONE).update(
+            status=JobStatus.FAILED, error=f"chunk {chunk_no}: {error}"[:2000])
+
+
+def run_chunk(chunk_id: int, wait: bool = True) -> bool:
+    """Do one chunk if it is pending or its worker died; returns False when it is finished or held by a live worker.
+
+    The chunk is a lease (core.leases): claimed with an owner token, renewed by a heartbeat thread on its own
+    connection while the chunk's one transaction runs, and finished by a fenced update inside that transaction.
+    So a chunk lands whole or not at all, and only the attempt that still holds the lease can land it: a worker
+    killed mid-chunk leaves nothing behind, and the next worker (a redelivered task, the sweeper's, run_daily)
+    does the chunk from the start. wait: see core.leases.take."""
+    taken = take_chunk(chunk_id, wait=wait)
+    if taken is None:
         return False
+    now = timezone.now()
     chunk = DailyJobChunk.objects.select_related("job").get(pk=chunk_id)
     job = chunk.job
     if job.planned_at is None:
@@ -132,25 +165,46 @@ def run_chunk(chunk_id: int) -> bool:
     DailyJob.objects.filter(pk=job.pk, started_at__isnull=True).update(started_at=now)
     DailyJob.objects.filter(pk=job.pk, status=JobStatus.PENDING).update(status=JobStatus.RUNNING)
     try:
-        if use_bulk_path():
+        with leases.Heartbeat(DailyJobChunk, chunk.pk, taken.token, settings.JOB_LEASE_SECONDS), \
+                transaction.atomic():
+            if use_bulk_path():
                 classified, settled, held = bulk.run_chunk(job, chunk.chunk_no, chunk.visit_ids,
-                                                       reason=f"日终批处理 {job.run_date}",
-                                                       inst_stats=stats_frame(job.audit_stats))
-        else:
-            classified = classify_day_lines(chunk.visit_ids)
-            settled, held = settle_day_visits(job, chunk.chunk_no)
+                                                           reason=f"日终批处理 {job.run_date}",
+                                                           inst_stats=stats_frame(job.audit_stats))
+            else:
+                classified = classify_day_lines(chunk.visit_ids)
+                settled, held = settle_day_visits(job, chunk.chunk_no)
+            leases.release(DailyJobChunk, chunk.pk, taken.token, status=JobStatus.DONE, finished_at=Now(), error="",
+                           lines_classified=classified, visits_settled=settled, visits_held=held)
+            DailyJob.objects.filter(pk=job.pk).update(chunks_done=F("chunks_done") + 1)
+    except leases.LeaseLost:
+        log.warning("daily job %s chunk %s: lease lost to another worker, its work rolled back", job.run_date,
+                    chunk.chunk_no)
+        return False
     except Exception as exc:
         log.exception("daily job %s chunk %s failed", job.run_date, chunk.chunk_no)
-        DailyJobChunk.objects.filter(pk=chunk.pk).update(status=JobStatus.FAILED, error=str(exc)[:2000],
-                                                         finished_at=timezone.now())
-        DailyJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error=str(exc)[:2000])
+        failed = DailyJobChunk.objects.filter(pk=chunk.pk, status=JobStatus.RUNNING, lease_owner=taken.token).update(
+            status=JobStatus.FAILED, error=str(exc)[:2000], finished_at=Now(), lease_owner="", lease_expires_at=None)
+        if failed:
+            DailyJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error=str(exc)[:2000])
         raise
-    DailyJobChunk.objects.filter(pk=chunk.pk).update(
-        status=JobStatus.DONE, finished_at=timezone.now(), lines_classified=classified, visits_settled=settled,
-        visits_held=held)
-    DailyJob.objects.filter(pk=job.pk).update(chunks_done=F("chunks_done") + 1)
     finish_job_if_complete(job.pk)
     return True
+
+
+def chunks_to_send() -> list[int]:
+    """For the sweeper: the chunks whose worker died (lease lapsed) and the pending ones whose task never reached
+    a worker, JOB_RESEND_AFTER_SECONDS after it was sent or their job created; chunks out of attempts fail."""
+    leases.fail_exhausted(DailyJobChunk, settings.JOB_MAX_ATTEMPTS, {"error": CHUNK_ABANDONED})
+    fail_jobs_of_failed_chunks()
+    due = leases.due_for_resend(DailyJobChunk.objects.all(), created_field="job__created_at",
+                                resend_after_seconds=settings.JOB_RESEND_AFTER_SECONDS)
+    return list(due.order_by("pk").values_list("pk", flat=True))
+
+
+def chunks_sent(chunk_ids) -> None:
+    """Note that these chunks' tasks were handed to the broker (claims.tasks)."""
+    leases.mark_sent(DailyJobChunk, chunk_ids)
 
 
 def use_bulk_path() -> bool:
@@ -245,9 +299,12 @@ def write_summaries(job: DailyJob) -> None:
 
 
 def run_day(run_date: dt.date, chunks: int | None = None) -> DailyJob:
-    """Create (or reopen a failed) job and run all its chunks in this process."""
+    """Create (or reopen a failed) job and run all its unfinished chunks in this process: pending ones, and
+    running ones whose worker died (each waited for until its lease lapses; one whose worker is alive and
+    renewing its lease is left to it)."""
     job, _ = create_job(run_date, chunks)
-    for chunk_id in job.chunks.filter(status=JobStatus.PENDING).values_list("pk", flat=True):
+    for chunk_id in (job.chunks.filter(status__in=[JobStatus.PENDING, JobStatus.RUNNING]).order_by("chunk_no")
+                     .values_list("pk", flat=True)):
         run_chunk(chunk_id)
     finish_job_if_complete(job.pk)
     job.refresh_from_db()

@@ -19,12 +19,14 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from claims.errors import ServiceError
 from claims.intake.services import upload_fee_lines
 from claims.models import JobStatus, UploadJob, UploadSource, Visit
+from core import leases
 from insurance.models import Institution
 
 log = logging.getLogger(__name__)
@@ -154,12 +156,33 @@ def create_upload_job(*, institution: Institution, uploaded_file, user=None) -> 
     )
 
 
-def process_upload_job(job_id: int) -> bool:
-    """Import a pending job's file; False when another worker has it already (idempotent)."""
-    claimed = UploadJob.objects.filter(pk=job_id, status=JobStatus.PENDING).update(
-        status=JobStatus.RUNNING, started_at=timezone.now())
-    if not claimed:
+def _abandoned() -> dict:
+    """The failure of a job whose worker was lost on every attempt (core.leases.fail_exhausted)."""
+    return {"errors": [_error(None, "", "", "", "WORKER_LOST",
+                              _("导入中断：处理该文件的进程多次丢失（%(n)d 次），已停止重试。")
+                              % {"n": settings.JOB_MAX_ATTEMPTS})]}
+
+
+def process_upload_job(job_id: int, wait: bool = True) -> bool:
+    """Import the job's file if it is pending or its worker died; False when it is finished or a live worker has it.
+
+    The job is a lease (core.leases): claimed with an owner token, renewed by a heartbeat while the file is
+    imported, finished by an update fenced by the token (_finish); a job whose worker was killed is taken
+    again by the next delivery of its task or by the sweeper (claims.tasks.sweep_jobs)."""
+    taken = leases.take(UploadJob, job_id, lease_seconds=settings.JOB_LEASE_SECONDS,
+                        max_attempts=settings.JOB_MAX_ATTEMPTS, failure=_abandoned(), wait=wait)
+    if taken is None:
         return False
+    with leases.Heartbeat(UploadJob, job_id, taken.token, settings.JOB_LEASE_SECONDS):
+        try:
+            return _process_claimed(job_id)
+        except leases.LeaseLost:
+            log.warning("upload job %s: lease lost to another worker, its result not written", job_id)
+            return False
+
+
+def _process_claimed(job_id: int) -> bool:
+    """Import the file of a job whose lease this worker holds (job.lease_owner: its token)."""
     job = UploadJob.objects.select_related("institution", "created_by").get(pk=job_id)
     try:
         with job.file.open("rb") as fileobj:
@@ -171,11 +194,25 @@ def process_upload_job(job_id: int) -> bool:
         _import_rows(job, rows)
     except Exception as exc:
         log.exception("upload job %s failed", job_id)
-        UploadJob.objects.filter(pk=job_id).update(
+        UploadJob.objects.filter(pk=job_id, lease_owner=job.lease_owner).update(
             status=JobStatus.FAILED, finished_at=timezone.now(),
             errors=[_error(None, "", "", "", "INTERNAL_ERROR", _("导入中断：%(e)s") % {"e": exc})])
         raise
     return True
+
+
+def upload_jobs_to_send() -> list[int]:
+    """For the sweeper: the jobs whose worker died (lease lapsed) and the pending ones whose task never reached a
+    worker (JOB_RESEND_AFTER_SECONDS after it was sent or the job created); jobs out of attempts fail."""
+    leases.fail_exhausted(UploadJob, settings.JOB_MAX_ATTEMPTS, _abandoned())
+    due = leases.due_for_resend(UploadJob.objects.all(), created_field="created_at",
+                                resend_after_seconds=settings.JOB_RESEND_AFTER_SECONDS)
+    return list(due.order_by("pk").values_list("pk", flat=True))
+
+
+def upload_jobs_sent(job_ids) -> None:
+    """Note that these jobs' tasks were handed to the broker (claims.tasks)."""
+    leases.mark_sent(UploadJob, job_ids)
 
 
 def _import_rows(job: UploadJob, rows: list[tuple[int, dict]]) -> None:
@@ -230,8 +267,10 @@ def _import_visit(job: UploadJob, visit: Visit | None, mdtrt_id: str, group: lis
 
 
 def _finish(job: UploadJob, status: str, errors: list[dict], done: int, accepted: int, rejected: int) -> None:
-    UploadJob.objects.filter(pk=job.pk).update(status=status, errors=errors, rows_done=done, accepted=accepted,
-                                               rejected=rejected, finished_at=timezone.now())
+    """The job's result, written only while its lease is this worker's (job.lease_owner, read after the claim);
+    raises core.leases.LeaseLost otherwise."""
+    leases.release(UploadJob, job.pk, job.lease_owner, status=status, errors=errors, rows_done=done,
+                   accepted=accepted, rejected=rejected, finished_at=timezone.now())
 
 
 def errors_csv(job: UploadJob) -> bytes:

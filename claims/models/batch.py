@@ -21,6 +21,8 @@ class DailyJob(models.Model):
     visits_quarantined = models.PositiveIntegerField(_("隔离就诊"), default=0,
                                                      help_text=_("本批处理无法结算而隔离的就诊（QuarantinedVisit）"))
     error = models.TextField(_("错误信息"), blank=True)
+    # When the job was created: a chunk never sent to a worker is re-sent by the sweeper once this is old enough.
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     # The job's inputs, fixed once when it is planned (claims.batch.jobs.plan_job), before any chunk runs: every chunk,
     # on whichever worker and however late it is retried, reads the same.
     planned_at = models.DateTimeField(_("计划时间"), null=True, blank=True)
@@ -50,7 +52,9 @@ class DailyJob(models.Model):
 
 
 class DailyJobChunk(models.Model):
-    """One share of a daily job, split by person; a worker claims it with a conditional update."""
+    """One share of a daily job, split by person; a worker takes it as a lease (core.leases, claims.batch.jobs):
+    a conditional update gives it an owner token and an expiry that the worker's heartbeat moves forward; a chunk
+    whose lease lapsed (its worker died) is taken again by the next worker or by the sweeper."""
 
     job = models.ForeignKey(DailyJob, on_delete=models.CASCADE, related_name="chunks", verbose_name=_("批处理"))
     chunk_no = models.PositiveIntegerField(_("分片号"))
@@ -63,6 +67,10 @@ class DailyJobChunk(models.Model):
     error = models.TextField(_("错误信息"), blank=True)
     visit_ids = models.JSONField(_("当日上传的就诊"), default=list, blank=True,
                                  help_text=_("本分片参保人当日有上传明细的就诊（计划批处理时确定）"))
+    lease_owner = models.CharField(_("租约持有者"), max_length=32, blank=True)
+    lease_expires_at = models.DateTimeField(_("租约到期"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
+    enqueued_at = models.DateTimeField(_("入队时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("批处理分片")
@@ -70,6 +78,14 @@ class DailyJobChunk(models.Model):
         ordering = ["job", "chunk_no"]
         constraints = [
             models.UniqueConstraint(fields=["job", "chunk_no"], name="%(app_label)s_%(class)s_job_chunk_uniq"),
+            models.CheckConstraint(
+                condition=~Q(status=JobStatus.RUNNING) | Q(lease_expires_at__isnull=False),
+                name="%(app_label)s_%(class)s_running_leased",
+            ),
+        ]
+        indexes = [  # the sweeper's look-up: the chunks not finished
+            models.Index(fields=["status"], name="claims_chunk_open_idx",
+                         condition=Q(status__in=[JobStatus.PENDING, JobStatus.RUNNING])),
         ]
 
     def __str__(self) -> str:

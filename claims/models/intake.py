@@ -214,6 +214,12 @@ class UploadJob(models.Model):
     created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    # A lease (core.leases): the worker importing the file, until when, and how many workers have taken it.
+    lease_owner = models.CharField(_("租约持有者"), max_length=32, blank=True)
+    lease_expires_at = models.DateTimeField(_("租约到期"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
+    # When its task was last sent to the broker (null: never, e.g. the broker was down); the sweeper re-sends.
+    enqueued_at = models.DateTimeField(_("入队时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("明细文件导入")
@@ -230,6 +236,14 @@ class UploadJob(models.Model):
                 condition=Q(accepted__lte=F("rows_total") - F("rejected")),
                 name="%(app_label)s_%(class)s_accepted_rejected",
             ),
+            models.CheckConstraint(
+                condition=~Q(status=JobStatus.RUNNING) | Q(lease_expires_at__isnull=False),
+                name="%(app_label)s_%(class)s_running_leased",
+            ),
+        ]
+        indexes = [  # the sweeper's look-up: the jobs not finished
+            models.Index(fields=["status"], name="claims_uploadjob_open_idx",
+                         condition=Q(status__in=[JobStatus.PENDING, JobStatus.RUNNING])),
         ]
 
     def __str__(self) -> str:

@@ -1,7 +1,9 @@
 """python manage.py run_daily --date YYYY-MM-DD — the daily adjudication job, in this process.
 
 Does what the Celery beat entry does (claims.tasks.start_daily_job) without a broker; with
---enqueue it hands the chunks to the Celery workers instead.
+--enqueue it hands the chunks to the Celery workers instead. On a day whose job a dead worker left running it
+completes the job: every unfinished chunk is run here, a chunk still under its dead worker's lease once the lease
+lapses (claims.batch.jobs.run_day; a chunk whose worker is alive and renewing its lease is left to it).
 """
 import datetime as dt
 from decimal import Decimal
@@ -36,6 +38,8 @@ class Command(BaseCommand):
         self.stdout.write(f"daily job {day}: {job.status}; chunks {job.chunks_done}/{job.chunks_total}; "
                           f"lines classified {job.lines_classified}; visits settled {job.visits_settled}; "
                           f"held {job.visits_held}; quarantined {job.visits_quarantined}")
+        if job.error:
+            self.stdout.write(f"error: {job.error}")
         rows = job.summaries.select_related("institution").order_by("-fund_pay_sumamt")
         totals = rows.aggregate(medfee=Sum("medfee_sumamt"), fund=Sum("fund_pay_sumamt"))
         self.stdout.write(f"{'institution':<14}{'lines':>8}{'medfee':>14}{'fund':>14}{'settled':>9}{'held':>6}"
