@@ -64,7 +64,9 @@ def enrollments_of(visits: list[Visit]) -> pd.DataFrame:
     enrollments of their persons read in one query."""
     rows = list(Enrollment.objects.filter(person_id__in={v.person_id for v in visits})
                 .values_list("pk", "person_id", *ENROLLMENT_FIELDS))
-    enrollments = pd.DataFrame(rows, columns=ENROLLMENT_COLUMNS)
+    # column by column (pandas infers each as from the rows): cheaper than a frame from a list of tuples
+    enrollments = pd.DataFrame({c: inferred_column([r[i] for r in rows]) for i, c in enumerate(ENROLLMENT_COLUMNS)},
+                               columns=ENROLLMENT_COLUMNS) if rows else pd.DataFrame(rows, columns=ENROLLMENT_COLUMNS)
     return enrollments_in_force(pd.DataFrame({
         "person_id": np.array([v.person_id for v in visits], dtype=np.int64),
         "begin_date": [timezone.localtime(v.begntime).date() for v in visits],
@@ -74,7 +76,9 @@ def enrollments_of(visits: list[Visit]) -> pd.DataFrame:
 
 def visit_records(visits: list[Visit], setl_times: dict[int, dt.datetime]) -> list[dict]:
     """The engine's visit records (frames.VISIT_COLUMNS) of these visits settled at these times."""
-    chosen = enrollments_of(visits).to_dict("records")
+    frame = enrollments_of(visits)
+    columns = {c: frame[c].tolist() for c in ENROLLMENT_FIELDS}  # as to_dict("records") boxes them
+    chosen = [{c: columns[c][i] for c in ENROLLMENT_FIELDS} for i in range(len(frame))]
     return [{
         "mdtrt_id": v.mdtrt_id, "psn_no": v.person.psn_no, "med_type": v.med_type,
         "begntime": local_naive(v.begntime), "setl_time": local_naive(setl_times[v.pk]),
