@@ -262,6 +262,7 @@ class StageClock:
         self.statements: dict[str, int] = {}
         self._stage = "the rest (locks, visits, checks)"
         self._part = ""
+        self.part_statements: dict[str, int] = {}
 
     def _timed(self, label, function):
         def timed(*args, **kwargs):
@@ -289,7 +290,7 @@ class StageClock:
     def _sql(self, execute, sql, params, many, context):
         self.statements[self._stage] = self.statements.get(self._stage, 0) + 1
         if self._part:
-            self.statements[self._part] = self.statements.get(self._part, 0) + 1
+            self.part_statements[self._part] = self.part_statements.get(self._part, 0) + 1
         c0 = time.process_time()
         try:
             return execute(sql, params, many, context)
@@ -341,7 +342,7 @@ class StageClock:
             if label in self.cpu:
                 v = self.cpu[label]
                 out.append(f"    {v / n * 1e3:6.1f} ms  {v / total * 100:3.0f} %      of which {label} "
-                           f"({self.statements.get(label, 0) / n:.1f} statements)")
+                           f"({self.part_statements.get(label, 0) / n:.1f} statements)")
         driver = self.cpu.get("(in the driver's execute)", 0.0)
         out.append(f"    {driver / n * 1e3:6.1f} ms  {driver / total * 100:3.0f} %    of all these, in Django's "
                    "cursor execute (the driver, sending and receiving)")

@@ -111,7 +111,9 @@ def settle_visits(visit_ids: list[int], *, setl_times: dict[int, dt.datetime] | 
         # the persons of these visits, in one statement (the sub-select locks no visit)
         list(Person.objects.select_for_update().filter(pk__in=Visit.objects.filter(pk__in=visit_ids).values(
             "person_id")).order_by("pk").values_list("pk"))
-        visits = list(Visit.objects.select_for_update(of=("self",)).select_related("person", "institution", "enrollment")
+        # with what the engine's reader would read again: the registered enrollment, the account (locked persons)
+        visits = list(Visit.objects.select_for_update(of=("self",))
+                      .select_related("person", "person__account", "institution", "enrollment")
                       .filter(pk__in=visit_ids).order_by("pk"))
         if strict and len(visits) != len(set(visit_ids)):
             raise ServiceError.one("mdtrt_id", "UNKNOWN_VISIT", _("就诊不存在。"))

@@ -302,7 +302,7 @@ def enrollments_in_force(visits: pd.DataFrame, enrollments: pd.DataFrame) -> pd.
         if c in ("enrolled_from", "enrolled_to"):
             col = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
             picked = values[chosen[found]]
-            if picked.dtype == object and all(type(v) is dt.date for v in picked.tolist()):
+            if picked.dtype == object and all(type(v) is dt.date or v is None for v in picked.tolist()):
                 col[found] = np.array(picked.tolist(), dtype="datetime64[D]")  # plain dates, by numpy alone
             else:
                 col[found] = pd.to_datetime(pd.Series(picked)).to_numpy("datetime64[ns]")
