@@ -205,7 +205,9 @@ def audit_visits(visits: list[Visit], *, stage: str, settlements: dict[str, Sett
         return pd.DataFrame()
     hits = run_audit(rules=rules, **audit_frames(visits, inst_stats, day=day, **given))
     if stage == "settlement":
-        hits = hits[hits["mdtrt_id"].isin(list(settlements or {}))]
+        settled = hits["mdtrt_id"].isin(list(settlements or {}))
+        if not settled.all():  # (all of them at the counter: no copy of the frame)
+            hits = hits[settled]
     record_hits(hits, stage=stage, visits_by_mdtrt={v.mdtrt_id: v for v in visits},
                 settlements_by_mdtrt=settlements)
     return hits

@@ -86,7 +86,10 @@ def enrollments_of(visits: list[Visit]) -> pd.DataFrame:
 def visit_records(visits: list[Visit], setl_times: dict[int, dt.datetime]) -> list[dict]:
     """The engine's visit records (frames.VISIT_COLUMNS) of these visits settled at these times."""
     frame = enrollments_of(visits)
-    columns = {c: frame[c].tolist() for c in ENROLLMENT_FIELDS}  # as to_dict("records") boxes them
+    # the values to_dict("records") gives, but the dates as plain datetimes (not Timestamps): the same values,
+    # which visits_frame converts by numpy instead of pd.to_datetime
+    columns = {c: (frame[c].to_numpy().astype("datetime64[us]").tolist() if frame[c].dtype == "datetime64[ns]"
+                   else frame[c].tolist()) for c in ENROLLMENT_FIELDS}
     chosen = [{c: columns[c][i] for c in ENROLLMENT_FIELDS} for i in range(len(frame))]
     return [{
         "mdtrt_id": v.mdtrt_id, "psn_no": v.person.psn_no, "med_type": v.med_type,

@@ -57,8 +57,9 @@ def _check_setl_time(visit: Visit, setl_time: dt.datetime) -> None:
 def _run(visits: list[Visit], setl_times: dict[int, dt.datetime], line_rows: list[dict] | None = None):
     inputs, catalog_items = load_inputs(visits, setl_times, line_rows=line_rows)
     result = adjudicate(**inputs.engine())
-    missing = result.settlements[result.settlements["policy_code"].isna()]
-    return inputs, catalog_items, result, set(missing["mdtrt_id"])
+    s = result.settlements
+    missing = s["mdtrt_id"].to_numpy()[s["policy_code"].isna().to_numpy()]
+    return inputs, catalog_items, result, set(missing.tolist())
 
 
 def _amounts(row) -> dict:
