@@ -8,11 +8,12 @@ docker-compose does (`gunicorn config.wsgi -w 4 --access-logfile -`, DEBUG off) 
 creates one token per institution client with `create_institution_token`, and measures:
 
   1. fee upload: --upload-clients (4) concurrent clients, each registering inpatient visits and sending
-     --upload-requests requests of --upload-lines (5,000) lines to POST /api/v1/visits/{id}/fee-lines/;
+     --upload-requests requests of --upload-lines (5,000) lines to POST /api/v1/visits/{id}/fee-lines/ (0: skipped);
      reports lines/s over the whole phase and the request latencies;
   2. settlement: --settle-clients (16) concurrent clients, each with --settle-visits visits of 100 lines
      registered, uploaded and discharged beforehand, settling them one after another with
-     POST /api/v1/visits/{id}/settle/; reports p50/p95/p99 latency and settlements/s;
+     POST /api/v1/visits/{id}/settle/; reports p50/p95/p99 latency and settlements/s (--settle-clients 1,4,16:
+     one such phase for each number of clients, on visits of its own);
   3. the floor: the same clients sending --floor-requests (50) each of the lightest authenticated request,
      GET /api/v1/visits/{id}/ (token, one lookup, JSON): what the server stack alone costs under the same
      concurrency, as the COPY floor is for the daily batch.

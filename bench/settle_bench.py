@@ -17,7 +17,8 @@ CPU on a shared machine). The first --warmup settlements are left out. It prints
 settlement, settlements/s, the statements per settlement and the PostgreSQL backend's CPU per
 settlement (its /proc counters, 10 ms ticks, so only the mean over the run). --profile then settles
 --profile-visits more with the CPU of each stage measured (reading, the engine's inputs, the engine, the
-plan, writing, the audit, COMMIT: process_time around the functions the settlement calls), and
+plan, writing, the audit, COMMIT: process_time around the functions the settlement calls; and the parts
+inside them listed in PARTS, each on its own line), and
 --profile-visits more under cProfile, printing its top 40 by cumulative time (cProfile's own clock,
 the wall clock; --profile-timer cpu: process_time, whose cost per call inflates call-heavy code far
 more).
