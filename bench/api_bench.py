@@ -8,11 +8,12 @@ docker-compose does (`gunicorn config.wsgi -w 4 --access-logfile -`, DEBUG off) 
 creates one token per institution client with `create_institution_token`, and measures:
 
   1. fee upload: --upload-clients (4) concurrent clients, each registering inpatient visits and sending
-     --upload-requests requests of --upload-lines (5,000) lines to POST /api/v1/visits/{id}/fee-lines/;
+     --upload-requests requests of --upload-lines (5,000) lines to POST /api/v1/visits/{id}/fee-lines/ (0: skipped);
      reports lines/s over the whole phase and the request latencies;
   2. settlement: --settle-clients (16) concurrent clients, each with --settle-visits visits of 100 lines
      registered, uploaded and discharged beforehand, settling them one after another with
-     POST /api/v1/visits/{id}/settle/; reports p50/p95/p99 latency and settlements/s;
+     POST /api/v1/visits/{id}/settle/; reports p50/p95/p99 latency and settlements/s (--settle-clients 1,4,16:
+     one such phase for each number of clients, on visits of its own);
   3. the floor: the same clients sending --floor-requests (50) each of the lightest authenticated request,
      GET /api/v1/visits/{id}/ (token, one lookup, JSON): what the server stack alone costs under the same
      concurrency, as the COPY floor is for the daily batch.
@@ -252,7 +253,8 @@ def main() -> int:
     parser.add_argument("--upload-clients", type=int, default=4)
     parser.add_argument("--upload-requests", type=int, default=5, help="requests per upload client")
     parser.add_argument("--upload-lines", type=int, default=5000)
-    parser.add_argument("--settle-clients", type=int, default=16)
+    parser.add_argument("--settle-clients", default="16",
+                        help="concurrent settle clients; a comma-separated list (1,4,16) runs one phase for each")
     parser.add_argument("--settle-visits", type=int, default=20, help="settlements per settle client")
     parser.add_argument("--floor-requests", type=int, default=50,
                         help="requests per settle client for the floor: the lightest authenticated request (0: skip)")
@@ -264,6 +266,8 @@ def main() -> int:
     parser.add_argument("--no-audit-rules", dest="audit_rules", action="store_false",
                         help="no smart-audit rules: upload and settlement skip the audit stage")
     args = parser.parse_args()
+    phases = [int(c) for c in str(args.settle_clients).split(",")]
+    args.settle_clients = max(phases)
     print("reproduce:", support.reproduce("bench/api_bench.py", sys.argv[1:]))
     today = dt.date.today()
     with support.scratch_database(args.database, keep=args.keep) as url:
@@ -304,7 +308,7 @@ def main() -> int:
             out = StringIO()
             call_command("create_institution_token", code, f"bench-client-{i}", stdout=out)
             tokens.append(out.getvalue().strip())
-        need = args.upload_clients * args.upload_requests + args.settle_clients * args.settle_visits
+        need = args.upload_clients * args.upload_requests + sum(phases) * args.settle_visits
         persons = list(Person.objects.filter(enrollments__enrolled_to__isnull=True)
                        .order_by("id").values_list("psn_no", flat=True)[:need])
         catalog = [(c, f"{p:.2f}") for c, p in CatalogItem.objects.filter(price_limit__isnull=False)
@@ -327,8 +331,10 @@ def main() -> int:
 
             cpu = ServerCPU(server.pid, support.server_url(), args.database)
 
-            # 1. fee upload: visits registered first (not timed), then 5,000-line requests
+            # 1. fee upload: visits registered first (not timed), then 5,000-line requests (0 requests: skipped)
             jobs, p = [], 0
+            if not args.upload_requests:
+                args.upload_clients = 0
             for c in range(args.upload_clients):
                 client = Client(port, tokens[c])
                 ids = [register(client, persons[p + r], begntime) for r in range(args.upload_requests)]
@@ -337,37 +343,40 @@ def main() -> int:
                 jobs.append((port, tokens[c], ids, bodies, 0.0))
             when = time.time() + 1.0
             jobs = [(*j[:4], when) for j in jobs]
-            t0, cpu0 = time.time(), cpu.snapshot()
-            with ctx.Pool(args.upload_clients) as pool:
-                results = pool.map(upload_client, jobs)
-            wall = time.time() - max(t0, when)
-            lat = [x for r in results for x in r["latencies"]]
-            errors = [e for r in results for e in r["errors"]]
-            n_lines = args.upload_clients * args.upload_requests * args.upload_lines
-            print(f"fee upload: {args.upload_clients} clients x {args.upload_requests} requests x "
-                  f"{args.upload_lines:,} lines = {n_lines:,} lines in {wall:.1f} s: {support.rate(n_lines, wall)} "
-                  f"lines/s; per request {percentiles(lat)}; errors {len(errors)}" + (f" ({errors[0]})" if errors
-                                                                                     else "") + " " + load())
-            print(f"    {cpu.since(cpu0, args.upload_clients * args.upload_requests)}")
+            if jobs:
+                t0, cpu0 = time.time(), cpu.snapshot()
+                with ctx.Pool(args.upload_clients) as pool:
+                    results = pool.map(upload_client, jobs)
+                wall = time.time() - max(t0, when)
+                lat = [x for r in results for x in r["latencies"]]
+                errors = [e for r in results for e in r["errors"]]
+                n_lines = args.upload_clients * args.upload_requests * args.upload_lines
+                print(f"fee upload: {args.upload_clients} clients x {args.upload_requests} requests x "
+                      f"{args.upload_lines:,} lines = {n_lines:,} lines in {wall:.1f} s: "
+                      f"{support.rate(n_lines, wall)} lines/s; per request {percentiles(lat)}; errors {len(errors)}"
+                      + (f" ({errors[0]})" if errors else "") + " " + load())
+                print(f"    {cpu.since(cpu0, args.upload_clients * args.upload_requests)}")
 
-            # 2. settlement: visits of 100 lines prepared by the same clients (not timed), then settled
-            prep = []
-            for c in range(args.settle_clients):
-                chunk = persons[p:p + args.settle_visits]
-                p += args.settle_visits
-                prep.append((port, tokens[args.upload_clients + c], chunk, catalog, begntime, endtime))
-            t_prep = time.time()
-            with ctx.Pool(args.settle_clients) as pool:
-                ready = pool.map(prepare_settle_client, prep)
-            print(f"prepared {sum(map(len, ready))} visits of 100 lines in {time.time() - t_prep:.0f} s {load()}")
-            settle_tokens = tokens[args.upload_clients:args.upload_clients + args.settle_clients]
-            wall, lat, errors, cpu_line = closed_loop(
-                ctx, cpu, port, settle_tokens,
-                [[("POST", f"/api/v1/visits/{m}/settle/", {}) for m in ids] for ids in ready], 201)
-            print(f"settlement: {args.settle_clients} clients x {args.settle_visits} visits of 100 lines = {len(lat)} "
-                  f"settlements in {wall:.1f} s ({support.rate(len(lat), wall)}/s); latency {percentiles(lat)}; "
-                  f"errors {len(errors)}" + (f" ({errors[0]})" if errors else "") + " " + load())
-            print(f"    {cpu_line}")
+            # 2. settlement: for each number of clients, visits of 100 lines prepared by the same clients (not
+            # timed), then settled
+            for n_clients in phases:
+                prep = []
+                for c in range(n_clients):
+                    chunk = persons[p:p + args.settle_visits]
+                    p += args.settle_visits
+                    prep.append((port, tokens[args.upload_clients + c], chunk, catalog, begntime, endtime))
+                t_prep = time.time()
+                with ctx.Pool(n_clients) as pool:
+                    ready = pool.map(prepare_settle_client, prep)
+                print(f"prepared {sum(map(len, ready))} visits of 100 lines in {time.time() - t_prep:.0f} s {load()}")
+                settle_tokens = tokens[args.upload_clients:args.upload_clients + n_clients]
+                wall, lat, errors, cpu_line = closed_loop(
+                    ctx, cpu, port, settle_tokens,
+                    [[("POST", f"/api/v1/visits/{m}/settle/", {}) for m in ids] for ids in ready], 201)
+                print(f"settlement: {n_clients} clients x {args.settle_visits} visits of 100 lines = {len(lat)} "
+                      f"settlements in {wall:.1f} s ({support.rate(len(lat), wall)}/s); latency {percentiles(lat)}; "
+                      f"errors {len(errors)}" + (f" ({errors[0]})" if errors else "") + " " + load())
+                print(f"    {cpu_line}")
             # 3. the floor under the same clients: what gunicorn, Django, DRF and the token cost without the work
             if args.floor_requests:
                 wall, lat, errors, cpu_line = closed_loop(

@@ -17,7 +17,8 @@ CPU on a shared machine). The first --warmup settlements are left out. It prints
 settlement, settlements/s, the statements per settlement and the PostgreSQL backend's CPU per
 settlement (its /proc counters, 10 ms ticks, so only the mean over the run). --profile then settles
 --profile-visits more with the CPU of each stage measured (reading, the engine's inputs, the engine, the
-plan, writing, the audit, COMMIT: process_time around the functions the settlement calls), and
+plan, writing, the audit, COMMIT: process_time around the functions the settlement calls; and the parts
+inside them listed in PARTS, each on its own line), and
 --profile-visits more under cProfile, printing its top 40 by cumulative time (cProfile's own clock,
 the wall clock; --profile-timer cpu: process_time, whose cost per call inflates call-heavy code far
 more).
@@ -62,6 +63,27 @@ STAGES = [
     ("the write plan (plan_settlements)", ("plan_settlements",)),
     ("writing (write_plan / _store)", ("write_plan", "_store")),
     ("the audit (audit_visits)", ("audit_visits",)),
+]
+
+# inside those stages (--profile): (label, module, the name that module calls it by); a name a checkout lacks is
+# left out. Each is timed inclusively, on its own line, and not subtracted from the stage it is part of.
+PARTS = [
+    ("inputs: the enrollment in force (visit_records)", "claims.settlement.loading", "visit_records"),
+    ("inputs: the line keys (line_keys_frame)", "claims.settlement.loading", "line_keys_frame"),
+    ("inputs: lines_frame", "claims.settlement.loading", "lines_frame"),
+    ("inputs: visits_frame", "claims.settlement.loading", "visits_frame"),
+    ("inputs: catalog_frame", "claims.settlement.loading", "catalog_frame"),
+    ("inputs: persons_frame + state_frame", "claims.settlement.loading", "persons_frame"),
+    ("inputs: persons_frame + state_frame", "claims.settlement.loading", "state_frame"),
+    ("inputs: the active packs (active_policies)", "claims.settlement.loading", "active_policies"),
+    ("writing: settlement lines (_write_lines)", "claims.settlement.writers", "_write_lines"),
+    ("writing: accumulators (_write_accumulators)", "claims.settlement.writers", "_write_accumulators"),
+    ("writing: account (_write_accounts)", "claims.settlement.writers", "_write_accounts"),
+    ("audit: the rules in force (rules_in_force)", "claims.audit.pipeline", "rules_in_force"),
+    ("audit: its frames (audit_frames)", "claims.audit.pipeline", "audit_frames"),
+    ("audit: the day's statistics (day_stats)", "claims.audit.pipeline", "day_stats"),
+    ("audit: the rules (run_audit)", "claims.audit.pipeline", "run_audit"),
+    ("audit: recording the hits (review.services.record_hits)", "claims.audit.pipeline", "record_hits"),
 ]
 
 
@@ -240,6 +262,8 @@ class StageClock:
         self.cpu: dict[str, float] = {}
         self.statements: dict[str, int] = {}
         self._stage = "the rest (locks, visits, checks)"
+        self._part = ""
+        self.part_statements: dict[str, int] = {}
 
     def _timed(self, label, function):
         def timed(*args, **kwargs):
@@ -252,8 +276,22 @@ class StageClock:
                 self._stage = outer
         return timed
 
+    def _timed_part(self, label, function):
+        """Like _timed, for a part inside a stage: its statements count for the stage and for the part."""
+        def timed(*args, **kwargs):
+            outer, self._part = self._part, label
+            c0 = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.cpu[label] = self.cpu.get(label, 0.0) + time.process_time() - c0
+                self._part = outer
+        return timed
+
     def _sql(self, execute, sql, params, many, context):
         self.statements[self._stage] = self.statements.get(self._stage, 0) + 1
+        if self._part:
+            self.part_statements[self._part] = self.part_statements.get(self._part, 0) + 1
         c0 = time.process_time()
         try:
             return execute(sql, params, many, context)
@@ -270,6 +308,12 @@ class StageClock:
                 if name in vars(self.module):
                     saved[name] = getattr(self.module, name)
                     setattr(self.module, name, self._timed(label, saved[name]))
+        parts = []
+        for label, module_name, name in PARTS:
+            module = sys.modules.get(module_name)
+            if module is not None and name in vars(module):
+                parts.append((module, name, getattr(module, name)))
+                setattr(module, name, self._timed_part(label, parts[-1][2]))
         connection.commit = self._timed("COMMIT", connection.commit)
         try:
             with connection.execute_wrapper(self._sql):
@@ -281,6 +325,8 @@ class StageClock:
             del connection.commit  # back to the class's method
             for name, function in saved.items():
                 setattr(self.module, name, function)
+            for module, name, function in parts:
+                setattr(module, name, function)
 
     def report(self, n: int) -> str:
         total = self.cpu["total"]
@@ -292,6 +338,12 @@ class StageClock:
         for label, v in [*rows, ("the rest (locks, visits, checks)", rest)]:
             out.append(f"    {v / n * 1e3:6.1f} ms  {v / total * 100:3.0f} %    {label} "
                        f"({self.statements.get(label, 0) / n:.1f} statements)")
+        labels = list(dict.fromkeys(label for label, _m, _n in PARTS))
+        for label in labels:
+            if label in self.cpu:
+                v = self.cpu[label]
+                out.append(f"    {v / n * 1e3:6.1f} ms  {v / total * 100:3.0f} %      of which {label} "
+                           f"({self.part_statements.get(label, 0) / n:.1f} statements)")
         driver = self.cpu.get("(in the driver's execute)", 0.0)
         out.append(f"    {driver / n * 1e3:6.1f} ms  {driver / total * 100:3.0f} %    of all these, in Django's "
                    "cursor execute (the driver, sending and receiving)")

@@ -100,10 +100,19 @@ def day_stats(day: dt.date, institutions: dict[int, str]) -> pd.DataFrame:
             [InstitutionAuditStats(day=day, institution_id=i, by_med_type=computed[i]) for i in missing],
             ignore_conflicts=True)
         kept.update(computed)
-    return pd.DataFrame([
-        {"fixmedins_code": institutions[i], "med_type": med_type, "avg_amount_fen": avg, "visits": n}
-        for i in sorted(kept) for med_type, (avg, n) in sorted(kept[i].items())
-    ], columns=STATS_COLUMNS).astype({"avg_amount_fen": np.int64, "visits": np.int64})
+    rows = [(institutions[i], med_type, avg, n) for i in sorted(kept) for med_type, (avg, n) in sorted(kept[i].items())]
+    # built column by column with the final types (a frame of dicts cast afterwards costs several times more)
+    return pd.DataFrame({
+        "fixmedins_code": _objects([r[0] for r in rows]), "med_type": _objects([r[1] for r in rows]),
+        "avg_amount_fen": np.array([r[2] for r in rows], dtype=np.int64),
+        "visits": np.array([r[3] for r in rows], dtype=np.int64),
+    }, columns=STATS_COLUMNS)
+
+
+def _objects(values: list) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def stats_columns(stats: pd.DataFrame) -> dict[str, list]:
@@ -196,7 +205,9 @@ def audit_visits(visits: list[Visit], *, stage: str, settlements: dict[str, Sett
         return pd.DataFrame()
     hits = run_audit(rules=rules, **audit_frames(visits, inst_stats, day=day, **given))
     if stage == "settlement":
-        hits = hits[hits["mdtrt_id"].isin(list(settlements or {}))]
+        settled = hits["mdtrt_id"].isin(list(settlements or {}))
+        if not settled.all():  # (all of them at the counter: no copy of the frame)
+            hits = hits[settled]
     record_hits(hits, stage=stage, visits_by_mdtrt={v.mdtrt_id: v for v in visits},
                 settlements_by_mdtrt=settlements)
     return hits

@@ -18,7 +18,7 @@ from claims.models import Accumulator, FeeLine, FeeLineStatus, Visit
 from claims.settlement.plan import LINE_KEYS, SPLIT_FEN, VISIT_KEYS, Inputs
 from claims.settlement.writers import ratio_to_decimal
 from core.periods import local_naive
-from insurance.models import Enrollment, PersonalAccount
+from insurance.models import Enrollment, Person, PersonalAccount
 from policy_rules.engine import PolicyPack, parse_pack
 from policy_rules.engine.frames import (
     ENROLLMENT_COLUMNS,
@@ -59,12 +59,23 @@ def parsed_pack(version: PolicyVersion) -> PolicyPack:
     return _PACKS[key]
 
 
+_ENROLLMENT = Visit._meta.get_field("enrollment")
+
+
 def enrollments_of(visits: list[Visit]) -> pd.DataFrame:
     """The enrollment each visit is settled under (policy_rules.engine.frames.enrollments_in_force), from the
     enrollments of their persons read in one query."""
-    rows = list(Enrollment.objects.filter(person_id__in={v.person_id for v in visits})
-                .values_list("pk", "person_id", *ENROLLMENT_FIELDS))
-    enrollments = pd.DataFrame(rows, columns=ENROLLMENT_COLUMNS)
+    if visits and all(v.enrollment_id is not None and _ENROLLMENT.is_cached(v) for v in visits):
+        # every visit was registered under an enrollment and read with it (select_related): the rule takes
+        # that one and no other, so the persons' other enrollments need not be read
+        rows = list({v.enrollment_id: (v.enrollment.pk, v.enrollment.person_id,
+                                       *(getattr(v.enrollment, f) for f in ENROLLMENT_FIELDS)) for v in visits}.values())
+    else:
+        rows = list(Enrollment.objects.filter(person_id__in={v.person_id for v in visits})
+                    .values_list("pk", "person_id", *ENROLLMENT_FIELDS))
+    # column by column (pandas infers each as from the rows): cheaper than a frame from a list of tuples
+    enrollments = pd.DataFrame({c: inferred_column([r[i] for r in rows]) for i, c in enumerate(ENROLLMENT_COLUMNS)},
+                               columns=ENROLLMENT_COLUMNS) if rows else pd.DataFrame(rows, columns=ENROLLMENT_COLUMNS)
     return enrollments_in_force(pd.DataFrame({
         "person_id": np.array([v.person_id for v in visits], dtype=np.int64),
         "begin_date": [timezone.localtime(v.begntime).date() for v in visits],
@@ -74,7 +85,12 @@ def enrollments_of(visits: list[Visit]) -> pd.DataFrame:
 
 def visit_records(visits: list[Visit], setl_times: dict[int, dt.datetime]) -> list[dict]:
     """The engine's visit records (frames.VISIT_COLUMNS) of these visits settled at these times."""
-    chosen = enrollments_of(visits).to_dict("records")
+    frame = enrollments_of(visits)
+    # the values to_dict("records") gives, but the dates as plain datetimes (not Timestamps): the same values,
+    # which visits_frame converts by numpy instead of pd.to_datetime
+    columns = {c: (frame[c].to_numpy().astype("datetime64[us]").tolist() if frame[c].dtype == "datetime64[ns]"
+                   else frame[c].tolist()) for c in ENROLLMENT_FIELDS}
+    chosen = [{c: columns[c][i] for c in ENROLLMENT_FIELDS} for i in range(len(frame))]
     return [{
         "mdtrt_id": v.mdtrt_id, "psn_no": v.person.psn_no, "med_type": v.med_type,
         "begntime": local_naive(v.begntime), "setl_time": local_naive(setl_times[v.pk]),
@@ -113,6 +129,16 @@ def line_keys_frame(rows: list[dict]) -> pd.DataFrame:
     }, columns=list(LINE_KEYS))
 
 
+def _balances_in_hand(persons: dict) -> dict | None:
+    """{person_id: balance} of these persons when their accounts were read with them (select_related
+    "person__account" after the persons were locked, as settle_visits does); None otherwise."""
+    account = Person.account  # the reverse one-to-one's descriptor
+    if not persons or not all(account.is_cached(p) for p in persons.values()):
+        return None
+    accounts = {pid: account.related.get_cached_value(p) for pid, p in persons.items()}
+    return {pid: a.balance for pid, a in accounts.items() if a is not None}
+
+
 def load_inputs(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with_state: bool = True,
                 line_rows: list[dict] | None = None) -> tuple[Inputs, list[dict]]:
     """The engine's inputs for these visits (their active lines, persons, catalog, policies, state) and the keys
@@ -131,7 +157,9 @@ def load_inputs(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with
     if stored:
         line_rows.sort(key=lambda r: (r["visit_id"], r["pk"]))
     persons = {v.person_id: v.person for v in visits}
-    balances = dict(PersonalAccount.objects.filter(person__in=persons).values_list("person_id", "balance"))
+    balances = _balances_in_hand(persons)
+    if balances is None:
+        balances = dict(PersonalAccount.objects.filter(person__in=persons).values_list("person_id", "balance"))
     person_rows = [
         {"psn_no": p.psn_no, "gender": p.gender, "birth_date": p.birth_date, "acct_balance": balances.get(pid, 0)}
         for pid, p in persons.items()

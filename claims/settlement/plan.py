@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from policy_rules.engine.adjudicate import LINE_SUMS, SETTLEMENT_COLUMNS
+from policy_rules.engine.lookup import SMALL, all_str, str_lookup, str_table
 
 # what a settlement row holds in fen: the 14 amounts of the national interface and the account balance after
 SETTLEMENT_FEN = (*SETTLEMENT_COLUMNS, "balc")
@@ -111,9 +112,16 @@ class Plan:
 def new_setl_ids(setl_times) -> np.ndarray:
     """Settlement ids (setl_id) for settlements at these naive local times: 'S', the local date as YYYYMMDD, and
     16 random upper-case hexadecimal digits (64 random bits: no two settlements of a city ever meet)."""
-    times = pd.DatetimeIndex(pd.to_datetime(pd.Series(setl_times, dtype="datetime64[ns]")))
-    n = len(times)
-    days = np.asarray(times.strftime("S%Y%m%d"), dtype="S9") if n else np.zeros(0, dtype="S9")
+    arr = np.asarray(setl_times)
+    if arr.dtype == "datetime64[ns]" and 0 < len(arr) <= SMALL and not np.isnat(arr).any():
+        # the few settlements of a request: the day by numpy ('YYYY-MM-DD'), without a DatetimeIndex
+        n = len(arr)
+        days = np.array(["S" + d.replace("-", "") for d in np.datetime_as_string(arr, unit="D").tolist()],
+                        dtype="S9")
+    else:
+        times = pd.DatetimeIndex(pd.to_datetime(pd.Series(setl_times, dtype="datetime64[ns]")))
+        n = len(times)
+        days = np.asarray(times.strftime("S%Y%m%d"), dtype="S9") if n else np.zeros(0, dtype="S9")
     digits = np.frombuffer(os.urandom(8 * n).hex().upper().encode(), dtype="S16") if n else np.zeros(0, "S16")
     return np.char.add(days, digits).astype(str).astype(object)
 
@@ -137,6 +145,9 @@ def plan_settlements(result, visits: pd.DataFrame, lines: pd.DataFrame, version_
     (all its amounts paid by the person, with its reason)."""
     _require(visits, VISIT_KEYS, "visits")
     _require(lines, LINE_KEYS, "lines")
+    small = _small_plan(result, visits, lines, version_ids)
+    if small is not None:
+        return small
     setl = result.settlements[result.settlements["policy_code"].notna()].reset_index(drop=True)
     vkeys = visits.set_index("mdtrt_id")
     if not setl["mdtrt_id"].isin(vkeys.index).all():
@@ -162,14 +173,114 @@ def plan_settlements(result, visits: pd.DataFrame, lines: pd.DataFrame, version_
     })
     ref_of = pd.Series(settlements["ref"].to_numpy(), index=settlements["mdtrt_id"].to_numpy())
     joined = _split_of(result.lines[result.lines["mdtrt_id"].isin(ref_of.index)], lines)  # once, for both
+    columns = {c: joined[c].to_numpy() for c in joined.columns}
     return Plan(
         settlements=settlements,
-        lines=_lines(joined, ref_of),
-        fee_lines=_changed(joined),
+        lines=_lines(columns, ref_of.loc[joined["mdtrt_id"]].to_numpy(np.int64)),
+        fee_lines=_changed(columns),
         accumulations=_accumulations(result.deltas, ref_of, settlements),
         movements=_movements(settlements),
         visit_ids=settlements["visit_id"].to_numpy(np.int64),
     )
+
+
+def _small_plan(result, visits: pd.DataFrame, lines: pd.DataFrame, version_ids: dict[str, int]) -> Plan | None:
+    """plan_settlements for the few visits and lines of a request, by dict look-ups on the frames' arrays
+    instead of set_index, merge, isin and sort_values (pandas' fixed cost per call is most of the plan on one
+    visit). The same rows, frames, columns and dtypes, and the same errors; None when the inputs are large or
+    not keyed by unique str values, and the pandas path decides."""
+    setl, split, deltas = result.settlements, result.lines, result.deltas
+    if max(len(setl), len(visits), len(lines), len(split), len(deltas)) > SMALL:
+        return None
+    if visits["setl_time"].dtype != "datetime64[ns]":
+        return None
+    keep = setl["policy_code"].notna().to_numpy()
+    mdtrt = setl["mdtrt_id"].to_numpy()[keep].astype(object)
+    vpos = str_lookup(str_table(visits["mdtrt_id"].to_numpy()), mdtrt)
+    ref_table = str_table(mdtrt)
+    split_m, split_sn = split["mdtrt_id"].to_numpy(), split["feedetl_sn"].to_numpy()
+    key_m, key_sn = lines["mdtrt_id"].to_numpy().tolist(), lines["feedetl_sn"].to_numpy().tolist()
+    if (vpos is None or ref_table is None or not all_str(split_m.tolist()) or not all_str(split_sn.tolist())
+            or not all_str(key_m) or not all_str(key_sn)):
+        return None
+    if (vpos < 0).any():
+        raise PlanInputError("a settled visit has no keys")
+    codes = setl["policy_code"].to_numpy()[keep]
+    unknown = sorted(set(codes.tolist()) - set(version_ids))
+    if unknown:
+        raise PlanInputError(f"no policy version for packs {unknown}")
+    n = len(mdtrt)
+    setl_time = visits["setl_time"].to_numpy()[vpos]
+    settlements = {
+        "ref": np.arange(n, dtype=np.int64),
+        "setl_id": new_setl_ids(setl_time),
+        "visit_id": visits["visit_id"].to_numpy(np.int64)[vpos],
+        "person_id": visits["person_id"].to_numpy(np.int64)[vpos],
+        "institution_id": visits["institution_id"].to_numpy(np.int64)[vpos],
+        "policy_version_id": np.array([version_ids[c] for c in codes.tolist()], dtype=np.int64),
+        "setl_time": setl_time,
+        "med_type": visits["med_type"].to_numpy(dtype=object)[vpos],
+        **{c: setl[c].to_numpy(np.int64)[keep] for c in SETTLEMENT_FEN},
+        "ineligible_reason": _text(setl["ineligible_reason"].to_numpy()[keep]),
+        "mdtrt_id": mdtrt,
+    }
+    # the engine's split of the settled visits' lines joined to the readers' keys (merge validate="one_to_one")
+    key_pos = {k: i for i, k in enumerate(zip(key_m, key_sn, strict=True))}
+    ours = np.fromiter((m in ref_table for m in split_m.tolist()), bool, len(split_m))
+    ours_m, ours_sn = split_m[ours].tolist(), split_sn[ours].tolist()
+    if len(key_pos) != len(key_m) or len(set(zip(ours_m, ours_sn, strict=True))) != len(ours_m):
+        return None  # duplicate keys: merge's validation raises
+    lpos = np.fromiter((key_pos.get(k, -1) for k in zip(ours_m, ours_sn, strict=True)), np.int64, len(ours_m))
+    if (lpos < 0).any():
+        raise PlanInputError("a line of the engine's split has no fee line")
+    joined = {c: split[c].to_numpy()[ours] for c in split.columns}
+    joined.update({c: lines[c].to_numpy()[lpos] for c in LINE_KEYS[2:]})
+    line_refs = np.fromiter((ref_table[m] for m in ours_m), np.int64, len(ours_m))
+    delta_m = deltas["mdtrt_id"].to_numpy()
+    if not all_str(delta_m.tolist()):
+        return None
+    mine = np.fromiter((m in ref_table for m in delta_m.tolist()), bool, len(delta_m))
+    refs = np.fromiter((ref_table[m] for m in delta_m[mine].tolist()), np.int64, int(mine.sum()))
+    accumulations = pd.DataFrame({
+        "settlement_ref": refs,
+        "person_id": settlements["person_id"][refs],
+        "year": deltas["year"].to_numpy(np.int64)[mine],
+        "kind": deltas["kind"].to_numpy(dtype=object)[mine],
+        "key": _text(deltas["key"].to_numpy()[mine]),
+        "delta": deltas["delta"].to_numpy(np.int64)[mine],
+    })
+    paying = [i for i in np.flatnonzero(settlements["acct_pay"] > 0).tolist()]
+    person, when = settlements["person_id"].tolist(), settlements["setl_time"].tolist()
+    paying.sort(key=lambda i: (person[i], when[i], mdtrt[i]))  # stable, as sort_values(kind="stable")
+    order = np.array(paying, dtype=np.int64)
+    movements = pd.DataFrame({
+        "settlement_ref": settlements["ref"][order],
+        "person_id": settlements["person_id"][order],
+        "amount_fen": -settlements["acct_pay"][order],
+        "balance_after_fen": settlements["balc"][order],
+    })
+    return Plan(
+        settlements=pd.DataFrame(settlements),
+        lines=_lines(joined, line_refs),
+        fee_lines=_changed(joined),
+        accumulations=accumulations,
+        movements=movements,
+        visit_ids=settlements["visit_id"].copy(),
+    )
+
+
+def _text(values: np.ndarray) -> np.ndarray:
+    """An object array with its missing values (None, NaN) as '': Series.fillna("") of a text column."""
+    out = np.asarray(values, dtype=object).copy()
+    out[pd.isna(out)] = ""
+    return out
+
+
+def _as_text(values: np.ndarray) -> np.ndarray:
+    """Series.fillna("").astype(str) of a text column, as an array to compare."""
+    if len(values) > SMALL:
+        return pd.Series(values, dtype=object).fillna("").astype(str).to_numpy()
+    return np.array([str(v) for v in _text(values).tolist()], dtype=object)
 
 
 def _split_of(split: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
@@ -180,17 +291,18 @@ def _split_of(split: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
     return joined
 
 
-def _lines(joined: pd.DataFrame, ref_of: pd.Series) -> pd.DataFrame:
-    """LINE_ROW of the settled visits' lines (the engine's split joined to their keys)."""
+def _lines(joined: dict, refs: np.ndarray) -> pd.DataFrame:
+    """LINE_ROW of the settled visits' lines (the engine's split joined to their keys, as arrays) and the ref of
+    each line's settlement."""
     return pd.DataFrame({
-        "settlement_ref": ref_of.loc[joined["mdtrt_id"]].to_numpy(np.int64),
-        "fee_line_id": joined["fee_line_id"].to_numpy(np.int64),
-        "feedetl_sn": joined["feedetl_sn"].to_numpy(dtype=object),
-        "det_item_fee_sumamt": joined["amount_fen"].to_numpy(np.int64),
-        **{c: joined[c].to_numpy(np.int64) for c in SPLIT_FEN},
-        "chrgitm_lv": joined["chrgitm_lv"].fillna("").to_numpy(dtype=object),
-        "selfpay_prop_e6": joined["selfpay_prop_e6"].to_numpy(np.int64),
-        "reason": joined["reason"].fillna("").to_numpy(dtype=object),
+        "settlement_ref": refs,
+        "fee_line_id": joined["fee_line_id"].astype(np.int64),
+        "feedetl_sn": joined["feedetl_sn"].astype(object),
+        "det_item_fee_sumamt": joined["amount_fen"].astype(np.int64),
+        **{c: joined[c].astype(np.int64) for c in SPLIT_FEN},
+        "chrgitm_lv": _text(joined["chrgitm_lv"]),
+        "selfpay_prop_e6": joined["selfpay_prop_e6"].astype(np.int64),
+        "reason": _text(joined["reason"]),
     })
 
 
@@ -202,24 +314,23 @@ def plan_fee_lines(split: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
 
 
 def _fee_lines(split: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
-    return _changed(_split_of(split, lines))
+    joined = _split_of(split, lines)
+    return _changed({c: joined[c].to_numpy() for c in joined.columns})
 
 
-def _changed(joined: pd.DataFrame) -> pd.DataFrame:
-    """FEE_LINE_ROW of the joined lines whose stored split differs from the engine's."""
-    changed = np.zeros(len(joined), dtype=bool)
+def _changed(joined: dict) -> pd.DataFrame:
+    """FEE_LINE_ROW of the joined lines (arrays) whose stored split differs from the engine's."""
+    changed = np.zeros(len(joined["fee_line_id"]), dtype=bool)
     for c in (*SPLIT_FEN, "selfpay_prop_e6"):
-        changed |= joined[c].to_numpy(np.int64) != joined[f"stored_{c}"].to_numpy(np.int64)
+        changed |= joined[c].astype(np.int64) != joined[f"stored_{c}"].astype(np.int64)
     for c in SPLIT_TEXT:
-        changed |= (joined[c].fillna("").astype(str).to_numpy()
-                    != joined[f"stored_{c}"].fillna("").astype(str).to_numpy())
-    out = joined[changed]
+        changed |= _as_text(joined[c]) != _as_text(joined[f"stored_{c}"])
     return pd.DataFrame({
-        "fee_line_id": out["fee_line_id"].to_numpy(np.int64),
-        **{c: out[c].to_numpy(np.int64) for c in SPLIT_FEN},
-        "chrgitm_lv": out["chrgitm_lv"].fillna("").to_numpy(dtype=object),
-        "selfpay_prop_e6": out["selfpay_prop_e6"].to_numpy(np.int64),
-        "reason": out["reason"].fillna("").to_numpy(dtype=object),
+        "fee_line_id": joined["fee_line_id"][changed].astype(np.int64),
+        **{c: joined[c][changed].astype(np.int64) for c in SPLIT_FEN},
+        "chrgitm_lv": _text(joined["chrgitm_lv"][changed]),
+        "selfpay_prop_e6": joined["selfpay_prop_e6"][changed].astype(np.int64),
+        "reason": _text(joined["reason"][changed]),
     })
 
 

@@ -57,8 +57,9 @@ def _check_setl_time(visit: Visit, setl_time: dt.datetime) -> None:
 def _run(visits: list[Visit], setl_times: dict[int, dt.datetime], line_rows: list[dict] | None = None):
     inputs, catalog_items = load_inputs(visits, setl_times, line_rows=line_rows)
     result = adjudicate(**inputs.engine())
-    missing = result.settlements[result.settlements["policy_code"].isna()]
-    return inputs, catalog_items, result, set(missing["mdtrt_id"])
+    s = result.settlements
+    missing = s["mdtrt_id"].to_numpy()[s["policy_code"].isna().to_numpy()]
+    return inputs, catalog_items, result, set(missing.tolist())
 
 
 def _amounts(row) -> dict:
@@ -111,7 +112,9 @@ def settle_visits(visit_ids: list[int], *, setl_times: dict[int, dt.datetime] | 
         # the persons of these visits, in one statement (the sub-select locks no visit)
         list(Person.objects.select_for_update().filter(pk__in=Visit.objects.filter(pk__in=visit_ids).values(
             "person_id")).order_by("pk").values_list("pk"))
-        visits = list(Visit.objects.select_for_update(of=("self",)).select_related("person", "institution", "enrollment")
+        # with what the engine's reader would read again: the registered enrollment, the account (locked persons)
+        visits = list(Visit.objects.select_for_update(of=("self",))
+                      .select_related("person", "person__account", "institution", "enrollment")
                       .filter(pk__in=visit_ids).order_by("pk"))
         if strict and len(visits) != len(set(visit_ids)):
             raise ServiceError.one("mdtrt_id", "UNKNOWN_VISIT", _("就诊不存在。"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pandas as pd
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -102,28 +103,57 @@ def write_fee_lines(fee_lines: pd.DataFrame) -> None:
     FeeLine.objects.bulk_update(rows, [*SPLIT_FEN, "chrgitm_lv", "selfpay_prop", "reason"], batch_size=2000)
 
 
+def _accumulator_totals(acc: pd.DataFrame) -> list[tuple]:
+    """Plan.accumulator_totals as (person_id, year, kind, key, delta) tuples, summed with a dict (one
+    settlement has a handful of accumulations; a group-by costs more than the sums)."""
+    totals: dict[tuple, int] = {}
+    for person, year, kind, key, delta in zip(*(acc[c].tolist() for c in ("person_id", "year", "kind", "key",
+                                                                          "delta")), strict=True):
+        k = (int(person), int(year), kind, key)
+        totals[k] = totals.get(k, 0) + int(delta)
+    return [(*k, v) for k, v in sorted(totals.items())]
+
+
+def _rows_sql(n: int, casts: tuple[str, ...]) -> str:
+    one = "(" + ", ".join(f"%s::{c}" for c in casts) + ")"
+    return ", ".join([one] * n)
+
+
 def _write_accumulators(plan: Plan, ids: list[int]) -> None:
     acc = plan.accumulations
     if acc.empty:
         return
+    rows = [(ids[ref], kind, key, year, accumulator_value(kind, delta)) for ref, kind, key, year, delta in zip(
+        *(acc[c].tolist() for c in ("settlement_ref", "kind", "key", "year", "delta")), strict=True)]
+    totals = _accumulator_totals(acc)
+    if connection.vendor == "postgresql":
+        # one statement: the settlement's accumulations and the upsert of the accumulators they add to (the
+        # caller holds the persons' locks: adding to the stored amounts is what the ORM path below does)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH given AS (INSERT INTO {SettlementAccumulation._meta.db_table} "
+                f"(settlement_id, kind, key, year, delta) VALUES "
+                f"{_rows_sql(len(rows), ('bigint', 'text', 'text', 'integer', 'numeric'))} RETURNING 1) "
+                f"INSERT INTO {Accumulator._meta.db_table} AS a (person_id, year, kind, key, amount) VALUES "
+                f"{_rows_sql(len(totals), ('bigint', 'integer', 'text', 'text', 'numeric'))} "
+                "ON CONFLICT (person_id, year, kind, key) DO UPDATE SET amount = a.amount + EXCLUDED.amount",
+                [v for row in rows for v in row]
+                + [v for p, y, k, key, d in totals for v in (p, y, k, key, accumulator_value(k, d))])
+        return
     SettlementAccumulation.objects.bulk_create([
-        SettlementAccumulation(settlement_id=ids[r.settlement_ref], kind=r.kind, key=r.key, year=r.year,
-                               delta=accumulator_value(r.kind, r.delta))
-        for r in acc.itertuples(index=False)
+        SettlementAccumulation(settlement_id=sid, kind=kind, key=key, year=year, delta=delta)
+        for sid, kind, key, year, delta in rows
     ])
-    totals = plan.accumulator_totals()
-    # the caller holds the persons' locks: adding to the amounts read here is what the night's upsert does
     existing = {(a.person_id, a.year, a.kind, a.key): a for a in Accumulator.objects.filter(
-        person_id__in=set(totals["person_id"].tolist()), year__in=set(totals["year"].tolist()))}
+        person_id__in={t[0] for t in totals}, year__in={t[1] for t in totals})}
     update, create = [], []
-    for r in totals.itertuples(index=False):
-        key = (int(r.person_id), int(r.year), r.kind, r.key)
-        delta = accumulator_value(r.kind, r.delta)
-        if key in existing:
-            existing[key].amount += delta
-            update.append(existing[key])
+    for person, year, kind, key, raw in totals:
+        delta = accumulator_value(kind, raw)
+        if (person, year, kind, key) in existing:
+            existing[(person, year, kind, key)].amount += delta
+            update.append(existing[(person, year, kind, key)])
         else:
-            create.append(Accumulator(person_id=key[0], year=key[1], kind=key[2], key=key[3], amount=delta))
+            create.append(Accumulator(person_id=person, year=year, kind=kind, key=key, amount=delta))
     Accumulator.objects.bulk_update(update, ["amount"])
     Accumulator.objects.bulk_create(create)
 
@@ -133,14 +163,37 @@ def _write_accounts(plan: Plan, ids: list[int], user) -> None:
     if moves.empty:
         return
     mdtrt_ids = plan.settlements["mdtrt_id"].tolist()
-    accounts = {a.person_id: a for a in PersonalAccount.objects.filter(person_id__in=set(moves["person_id"].tolist()))}
+    refs, persons = moves["settlement_ref"].tolist(), moves["person_id"].tolist()
+    amounts, after = moves["amount_fen"].tolist(), moves["balance_after_fen"].tolist()
+    balances = {int(p): b for p, b in zip(persons, after, strict=True)}  # each person's last payment's balance
+    if connection.vendor == "postgresql":
+        # one statement: the balances set and the payments appended to the ledger, in the plan's order
+        stamp = timezone.now()
+        table = PersonalAccount._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH balance (person_id, balance) AS (VALUES {_rows_sql(len(balances), ('bigint', 'numeric'))}), "
+                f"account AS (UPDATE {table} a SET balance = b.balance, updated_at = %s FROM balance b "
+                "WHERE a.person_id = b.person_id RETURNING a.id, a.person_id), "
+                "move (seq, person_id, amount, balance_after, settlement_id, reason) AS (VALUES "
+                f"{_rows_sql(len(refs), ('integer', 'bigint', 'numeric', 'numeric', 'bigint', 'text'))}) "
+                f"INSERT INTO {AccountMovement._meta.db_table} (account_id, amount, balance_after, kind, "
+                "settlement_id, created_at, created_by_id, reason) "
+                "SELECT account.id, m.amount, m.balance_after, %s, m.settlement_id, %s, %s, m.reason "
+                "FROM move m JOIN account ON account.person_id = m.person_id ORDER BY m.seq",
+                [v for p, b in balances.items() for v in (p, fen_to_decimal(b))] + [stamp]
+                + [v for i, (ref, p, amount, b) in enumerate(zip(refs, persons, amounts, after, strict=True))
+                   for v in (i, p, fen_to_decimal(amount), fen_to_decimal(b), ids[ref],
+                             movement_reason(mdtrt_ids[ref]))]
+                + [MovementKind.SETTLEMENT.value, stamp, user.pk if user is not None else None])
+        return
+    accounts = {a.person_id: a for a in PersonalAccount.objects.filter(person_id__in=set(balances))}
     AccountMovement.objects.bulk_create([
-        AccountMovement(account=accounts[int(m.person_id)], amount=fen_to_decimal(m.amount_fen),
-                        balance_after=fen_to_decimal(m.balance_after_fen), kind=MovementKind.SETTLEMENT,
-                        settlement_id=ids[m.settlement_ref], created_by=user,
-                        reason=movement_reason(mdtrt_ids[m.settlement_ref]))
-        for m in moves.itertuples(index=False)
+        AccountMovement(account=accounts[int(p)], amount=fen_to_decimal(amount),
+                        balance_after=fen_to_decimal(b), kind=MovementKind.SETTLEMENT,
+                        settlement_id=ids[ref], created_by=user, reason=movement_reason(mdtrt_ids[ref]))
+        for ref, p, amount, b in zip(refs, persons, amounts, after, strict=True)
     ])
-    for b in plan.balances.itertuples(index=False):
-        accounts[int(b.person_id)].balance = fen_to_decimal(b.balance_fen)
+    for person, b in balances.items():
+        accounts[person].balance = fen_to_decimal(b)
     PersonalAccount.objects.bulk_update(accounts.values(), ["balance", "updated_at"])

@@ -273,14 +273,16 @@ def enrollments_in_force(visits: pd.DataFrame, enrollments: pd.DataFrame) -> pd.
     n = len(visits)
     e_id = enrollments["enrollment_id"].to_numpy(np.int64)
     e_person = enrollments["person_id"].to_numpy(np.int64)
-    e_from = pd.to_datetime(enrollments["enrolled_from"]).to_numpy("datetime64[D]")
-    e_to = pd.to_datetime(enrollments["enrolled_to"]).to_numpy("datetime64[D]")
+    e_from = _days(enrollments["enrolled_from"])
+    e_to = _days(enrollments["enrolled_to"])
     # candidates by person, and within a person the preferred first (latest start, then latest id)
     order = np.lexsort((-e_id, -e_from.astype(np.int64), e_person))
     person_sorted = e_person[order]
     v_person = visits["person_id"].to_numpy(np.int64)
-    v_day = pd.to_datetime(visits["begin_date"]).to_numpy("datetime64[D]")
-    v_registered = pd.to_numeric(visits["enrollment_id"]).fillna(-1).to_numpy(np.int64)
+    v_day = _days(visits["begin_date"])
+    v_registered = visits["enrollment_id"]
+    v_registered = (v_registered.to_numpy() if v_registered.dtype == np.int64
+                    else pd.to_numeric(v_registered).fillna(-1).to_numpy(np.int64))
     lo = np.searchsorted(person_sorted, v_person, side="left")
     hi = np.searchsorted(person_sorted, v_person, side="right")
     counts = hi - lo
@@ -299,15 +301,30 @@ def enrollments_in_force(visits: pd.DataFrame, enrollments: pd.DataFrame) -> pd.
         values = enrollments[c].to_numpy()
         if c in ("enrolled_from", "enrolled_to"):
             col = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-            col[found] = pd.to_datetime(pd.Series(values[chosen[found]])).to_numpy("datetime64[ns]")
+            picked = values[chosen[found]]
+            if picked.dtype == object and all(type(v) is dt.date or v is None for v in picked.tolist()):
+                col[found] = np.array(picked.tolist(), dtype="datetime64[D]")  # plain dates, by numpy alone
+            else:
+                col[found] = pd.to_datetime(pd.Series(picked)).to_numpy("datetime64[ns]")
         else:
             col = np.full(n, "" if c != "paid_through" else None, dtype=object)
             col[found] = values[chosen[found]]
+            if c != "paid_through":
+                col[pd.isna(col)] = ""  # the frame's fillna(""), on the array
         out[c] = col
-    frame = pd.DataFrame(out)
-    for c in ("insutype", "psn_type", "assistance_category"):
-        frame[c] = frame[c].fillna("")
-    return frame
+    return pd.DataFrame(out)
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    """A column of dates (datetime.date or missing values, or datetime64) as datetime64[D]:
+    pd.to_datetime(values).to_numpy("datetime64[D]"), converted by numpy alone when the values are
+    datetime64 or plain dates (a date list costs numpy microseconds; pd.to_datetime parses it)."""
+    arr = values.to_numpy()
+    if arr.dtype.kind == "M":
+        return arr.astype("datetime64[D]")
+    if arr.dtype == object and all(type(v) is dt.date or v is None for v in arr.tolist()):
+        return np.array(arr.tolist(), dtype="datetime64[D]")
+    return pd.to_datetime(values).to_numpy("datetime64[D]")
 
 
 def full_years(begin, birth) -> np.ndarray:

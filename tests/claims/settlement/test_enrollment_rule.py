@@ -37,3 +37,19 @@ def test_none_in_force_leaves_the_visit_unenrolled():
 def test_bounds_are_inclusive():
     out = chosen((10, dt.date(2025, 12, 31), -1), (20, dt.date(2026, 1, 1), -1))
     assert out["psn_type"].tolist() == ["retiree", "resident"]
+
+
+def test_dates_as_objects_or_datetime64_give_the_same_frame():
+    """The readers hand dates as datetime.date (ORM) or datetime64 (COPY): numpy converts the first, pandas the
+    second, and the result is the same frame."""
+    visits = pd.DataFrame([(10, dt.date(2025, 6, 1), -1), (10, dt.date(2019, 1, 1), 2), (20, dt.date(2025, 6, 1), -1),
+                           (20, dt.date(2026, 2, 1), -1)], columns=["person_id", "begin_date", "enrollment_id"])
+    as_objects = enrollments_in_force(visits, ENROLLMENTS)
+    as_datetime64 = enrollments_in_force(
+        visits.assign(begin_date=pd.to_datetime(visits["begin_date"])),
+        ENROLLMENTS.assign(enrolled_from=pd.to_datetime(ENROLLMENTS["enrolled_from"]),
+                           enrolled_to=pd.to_datetime(ENROLLMENTS["enrolled_to"])))
+    pd.testing.assert_frame_equal(as_objects, as_datetime64)
+    assert as_objects["enrolled_from"].dtype == "datetime64[ns]"
+    assert as_objects["insutype"].tolist() == ["310", "390", "", "390"]
+    assert as_objects["assistance_category"].tolist() == ["", "low_income", "", ""]

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from claims.settlement import plan as plan_module
 from claims.settlement.plan import (
     LINE_KEYS,
     PlanInputError,
@@ -122,3 +123,53 @@ def test_setl_ids_carry_the_local_day():
     assert [i[:9] for i in ids] == ["S20261231", "S20270101"]
     assert all(c in "0123456789ABCDEF" for i in ids for c in i[9:])
     assert len(new_setl_ids([])) == 0
+
+
+def _plans_by_both_paths(monkeypatch, result, visit_keys, line_keys, version_ids):
+    """The plan by the small-input path and by the pandas path (the small path switched off)."""
+    assert plan_module._small_plan(result, visit_keys, line_keys, version_ids) is not None  # taken
+    small = plan_module.plan_settlements(result, visit_keys, line_keys, version_ids)
+    with monkeypatch.context() as m:
+        m.setattr(plan_module, "_small_plan", lambda *args: None)
+        m.setattr(plan_module, "SMALL", -1)  # new_setl_ids' pandas path too
+        large = plan_module.plan_settlements(result, visit_keys, line_keys, version_ids)
+    return small, large
+
+
+def _same_frames(a: pd.DataFrame, b: pd.DataFrame, ignore=()) -> None:
+    assert list(a.columns) == list(b.columns)
+    assert list(a.dtypes) == list(b.dtypes)
+    pd.testing.assert_frame_equal(a.drop(columns=list(ignore)), b.drop(columns=list(ignore)), check_exact=True)
+    for c in a.columns:
+        if c not in ignore and a[c].dtype == object:
+            assert [type(v) for v in a[c]] == [type(v) for v in b[c]], c
+
+
+@pytest.mark.parametrize("case", ["two visits paying from the account", "a held visit", "stored split",
+                                  "ineligible", "no account"])
+def test_the_small_path_gives_the_pandas_paths_plan(monkeypatch, case):
+    """One visit's plan is computed by dict look-ups; the frames (columns, dtypes, values) are pandas'."""
+    stored = None
+    if case == "a held visit":
+        frames = one_person(PACK, [visit("1000.00"), visit("300.00", setl_time="2027-02-01T08:00:00")])
+    elif case == "no account":
+        frames = one_person(PACK, [visit("1000.00"), visit("20.00", begntime="2026-03-02T08:00:00")])
+    elif case == "ineligible":
+        frames = one_person(PACK, [visit("1000.00", med_type="11")], acct_balance="50.00")
+    else:
+        frames = one_person(PACK, [visit("1000.00", setl_time="2026-03-05T10:00:00"),
+                                   visit("500.00", begntime="2026-03-10T08:00:00", setl_time="2026-03-12T09:00:00")],
+                            acct_balance="50.00")
+    result = settle(frames)
+    if case == "stored split":
+        stored = {"stored_inscp_scp_amt": [0, int(result.lines["inscp_scp_amt"].iloc[1])],
+                  "stored_chrgitm_lv": ["", result.lines["chrgitm_lv"].iloc[1]]}
+    visit_keys, line_keys = keys(frames, stored=stored)
+    small, large = _plans_by_both_paths(monkeypatch, result, visit_keys, line_keys, {"P2026": 42})
+    assert [i[:9] for i in small.settlements["setl_id"]] == [i[:9] for i in large.settlements["setl_id"]]
+    _same_frames(small.settlements, large.settlements, ignore=("setl_id",))
+    for name in ("lines", "fee_lines", "accumulations", "movements"):
+        _same_frames(getattr(small, name), getattr(large, name))
+    assert small.visit_ids.tolist() == large.visit_ids.tolist() and small.visit_ids.dtype == large.visit_ids.dtype
+    pd.testing.assert_frame_equal(small.balances, large.balances)
+    pd.testing.assert_frame_equal(small.accumulator_totals(), large.accumulator_totals())
