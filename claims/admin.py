@@ -70,8 +70,9 @@ class VisitAdmin(admin.ModelAdmin):
 
 
 @admin.register(FeeLine)
-class FeeLineAdmin(ReadOnlyModelAdmin):
-    """Fee lines come from the institutions (claims.intake) and are changed by its verbs only: read-only."""
+class FeeLineAdmin(admin.ModelAdmin):
+    """A settled visit's lines are view-only (changed by the services only, by reversal; a trigger holds it so);
+    lines are never deleted."""
 
     list_display = ["visit", "feedetl_sn", "med_list_codg", "cnt", "pric", "det_item_fee_sumamt", "status", "reason"]
     list_filter = ["status", "chrgitm_lv", "reason"]
@@ -79,6 +80,14 @@ class FeeLineAdmin(ReadOnlyModelAdmin):
     raw_id_fields = ["visit", "upload"]
     readonly_fields = LINE_CLASSIFICATION
     list_select_related = ["visit"]
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.visit.status == VisitStatus.SETTLED:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class SettlementLineInline(ReadOnlyTabularInline):

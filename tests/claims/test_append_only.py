@@ -73,14 +73,25 @@ def test_account_movements_are_never_changed_even_by_the_services():
     assert AccountMovement.objects.get(pk=movement.pk).amount == movement.amount
 
 
-@pytest.mark.parametrize("model", [*MONEY_TABLES, AccountMovement, FeeLine], ids=lambda m: m._meta.label)
-def test_the_admin_offers_no_change_form(model, admin_user, admin_client):
-    obj = MONEY_TABLES.get(model, (f.AccountMovementFactory if model is AccountMovement else f.FeeLineFactory,))[0]()
-    admin_offers_no_change(model, admin_user)
-    opts = model._meta
+def _no_change_form(admin_client, obj) -> None:
+    opts = obj._meta
     page = admin_client.get(f"/admin/{opts.app_label}/{opts.model_name}/{obj.pk}/change/")
     assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
     assert admin_client.post(f"/admin/{opts.app_label}/{opts.model_name}/{obj.pk}/change/", {}).status_code == 403
+
+
+@pytest.mark.parametrize("model", [*MONEY_TABLES, AccountMovement], ids=lambda m: m._meta.label)
+def test_the_admin_offers_no_change_form(model, admin_user, admin_client):
+    obj = MONEY_TABLES[model][0]() if model in MONEY_TABLES else f.AccountMovementFactory()
+    admin_offers_no_change(model, admin_user)
+    _no_change_form(admin_client, obj)
+
+
+def test_the_admin_shows_a_settled_visits_fee_lines_read_only(admin_client):
+    _no_change_form(admin_client, f.FeeLineFactory(visit__status=VisitStatus.SETTLED))
+    open_line = f.FeeLineFactory()
+    assert 'name="_save"' in admin_client.get(f"/admin/claims/feeline/{open_line.pk}/change/").content.decode()
+    assert admin_client.post(f"/admin/claims/feeline/{open_line.pk}/delete/", {"post": "yes"}).status_code == 403
 
 
 def test_a_settled_visits_fee_lines_are_frozen_and_an_open_visits_are_not():
