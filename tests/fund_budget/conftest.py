@@ -87,5 +87,6 @@ def settle(month: str, cutoff: dt.datetime | None = None):
 
 
 def at_time(model_qs, field: str, when: dt.datetime):
-    """Move a recorded event (confirmed_at, reversed_at) to a given time."""
-    model_qs.update(**{field: when})
+    """Move a recorded event (confirmed_at, reversed_at) to a given time (fixture setup: the services' path)."""
+    with money_writes():
+        model_qs.update(**{field: when})
