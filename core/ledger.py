@@ -17,8 +17,9 @@ from __future__ import annotations
 import contextlib
 
 import pghistory
+import pghistory.middleware
 import pgtrigger
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 SETTING = "money.writer"
 SERVICES = "services"
@@ -86,3 +87,13 @@ def money_writes(*, using: str = DEFAULT_DB_ALIAS, **context):
             yield
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config(%s, %s, true)", [SETTING, previous])
+
+
+class HistoryMiddleware(pghistory.middleware.HistoryMiddleware):
+    """pghistory's middleware (the user and URL of every write request on its history events), on PostgreSQL
+    only: its context travels in PostgreSQL session settings, and the demo's SQLite has no history triggers."""
+
+    def __call__(self, request):
+        if connection.vendor != "postgresql":
+            return self.get_response(request)
+        return super().__call__(request)

@@ -168,3 +168,15 @@ def test_history_of_fee_lines_and_visits_keeps_old_and_new_values_and_who(admin_
     labels = [(e.pgh_label, e.status) for e in visit.events.order_by("pgh_id")]
     assert labels == [("insert", "discharged"), ("before_update", "discharged"), ("update", "settled")]
     assert visit.events.last().pgh_context.metadata == {"user": admin_user.pk, "reason": "结算"}
+
+
+def test_an_admin_change_records_who_and_the_old_and_new_values(admin_client, admin_user):
+    institution = f.InstitutionFactory(name="旧名称")
+    response = admin_client.post(f"/admin/insurance/institution/{institution.pk}/change/", {
+        "fixmedins_code": institution.fixmedins_code, "name": "新名称", "level": institution.level,
+        "kind": institution.kind, "designated": "on", "region": institution.region})
+    assert response.status_code == 302
+    insert, update = institution.events.order_by("pgh_id")
+    assert (insert.name, update.name) == ("旧名称", "新名称")
+    assert update.pgh_context.metadata["user"] == admin_user.pk
+    assert update.pgh_context.metadata["url"] == f"/admin/insurance/institution/{institution.pk}/change/"
