@@ -12,6 +12,7 @@ from claims.models import (
     SettlementLine,
     Upload,
     Visit,
+    VisitStatus,
 )
 from insurance.admin import ReadOnlyModelAdmin, ReadOnlyTabularInline
 
@@ -55,15 +56,39 @@ class VisitAdmin(admin.ModelAdmin):
     list_select_related = ["person", "institution"]
     inlines = [FeeLineInline, SettlementInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        """The institution is fixed at registration (a trigger holds it so on every path)."""
+        return ["institution", "status"] if obj is not None else ["status"]
+
+    def has_change_permission(self, request, obj=None):
+        """A settled visit changes only through the services (by reversal): shown read-only."""
+        if obj is not None and obj.status == VisitStatus.SETTLED:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # visits are never deleted: their lines and settlements hold them
+
 
 @admin.register(FeeLine)
 class FeeLineAdmin(admin.ModelAdmin):
+    """A settled visit's lines are view-only (changed by the services only, by reversal; a trigger holds it so);
+    lines are never deleted."""
+
     list_display = ["visit", "feedetl_sn", "med_list_codg", "cnt", "pric", "det_item_fee_sumamt", "status", "reason"]
     list_filter = ["status", "chrgitm_lv", "reason"]
     search_fields = ["visit__mdtrt_id", "med_list_codg", "feedetl_sn"]
     raw_id_fields = ["visit", "upload"]
     readonly_fields = LINE_CLASSIFICATION
     list_select_related = ["visit"]
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.visit.status == VisitStatus.SETTLED:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class SettlementLineInline(ReadOnlyTabularInline):

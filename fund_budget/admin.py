@@ -4,7 +4,6 @@ already issued and are read-only (changed only by the services)."""
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from insurance.admin import ReadOnlyAdminMixin, ReadOnlyModelAdmin, ReadOnlyTabularInline
@@ -22,7 +21,6 @@ from .models import (
     ClearingReport,
     ClearingStatus,
     Disbursement,
-    DisbursementStatus,
     DistrictBudget,
     FundBudget,
     FundThreshold,
@@ -37,6 +35,7 @@ from .models import (
     StatementLine,
     StatementMethodLine,
 )
+from .monthly import pay_disbursements
 
 INSTITUTION_SEARCH = ["institution__fixmedins_code", "institution__name"]
 
@@ -268,8 +267,7 @@ class DisbursementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("标记为已拨付"), permissions=["pay"])
     def mark_paid(self, request, queryset):
-        paid = queryset.filter(status=DisbursementStatus.PENDING, amount__gte=0).update(
-            status=DisbursementStatus.PAID, paid_at=timezone.now(), paid_by=request.user)
+        paid = pay_disbursements(queryset, user=request.user)
         self.message_user(request, _("已标记 %(n)d 笔为已拨付。") % {"n": paid})
 
 

@@ -22,6 +22,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.ledger import money_writes
 from core.periods import add_months, day_in_month
 
 from . import capitation
@@ -212,7 +213,7 @@ def clear_year(year: int, *, user=None) -> dict[str, int]:
             changed[report.pk] = (figures, result)
         else:
             counts["unchanged"] += 1
-    with transaction.atomic():
+    with transaction.atomic(), money_writes(user=user):
         created = ClearingReport.objects.bulk_create([r for r, _res in new], batch_size=1000)
         lines = [line for report, (_r, result) in zip(created, new, strict=True)
                  for line in _line_rows(report.pk, result)]
@@ -243,7 +244,7 @@ def recompute_clearing(report: ClearingReport, *, user=None) -> ClearingReport:
     if params is None:
         raise FundError(_("%(year)s 年缺少年度结算参数。") % {"year": report.year})
     figures, result = _figures(report.index, year_totals(report.year), params)
-    with transaction.atomic():
+    with transaction.atomic(), money_writes(user=user):
         if not ClearingReport.objects.filter(pk=report.pk, status=ClearingStatus.DRAFT).update(
                 computed_at=timezone.now(), computed_by=_user(user), **figures):
             raise FundError(_("清算报告已审批，不能重新计算。"))
@@ -256,7 +257,7 @@ def approve_clearing(report: ClearingReport, *, user) -> ClearingReport:
     """Approve a draft (who and when are recorded) and schedule its final amount: a payment by the payment
     day of the next month, or, when negative, an amount the next monthly statement deducts."""
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), money_writes(user=user):
         if not ClearingReport.objects.filter(pk=report.pk, status=ClearingStatus.DRAFT).update(
                 status=ClearingStatus.APPROVED, approved_at=now, approved_by=_user(user)):
             raise FundError(_("清算报告已审批。"))

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.ledger import money_writes
 from insurance.models import Institution
 
 from .common import FundError, money
@@ -60,8 +61,9 @@ def reverse_deduction(deduction: AuditDeduction | int, *, reason: str, user=None
     if not (reason or "").strip():
         raise FundError(_("撤销扣款必须说明原因。"))
     pk = getattr(deduction, "pk", deduction)
-    AuditDeduction.objects.filter(pk=pk, reversed_at__isnull=True).update(
-        reversed_at=timezone.now(), reversed_by=_user(user), reverse_reason=reason.strip())
+    with money_writes(user=user, reason=reason.strip()):
+        AuditDeduction.objects.filter(pk=pk, reversed_at__isnull=True).update(
+            reversed_at=timezone.now(), reversed_by=_user(user), reverse_reason=reason.strip())
     return AuditDeduction.objects.get(pk=pk)
 
 

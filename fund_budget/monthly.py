@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from claims.models import Settlement
+from core.ledger import money_writes
 from core.periods import add_months, day_in_month, month_bounds
 from insurance.models import Institution
 
@@ -314,11 +315,21 @@ def _issue(month, cutoff, prev, user, st: pd.DataFrame, lines: pd.DataFrame, met
         Disbursement(institution_id=s.institution_id, kind=DisbursementKind.MONTHLY, statement_id=s.pk,
                      amount=s.net_payable, due_date=s.payment_due)
         for s in created if s.net_payable != 0], batch_size=2000)
-    for institution_id, pks in zip(st["institution_id"], st["receivable_ids"], strict=True):
-        if pks:
-            Disbursement.objects.filter(pk__in=pks, status=DisbursementStatus.PENDING).update(
-                status=DisbursementStatus.OFFSET, offset_statement_id=sid[int(institution_id)])
+    with money_writes(user=user):
+        for institution_id, pks in zip(st["institution_id"], st["receivable_ids"], strict=True):
+            if pks:
+                Disbursement.objects.filter(pk__in=pks, status=DisbursementStatus.PENDING).update(
+                    status=DisbursementStatus.OFFSET, offset_statement_id=sid[int(institution_id)])
     return run
+
+
+def pay_disbursements(disbursements, *, user) -> int:
+    """Mark pending payments (amount ≥ 0) paid now, by user; how many. The one way a disbursement is paid."""
+    with money_writes(user=user):
+        return Disbursement.objects.filter(pk__in=[d.pk for d in disbursements], status=DisbursementStatus.PENDING,
+                                           amount__gte=0).update(
+            status=DisbursementStatus.PAID, paid_at=timezone.now(),
+            paid_by=user if getattr(user, "is_authenticated", False) else None)
 
 
 def due_month(today: dt.date) -> dt.date | None:

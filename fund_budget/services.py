@@ -16,11 +16,11 @@ from .capitation import reconcile_capitation, record_penalty
 from .clearing import approve_clearing, clear_year, compute_clearing, recompute_clearing
 from .common import FundError, money
 from .deductions import record_deduction, reverse_deduction, reverse_deduction_for_source
-from .monthly import settle_month
+from .monthly import pay_disbursements, settle_month
 
 __all__ = [
     "FundError", "agree", "answer", "approve_clearing", "clear_year", "compute_clearing", "compute_draft_index",
-    "draft", "is_institution_user", "money", "open_negotiation", "prepare_indices", "propose",
+    "draft", "is_institution_user", "money", "open_negotiation", "pay_disbursements", "prepare_indices", "propose",
     "reconcile_capitation", "record_deduction", "record_penalty", "recompute_clearing", "reverse_deduction",
     "reverse_deduction_for_source", "settle_month", "spending_by_institution", "take_step",
 ]

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.ledger import append_only, history_meta
 from insurance.validators import (
     certno_birth_date,
     certno_gender,
@@ -53,7 +54,7 @@ class InstitutionKind(models.TextChoices):
     PHARMACY = "pharmacy", _("零售药店")
 
 
-@pghistory.track()
+@pghistory.track(meta=history_meta())
 class Person(models.Model):
     psn_no = models.CharField(_("人员编号"), max_length=30, unique=True)
     certno = models.CharField(
@@ -107,7 +108,7 @@ class EnrollmentQuerySet(models.QuerySet):
         return qs.order_by("-enrolled_from", "-pk")
 
 
-@pghistory.track()
+@pghistory.track(meta=history_meta())
 class Enrollment(models.Model):
     person = models.ForeignKey(
         Person, on_delete=models.CASCADE, related_name="enrollments", verbose_name=_("参保人")
@@ -166,6 +167,7 @@ class PersonalAccount(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(balance__gte=0), name="%(app_label)s_%(class)s_balance_gte_0"),
         ]
+        triggers = [append_only()]  # the balance moves with the settlement writers and cancellations only
 
     def __str__(self) -> str:
         return f"{self.person_id}: {self.balance}"
@@ -232,7 +234,7 @@ class AccountMovement(models.Model):
         return f"{self.account_id} {self.kind} {self.amount}"
 
 
-@pghistory.track()
+@pghistory.track(meta=history_meta())
 class Institution(models.Model):
     fixmedins_code = models.CharField(
         _("定点医药机构编码"), max_length=12, unique=True, validators=[validate_fixmedins_code]

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.ledger import history_meta
 from insurance.models import Gender
 from insurance.validators import validate_med_type, validate_region_code
 from policy_rules.engine.audit import RULE_TYPES, AuditRule, validate_rule_params
@@ -48,7 +49,7 @@ class CatalogItemQuerySet(models.QuerySet):
         )
 
 
-@pghistory.track()
+@pghistory.track(meta=history_meta())
 class CatalogItem(models.Model):
     med_list_codg = models.CharField(_("医疗目录编码"), max_length=50, db_index=True)
     name = models.CharField(_("名称"), max_length=200)
@@ -151,7 +152,7 @@ class PolicyVersionQuerySet(models.QuerySet):
         )
 
 
-@pghistory.track()
+@pghistory.track(meta=history_meta())
 class PolicyVersion(models.Model):
     """A policy pack as imported. Create, activate and export through policy_rules.services."""
 
@@ -215,7 +216,7 @@ class AuditRuleQuerySet(models.QuerySet):
         )
 
 
-@pghistory.track()
+@pghistory.track(meta=history_meta())
 class AuditRuleDefinition(models.Model):
     """One rule of the smart-audit library: a rule type of the engine with its parameters, effective-dated."""
 

@@ -17,6 +17,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.ledger import append_only
+
 __all__ = [
     "Appeal",
     "AppealState",
@@ -164,6 +166,7 @@ class SuspectItem(models.Model):
         verbose_name = _("疑点")
         verbose_name_plural = _("疑点")
         ordering = ["-created_at", "-pk"]
+        triggers = [append_only()]  # confirmed, dismissed, appealed and given back by review.services only
         indexes = [
             models.Index(fields=["state", "created_at"]),
             models.Index(fields=["institution", "state"]),
@@ -223,6 +226,7 @@ class Appeal(models.Model):
         verbose_name = _("申诉")
         verbose_name_plural = _("申诉")
         ordering = ["-filed_at", "-pk"]
+        triggers = [append_only()]  # decided by review.services only
         constraints = [
             _choice("state", AppealState),
             models.CheckConstraint(

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from claims.errors import ServiceError
 from claims.models import FeeLine, Settlement, Visit
 from claims.permissions import can_decide_appeal, can_file_appeal, can_review_item
+from core.ledger import money_writes
 from fund_budget.services import FundError, record_deduction, reverse_deduction
 from policy_rules.models import AuditRuleDefinition
 from review.hits import hit_key, hit_rows, items_to_open
@@ -210,7 +211,7 @@ def confirm_item(item: SuspectItem, *, user, amount, reason: str) -> SuspectItem
     _require(can_review_item, user, item, _("只有审核员可以确认疑点。"))
     reason = _reason(reason)
     amount = _amount(amount)
-    with transaction.atomic():
+    with transaction.atomic(), money_writes(user=user, reason=reason):
         item = _locked(item)
         if item.state != SuspectState.PENDING:
             raise ServiceError.one("state", "NOT_PENDING", _("疑点当前状态为“%(s)s”，不能确认。") % {
@@ -243,7 +244,7 @@ def dismiss_item(item: SuspectItem, *, user, reason: str) -> SuspectItem:
     """审核员 dismisses a pending item: nothing is deducted."""
     _require(can_review_item, user, item, _("只有审核员可以排除疑点。"))
     reason = _reason(reason)
-    with transaction.atomic():
+    with transaction.atomic(), money_writes(user=user, reason=reason):
         item = _locked(item)
         if item.state != SuspectState.PENDING:
             raise ServiceError.one("state", "NOT_PENDING", _("疑点当前状态为“%(s)s”，不能排除。") % {
@@ -264,14 +265,15 @@ def close_items_of_cancelled(settlement: Settlement, *, user, reason: str) -> li
     text = _("结算已撤销：%(reason)s") % {"reason": reason}
     now = timezone.now()
     closed = []
-    for item in SuspectItem.objects.select_for_update().filter(settlement=settlement, state=SuspectState.PENDING):
-        item.state = SuspectState.DISMISSED
-        item.dismissed_by = _user(user)
-        item.dismissed_at = now
-        item.review_reason = text
-        item.save(update_fields=["state", "dismissed_by", "dismissed_at", "review_reason"])
-        _event(item, user=user, action=ReviewAction.DISMISSED, from_state=SuspectState.PENDING, reason=text)
-        closed.append(item)
+    with money_writes(user=user, reason=reason):
+        for item in SuspectItem.objects.select_for_update().filter(settlement=settlement, state=SuspectState.PENDING):
+            item.state = SuspectState.DISMISSED
+            item.dismissed_by = _user(user)
+            item.dismissed_at = now
+            item.review_reason = text
+            item.save(update_fields=["state", "dismissed_by", "dismissed_at", "review_reason"])
+            _event(item, user=user, action=ReviewAction.DISMISSED, from_state=SuspectState.PENDING, reason=text)
+            closed.append(item)
     return closed
 
 
@@ -280,7 +282,7 @@ def file_appeal(item: SuspectItem, *, user, explanation: str) -> Appeal:
     _require(can_file_appeal, user, item, _("只有该疑点所属机构的用户可以申诉。"))
     explanation = _reason(explanation, "explanation")
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), money_writes(user=user, reason=explanation):
         item = _locked(item)
         if Appeal.objects.filter(item=item).exists():
             raise ServiceError.one("item", "ALREADY_APPEALED", _("该疑点已申诉过，不能再次申诉。"))
@@ -304,7 +306,7 @@ def decide_appeal(appeal: Appeal, *, user, upheld: bool, reason: str) -> Appeal:
     """申诉复核员 decides an appeal: upheld keeps the deduction; otherwise the deduction is reversed and
     given back in the institution's next monthly statement. Four eyes: the reviewer who confirmed the item
     may not decide its appeal."""
-    with transaction.atomic():
+    with transaction.atomic(), money_writes(user=user):
         appeal = Appeal.objects.select_for_update().select_related("item").get(pk=appeal.pk)
         if not can_decide_appeal.test(user, appeal):
             if getattr(user, "is_authenticated", False) and appeal.item.confirmed_by_id == user.pk:

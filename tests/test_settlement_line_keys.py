@@ -3,6 +3,7 @@ import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from claims.models import FeeLine, Settlement, SettlementLine
+from core.ledger import money_writes
 from tests.factories import FeeLineFactory, SettlementFactory, SettlementLineFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +38,8 @@ def test_a_line_of_a_fee_line_that_does_not_exist_is_refused_and_nothing_of_the_
 
 def test_moving_a_line_to_a_settlement_that_does_not_exist_is_refused():
     line = SettlementLineFactory()
-    with pytest.raises(IntegrityError, match="no such row in claims_settlement"), transaction.atomic():
+    # even on the services' path (outside it the append-only guard refuses the statement first)
+    with pytest.raises(IntegrityError, match="no such row in claims_settlement"), money_writes():
         SettlementLine.objects.filter(pk=line.pk).update(settlement_id=987654321)
     line.refresh_from_db()
     assert Settlement.objects.filter(pk=line.settlement_id).exists()
@@ -46,9 +48,9 @@ def test_moving_a_line_to_a_settlement_that_does_not_exist_is_refused():
 def test_settlements_and_fee_lines_are_never_deleted_nor_renumbered():
     line = SettlementLineFactory()
     for model, pk in ((Settlement, line.settlement_id), (FeeLine, line.fee_line_id)):
-        # in SQL, past Django's PROTECT: the database itself refuses
-        with pytest.raises(DatabaseError, match="no_delete"), transaction.atomic(), connection.cursor() as cursor:
+        # in SQL, past Django's PROTECT, even on the services' path: the database itself refuses
+        with pytest.raises(DatabaseError, match="no_delete"), money_writes(), connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE id = %s", [pk])
-        with pytest.raises(DatabaseError, match="keep_id"), transaction.atomic():
+        with pytest.raises(DatabaseError, match="keep_id"), money_writes():
             model.objects.filter(pk=pk).update(id=pk + 1000000)
         assert model.objects.filter(pk=pk).exists()

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from claims.settlement.plan import SETTLEMENT_FEN, SPLIT_FEN, Plan
 from claims.settlement.writers import movement_reason
+from core.ledger import allow_money_writes
 from core.pgcopy import Numeric, Timestamp, copy_in_binary, decode_sql, now_micros, stage_binary, text_codes
 
 _EPOCH_US = "(timestamp '1970-01-01' + {col} * interval '1 microsecond') AT TIME ZONE %(tz)s"
@@ -29,6 +30,7 @@ def _micros(values) -> np.ndarray:
 
 def write_plan(cursor, plan: Plan, *, reason: str, job_id: int | None) -> dict[str, int]:
     """Persist a plan; returns {mdtrt_id: settlement id} of the new settlements."""
+    allow_money_writes(cursor)  # the services' write path for the rest of the chunk's transaction
     settlement_of: dict[str, int] = {}
     if not plan.settlements.empty:
         ids, setl_us = _settlement_keys(cursor, _micros(plan.settlements["setl_time"]))
@@ -100,6 +102,7 @@ def write_fee_lines(cursor, fee_lines: pd.DataFrame) -> None:
     """Store a plan's fee-line splits (FEE_LINE_ROW) on their fee lines."""
     if fee_lines.empty:
         return
+    allow_money_writes(cursor)  # the services' path (core.ledger): a settled visit's lines are frozen for others
     lv, lv_texts = text_codes(fee_lines["chrgitm_lv"])
     why, why_texts = text_codes(fee_lines["reason"])
     stage_binary(cursor, "stage_fee_line", {

@@ -1,6 +1,7 @@
 """Field options, constraints and triggers the claims models share."""
 from decimal import Decimal
 
+import pghistory
 import pgtrigger
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -8,6 +9,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Abs
 from django.utils.translation import gettext_lazy as _
 
+from core.ledger import history_meta
 from policy_rules.engine.adjudicate import LINE_SUMS, SETTLEMENT_COLUMNS
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -47,6 +49,16 @@ def _append_only() -> list:
         pgtrigger.Protect(name="keep_id", operation=pgtrigger.Update,
                           condition=pgtrigger.Q(old__id__df=pgtrigger.F("new__id"))),
     ]
+
+
+def _history(**options):
+    """pghistory.track with statement-level triggers and append-only events.
+
+    Statement level: a statement's events are written by one INSERT ... SELECT from its transition table, with
+    the context attached once, instead of a trigger call, an event insert and a context upsert per row. The
+    events are never changed or deleted (core.ledger.history_meta)."""
+    return pghistory.track(*options.pop("trackers", ()), level=pghistory.Statement, meta=history_meta(),
+                           **options)
 
 
 def _keys_exist(table: str, keys: dict[str, str]) -> list:

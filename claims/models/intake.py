@@ -1,5 +1,7 @@
 """Visits, fee lines and uploads: what institutions send (claims.intake)."""
 
+import pghistory
+import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -7,7 +9,16 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from claims.models.common import AMOUNT, LINE_PART_FIELDS, QUANTITY, JobStatus, _append_only, _gte_zero
+from claims.models.common import (
+    AMOUNT,
+    LINE_PART_FIELDS,
+    QUANTITY,
+    JobStatus,
+    _append_only,
+    _gte_zero,
+    _history,
+)
+from core.ledger import frozen_when
 from insurance.validators import validate_med_type
 
 
@@ -55,6 +66,14 @@ class VisitStatus(models.TextChoices):
     SETTLED = "settled", _("已结算")
 
 
+# History: every insert, and every update as its old row and its new row (labels before_update, update), so the
+# values before a change are kept even for rows inserted before the tracking began.
+def _old_and_new() -> tuple:
+    """Fresh trackers for each model (pghistory fills a tracker's condition with its model's fields)."""
+    return pghistory.UpdateEvent("before_update", row=pghistory.Old), pghistory.UpdateEvent()
+
+
+@_history(trackers=(pghistory.InsertEvent(), *_old_and_new()))
 class Visit(models.Model):
     mdtrt_id = models.CharField(_("就诊ID"), max_length=30, unique=True)
     # no index of its own: (person, begntime) leads with it
@@ -86,6 +105,13 @@ class Visit(models.Model):
         verbose_name = _("就诊")
         verbose_name_plural = _("就诊")
         ordering = ["-begntime", "mdtrt_id"]
+        triggers = [
+            # the institution is fixed at registration (claims.intake.services.register_visit), on every path
+            pgtrigger.Protect(name="institution_fixed", operation=pgtrigger.Update,
+                              condition=pgtrigger.Q(old__institution_id__df=pgtrigger.F("new__institution_id"))),
+            # a settled visit (or one being marked settled) changes only through the services (core.ledger)
+            frozen_when("settled_frozen", "OLD.status = 'settled' OR NEW.status = 'settled'", "a settled visit"),
+        ]
         indexes = [
             models.Index(fields=["person", "begntime"]),
             # an institution's visits of a period (the workspace's institution page): without it the page reads
@@ -127,7 +153,9 @@ class FeeLineStatus(models.TextChoices):
     CANCELLED = "cancelled", _("已撤销")
 
 
-
+# Fee lines are inserted by the hundred thousand at upload: their history is their updates only, each as the old
+# row and the new row (the inserted row is the first old row).
+@_history(trackers=_old_and_new())
 class FeeLine(models.Model):
     # no index of its own: (visit, feedetl_sn) leads with it
     visit = models.ForeignKey(Visit, on_delete=models.PROTECT, db_index=False, related_name="lines",
@@ -161,7 +189,11 @@ class FeeLine(models.Model):
         verbose_name = _("费用明细")
         verbose_name_plural = _("费用明细")
         ordering = ["visit", "feedetl_sn"]
-        triggers = _append_only()
+        # a settled visit's lines change only through the services (core.ledger): a lookup of the visit per
+        # changed row outside the services; the services' own updates skip the trigger in its WHEN clause
+        triggers = [*_append_only(), frozen_when(
+            "settled_visit_frozen", "EXISTS (SELECT 1 FROM claims_visit v WHERE v.id IN (OLD.visit_id, NEW.visit_id) "
+            "AND v.status = 'settled')", "a fee line of a settled visit")]
         constraints = [
             models.UniqueConstraint(fields=["visit", "feedetl_sn"], name="%(app_label)s_%(class)s_visit_sn_uniq"),
             _gte_zero("det_item_fee_sumamt"),

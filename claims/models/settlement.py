@@ -1,6 +1,5 @@
 """Settlements, their lines and the accumulators they change: the books (claims.settlement)."""
 
-import pghistory
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -15,9 +14,11 @@ from claims.models.common import (
     _append_only,
     _equals_sum,
     _gte_zero,
+    _history,
     _keys_exist,
 )
 from claims.models.intake import FeeLine, Visit
+from core.ledger import append_only
 
 
 class SettlementKind(models.TextChoices):
@@ -30,10 +31,8 @@ class SettlementStatus(models.TextChoices):
     CANCELLED = "cancelled", _("已撤销")
 
 
-# Statement-level history triggers: the daily batch inserts a chunk's settlements in one statement, whose events
-# are then written by one INSERT ... SELECT with the context attached once, instead of a trigger call, an event
-# insert and a context upsert per row. The events are the same.
-@pghistory.track(level=pghistory.Statement)
+# Statement-level history triggers (_history): the daily batch inserts a chunk's settlements in one statement.
+@_history()
 class Settlement(models.Model):
     """One settlement (or its reversal: same positive amounts, the sign is the kind)."""
 
@@ -98,7 +97,8 @@ class Settlement(models.Model):
         verbose_name = _("结算记录")
         verbose_name_plural = _("结算记录")
         ordering = ["-setl_time", "setl_id"]
-        triggers = _append_only()
+        # changed only by the services (a cancellation's status, a reversal's balance): core.ledger
+        triggers = [*_append_only(), append_only()]
         indexes = [
             models.Index(fields=["person", "setl_time"]),
             models.Index(fields=["institution", "setl_time"]),
@@ -177,8 +177,8 @@ class SettlementLine(models.Model):
         verbose_name = _("结算明细")
         verbose_name_plural = _("结算明细")
         ordering = ["settlement", "feedetl_sn"]
-        triggers = _keys_exist("claims_settlementline", {"settlement_id": "claims_settlement",
-                                                         "fee_line_id": "claims_feeline"})
+        triggers = [*_keys_exist("claims_settlementline", {"settlement_id": "claims_settlement",
+                                                           "fee_line_id": "claims_feeline"}), append_only()]
         constraints = [
             models.UniqueConstraint(
                 fields=["settlement", "fee_line"], name="%(app_label)s_%(class)s_settlement_line_uniq"
@@ -223,6 +223,7 @@ class Accumulator(models.Model):
         verbose_name = _("年度累计")
         verbose_name_plural = _("年度累计")
         ordering = ["person", "year", "kind", "key"]
+        triggers = [append_only()]  # moved by the settlement writers and cancellations only (core.ledger)
         constraints = [
             models.UniqueConstraint(
                 fields=["person", "year", "kind", "key"], name="%(app_label)s_%(class)s_slot_uniq"
@@ -259,6 +260,7 @@ class SettlementAccumulation(models.Model):
         verbose_name = _("结算累计变动")
         verbose_name_plural = _("结算累计变动")
         ordering = ["settlement", "kind", "key"]
+        triggers = [append_only()]
         constraints = [
             models.UniqueConstraint(
                 fields=["settlement", "year", "kind", "key"], name="%(app_label)s_%(class)s_slot_uniq"

@@ -26,6 +26,7 @@ from claims.models import (
 from claims.settlement.loading import active_lines, line_split_records, load_inputs
 from claims.settlement.plan import new_setl_ids, plan_settlements
 from claims.settlement.writers import write_plan
+from core.ledger import money_writes
 from core.periods import local_naive
 from insurance.models import AccountMovement, MovementKind, Person, PersonalAccount
 from policy_rules.engine import adjudicate
@@ -135,7 +136,8 @@ def settle_visits(visit_ids: list[int], *, setl_times: dict[int, dt.datetime] | 
         if no_policy and strict:
             raise ServiceError.one("setl_time", "NO_POLICY", _("结算时间没有生效的政策包。"))
         plan = plan_settlements(result, inputs.visit_keys, inputs.line_keys, inputs.version_ids)
-        written = write_plan(plan, user=user, reason=reason, daily_job=daily_job)
+        with money_writes(user=user, reason=reason, daily_job=getattr(daily_job, "pk", None)):
+            written = write_plan(plan, user=user, reason=reason, daily_job=daily_job)
         by_mdtrt = {v.mdtrt_id: v for v in ready}
         settled = {}
         for mdtrt_id, s in written.items():
@@ -156,7 +158,7 @@ def cancel_settlement(settlement: Settlement, *, user=None, reason: str) -> Sett
         raise ServiceError.one("reason", "REQUIRED", _("撤销结算必须说明原因。"))
     now = timezone.now()
     user = user if getattr(user, "is_authenticated", False) else None
-    with transaction.atomic():
+    with transaction.atomic(), money_writes(user=user, reason=reason):
         Person.objects.select_for_update().filter(pk=settlement.person_id).values_list("pk").first()
         s = Settlement.objects.select_for_update(of=("self",)).select_related("visit").get(pk=settlement.pk)
         if s.kind != SettlementKind.SETTLEMENT or s.status != SettlementStatus.SETTLED:

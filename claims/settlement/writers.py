@@ -23,6 +23,7 @@ from claims.models import (
     VisitStatus,
 )
 from claims.settlement.plan import SETTLEMENT_FEN, SPLIT_FEN, Plan
+from core.ledger import money_writes
 from core.pgcopy import insert_rows
 from insurance.models import AccountMovement, MovementKind, PersonalAccount
 from policy_rules.engine.money import fen_to_decimal
@@ -100,7 +101,8 @@ def write_fee_lines(fee_lines: pd.DataFrame) -> None:
         line = FeeLine(pk=r.fee_line_id, chrgitm_lv=r.chrgitm_lv, selfpay_prop=ratio_to_decimal(r.selfpay_prop_e6),
                        reason=r.reason, **{c: fen_to_decimal(getattr(r, c)) for c in SPLIT_FEN})
         rows.append(line)
-    FeeLine.objects.bulk_update(rows, [*SPLIT_FEN, "chrgitm_lv", "selfpay_prop", "reason"], batch_size=2000)
+    with money_writes():  # the services' path (core.ledger): a settled visit's lines are frozen for others
+        FeeLine.objects.bulk_update(rows, [*SPLIT_FEN, "chrgitm_lv", "selfpay_prop", "reason"], batch_size=2000)
 
 
 def _accumulator_totals(acc: pd.DataFrame) -> list[tuple]:

@@ -11,6 +11,7 @@ from fund_budget.models.common import (
     APPEND_ONLY,
     MONEY,
     RATE,
+    SERVICES_ONLY,
     USER,
     Fund,
     _check,
@@ -322,6 +323,7 @@ class AuditDeduction(models.Model):
         verbose_name = _("审核扣款")
         verbose_name_plural = _("审核扣款")
         ordering = ["-confirmed_at", "-pk"]
+        triggers = [SERVICES_ONLY]  # given back by reversal only (fund_budget.deductions)
         constraints = [
             _choice("fund", Fund),
             _check(Q(amount__gt=0), "amount_gt_0"),

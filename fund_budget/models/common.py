@@ -7,10 +7,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.ledger import append_only
+
 MONEY = {"max_digits": 16, "decimal_places": 2}
 RATE = {"max_digits": 7, "decimal_places": 6, "validators": [MinValueValidator(0), MaxValueValidator(1)]}
 USER = settings.AUTH_USER_MODEL
 APPEND_ONLY = pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+# changed only by the fund services (a reversal, a payment, a draft's recomputation): core.ledger
+SERVICES_ONLY = append_only()
 
 
 def _check(condition: Q, name: str) -> models.CheckConstraint:

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from fund_budget.models.budget import InstitutionIndex, Rating
-from fund_budget.models.common import APPEND_ONLY, MONEY, USER, Fund, _check, _choice
+from fund_budget.models.common import APPEND_ONLY, MONEY, SERVICES_ONLY, USER, Fund, _check, _choice
 from fund_budget.models.payment import PaymentMethod
 
 
@@ -159,6 +159,7 @@ class Disbursement(models.Model):
         verbose_name_plural = _("拨付")
         ordering = ["due_date", "institution"]
         indexes = [models.Index(fields=["institution", "status"])]
+        triggers = [SERVICES_ONLY]  # paid or offset by the fund services only
         constraints = [
             _choice("kind", DisbursementKind), _choice("status", DisbursementStatus),
             _check((Q(kind=DisbursementKind.MONTHLY) & Q(statement__isnull=False) & Q(clearing_report__isnull=True))
@@ -229,8 +230,9 @@ class ClearingReport(models.Model):
             _check(~Q(status=ClearingStatus.APPROVED) | Q(approved_at__isnull=False), "approved_at"),
         ]
         # An approved report is frozen in the database too.
+        # A draft is recomputed and approved by the fund services only; an approved report is frozen for them too.
         triggers = [pgtrigger.Protect(name="approved_frozen", operation=pgtrigger.Update | pgtrigger.Delete,
-                                      condition=pgtrigger.Q(old__status="approved"))]
+                                      condition=pgtrigger.Q(old__status="approved")), SERVICES_ONLY]
 
     def __str__(self) -> str:
         return f"{self.year} {self.institution_id} {self.get_fund_display()} {self.final}"
@@ -251,6 +253,7 @@ class ClearingLine(models.Model):
         verbose_name = _("清算计算行")
         verbose_name_plural = _("清算计算行")
         ordering = ["report", "seq"]
+        triggers = [SERVICES_ONLY]
         constraints = [models.UniqueConstraint(fields=["report", "seq"], name="%(app_label)s_%(class)s_uniq")]
 
     def __str__(self) -> str:

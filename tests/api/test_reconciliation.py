@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from claims.models import Settlement
 from claims.settlement.reconciliation import platform_totals
+from core.ledger import money_writes
 
 from .base import APITestBase, local
 
@@ -19,8 +20,9 @@ class ReconciliationTests(APITestBase):
         # the first is reversed in April
         response = self.cancel_settlement(self.first["setl_id"])
         assert response.status_code == 201
-        Settlement.objects.filter(setl_id=response.json()["setlinfo"]["setl_id"]).update(
-            setl_time=local("2026-04-02T09:00:00"))
+        with money_writes():  # the reversal dated in April: fixture setup
+            Settlement.objects.filter(setl_id=response.json()["setlinfo"]["setl_id"]).update(
+                setl_time=local("2026-04-02T09:00:00"))
         # institution B's settlement in March must never count for A
         mdtrt_id = self.registered(client=self.other_client)
         self.upload(mdtrt_id, [{"feedetl_sn": "1", "med_list_codg": "250101001", "cnt": "1", "pric": "99.00",
@@ -72,7 +74,8 @@ class ReconciliationTests(APITestBase):
 
     def test_period_boundaries_are_local_dates(self):
         # 2026-04-01 00:30 in Asia/Shanghai is 2026-03-31 16:30 UTC: it belongs to April
-        Settlement.objects.filter(setl_id=self.second["setl_id"]).update(setl_time=local("2026-04-01T00:30:00"))
+        with money_writes():  # fixture setup
+            Settlement.objects.filter(setl_id=self.second["setl_id"]).update(setl_time=local("2026-04-01T00:30:00"))
         march = platform_totals(self.w.inst_a, dt.date(2026, 3, 1), dt.date(2026, 3, 31))
         april_1st = platform_totals(self.w.inst_a, dt.date(2026, 4, 1), dt.date(2026, 4, 1))
         april_2nd = platform_totals(self.w.inst_a, dt.date(2026, 4, 2), dt.date(2026, 4, 2))

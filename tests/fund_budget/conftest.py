@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from claims.models import Settlement, SettlementStatus, VisitStatus
+from core.ledger import money_writes
 from core.periods import month_bounds
 from fund_budget.common import parse_month
 from fund_budget.models import FundThreshold, FundYearParameters
@@ -61,15 +62,17 @@ def make_settlement(institution, when: dt.datetime, *, person, policy, hifp="0",
     s = PaidSettlementFactory(visit=visit, policy_version=policy, setl_time=when, hifp_pay=D(str(hifp)),
                               hifob_pay=D(str(hifob)), hifmi_pay=D(str(hifmi)), maf_pay=D(str(maf)),
                               psn_part=D(str(psn_part)))
-    Settlement.objects.filter(pk=s.pk).update(created_at=created_at or when + dt.timedelta(minutes=1))
+    with money_writes():  # a settlement recorded at another time: fixture setup, as the services would
+        Settlement.objects.filter(pk=s.pk).update(created_at=created_at or when + dt.timedelta(minutes=1))
     return s
 
 
 def reverse(s: Settlement, when: dt.datetime, created_at: dt.datetime | None = None) -> Settlement:
     """The cancellation (冲销) of a settlement at `when`: same positive amounts, kind reversal."""
-    Settlement.objects.filter(pk=s.pk).update(status=SettlementStatus.CANCELLED)
-    r = ReversalFactory(reverses=s, setl_time=when)
-    Settlement.objects.filter(pk=r.pk).update(created_at=created_at or when + dt.timedelta(minutes=1))
+    with money_writes():  # fixture setup, as cancel_settlement would
+        Settlement.objects.filter(pk=s.pk).update(status=SettlementStatus.CANCELLED)
+        r = ReversalFactory(reverses=s, setl_time=when)
+        Settlement.objects.filter(pk=r.pk).update(created_at=created_at or when + dt.timedelta(minutes=1))
     return r
 
 
@@ -84,5 +87,6 @@ def settle(month: str, cutoff: dt.datetime | None = None):
 
 
 def at_time(model_qs, field: str, when: dt.datetime):
-    """Move a recorded event (confirmed_at, reversed_at) to a given time."""
-    model_qs.update(**{field: when})
+    """Move a recorded event (confirmed_at, reversed_at) to a given time (fixture setup: the services' path)."""
+    with money_writes():
+        model_qs.update(**{field: when})

@@ -8,12 +8,14 @@ from django.test import override_settings
 from django.utils import timezone
 
 from claims.errors import ServiceError
+from core.ledger import money_writes
 from review import services as review
 from review.models import Appeal, AppealState, ReviewAction, ReviewEvent, SuspectItem, SuspectState
 
 
 def _confirmed_days_ago(item, days: float):
-    SuspectItem.objects.filter(pk=item.pk).update(confirmed_at=timezone.now() - dt.timedelta(days=days))
+    with money_writes():  # confirmed earlier: fixture setup
+        SuspectItem.objects.filter(pk=item.pk).update(confirmed_at=timezone.now() - dt.timedelta(days=days))
     item.refresh_from_db()
     return item
 
