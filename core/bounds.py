@@ -73,14 +73,6 @@ def check_decimal(value: Decimal | None, field) -> None:
         raise ValidationError(_("最多 %(n)d 位小数。") % {"n": places}, code="too_many_decimals")
 
 
-def check_int(value: int | None, field=None, *, lo: int = 0, hi: int = ENGINE_INT_MAX) -> None:
-    """An integer within [lo, hi] (counts: never negative; never wider than int64)."""
-    if value is None:
-        return
-    if not lo <= value <= hi:
-        raise ValidationError(_("须在 %(lo)d 至 %(hi)d 之间。") % {"lo": lo, "hi": hi}, code="out_of_range")
-
-
 def check_code(value: str | None) -> None:
     """A code or identifier (feedetl_sn, med_list_codg, psn_no, ...): no control character at all."""
     if value and _CONTROL.search(value):
@@ -103,14 +95,6 @@ def pack_med_types(document: dict) -> set[str]:
     return out
 
 
-def pack_insutypes(document: dict) -> set[str]:
-    """The insutype codes a pack defines benefits for."""
-    out = {str(b.get("insutype")) for b in document.get("benefits") or () if b.get("insutype") is not None}
-    for section in ("large_amount", "critical_illness", "personal_account"):
-        out.update(str(m) for m in (document.get(section) or {}).get("insutypes") or ())
-    return out
-
-
 def check_in_pack(pack, when: dt.date | dt.datetime, *, region: str) -> None:
     """`pack` is the version in force for the region on `when` (policy_in_force), None when there is none."""
     if pack is None:
@@ -126,11 +110,3 @@ def check_med_type(med_type: str, pack) -> None:
         raise ValidationError(_("医疗类别 %(code)s 不在政策包 %(pack)s 的医疗类别中(%(known)s)。")
                               % {"code": med_type, "pack": pack.code, "known": ", ".join(sorted(known))},
                               code="unknown_med_type")
-
-
-def check_insutype(insutype: str, pack) -> None:
-    known = pack_insutypes(pack.document or {})
-    if insutype not in known:
-        raise ValidationError(_("险种类型 %(code)s 不在政策包 %(pack)s 的险种中(%(known)s)。")
-                              % {"code": insutype, "pack": pack.code, "known": ", ".join(sorted(known))},
-                              code="unknown_insutype")
