@@ -7,6 +7,7 @@ when the settings load: a wrong value stops the process with ImproperlyConfigure
 something else. README's configuration table lists those variables; tests/test_settings.py keeps the code,
 this file and the table in step.
 """
+import datetime
 import os
 import re
 from pathlib import Path
@@ -430,3 +431,16 @@ SPECTACULAR_SETTINGS = {
 }
 # On (test and training deployments only): any API user may give setl_time; off: staff users only.
 CLAIMS_API_ALLOW_SETL_TIME = env_bool("CLAIMS_API_ALLOW_SETL_TIME", False)
+
+# --- bounds at the edge (core.bounds) -----------------------------------------------------------------------
+
+# The dates the API, bulk files and the admin accept (inclusive). Asia/Shanghai keeps its local mean time
+# (+08:05:43) until 1901, which no RFC 3339 offset can carry; pandas' nanosecond range ends in 2262.
+CLAIMS_DATE_MIN = datetime.date(1901, 1, 1)
+# The last date accepted (see CLAIMS_DATE_MIN).
+CLAIMS_DATE_MAX = datetime.date(2100, 12, 31)
+# The deepest JSON body the API parses (objects and arrays nested); deeper is a 400, never a RecursionError.
+CLAIMS_JSON_MAX_DEPTH = 32
+# The largest request body read into memory, in bytes (Django's; the API's JSON parser enforces it too, 413).
+# An upload of 10,000 fee lines is about 2.5 MB of JSON.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024

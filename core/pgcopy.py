@@ -261,7 +261,9 @@ def insert_rows(model, rows: list[dict]) -> None:
                 columns = ", ".join(f'"{f.column}"' for f in fields)
                 not_null = ", ".join(f'"{f.column}"' for f in fields
                                      if not f.null and f.get_internal_type() in ("CharField", "TextField"))
-                cursor.copy_expert(f'COPY "{model._meta.db_table}" ({columns}) FROM STDIN WITH (FORMAT csv'
-                                   + (f", FORCE_NOT_NULL ({not_null})" if not_null else "") + ")", buffer)
+                # copy_expert is the driver's own: its errors wrapped as Django's (IntegrityError, DataError...)
+                with connection.wrap_database_errors:
+                    cursor.copy_expert(f'COPY "{model._meta.db_table}" ({columns}) FROM STDIN WITH (FORMAT csv'
+                                       + (f", FORCE_NOT_NULL ({not_null})" if not_null else "") + ")", buffer)
                 return
     model.objects.bulk_create([model(**row) for row in rows])

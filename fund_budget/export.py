@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from core.spreadsheet import safe_row
+
 from .models import ClearingLine, ClearingReport
 
 MONEY_FORMAT = "#,##0.00"
@@ -25,13 +27,13 @@ def clearing_workbook(reports) -> bytes:
               _("返还保证金"), _("清算额"), _("下年指标基数"), _("状态"), _("审批人"), _("审批时间")]
     summary.append([str(h) for h in header])
     for report in reports:
-        summary.append([
+        summary.append(safe_row([
             report.year, report.institution.fixmedins_code, report.institution.name, str(report.get_fund_display()),
             str(report.get_side_display()), report.rating, report.assessment_score, report.index_amount,
             report.actual, report.withheld, report.retained, report.shared, report.due, report.returned,
             report.final, report.next_base, str(report.get_status_display()),
             str(report.approved_by or ""), timezone.localtime(report.approved_at).replace(tzinfo=None)
-            if report.approved_at else None])
+            if report.approved_at else None]))
     for row in summary.iter_rows(min_row=2, min_col=8, max_col=16):
         for cell in row:
             cell.number_format = MONEY_FORMAT
@@ -40,8 +42,8 @@ def clearing_workbook(reports) -> bytes:
     by_report = {r.pk: r for r in reports}
     for line in ClearingLine.objects.filter(report_id__in=list(by_report)).order_by("report_id", "seq"):
         report = by_report[line.report_id]
-        lines.append([report.institution.fixmedins_code, str(report.get_fund_display()), line.seq, line.label,
-                      line.formula, line.amount])
+        lines.append(safe_row([report.institution.fixmedins_code, str(report.get_fund_display()), line.seq,
+                               line.label, line.formula, line.amount]))
     for row in lines.iter_rows(min_row=2, min_col=6, max_col=6):
         for cell in row:
             cell.number_format = MONEY_FORMAT

@@ -15,10 +15,13 @@ from rest_framework import serializers
 from claims.intake.files import ERROR_COLUMNS
 from claims.models import SETTLEMENT_AMOUNT_FIELDS, FeeLine, Settlement, SettlementLine, UploadJob, Visit
 from claims.settlement.reconciliation import MONEY_FIELDS
+from core import bounds
 from insurance.models import Insutype, PsnType
 from insurance.validators import mask_certno, validate_med_type
 
 MAX_DIAGNOSES = 50
+# a method field that answers a text or null
+NULLABLE_STR = {"type": "string", "nullable": True}
 
 
 class PlainRowsMixin:
@@ -98,8 +101,27 @@ def _decimal_formatter(field: serializers.DecimalField):
 
 
 def money(**kwargs) -> serializers.DecimalField:
-    """Yuan as a string with 2 decimals ("1920.64")."""
-    return serializers.DecimalField(max_digits=16, decimal_places=2, coerce_to_string=True, **kwargs)
+    """Yuan as a string with 2 decimals ("1920.64"), as wide as the settlement's amount columns."""
+    max_digits, places = bounds.decimal_limits(Settlement._meta.get_field("medfee_sumamt"))
+    return serializers.DecimalField(max_digits=max_digits, decimal_places=places, coerce_to_string=True, **kwargs)
+
+
+def column_decimal(model, name: str, **kwargs) -> serializers.DecimalField:
+    """A decimal input as wide as the model column it is stored in (core.bounds), and within the engine's range."""
+    field = model._meta.get_field(name)
+    max_digits, places = bounds.decimal_limits(field)
+    return serializers.DecimalField(max_digits=max_digits, decimal_places=places, coerce_to_string=True,
+                                    validators=[lambda v: bounds.check_decimal(v, field)], **kwargs)
+
+
+def bounded_datetime(**kwargs) -> serializers.DateTimeField:
+    """A time whose local date lies in the settings' window (core.bounds.check_date)."""
+    return serializers.DateTimeField(validators=[bounds.check_date], **kwargs)
+
+
+def code(**kwargs) -> serializers.CharField:
+    """A code or identifier: no control characters (core.bounds.check_code)."""
+    return serializers.CharField(validators=[bounds.check_code], **kwargs)
 
 
 def prop(**kwargs) -> serializers.DecimalField:
@@ -191,6 +213,8 @@ class DiagnosisField(serializers.Field):
             self.fail("blank")
         if len(code) > 30 or len(name) > 100:
             self.fail("too_long")
+        bounds.check_code(code)
+        bounds.check_text(name)
         return {"diag_code": code, "diag_name": name}
 
     def to_representation(self, value):
@@ -198,10 +222,10 @@ class DiagnosisField(serializers.Field):
 
 
 class VisitCreateSerializer(serializers.Serializer):
-    psn_no = serializers.CharField(max_length=30, help_text=_("人员编号"))
+    psn_no = code(max_length=30, help_text=_("人员编号"))
     med_type = serializers.CharField(max_length=4, validators=[validate_med_type],
-                                     help_text=_("医疗类别：11 普通门诊，14 门诊慢特病，21 普通住院 …"))
-    begntime = serializers.DateTimeField(help_text=_("入院/就诊开始时间，本地时间 (Asia/Shanghai)"))
+                                     help_text=_("医疗类别：政策包定义的代码，如 11 普通门诊，14 门诊慢特病，21 普通住院"))
+    begntime = bounded_datetime(help_text=_("入院/就诊开始时间，本地时间 (Asia/Shanghai)；须有生效的政策包"))
     diagnoses = serializers.ListField(child=DiagnosisField(), required=False, max_length=MAX_DIAGNOSES,
                                       help_text=_("诊断信息"))
 
@@ -225,7 +249,7 @@ class VisitSerializer(serializers.ModelSerializer):
                   "diagnoses", "status", "setl_id", "created_at"]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
+    @extend_schema_field(NULLABLE_STR)
     def get_setl_id(self, visit) -> str | None:
         for s in visit.settlements.all():
             if s.kind == "settlement" and s.status == "settled":
@@ -234,7 +258,7 @@ class VisitSerializer(serializers.ModelSerializer):
 
 
 class DischargeSerializer(serializers.Serializer):
-    endtime = serializers.DateTimeField(help_text=_("出院/结束时间，不早于开始时间，不早于任何费用发生时间"))
+    endtime = bounded_datetime(help_text=_("出院/结束时间，不早于开始时间，不早于任何费用发生时间"))
 
 
 # --- fee lines (2301/2204, 2302) --------------------------------------------------------------------
@@ -256,15 +280,16 @@ class FeeLineUploadSerializer(serializers.Serializer):
 class FeeLineInSerializer(serializers.Serializer):
     """Documentation of one uploaded line (the checks themselves are claims.intake.services.validate_lines)."""
 
-    feedetl_sn = serializers.CharField(max_length=30, help_text=_("费用明细流水号，同一就诊内唯一"))
-    med_list_codg = serializers.CharField(max_length=50, help_text=_("医疗目录编码；不在目录内的编码按全自费处理"))
-    medins_list_codg = serializers.CharField(max_length=50, required=False, help_text=_("医药机构目录编码"))
-    fee_ocur_time = serializers.DateTimeField(required=False, help_text=_("费用发生时间，须在就诊期间内"))
-    cnt = serializers.DecimalField(max_digits=16, decimal_places=4, help_text=_("数量，最多4位小数"))
-    pric = serializers.DecimalField(max_digits=16, decimal_places=4, help_text=_("单价，最多4位小数"))
-    det_item_fee_sumamt = money(help_text=_("明细项目费用总额，与 数量×单价 相差不得超过0.01"))
-    bilg_dept_codg = serializers.CharField(max_length=30, required=False, help_text=_("开单科室编码"))
-    bilg_dr_codg = serializers.CharField(max_length=30, required=False, help_text=_("开单医生编码"))
+    feedetl_sn = code(max_length=30, help_text=_("费用明细流水号，同一就诊内唯一"))
+    med_list_codg = code(max_length=50, help_text=_("医疗目录编码；不在目录内的编码按全自费处理"))
+    medins_list_codg = code(max_length=50, required=False, help_text=_("医药机构目录编码"))
+    fee_ocur_time = bounded_datetime(required=False, help_text=_("费用发生时间，须在就诊期间内"))
+    cnt = column_decimal(FeeLine, "cnt", help_text=_("数量，大于0，最多4位小数"))
+    pric = column_decimal(FeeLine, "pric", help_text=_("单价，最多4位小数"))
+    det_item_fee_sumamt = column_decimal(FeeLine, "det_item_fee_sumamt",
+                                         help_text=_("明细项目费用总额，与 数量×单价 相差不得超过0.01"))
+    bilg_dept_codg = code(max_length=30, required=False, help_text=_("开单科室编码"))
+    bilg_dr_codg = code(max_length=30, required=False, help_text=_("开单医生编码"))
 
 
 class FeeLineUploadDocSerializer(serializers.Serializer):
@@ -323,7 +348,7 @@ class FeeLineSerializer(serializers.ModelSerializer):
 
 
 class FeeLineCancelSerializer(serializers.Serializer):
-    feedetl_sns = serializers.ListField(child=serializers.CharField(max_length=30), required=False,
+    feedetl_sns = serializers.ListField(child=code(max_length=30), required=False,
                                         allow_empty=False, max_length=10_000, help_text=_("要撤销的明细流水号"))
     all = serializers.BooleanField(required=False, help_text=_("true：撤销本就诊全部未结算明细"))
 
@@ -342,7 +367,7 @@ class FeeLineCancelResultSerializer(serializers.Serializer):
 # --- settlement (2303/2206, 2304/2207, 2305/2208) --------------------------------------------------
 
 class SettleRequestSerializer(serializers.Serializer):
-    setl_time = serializers.DateTimeField(
+    setl_time = bounded_datetime(
         required=False,
         help_text=_("结算时间，默认为当前时间。仅限工作人员账户(is_staff)或开启 CLAIMS_API_ALLOW_SETL_TIME "
                     "设置时(测试回放)指定；其他用户指定时返回 400 SETL_TIME_NOT_ALLOWED。"),
@@ -350,7 +375,7 @@ class SettleRequestSerializer(serializers.Serializer):
 
 
 class SettlementCancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, help_text=_("撤销原因"))
+    reason = serializers.CharField(max_length=500, validators=[bounds.check_text], help_text=_("撤销原因"))
 
 
 class SetlinfoBase(serializers.Serializer):
@@ -417,7 +442,7 @@ class SetlinfoSerializer(SetlinfoBase):
     reversed_by = serializers.SerializerMethodField(help_text=_("已撤销结算的冲销记录结算ID"))
     reason = serializers.CharField(allow_blank=True)
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
+    @extend_schema_field(NULLABLE_STR)
     def get_reversed_by(self, obj) -> str | None:
         try:
             return obj.reversal.setl_id
@@ -445,9 +470,15 @@ class ReconTotalsSerializer(serializers.Serializer):
     fixmedins_setl_cnt = serializers.IntegerField(help_text=_("结算笔数(结算减冲销)"))
 
 
-class ReconciliationRequestSerializer(ReconTotalsSerializer):
-    stmt_begndate = serializers.DateField(help_text=_("对账开始日期(按结算时间)"))
-    stmt_enddate = serializers.DateField(help_text=_("对账结束日期(含)"))
+class ReconciliationRequestSerializer(serializers.Serializer):
+    medfee_sumamt = column_decimal(Settlement, "medfee_sumamt", help_text=_("医疗费总额"))
+    fund_pay_sumamt = column_decimal(Settlement, "fund_pay_sumamt", help_text=_("基金支付总额"))
+    acct_pay = column_decimal(Settlement, "acct_pay", help_text=_("个人账户支出"))
+    # net of reversals, so a period of reversals only counts negatively
+    fixmedins_setl_cnt = serializers.IntegerField(min_value=-bounds.ENGINE_INT_MAX, max_value=bounds.ENGINE_INT_MAX,
+                                                  help_text=_("结算笔数(结算减冲销)"))
+    stmt_begndate = serializers.DateField(validators=[bounds.check_date], help_text=_("对账开始日期(按结算时间)"))
+    stmt_enddate = serializers.DateField(validators=[bounds.check_date], help_text=_("对账结束日期(含)"))
 
 
 class ReconciliationResultSerializer(serializers.Serializer):
@@ -462,6 +493,7 @@ class ReconciliationResultSerializer(serializers.Serializer):
 
 
 assert set(MONEY_FIELDS) <= set(ReconTotalsSerializer._declared_fields)
+assert set(ReconTotalsSerializer._declared_fields) <= set(ReconciliationRequestSerializer._declared_fields)
 
 
 # --- upload jobs -----------------------------------------------------------------------------------

@@ -1,12 +1,9 @@
 """Provider API views: parse, call one service, answer. No rule lives here (see claims.services)."""
 from __future__ import annotations
 
-import codecs
 import json
 import logging
-from decimal import Decimal
 
-from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -14,10 +11,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ParseError
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -28,6 +24,7 @@ from claims.api import examples as ex
 from claims.api import serializers as s
 from claims.api.exceptions import exception_handler
 from claims.api.filters import FeeLineFilter, SettlementFilter, VisitFilter
+from claims.api.parsers import BoundedJSONParser
 from claims.api.permissions import IsInstitutionUser, institution_of, may_choose_setl_time
 from claims.api.throttles import PersonLookupDayRate, PersonLookupRate
 from claims.errors import ServiceError
@@ -45,22 +42,6 @@ FORBIDDEN = OpenApiResponse(s.ErrorResponseSerializer, description="用户未关
 COMMON = {401: OpenApiResponse(s.ErrorResponseSerializer, description="未提供或无效的令牌"), 403: FORBIDDEN}
 
 
-class DecimalJSONParser(JSONParser):
-    """JSON with its numbers read as Decimal, so that "cnt": 1.5 never passes through a binary float."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
-        try:
-            return json.load(codecs.getreader(encoding)(stream), parse_float=Decimal,
-                             parse_constant=self._reject_constant)
-        except ValueError as exc:
-            raise ParseError(_("JSON格式错误：%(e)s") % {"e": exc}) from exc
-
-    @staticmethod
-    def _reject_constant(name):
-        raise ValueError(f"{name} is not a number")
-
-
 class APIPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
@@ -71,7 +52,7 @@ class InstitutionAPIMixin:
     """Token (or session) user linked to one institution; one error shape; Decimal JSON."""
 
     permission_classes = [IsAuthenticated, IsInstitutionUser]
-    parser_classes = [DecimalJSONParser]
+    parser_classes = [BoundedJSONParser]
     pagination_class = APIPagination
 
     def get_exception_handler(self):

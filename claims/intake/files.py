@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
+from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,6 +28,7 @@ from claims.errors import ServiceError
 from claims.intake.services import upload_fee_lines
 from claims.models import JobStatus, UploadJob, UploadSource, Visit
 from core import leases
+from core.spreadsheet import safe_row
 from insurance.models import Institution
 
 log = logging.getLogger(__name__)
@@ -192,11 +194,13 @@ def _process_claimed(job_id: int) -> bool:
         return True
     try:
         _import_rows(job, rows)
-    except Exception as exc:
+    except Exception:
         log.exception("upload job %s failed", job_id)
+        # the import's transaction was rolled back (or died with its backend): nothing of the file is written
+        connection.close_if_unusable_or_obsolete()
         UploadJob.objects.filter(pk=job_id, lease_owner=job.lease_owner).update(
-            status=JobStatus.FAILED, finished_at=timezone.now(),
-            errors=[_error(None, "", "", "", "INTERNAL_ERROR", _("导入中断：%(e)s") % {"e": exc})])
+            status=JobStatus.FAILED, finished_at=timezone.now(), rows_done=0, accepted=0, rejected=0,
+            errors=[_error(None, "", "", "", "INTERNAL_ERROR", _("导入中断，未导入任何明细；可重试。"))])
         raise
     return True
 
@@ -215,34 +219,54 @@ def upload_jobs_sent(job_ids) -> None:
     leases.mark_sent(UploadJob, job_ids)
 
 
+def retry_upload_job(job: UploadJob) -> bool:
+    """Put a job that failed for an internal reason (nothing of it written) back to pending; False otherwise.
+    A rejected file (bad rows) is not retried: it would be rejected again."""
+    return bool(UploadJob.objects.filter(pk=job.pk, status=JobStatus.FAILED, errors__0__code="INTERNAL_ERROR").update(
+        status=JobStatus.PENDING, started_at=None, finished_at=None, rows_done=0, accepted=0, rejected=0, errors=[],
+        lease_owner="", lease_expires_at=None, attempts=0, enqueued_at=None))
+
+
+class _FileRejected(Exception):
+    """Raised inside the import's transaction to roll every visit of a file with a bad row back."""
+
+
 def _import_rows(job: UploadJob, rows: list[tuple[int, dict]]) -> None:
+    """Import the file whole or not at all (docs/architecture.md, "Bulk files"): every visit goes in through
+    upload_fee_lines inside one transaction; when any row is bad the transaction is rolled back, the job fails
+    with every bad row listed and no row is written. A backend lost mid-import leaves the same: nothing.
+
+    The job's row is not written inside the transaction (a lock held for the whole import would block whoever
+    reports on the job), so rows_done goes from 0 to the total at the end."""
     UploadJob.objects.filter(pk=job.pk).update(rows_total=len(rows))
     keyed: list[tuple[int, dict]] = []  # (sort key, error)
-    accepted = rejected = done = 0
     groups: dict[str, list[tuple[int, dict]]] = {}
     for number, rec in rows:
         if not rec["mdtrt_id"]:
             keyed.append((number, _error(number, "", rec["feedetl_sn"], "mdtrt_id", "REQUIRED", _("必填。"))))
-            rejected += 1
-            done += 1
         else:
             groups.setdefault(rec["mdtrt_id"], []).append((number, rec))
-    visits = {v.mdtrt_id: v for v in Visit.objects.filter(institution=job.institution, mdtrt_id__in=list(groups))}
-    for mdtrt_id, group in groups.items():
-        errors = _import_visit(job, visits.get(mdtrt_id), mdtrt_id, group)
-        if errors:
-            keyed.extend((e["row"] if e["row"] is not None else group[0][0], e) for e in errors)
-            rejected += len(group)
-        else:
-            accepted += len(group)
-        done += len(group)
-        UploadJob.objects.filter(pk=job.pk).update(rows_done=done, accepted=accepted, rejected=rejected)
-    keyed.sort(key=lambda item: (item[0], item[1]["row"] is not None))
-    _finish(job, JobStatus.DONE, [e for _k, e in keyed], done, accepted, rejected)
+    try:
+        with transaction.atomic():
+            visits = {v.mdtrt_id: v for v in Visit.objects.filter(institution=job.institution,
+                                                                  mdtrt_id__in=list(groups))}
+            for mdtrt_id, group in groups.items():
+                errors = _import_visit(job, visits.get(mdtrt_id), mdtrt_id, group)
+                keyed.extend((e["row"] if e["row"] is not None else group[0][0], e) for e in errors)
+            if keyed:
+                raise _FileRejected
+            # finished in the import's transaction: a worker that lost its lease writes nothing at all
+            _finish(job, JobStatus.DONE, [], len(rows), len(rows), 0)
+    except _FileRejected:
+        keyed.sort(key=lambda item: (item[0], item[1]["row"] is not None))
+        bad = len({e["row"] for _k, e in keyed if e["row"] is not None and e["code"] != "VISIT_REJECTED"})
+        summary = _error(None, "", "", "file", "FILE_REJECTED",
+                         _("文件中有 %(n)d 行错误，整个文件未导入；请改正后重新上传。") % {"n": bad})
+        _finish(job, JobStatus.FAILED, [summary, *(e for _k, e in keyed)], len(rows), 0, len(rows))
 
 
 def _import_visit(job: UploadJob, visit: Visit | None, mdtrt_id: str, group: list[tuple[int, dict]]) -> list[dict]:
-    """Upload one visit's rows; the errors (one at least per row) when the visit is rejected."""
+    """Upload one visit's rows (in a savepoint); the errors (one at least per row) when the visit is refused."""
     if visit is None:
         return [_error(n, mdtrt_id, rec["feedetl_sn"], "mdtrt_id", "UNKNOWN_VISIT",
                        _("本机构没有就诊ID %(id)s。") % {"id": mdtrt_id}) for n, rec in group]
@@ -250,20 +274,34 @@ def _import_visit(job: UploadJob, visit: Visit | None, mdtrt_id: str, group: lis
     try:
         upload_fee_lines(visit, lines, source=UploadSource.FILE, user=job.created_by)
     except ServiceError as exc:
-        out, bad = [], set()
-        for e in exc.errors:
-            i = e.get("line")
-            if i is not None and 0 <= i < len(group):
-                bad.add(i)
-                out.append(_error(group[i][0], mdtrt_id, group[i][1]["feedetl_sn"], e["field"], e["code"],
-                                  e["message"]))
-            else:  # about the whole visit (settled, too many lines)
-                out.append(_error(None, mdtrt_id, "", e["field"], e["code"], e["message"]))
-        out.extend(_error(n, mdtrt_id, rec["feedetl_sn"], "", "VISIT_REJECTED",
-                          _("同一就诊的其他行有错误，本就诊的明细均未导入。"))
-                   for i, (n, rec) in enumerate(group) if i not in bad)
-        return out
-    return []
+        errors = exc.errors
+    except (IntegrityError, DataError) as exc:
+        # validate_lines should have refused the row; the database did: its code, never its text
+        log.warning("upload job %s: the database refused visit %s: %s", job.pk, mdtrt_id, exc)
+        errors = [database_error(exc)]
+    else:
+        return []
+    out, bad = [], set()
+    for e in errors:
+        i = e.get("line")
+        if i is not None and 0 <= i < len(group):
+            bad.add(i)
+            out.append(_error(group[i][0], mdtrt_id, group[i][1]["feedetl_sn"], e["field"], e["code"], e["message"]))
+        else:  # about the whole visit (settled, too many lines)
+            out.append(_error(None, mdtrt_id, "", e["field"], e["code"], e["message"]))
+    out.extend(_error(n, mdtrt_id, rec["feedetl_sn"], "", "VISIT_REJECTED",
+                      _("同一就诊的其他行有错误。"))
+               for i, (n, rec) in enumerate(group) if i not in bad)
+    return out
+
+
+def database_error(exc: Exception) -> dict:
+    """An error the database raised, as the API's code and message (its own text stays in the log)."""
+    if isinstance(exc, IntegrityError):
+        return {"line": None, "field": "", "code": "CONFLICT",
+                "message": _("数据与已有记录冲突(如流水号重复)，未导入。")}
+    return {"line": None, "field": "", "code": "INVALID_VALUE",
+            "message": _("数据超出允许的范围或格式，未导入。")}
 
 
 def _finish(job: UploadJob, status: str, errors: list[dict], done: int, accepted: int, rejected: int) -> None:
@@ -274,10 +312,11 @@ def _finish(job: UploadJob, status: str, errors: list[dict], done: int, accepted
 
 
 def errors_csv(job: UploadJob) -> bytes:
-    """The per-row error report, UTF-8 with a byte-order mark so that Excel shows the Chinese."""
+    """The per-row error report, UTF-8 with a byte-order mark so that Excel shows the Chinese; a cell a spreadsheet
+    would run as a formula is quoted (core.spreadsheet)."""
     out = io.StringIO(newline="")
     writer = csv.writer(out)
     writer.writerow(ERROR_COLUMNS)
     for e in job.errors:
-        writer.writerow(["" if e.get(c) is None else e.get(c) for c in ERROR_COLUMNS])
+        writer.writerow(safe_row("" if e.get(c) is None else e.get(c) for c in ERROR_COLUMNS))
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -14,9 +14,11 @@ from claims.audit.pipeline import audit_visits, warnings_of
 from claims.errors import ServiceError
 from claims.models import FeeLine, FeeLineStatus, Upload, Visit, VisitStatus
 from claims.settlement.loading import line_split_records, load_inputs
+from core import bounds
 from core.pgcopy import insert_rows
 from insurance.models import Enrollment, Institution, Person
 from policy_rules.engine import classify
+from policy_rules.services import policy_in_force
 
 MAX_LINES_PER_UPLOAD = 10_000
 CLASSIFY_BATCH = 1000
@@ -58,18 +60,40 @@ def register_visit(*, institution: Institution, psn_no: str, med_type: str, begn
              "message": " ".join(err.messages)}
             for field, errs in exc.error_dict.items() for err in errs
         ]) from exc
+    _check_policy(visit)
     visit.save()
     return visit
+
+
+def _check_policy(visit: Visit) -> None:
+    """A visit's begntime lies in the years of a pack in force for its institution's region, and its med_type is
+    one that pack defines (core.bounds): the model accepts any national code, the service only a settleable one."""
+    region = visit.institution.region
+    pack = policy_in_force(region, visit.begntime)
+    try:
+        bounds.check_in_pack(pack, visit.begntime, region=region)
+    except ValidationError as exc:
+        raise ServiceError([_bound_error(None, "begntime", exc)]) from exc
+    try:
+        bounds.check_med_type(visit.med_type, pack)
+    except ValidationError as exc:
+        raise ServiceError([_bound_error(None, "med_type", exc)]) from exc
 
 
 def discharge_visit(visit: Visit, *, endtime: dt.datetime) -> Visit:
     endtime = aware(endtime)
     with transaction.atomic():
-        visit = Visit.objects.select_for_update().get(pk=visit.pk)
+        visit = Visit.objects.select_for_update(of=("self",)).select_related("institution").get(pk=visit.pk)
         if visit.status == VisitStatus.SETTLED:
             raise ServiceError.one("mdtrt_id", "VISIT_SETTLED", _("就诊已结算，不能办理出院。"))
         if endtime < visit.begntime:
             raise ServiceError.one("endtime", "ENDTIME_BEFORE_BEGNTIME", _("结束时间不能早于开始时间。"))
+        region = visit.institution.region
+        try:
+            bounds.check_date(endtime)
+            bounds.check_in_pack(policy_in_force(region, endtime), endtime, region=region)
+        except ValidationError as exc:
+            raise ServiceError([_bound_error(None, "endtime", exc)]) from exc
         if visit.lines.filter(status=FeeLineStatus.ACTIVE, fee_ocur_time__gt=endtime).exists():
             raise ServiceError.one("endtime", "FEES_AFTER_ENDTIME", _("存在晚于出院时间的费用明细。"))
         visit.endtime = endtime
@@ -78,11 +102,13 @@ def discharge_visit(visit: Visit, *, endtime: dt.datetime) -> Visit:
     return visit
 
 
-_QUANTUM = {2: Decimal(1).scaleb(-2), 4: Decimal(1).scaleb(-4)}
+def _bound_error(index, field, exc: ValidationError) -> dict:
+    return {"line": index, "field": field, "code": (exc.code or "invalid").upper(), "message": " ".join(exc.messages)}
 
 
-def _decimal(value, field, index, errors, places: int, lo=Decimal(0)) -> Decimal | None:
-    if value is None or value == "":
+def _decimal(value, field, index, errors, lo=Decimal(0), *, positive: bool = False) -> Decimal | None:
+    """The value as a Decimal that fits the FeeLine column `field` (core.bounds), or None and an error."""
+    if value in (None, ""):
         errors.append({"line": index, "field": field, "code": "REQUIRED", "message": _("必填。")})
         return None
     try:
@@ -95,12 +121,16 @@ def _decimal(value, field, index, errors, places: int, lo=Decimal(0)) -> Decimal
         errors.append({"line": index, "field": field, "code": "NOT_DECIMAL",
                        "message": _("不是有效的十进制数：%(v)r") % {"v": value}})
         return None
-    if d != d.quantize(_QUANTUM.get(places) or Decimal(1).scaleb(-places)):
-        errors.append({"line": index, "field": field, "code": "TOO_MANY_DECIMALS",
-                       "message": _("最多 %(n)d 位小数。") % {"n": places}})
+    try:
+        bounds.check_decimal(d, FeeLine._meta.get_field(field))
+    except ValidationError as exc:
+        errors.append(_bound_error(index, field, exc))
         return None
     if d < lo:
         errors.append({"line": index, "field": field, "code": "NEGATIVE", "message": _("不能为负数。")})
+        return None
+    if positive and d <= 0:
+        errors.append({"line": index, "field": field, "code": "NOT_POSITIVE", "message": _("必须大于0。")})
         return None
     return d
 
@@ -119,11 +149,11 @@ def validate_lines(visit: Visit, lines: list[dict]) -> list[dict]:
     parsed: dict[tuple, Decimal] = {}
     consistent: set[tuple] = set()
 
-    def decimal_of(value, field, i, places):
-        key = (type(value), value if type(value) is str else str(value), places)
+    def decimal_of(value, field, i):
+        key = (type(value), value if type(value) is str else str(value), field)
         d = parsed.get(key)
         if d is None:
-            d = _decimal(value, field, i, errors, places)
+            d = _decimal(value, field, i, errors, positive=field == "cnt")
             if d is not None:
                 parsed[key] = d
         return d
@@ -144,14 +174,16 @@ def validate_lines(visit: Visit, lines: list[dict]) -> list[dict]:
             v = str(v).strip()
             if not v:
                 errors.append({"line": i, "field": f, "code": "BLANK", "message": _("不能为空白。")})
+            elif bad := _bounded(bounds.check_code, v, i, f):
+                errors.append(bad)
             elif len(v) > max_len:
                 errors.append({"line": i, "field": f, "code": "TOO_LONG",
                                "message": _("长度不能超过 %(n)d。") % {"n": max_len}})
             row[f] = v
         cnt, pric, amount = raw.get("cnt"), raw.get("pric"), raw.get("det_item_fee_sumamt")
-        cnt = decimal_of(cnt, "cnt", i, 4) if cnt not in (None, "") else None
-        pric = decimal_of(pric, "pric", i, 4) if pric not in (None, "") else None
-        amount = decimal_of(amount, "det_item_fee_sumamt", i, 2) if amount not in (None, "") else None
+        cnt = decimal_of(cnt, "cnt", i) if cnt not in (None, "") else None
+        pric = decimal_of(pric, "pric", i) if pric not in (None, "") else None
+        amount = decimal_of(amount, "det_item_fee_sumamt", i) if amount not in (None, "") else None
         if None not in (cnt, pric, amount) and (cnt, pric, amount) not in consistent:
             expected = (cnt * pric).quantize(CENT, rounding=ROUND_HALF_UP)
             if abs(expected - amount) > CENT:
@@ -173,6 +205,15 @@ def validate_lines(visit: Visit, lines: list[dict]) -> list[dict]:
     return cleaned
 
 
+def _bounded(check, value, i, field) -> dict | None:
+    """The error of a core.bounds check on a line's value, None when the value is within bounds."""
+    try:
+        check(value)
+    except ValidationError as exc:
+        return _bound_error(i, field, exc)
+    return None
+
+
 def _fee_time(value, visit: Visit, i: int, errors: list) -> dt.datetime | None:
     if value in (None, ""):
         return None
@@ -185,6 +226,9 @@ def _fee_time(value, visit: Visit, i: int, errors: list) -> dt.datetime | None:
             errors.append({"line": i, "field": "fee_ocur_time", "code": "NOT_DATETIME",
                            "message": _("不是有效的时间：%(v)r") % {"v": value}})
             return None
+    if bad := _bounded(bounds.check_date, when, i, "fee_ocur_time"):
+        errors.append(bad)
+        return None
     when = aware(when)
     if when < visit.begntime.replace(hour=0, minute=0, second=0, microsecond=0) or (
         visit.endtime is not None and when > visit.endtime

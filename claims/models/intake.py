@@ -18,6 +18,7 @@ from claims.models.common import (
     _gte_zero,
     _history,
 )
+from core import bounds
 from core.ledger import frozen_when
 from insurance.validators import validate_med_type
 
@@ -144,6 +145,19 @@ class Visit(models.Model):
         super().clean()
         if not isinstance(self.diagnoses, list):
             raise ValidationError({"diagnoses": _("诊断应为列表。")})
+        errors = {}
+        for name in ("begntime", "endtime"):
+            try:
+                bounds.check_date(getattr(self, name))
+            except ValidationError as exc:
+                errors[name] = exc
+        for name in ("mdtrt_id", "med_type"):
+            try:
+                bounds.check_code(getattr(self, name))
+            except ValidationError as exc:
+                errors[name] = exc
+        if errors:
+            raise ValidationError(errors)
         if self.begntime and self.endtime and self.endtime < self.begntime:
             raise ValidationError({"endtime": _("结束时间不能早于开始时间。")})
 
@@ -213,6 +227,25 @@ class FeeLine(models.Model):
 
     def clean(self) -> None:
         super().clean()
+        errors = {}
+        for name in ("cnt", "pric", "det_item_fee_sumamt"):
+            try:
+                bounds.check_decimal(getattr(self, name), self._meta.get_field(name))
+            except ValidationError as exc:
+                errors[name] = exc
+        for name in ("feedetl_sn", "med_list_codg", "medins_list_codg", "bilg_dept_codg", "bilg_dr_codg"):
+            try:
+                bounds.check_code(getattr(self, name))
+            except ValidationError as exc:
+                errors[name] = exc
+        try:
+            bounds.check_date(self.fee_ocur_time)
+        except ValidationError as exc:
+            errors["fee_ocur_time"] = exc
+        if self.cnt is not None and self.cnt <= 0:
+            errors.setdefault("cnt", ValidationError(_("必须大于0。"), code="not_positive"))
+        if errors:
+            raise ValidationError(errors)
         if (self.status == FeeLineStatus.CANCELLED) != (self.cancelled_at is not None):
             raise ValidationError({"cancelled_at": _("撤销状态的明细必须有撤销时间，有效明细不能有撤销时间。")})
 

@@ -1,5 +1,6 @@
 """Bulk fee-line files (CSV/XLSX): 202 and a job, processed by the Celery task after commit, every row
-checked by validate_lines, a visit with a bad row rejected whole, the error report as CSV."""
+checked by validate_lines, a file with a bad row rejected whole (nothing written, every bad row listed), the
+error report as CSV with formula-like cells quoted."""
 import csv
 import io
 
@@ -60,7 +61,8 @@ class UploadJobTests(UploadJobTestBase):
         self.good = self.registered()
         self.bad = self.registered(psn_no="P0002")
 
-    def test_good_visits_go_in_and_a_visit_with_a_bad_row_is_rejected_whole(self):
+    def test_a_file_with_a_bad_row_is_rejected_whole_with_every_bad_row_listed(self):
+        # before issue 15 the good visit went in and the job was "done": now the file lands whole or not at all
         rows = [
             [self.good, "1", "250101001", "1", "25.00", "25.00"],
             [self.bad, "1", "250101001", "2", "25.00", "50.00"],
@@ -72,21 +74,44 @@ class UploadJobTests(UploadJobTestBase):
         assert response.status_code == 202, response.content
         assert response["Location"].endswith(f"/api/v1/upload-jobs/{response.json()['id']}/")
         job = self.job(response)
-        assert job["status"] == "done" and job["progress"] == 100
-        assert (job["rows_total"], job["rows_done"], job["accepted"], job["rejected"]) == (5, 5, 2, 3)
-        assert set(FeeLine.objects.filter(visit__mdtrt_id=self.good).values_list("feedetl_sn", flat=True)) == {
-            "1", "2"}
-        assert not FeeLine.objects.filter(visit__mdtrt_id=self.bad).exists()
-        assert FeeLine.objects.get(visit__mdtrt_id=self.good, feedetl_sn="2").reason == "NOT_IN_CATALOG"
-        assert FeeLine.objects.filter(upload__source=UploadSource.FILE, upload__created_by=self.w.user_a).count() == 2
+        assert job["status"] == "failed"
+        assert (job["rows_total"], job["rows_done"], job["accepted"], job["rejected"]) == (5, 5, 0, 5)
+        assert not FeeLine.objects.exists()
         report = self.error_report(job["id"])
         assert [(r["row"], r["feedetl_sn"], r["field"], r["code"]) for r in report] == [
+            ("", "", "file", "FILE_REJECTED"),
             ("3", "1", "", "VISIT_REJECTED"),
             ("5", "2", "det_item_fee_sumamt", "AMOUNT_MISMATCH"),
             ("6", "3", "med_list_codg", "REQUIRED"),
         ]
-        assert all(r["mdtrt_id"] == self.bad and r["message"] for r in report)
-        assert job["error_count"] == 3 and job["errors"][1]["row"] == 5
+        assert all(r["mdtrt_id"] == self.bad and r["message"] for r in report[1:])
+        assert job["error_count"] == 4 and job["errors"][2]["row"] == 5
+
+    def test_a_good_file_goes_in_whole(self):
+        rows = [[self.good, "1", "250101001", "1", "25.00", "25.00"],
+                [self.bad, "1", "250101001", "2", "25.00", "50.00"],
+                [self.good, "2", "NOT-IN-CATALOG", "1", "300", "300.00"]]
+        job = self.job(self.post_file(csv_file(rows)))
+        assert job["status"] == "done" and job["progress"] == 100 and job["errors"] == []
+        assert (job["rows_total"], job["rows_done"], job["accepted"], job["rejected"]) == (3, 3, 3, 0)
+        assert set(FeeLine.objects.filter(visit__mdtrt_id=self.good).values_list("feedetl_sn", flat=True)) == {
+            "1", "2"}
+        assert FeeLine.objects.get(visit__mdtrt_id=self.good, feedetl_sn="2").reason == "NOT_IN_CATALOG"
+        assert FeeLine.objects.filter(upload__source=UploadSource.FILE, upload__created_by=self.w.user_a).count() == 3
+
+    def test_bounds_are_those_of_the_api_and_the_report_quotes_formulas(self):
+        rows = [[self.good, "=1+cmd|' /C calc'!A0", "250101001", "1", "25.00", "25.00"],
+                [self.good, "2", "@SUM(A1)", "1e20", "0", "0"],
+                [self.good, "3\x07", "250101001", "1", "25.00", "25.00"],
+                [self.good, "4", "250101001", "1", "25.00", "25.00"]]
+        job = self.job(self.post_file(csv_file(rows)))
+        assert job["status"] == "failed" and not FeeLine.objects.exists()
+        codes = {(e["row"], e["field"], e["code"]) for e in job["errors"]}
+        assert {(3, "cnt", "OUT_OF_RANGE"), (4, "feedetl_sn", "CONTROL_CHARACTER")} <= codes, codes
+        text = self.client.get(f"/api/v1/upload-jobs/{job['id']}/errors.csv").content.decode("utf-8")
+        cells = [cell for row in csv.reader(io.StringIO(text.lstrip("\ufeff"))) for cell in row]
+        assert "'=1+cmd|' /C calc'!A0" in cells and "=1+cmd|' /C calc'!A0" not in cells
+        assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
 
     def test_xlsx_with_numeric_cells_and_optional_columns(self):
         header = [*HEADER, "fee_ocur_time", "bilg_dept_codg", "备注"]
@@ -113,12 +138,13 @@ class UploadJobTests(UploadJobTestBase):
                 ["", "1", "250101001", "1", "1", "1.00"],
                 [self.good, "1", "250101001", "1", "1", "1.00"]]
         job = self.job(self.post_file(csv_file(rows)))
-        assert (job["accepted"], job["rejected"]) == (1, 4)
+        assert (job["accepted"], job["rejected"]) == (0, 5)  # the good row too: the file is rejected whole
         codes = {(e["row"], e["code"]) for e in job["errors"]}
         assert {(2, "UNKNOWN_VISIT"), (3, "UNKNOWN_VISIT"), (5, "REQUIRED"), (4, "VISIT_REJECTED")} <= codes
         assert (None, "VISIT_SETTLED") in codes
         assert not FeeLine.objects.filter(visit__mdtrt_id=theirs).exists()
         assert not FeeLine.objects.filter(visit__mdtrt_id=settled, feedetl_sn="99").exists()
+        assert not FeeLine.objects.filter(visit__mdtrt_id=self.good).exists()
 
     def test_rows_already_uploaded_are_unchanged_and_conflicts_reject_the_visit(self):
         self.upload(self.good, [{"feedetl_sn": "1", "med_list_codg": "250101001", "cnt": "1", "pric": "25",
@@ -131,7 +157,7 @@ class UploadJobTests(UploadJobTestBase):
         rows = [[self.bad, "1", "250101001", "2", "25.00", "50.00"], [self.bad, "9", "250101001", "1", "1", "1"]]
         job = self.job(self.post_file(csv_file(rows)))
         assert (job["accepted"], job["rejected"]) == (0, 2)
-        assert [e["code"] for e in job["errors"]] == ["SN_CONFLICT", "VISIT_REJECTED"]
+        assert [e["code"] for e in job["errors"]] == ["FILE_REJECTED", "SN_CONFLICT", "VISIT_REJECTED"]
         assert not FeeLine.objects.filter(visit__mdtrt_id=self.bad, feedetl_sn="9").exists()
 
     def test_the_task_is_enqueued_after_commit_and_runs_once(self):
@@ -196,7 +222,8 @@ class ReportAndCellTests(UploadJobTestBase):
         assert response["Content-Disposition"] == f'attachment; filename="upload-job-{job["id"]}-errors.csv"'
         rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
         assert rows[0] == ["row", "mdtrt_id", "feedetl_sn", "field", "code", "message"]
-        assert rows[1][:5] == ["2", mdtrt_id, "1", "det_item_fee_sumamt", "AMOUNT_MISMATCH"]
+        assert rows[1][4] == "FILE_REJECTED"
+        assert rows[2][:5] == ["2", mdtrt_id, "1", "det_item_fee_sumamt", "AMOUNT_MISMATCH"]
 
     def test_cell_text_never_passes_money_through_a_float(self):
         import datetime as dt
