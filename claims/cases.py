@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 from django.utils import timezone
 
+from claims.intake.services import discharge_visit, register_visit, upload_fee_lines
 from claims.models import Accumulator, Settlement, SettlementKind, SettlementLine
-from claims.services import discharge_visit, register_visit, settle_visit, upload_fee_lines
+from claims.settlement.services import settle_visit
 from claims.settlement.writers import accumulator_value
 from insurance.models import Enrollment, Institution, InstitutionKind, Person, PersonalAccount
 from policy_rules.engine.cases import SETL_FIELDS, CaseFormatError, Difference, compare, validate_case

@@ -1,5 +1,5 @@
 """Serializers of the provider API. Input serializers check only shape and type; every business
-rule (amounts, fee times, states, catalog splits) is the services' (claims.services), which report
+rule (amounts, fee times, states, catalog splits) is the services' (claims.intake.services, claims.settlement.services), which report
 every problem in the same {"line", "field", "code", "message"} form."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Provider API views: parse, call one service, answer. No rule lives here (see claims.services)."""
+"""Provider API views: parse, call one service, answer. No rule lives here (see claims.intake.services and claims.settlement.services)."""
 from __future__ import annotations
 
 import json
@@ -19,7 +19,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from claims import services, tasks
+from claims import tasks
 from claims.api import examples as ex
 from claims.api import serializers as s
 from claims.api.exceptions import exception_handler
@@ -30,8 +30,10 @@ from claims.api.throttles import PersonLookupDayRate, PersonLookupRate
 from claims.errors import ServiceError
 from claims.intake import files as bulk_upload
 from claims.intake import lookups
+from claims.intake import services as intake_services
 from claims.models import FeeLine, Settlement, UploadJob, Visit
 from claims.settlement import reconciliation
+from claims.settlement import services as settlement_services
 from insurance.models import Person
 from insurance.validators import mask_certno, normalize_certno
 
@@ -161,7 +163,7 @@ class VisitViewSet(InstitutionAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
     )
     def create(self, request):
         data = self.validated(s.VisitCreateSerializer)
-        visit = services.register_visit(institution=self.institution, psn_no=data["psn_no"],
+        visit = intake_services.register_visit(institution=self.institution, psn_no=data["psn_no"],
                                         med_type=data["med_type"], begntime=data["begntime"],
                                         diagnoses=data.get("diagnoses", []), user=request.user)
         return self.answer(visit, status.HTTP_201_CREATED)
@@ -175,7 +177,7 @@ class VisitViewSet(InstitutionAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
     @action(detail=True, methods=["post"])
     def discharge(self, request, mdtrt_id=None):
         data = self.validated(s.DischargeSerializer)
-        return self.answer(services.discharge_visit(self.get_visit(), endtime=data["endtime"]))
+        return self.answer(intake_services.discharge_visit(self.get_visit(), endtime=data["endtime"]))
 
     @extend_schema(
         summary="费用明细撤销 [2302]", tags=["fee-lines"],
@@ -188,7 +190,7 @@ class VisitViewSet(InstitutionAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
     def cancel_fee_lines(self, request, mdtrt_id=None):
         data = self.validated(s.FeeLineCancelSerializer)
         visit = self.get_visit()
-        n = services.cancel_fee_lines(visit, None if data.get("all") else data["feedetl_sns"], user=request.user)
+        n = intake_services.cancel_fee_lines(visit, None if data.get("all") else data["feedetl_sns"], user=request.user)
         return Response(s.FeeLineCancelResultSerializer({"mdtrt_id": visit.mdtrt_id, "cancelled": n}).data)
 
     @extend_schema(
@@ -201,7 +203,7 @@ class VisitViewSet(InstitutionAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
     @action(detail=True, methods=["post"])
     def presettle(self, request, mdtrt_id=None):
         data = self.validated(s.SettleRequestSerializer)
-        result = services.presettle_visit(self.get_visit(), setl_time=self.chosen_setl_time(data))
+        result = settlement_services.presettle_visit(self.get_visit(), setl_time=self.chosen_setl_time(data))
         return Response(s.PresettleResultSerializer(result).data)
 
     @extend_schema(
@@ -217,7 +219,7 @@ class VisitViewSet(InstitutionAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
     @action(detail=True, methods=["post"])
     def settle(self, request, mdtrt_id=None):
         data = self.validated(s.SettleRequestSerializer)
-        settlement = services.settle_visit(self.get_visit(), setl_time=self.chosen_setl_time(data), user=request.user)
+        settlement = settlement_services.settle_visit(self.get_visit(), setl_time=self.chosen_setl_time(data), user=request.user)
         return Response(s.SettlementResultSerializer(settlement_queryset().get(pk=settlement.pk)).data,
                         status=status.HTTP_201_CREATED)
 
@@ -261,7 +263,7 @@ class VisitFeeLinesView(InstitutionAPIMixin, mixins.ListModelMixin, GenericAPIVi
     def post(self, request, mdtrt_id=None):
         data = self.validated(s.FeeLineUploadSerializer)
         visit = self.get_visit()
-        result = services.upload_fee_lines(visit, data["lines"], source="api", user=request.user)
+        result = intake_services.upload_fee_lines(visit, data["lines"], source="api", user=request.user)
         return Response(s.FeeLineUploadResultSerializer(
             {"mdtrt_id": visit.mdtrt_id, "created": result["created"], "unchanged": result["unchanged"],
              "lines": result["lines"], "warnings": result.get("warnings", [])}).data)
@@ -303,7 +305,7 @@ class SettlementViewSet(InstitutionAPIMixin, mixins.ListModelMixin, mixins.Retri
     @action(detail=True, methods=["post"])
     def cancel(self, request, setl_id=None):
         data = self.validated(s.SettlementCancelSerializer)
-        reversal = services.cancel_settlement(self.get_object(), user=request.user, reason=data["reason"])
+        reversal = settlement_services.cancel_settlement(self.get_object(), user=request.user, reason=data["reason"])
         return Response(s.SettlementResultSerializer(settlement_queryset().get(pk=reversal.pk)).data,
                         status=status.HTTP_201_CREATED)
 

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from claims.cases import load_reference_data
-from claims.services import discharge_visit, register_visit, upload_fee_lines
+from claims.intake.services import discharge_visit, register_visit, upload_fee_lines
 from insurance.models import Institution
 
 # The shared test vectors live beside the repository (../shared), on developers' machines and in CI.

@@ -8,6 +8,7 @@ import pghistory.models
 import pytest
 from django.db import DatabaseError, connection, transaction
 
+from claims.intake.services import cancel_fee_lines
 from claims.models import (
     Accumulator,
     FeeLine,
@@ -18,7 +19,7 @@ from claims.models import (
     Visit,
     VisitStatus,
 )
-from claims.services import cancel_fee_lines, cancel_settlement
+from claims.settlement.services import cancel_settlement
 from core.ledger import money_writes
 from insurance.models import AccountMovement, PersonalAccount
 from tests import factories as f

@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 from rest_framework.test import APIClient
 
+from claims.intake.services import discharge_visit, register_visit, upload_fee_lines
 from claims.models import Settlement
 from claims.roles import ensure_roles
-from claims.services import discharge_visit, register_visit, settle_visit, upload_fee_lines
+from claims.settlement.services import settle_visit
 from insurance.models import Institution, Person
 from policy_rules.models import AuditRuleDefinition
 from review import services as review

@@ -50,7 +50,7 @@ def test_a_confirmed_item_cannot_be_dismissed(world):
 
 
 def test_cancelling_a_settlement_dismisses_its_pending_items_and_keeps_confirmed_ones(world):
-    from claims.services import cancel_settlement
+    from claims.settlement.services import cancel_settlement
 
     settlement = world.settled_visit()
     pending = world.item(settlement=settlement)

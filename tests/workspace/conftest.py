@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from claims.services import discharge_visit, register_visit, settle_visit, upload_fee_lines
+from claims.intake.services import discharge_visit, register_visit, upload_fee_lines
+from claims.settlement.services import settle_visit
 from insurance.models import Person
 from tests.review.conftest import LINES, PASSWORD, World, make_person, make_user, world  # noqa: F401
 

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from claims.cases import CaseFormatError, run_case
-from claims.services import ServiceError
+from claims.errors import ServiceError
 from policy_rules.engine.cases import SETL_FIELDS
 from policy_rules.engine.pack import PolicyPackError
 

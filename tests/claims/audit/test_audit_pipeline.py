@@ -5,8 +5,9 @@ from decimal import Decimal
 import pytest
 
 from claims.batch import jobs as daily
+from claims.intake.services import register_visit, upload_fee_lines
 from claims.models import Upload
-from claims.services import presettle_visit, register_visit, settle_visit, upload_fee_lines
+from claims.settlement.services import presettle_visit, settle_visit
 from insurance.models import Institution
 from policy_rules.models import AuditRuleDefinition
 from review.models import AuditHit, SuspectItem

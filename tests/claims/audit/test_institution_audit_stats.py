@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from claims.audit.pipeline import day_stats, stats_frame
 from claims.batch import jobs as daily
 from claims.models import DailyJob, InstitutionAuditStats
-from claims.services import cancel_settlement, settle_visit
+from claims.settlement.services import cancel_settlement, settle_visit
 from insurance.models import Institution
 from policy_rules.models import AuditRuleDefinition
 from review.models import AuditHit
@@ -101,7 +101,7 @@ def test_a_settlement_the_same_day_does_not_move_the_day_statistics(case01):
 
 @pytest.mark.parametrize("with_row", [False, True])
 def test_presettlement_warns_from_the_same_statistics(case01, with_row):
-    from claims.services import presettle_visit
+    from claims.settlement.services import presettle_visit
 
     outlier_rule(min_visits=1)
     settled(local(2026, 5, 2, 9), local(2026, 5, 3, 10), "100.00")

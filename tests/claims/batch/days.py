@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from claims.batch import jobs as daily
 from claims.cases import load_reference_data, local
+from claims.intake.services import discharge_visit, register_visit, upload_fee_lines
 from claims.models import JobStatus, Upload
-from claims.services import discharge_visit, register_visit, settle_visit, upload_fee_lines
+from claims.settlement.services import settle_visit
 from insurance.models import Institution
 from policy_rules.models import CatalogItem
 from policy_rules.services import import_policy_pack

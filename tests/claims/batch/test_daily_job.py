@@ -5,6 +5,7 @@ import pytest
 from django.core.management import call_command
 
 from claims.batch import jobs as daily
+from claims.intake.services import register_visit, upload_fee_lines
 from claims.models import (
     DailyJob,
     DailyJobChunk,
@@ -15,7 +16,6 @@ from claims.models import (
     Upload,
     VisitStatus,
 )
-from claims.services import register_visit, upload_fee_lines
 from insurance.models import Institution
 from tests.claims.conftest import admit, line, local
 

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from claims.batch import jobs as daily
 from claims.cases import load_reference_data, local, run_case
+from claims.intake.services import discharge_visit, register_visit, upload_fee_lines
 from claims.models import JobStatus, Upload
-from claims.services import discharge_visit, register_visit, upload_fee_lines
 from insurance.models import Institution
 from tests.claims.batch.snapshots import settled_snapshot
 from tests.claims.conftest import CASES, case_doc

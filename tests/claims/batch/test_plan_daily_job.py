@@ -6,7 +6,7 @@ import pytest
 
 from claims.batch import jobs as daily
 from claims.models import DailyJob, DailyJobChunk, JobStatus, Settlement, Upload, VisitStatus
-from claims.services import cancel_settlement, settle_visit
+from claims.settlement.services import cancel_settlement, settle_visit
 from tests.claims.conftest import admit, line, local
 
 AMOXICILLIN = "XA01ABD075A002010100483"

@@ -2,8 +2,9 @@ from decimal import Decimal
 
 import pytest
 
+from claims.errors import ServiceError
+from claims.intake.services import register_visit, upload_fee_lines
 from claims.models import FeeLine, Upload
-from claims.services import ServiceError, register_visit, upload_fee_lines
 from insurance.models import Institution
 from tests.claims.conftest import line, local
 

@@ -2,8 +2,9 @@ from decimal import Decimal
 
 import pytest
 
+from claims.errors import ServiceError
 from claims.models import Accumulator, Settlement, SettlementKind, SettlementStatus, VisitStatus
-from claims.services import ServiceError, cancel_settlement, settle_visit
+from claims.settlement.services import cancel_settlement, settle_visit
 from insurance.models import AccountMovement, MovementKind, PersonalAccount
 from tests.claims.conftest import admit, line, local
 

@@ -2,8 +2,9 @@ from decimal import Decimal
 
 import pytest
 
+from claims.errors import ServiceError
 from claims.models import Accumulator, Settlement, SettlementAccumulation, VisitStatus
-from claims.services import ServiceError, presettle_visit, settle_visit
+from claims.settlement.services import presettle_visit, settle_visit
 from insurance.models import AccountMovement, PersonalAccount
 from tests.claims.conftest import admit, line, local
 
@@ -60,7 +61,7 @@ def test_settling_twice_is_refused(visit):
 
 def test_a_visit_without_lines_is_refused(case01):
     v = admit("P0001", "H41080000001", [line(1, AMOXICILLIN, 1, "1.00")], local(2026, 3, 2, 9), None)
-    from claims.services import cancel_fee_lines
+    from claims.intake.services import cancel_fee_lines
     cancel_fee_lines(v)
     with pytest.raises(ServiceError) as exc:
         settle_visit(v, setl_time=local(2026, 3, 10, 10))
