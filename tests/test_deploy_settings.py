@@ -11,10 +11,11 @@ import pytest
 from django.test import override_settings
 
 ROOT = Path(__file__).resolve().parent.parent
-# The environment of a production process: nothing of the developer's (DEBUG, the security switches) leaks in.
+# The environment of a production process: nothing of the developer's (DEBUG, the security switches) leaks in,
+# nor the test session's own (the browser tests allow Django's ORM inside Playwright's event loop).
 CLEARED = ("DEBUG", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD",
            "SECURE_SSL_REDIRECT", "SECURE_PROXY_SSL_HEADER", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
-           "CACHE_URL", "CELERY_BROKER_URL")
+           "CACHE_URL", "CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
 
 
 def production_env(**extra) -> dict[str, str]:
