@@ -1,6 +1,7 @@
 # 医保结算审核平台 — developer entry points.
 #
-#   make demo    virtualenv, install, migrate, demo policy pack, synthetic city, one daily run, serve
+#   make demo    virtualenv, install, migrate, demo policy pack, synthetic city (a past year and this one),
+#                its fund side (budgets, statements, the past year cleared), the demo day's daily run, serve
 #   make test    the whole pytest suite against the local PostgreSQL server (never SQLite)
 #
 # Everything runs from the project's own virtualenv (.venv), created on first use.
@@ -57,9 +58,10 @@ demo: venv
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	@echo "== policy pack: $(POLICY_PACK)"
 	DEBUG=1 $(PY) manage.py import_policy $(POLICY_PACK)
-	DEBUG=1 $(PY) manage.py seed_demo --date $(DEMO_DATE)
+	DEBUG=1 $(PY) manage.py seed_demo --date $(DEMO_DATE) --history
 	DEBUG=1 $(PY) manage.py setup_roles
 	DEBUG=1 $(PY) manage.py load_default_rules
+	DEBUG=1 $(PY) manage.py seed_demo_fund --date $(DEMO_DATE)
 	DEBUG=1 $(PY) manage.py run_daily --date $(DEMO_DATE)
 	DEBUG=1 $(PY) manage.py ensure_demo_user --base-url http://$(DEMO_HOST):$(DEMO_PORT)
 	DEBUG=1 $(PY) manage.py runserver $(DEMO_HOST):$(DEMO_PORT)

@@ -130,7 +130,10 @@ def dashboard(year: int, fund: str, region: str | None = None, today: dt.date | 
     pace_to_date = money(budget * share)
     projection = money(ytd / share) if share > 0 else None
     monthly_rate = ytd / months_elapsed if months_elapsed > 0 else ZERO
-    months_left = ((budget - ytd) / monthly_rate).quantize(Decimal("0.1")) if monthly_rate > 0 else None
+    # Without a budget the months left would be negative nonsense: the page warns instead.
+    no_budget = budget <= 0
+    months_left = ((budget - ytd) / monthly_rate).quantize(Decimal("0.1")) \
+        if monthly_rate > 0 and not no_budget else None
     warnings = []
     if pace_to_date > 0 and ytd > pace_to_date * (1 + excess):
         warnings.append({"fund": fund, "ytd": ytd, "pace": pace_to_date,
@@ -142,7 +145,7 @@ def dashboard(year: int, fund: str, region: str | None = None, today: dt.date | 
         "year": year, "fund": fund, "region": region or "", "budget": budget, "budget_by_fund": budget_by_fund,
         "share": (share * 100).quantize(Decimal("0.1")), "ytd": ytd, "pace_to_date": pace_to_date,
         "projection": projection, "months_left": months_left, "excess": (excess * 100).quantize(Decimal("0.1")),
-        "warnings": warnings, "table": table, "funds": FUNDS,
+        "warnings": warnings, "no_budget": no_budget, "table": table, "funds": FUNDS,
         "institution_warnings": institution_warnings(frame, year, fund, region, share, excess),
         "chart": _chart(budget, cumulative, months_elapsed, ytd, projection),
     }

@@ -113,6 +113,7 @@ def settle_month(month: dt.date, *, cutoff: dt.datetime | None = None, user=None
             if prev is not None and cutoff <= prev.cutoff:
                 raise FundError(_("数据截止时间必须晚于上一次结算的截止时间。"))
             floor = MonthlyRun.objects.order_by("month").values_list("month", flat=True).first() or month
+            _refuse_empty_lock(month, cutoff, prev, floor)
             statements, lines, methods = compute_month(month, cutoff, prev, floor)
             run = _issue(month, cutoff, prev, user, statements, lines, methods)
     except IntegrityError:
@@ -121,6 +122,21 @@ def settle_month(month: dt.date, *, cutoff: dt.datetime | None = None, user=None
             raise
         return existing, False
     return run, True
+
+
+def _refuse_empty_lock(month: dt.date, cutoff: dt.datetime, prev: MonthlyRun | None, floor: dt.date) -> None:
+    """A run locks its month for good. A cutoff that sees none of the month's settlements while some exist,
+    recorded after it (a business-dated import run 'one hour ago'), would lock the month empty and push
+    every record to the next statement: refuse it. A month with no settlement at all may still be settled."""
+    if Settlement.objects.filter(settlement_window(month, cutoff, prev, floor)).exists():
+        return
+    start, end = month_bounds(month)
+    late = Settlement.objects.filter(setl_time__gte=start, setl_time__lt=end, created_at__gte=cutoff)
+    if late.exists():
+        raise FundError(_("%(month)s 在数据截止时间 %(cutoff)s 之前没有任何结算记录(该月的 %(count)s 条结算均在"
+                          "截止时间之后入库)，结算会把该月锁定为空月。请使用晚于数据入库时间的截止时间。") % {
+            "month": f"{month:%Y-%m}", "cutoff": f"{timezone.localtime(cutoff):%Y-%m-%d %H:%M}",
+            "count": late.count()})
 
 
 # --- computation (aggregates from SQL, arithmetic with pandas) ---------------------------------------------

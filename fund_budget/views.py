@@ -62,8 +62,12 @@ def clearing_xlsx(request, pk: int):
 def clearing_year_xlsx(request, year: int):
     if not request.user.has_perm("fund_budget.view_clearingreport"):
         raise PermissionDenied
-    return _xlsx_response(list(ClearingReport.objects.filter(year=year).select_related("institution")
-                               .order_by("institution__fixmedins_code", "fund")))
+    reports = list(ClearingReport.objects.filter(year=year).select_related("institution")
+                   .order_by("institution__fixmedins_code", "fund"))
+    if not reports:
+        # An empty workbook would look like a download that worked; say plainly there is nothing yet.
+        return render(request, "fund_budget/no_clearing.html", {"year": year}, status=404)
+    return _xlsx_response(reports)
 
 
 def _visible_negotiations(user):

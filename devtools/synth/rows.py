@@ -81,7 +81,7 @@ def reference_tables(ref: Reference, spec: CitySpec, base: dict[str, int], tz, n
             "restrict_max_age": _int_or_none(catalog["restrict_max_age"]),
             "restrict_min_level": _int_or_none(catalog["restrict_min_level"]),
             "restrict_med_types": catalog["restrict_med_types"],
-            "effective_from": dt.date(spec.start_date.year, 1, 1).isoformat()}),
+            "effective_from": (spec.catalog_from or dt.date(spec.start_date.year, 1, 1)).isoformat()}),
     }
 
 

@@ -27,6 +27,7 @@ class CitySpec:
     seed: int = 2026
     region: str = "410800"
     catalog_items: int = 3000
+    catalog_from: dt.date | None = None  # the catalog's effective date (default 1 January of start_date's year)
 
     def __post_init__(self):
         if self.persons < 1 or self.institutions < 5 or self.days < 1:
