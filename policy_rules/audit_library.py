@@ -5,22 +5,66 @@ from the engine's default_rules(); set_rules_enabled() is the admin's enable/dis
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import json
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 
-from .engine.audit import default_rules
+from .engine.audit import AuditRule, default_rules
 from .models import AuditRuleDefinition, CatalogItem
 
 DEFAULT_EFFECTIVE_FROM = datetime.date(2000, 1, 1)
 
 
+# md5 of every row of the rule table as PostgreSQL prints it: any change to any column of any row (an UPDATE
+# through the ORM or not, with or without updated_at; an INSERT; a DELETE) changes it
+_DIGEST = "(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM {table} t)"
+# (digest, date) → the engine's rules, per process; a handful of dates are ever asked for
+_CACHE: dict[tuple[str, datetime.date], tuple] = {}
+_CACHE_SIZE = 64
+
+
+def _params(value) -> dict:
+    """A jsonb value as a raw cursor gives it (Django's psycopg2 connection leaves jsonb as text)."""
+    return dict(json.loads(value) if isinstance(value, str) else value or {})
+
+
 def rules_in_force(on_date: datetime.date | datetime.datetime) -> list:
-    """The enabled rules effective on a date, as the engine's AuditRule dataclasses, ordered by code."""
+    """The enabled rules effective on a date, as the engine's AuditRule dataclasses, ordered by code.
+
+    On PostgreSQL the rules are kept per process under a digest of the whole rule table's content, read in
+    one statement on every call: the rows are read and converted again only when the table has changed
+    since, so a stale rule is never returned (the rows and their digest are read in one statement, one
+    snapshot). Elsewhere (the demo's SQLite) they are read every time."""
     if isinstance(on_date, datetime.datetime):
         on_date = on_date.date()
-    return [row.to_engine() for row in AuditRuleDefinition.objects.in_force(on_date).order_by("code")]
+    if connection.vendor != "postgresql":
+        return [row.to_engine() for row in AuditRuleDefinition.objects.in_force(on_date).order_by("code")]
+    digest_sql = _DIGEST.format(table=connection.ops.quote_name(AuditRuleDefinition._meta.db_table))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {digest_sql}")
+        digest = cursor.fetchone()[0]
+        rules = _CACHE.get((digest, on_date))
+        if rules is None:
+            rows = AuditRuleDefinition.objects.in_force(on_date).values_list(
+                "code", "rule_type", "params", "severity", "name")
+            sql, params = rows.order_by().query.sql_with_params()
+            # the rows with the digest of the same snapshot (one statement), so that what is cached is what
+            # that digest names; the LEFT JOIN gives the digest when no rule is in force
+            cursor.execute(f"SELECT d.digest, q.* FROM (SELECT {digest_sql} AS digest) d "
+                           f"LEFT JOIN ({sql}) q ON true ORDER BY 2", params)
+            fetched = cursor.fetchall()
+            digest = fetched[0][0]
+            rules = tuple(AuditRule(code=code, rule_type=rule_type, params=_params(p), severity=severity,
+                                    name=name)
+                          for _d, code, rule_type, p, severity, name in fetched if code is not None)
+            if len(_CACHE) >= _CACHE_SIZE:
+                _CACHE.clear()
+            _CACHE[(digest, on_date)] = rules
+    # a fresh copy of each rule's params, so that no caller can change the cached rules
+    return [dataclasses.replace(r, params=dict(r.params)) for r in rules]
 
 
 def load_default_rules(*, effective_from: datetime.date = DEFAULT_EFFECTIVE_FROM, user=None,

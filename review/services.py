@@ -13,7 +13,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -103,61 +104,109 @@ def record_hits(hits_df, *, stage: str, visits_by_mdtrt: dict[str, Visit],
             mdtrt_id__in={r["related_mdtrt_id"] for r in rows if r["related_mdtrt_id"]})}
 
         built: dict[str, AuditHit] = {}
+        fen: dict[str, int] = {}
         for r in rows:
             visit = visits[r["mdtrt_id"]]
             settlement = settlements_by_mdtrt[r["mdtrt_id"]] if stage == HitStage.SETTLEMENT else None
             rule = rules[r["rule_code"]]
             key = hit_key(stage, rule.code, visit.pk, settlement.pk if settlement else None, r["feedetl_sns"],
                            r["amount_fen"], r["related_mdtrt_id"])
-            built.setdefault(key, AuditHit(
+            if key in built:
+                continue
+            fen[key] = r["amount_fen"]
+            built[key] = AuditHit(
                 rule=rule, rule_code=rule.code, rule_type=r["rule_type"] or rule.rule_type, severity=r["severity"],
                 stage=stage, visit=visit, settlement=settlement, institution_id=visit.institution_id,
                 feedetl_sns=r["feedetl_sns"],
                 fee_line_ids=[line_ids[(visit.pk, sn)] for sn in r["feedetl_sns"] if (visit.pk, sn) in line_ids],
                 amount=Decimal(r["amount_fen"]).scaleb(-2), evidence=r["evidence"],
                 related_mdtrt_id=r["related_mdtrt_id"], related_visit=related.get(r["related_mdtrt_id"]), key=key,
-            ))
-        existing = set(AuditHit.objects.filter(key__in=list(built)).values_list("key", flat=True))
-        AuditHit.objects.bulk_create([h for k, h in built.items() if k not in existing], ignore_conflicts=True)
-        hits = list(AuditHit.objects.filter(key__in=list(built)).select_related("rule"))
-        new_hits = [h for h in hits if h.key not in existing]
-        new_items = _open_items(hits, settlements) if stage == HitStage.SETTLEMENT else []
-    return {"hits": new_hits, "items": new_items}
+            )
+        # the hits recorded before under these keys: (id, item, severity)
+        found = {key: (pk, item_id, severity) for key, pk, item_id, severity in AuditHit.objects.filter(
+            key__in=list(built)).values_list("key", "pk", "item_id", "severity")}
+        new = [h for k, h in built.items() if k not in found]
+        new_items: list[SuspectItem] = []
+        if stage == HitStage.SETTLEMENT:
+            new_items, item_of = _open_items(built, fen, found, settlements, {r.pk: r for r in rules.values()})
+            for h in new:
+                if h.severity == HitSeverity.SUSPECT:
+                    h.item_id = item_of.get((h.settlement_id, h.rule_id))
+            # hits recorded before without their item (none at a new settlement) join the item now
+            attach = {pk: item_of[(built[k].settlement_id, built[k].rule_id)]
+                      for k, (pk, item_id, severity) in found.items()
+                      if item_id is None and severity == HitSeverity.SUSPECT
+                      and (built[k].settlement_id, built[k].rule_id) in item_of}
+            if attach:
+                AuditHit.objects.filter(pk__in=list(attach), item__isnull=True).update(
+                    item=Case(*[When(pk=pk, then=Value(item)) for pk, item in attach.items()]))
+        _insert_new(AuditHit, new, "key")
+    # a hit a concurrent recorder wrote first (outside the settlement stage's lock) is not ours: no pk
+    return {"hits": [h for h in new if h.pk is not None], "items": new_items}
 
 
-def _open_items(hits: list[AuditHit], settlements: dict[int, Settlement]) -> list[SuspectItem]:
-    groups: dict[tuple[int, int], list[AuditHit]] = defaultdict(list)
-    for h in hits:
-        if h.severity == HitSeverity.SUSPECT:
-            groups[(h.settlement_id, h.rule_id)].append(h)
+def _insert_new(model, objs: list, unique: str) -> None:
+    """INSERT … ON CONFLICT (unique) DO NOTHING RETURNING id, in one statement: each object inserted gets its
+    pk (bulk_create(ignore_conflicts=True) returns none on PostgreSQL); one whose `unique` value is already
+    there keeps pk None."""
+    if not objs:
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params = [f.get_db_prep_save(f.pre_save(o, True), connection) for o in objs for f in fields]
+    qn = connection.ops.quote_name
+    unique_column = model._meta.get_field(unique).column
+    sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+           f"VALUES {', '.join([row] * len(objs))} ON CONFLICT ({qn(unique_column)}) DO NOTHING "
+           f"RETURNING {qn(model._meta.pk.column)}, {qn(unique_column)}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        inserted = dict((value, pk) for pk, value in cursor.fetchall())
+    for o in objs:
+        pk = inserted.get(getattr(o, unique))
+        if pk is not None:
+            o.pk = pk
+            o._state.adding, o._state.db = False, connection.alias
+
+
+def _open_items(built: dict[str, AuditHit], fen: dict[str, int], found: dict[str, tuple],
+                settlements: dict[int, Settlement], rule_of: dict[int, AuditRuleDefinition]
+                ) -> tuple[list[SuspectItem], dict[tuple[int, int], int]]:
+    """The suspect items these hits open (review.hits.items_to_open: one per settlement and rule, the at-stake cap)
+    with their OPENED events, in one INSERT each. Returns the new items and {(settlement, rule): item id} of
+    every item, new or already open, that the hits' suspect groups belong to."""
+    groups: dict[tuple[int, int], int] = defaultdict(int)
+    suspect = []
+    for key, h in built.items():
+        severity = found[key][2] if key in found else h.severity  # a hit recorded before keeps its severity
+        if severity == HitSeverity.SUSPECT:
+            groups[(h.settlement_id, h.rule_id)] += 1
+            suspect.append((h.settlement_id, h.rule_id, fen[key]))
     if not groups:
-        return []
-    existing = {(i.settlement_id, i.rule_id): i for i in SuspectItem.objects.filter(
-        settlement_id__in={s for s, _r in groups}, rule_id__in={r for _s, r in groups})}
-    opened = items_to_open(
-        [(h.settlement_id, h.rule_id, int(h.amount.scaleb(2))) for group in groups.values() for h in group],
-        {pk: int(s.fund_pay_sumamt.scaleb(2)) for pk, s in settlements.items()}, set(existing))
+        return [], {}
+    existing = {(s, r): pk for s, r, pk in SuspectItem.objects.filter(
+        settlement_id__in={s for s, _r in groups}, rule_id__in={r for _s, r in groups}
+    ).values_list("settlement_id", "rule_id", "pk") if (s, r) in groups}
+    opened = items_to_open(suspect, {pk: int(s.fund_pay_sumamt.scaleb(2)) for pk, s in settlements.items()},
+                           set(existing))
     new_items = []
     for settlement_id, rule_id, at_stake, _n in opened:
         settlement = settlements[settlement_id]
         new_items.append(SuspectItem(visit_id=settlement.visit_id, settlement=settlement,
-                                     institution_id=settlement.institution_id,
-                                     rule=groups[(settlement_id, rule_id)][0].rule,
+                                     institution_id=settlement.institution_id, rule=rule_of[rule_id],
                                      amount_at_stake=Decimal(at_stake).scaleb(-2)))
-    SuspectItem.objects.bulk_create(new_items)
-    for item in [*new_items, *existing.values()]:
-        ids = [h.pk for h in groups.get((item.settlement_id, item.rule_id), ()) if h.item_id is None]
-        if ids:
-            AuditHit.objects.filter(pk__in=ids, item__isnull=True).update(item=item)
-    ReviewEvent.objects.bulk_create([
-        ReviewEvent(item=item, visit_id=item.visit_id, action=ReviewAction.OPENED, from_state="",
-                    to_state=SuspectState.PENDING, amount=item.amount_at_stake,
-                    reason=_("规则 %(code)s %(name)s 命中 %(n)d 处") % {
-                        "code": item.rule.code, "name": item.rule.name,
-                        "n": len(groups[(item.settlement_id, item.rule_id)])})
-        for item in new_items
-    ])
-    return new_items
+    if new_items:
+        SuspectItem.objects.bulk_create(new_items)
+        ReviewEvent.objects.bulk_create([
+            ReviewEvent(item=item, visit_id=item.visit_id, action=ReviewAction.OPENED, from_state="",
+                        to_state=SuspectState.PENDING, amount=item.amount_at_stake,
+                        reason=_("规则 %(code)s %(name)s 命中 %(n)d 处") % {
+                            "code": item.rule.code, "name": item.rule.name,
+                            "n": groups[(item.settlement_id, item.rule_id)]})
+            for item in new_items
+        ])
+    item_of = {**existing, **{(i.settlement_id, i.rule_id): i.pk for i in new_items}}
+    return new_items, item_of
 
 
 # --- the reviewer's verbs --------------------------------------------------------------------------------

@@ -198,3 +198,29 @@ def test_items_to_open_is_the_one_rule_for_both_recorders():
     hits = [(1, 7, 3000), (1, 7, 2500), (1, 8, 100), (2, 7, 900), (3, 7, 500)]
     fund = {1: 5000, 2: 0, 3: 10000}
     assert items_to_open(hits, fund, existing={(3, 7)}) == [(1, 7, 5000, 2), (1, 8, 100, 1)]
+
+
+def test_a_hit_recorded_before_without_its_item_joins_it_when_recorded_again(world):
+    settlement = world.settled_visit()
+    hit = {"rule_code": "DUP-01", "amount_fen": 2500}
+    [item] = world.record(settlement, hit)["items"]
+    AuditHit.objects.update(item=None)  # as a hit written before its item would be
+    again = world.record(settlement, hit)
+    assert again == {"hits": [], "items": []}
+    assert AuditHit.objects.get().item == item and SuspectItem.objects.count() == 1
+
+
+def test_a_settlements_hits_are_written_in_a_few_statements_whatever_their_number(world, django_assert_max_num_queries):
+    settlement = world.settled_visit()
+    hits = [{"rule_code": code, "feedetl_sns": (str(n),), "amount_fen": 100 + n}
+            for n in range(1, 6) for code in ("DUP-01", "BED-01", "PRICE-W")]
+    # the rules, savepoint, the settlement's lock, lines, hits there already, items there already, items, their events,
+    # hits, release: one INSERT per table however many hits and items
+    visit = settlement.visit
+    frame = hits_frame(*[{"mdtrt_id": visit.mdtrt_id, **h} for h in hits])
+    with django_assert_max_num_queries(10):
+        result = review.record_hits(frame, stage=HitStage.SETTLEMENT, visits_by_mdtrt={visit.mdtrt_id: visit},
+                                    settlements_by_mdtrt={visit.mdtrt_id: settlement})
+    assert len(result["hits"]) == 15 and len(result["items"]) == 2
+    assert all(h.pk for h in result["hits"]) and AuditHit.objects.filter(item__isnull=False).count() == 10
+    assert ReviewEvent.objects.count() == 2

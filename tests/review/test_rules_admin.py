@@ -72,6 +72,26 @@ def test_rules_in_force_are_enabled_effective_and_engine_dataclasses(world):
     assert "A-3" in [r.code for r in rules_in_force(dt.datetime(2026, 4, 1, 8))]
 
 
+def test_rules_in_force_see_every_change_of_the_table_however_it_is_made(world):
+    day = dt.date(2026, 3, 10)
+    rule(code="A-1").save()
+    rule(code="A-2").save()
+    ours = lambda: {r.code: r for r in rules_in_force(day) if r.code.startswith("A-")}  # noqa: E731
+    assert set(ours()) == {"A-1", "A-2"}
+    # an UPDATE that does not touch updated_at (queryset.update), then a DELETE, then an INSERT
+    AuditRuleDefinition.objects.filter(code="A-1").update(params={"codes": ["250101001"], "max": 3})
+    assert ours()["A-1"].params["max"] == 3
+    AuditRuleDefinition.objects.filter(code="A-2").delete()
+    assert set(ours()) == {"A-1"}
+    AuditRuleDefinition.objects.filter(code="A-1").update(enabled=False)
+    assert ours() == {}
+    rule(code="A-5").save()
+    assert set(ours()) == {"A-5"}
+    # a caller changing its rules' params changes nothing for the next caller
+    ours()["A-5"].params["max"] = 99
+    assert ours()["A-5"].params["max"] == 2
+
+
 def test_changes_are_kept_in_history(world):
     r = rule()
     r.save()
