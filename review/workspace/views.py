@@ -11,14 +11,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from claims.errors import ServiceError
-from claims.models import FeeLine
 from claims.permissions import (
     can_decide_appeal,
     can_review_item,
     is_active_superuser,
     is_appeal_reviewer,
 )
-from claims.selectors import settlement_breakdown
+from claims.selectors import settlement_breakdown, visit_lines
 from review import services as review
 from review.models import AuditHit, SuspectState
 from review.selectors import appeals_for, display_certno, item_hits, items_for, visit_trail
@@ -55,7 +54,7 @@ def _item_context(request, item, confirm_form=None, dismiss_form=None) -> dict:
     for hit in visit_hits:
         for sn in hit.feedetl_sns or []:
             codes_by_sn.setdefault(str(sn), []).append(hit.rule_code)
-    lines = list(FeeLine.objects.filter(visit=visit).order_by("feedetl_sn"))
+    lines = visit_lines(visit, item.settlement)  # numeric order, item names, class labels, reasons in words
     item_sns = {str(sn) for h in item_hits(user, item) for sn in (h.feedetl_sns or [])}
     for ln in lines:
         ln.hit_codes = sorted(set(codes_by_sn.get(ln.feedetl_sn, [])))
