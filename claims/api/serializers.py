@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import get_attribute
 
 from claims.intake.files import ERROR_COLUMNS
 from claims.models import SETTLEMENT_AMOUNT_FIELDS, FeeLine, Settlement, SettlementLine, UploadJob, Visit
@@ -410,10 +411,28 @@ class PresetlinfoSerializer(SetlinfoBase):
     pass
 
 
+class LineSplitAnswerSerializer(LineSplitSerializer):
+    """The schema of a pre-settlement answer's line: LineSplitSerializer's fields and the reason in words
+    (added to the plain rows by PresettleResultSerializer, so the many-row path stays plain)."""
+
+    reason_desc = serializers.CharField(allow_blank=True, help_text=_("不予报销原因的文字说明；无原因时为空"))
+
+
+def with_reason_desc(rows):
+    """Each serialized line with its reason in words next to its code (claims.selectors.LINE_REASONS)."""
+    for row in rows:
+        row["reason_desc"] = line_reason_label(row["reason"])
+    return rows
+
+
 class PresettleResultSerializer(serializers.Serializer):
     setlinfo = PresetlinfoSerializer(source="*")
-    setldetail = LineSplitSerializer(many=True, source="lines")
+    setldetail = serializers.SerializerMethodField()
     warnings = AuditWarningSerializer(many=True, required=False, help_text=_("智能审核提醒"))
+
+    @extend_schema_field(LineSplitAnswerSerializer(many=True))
+    def get_setldetail(self, obj):
+        return with_reason_desc(LineSplitSerializer(get_attribute(obj, ["lines"]), many=True).data)
 
 
 class SettlementLineSerializer(PlainRowsMixin, serializers.ModelSerializer):
@@ -447,7 +466,7 @@ class SetlinfoSerializer(SetlinfoBase):
     inscp_copay_amt = serializers.SerializerMethodField(
         help_text=_("统筹内自付：政策范围内费用中起付线以上由个人负担的部分 = inscp_scp_amt − act_pay_dedc − hifp_pay − hifob_pay"))
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(money())
     def get_inscp_copay_amt(self, obj) -> str:
         return str(inscp_copay(obj).quantize(CENT))
 
@@ -478,10 +497,7 @@ class SettlementResultSerializer(serializers.Serializer):
     def get_setldetail(self, obj):
         # a reversal answers with the lines of the settlement it reverses
         source = obj.reverses if obj.reverses_id else obj
-        rows = SettlementLineSerializer(source.lines.all(), many=True).data
-        for row in rows:
-            row["reason_desc"] = line_reason_label(row["reason"])
-        return rows
+        return with_reason_desc(SettlementLineSerializer(source.lines.all(), many=True).data)
 
 
 # --- reconciliation (3201) -------------------------------------------------------------------------

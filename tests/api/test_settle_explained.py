@@ -25,6 +25,13 @@ class SettleExplainedTests(APITestBase):
         assert detail["6"]["reason"] == "NOT_IN_CATALOG" and detail["6"]["reason_desc"] == "目录外项目，全自费"
         assert detail["3"]["reason"] == "" and detail["3"]["reason_desc"] == ""
 
+    def test_presettle_explains_its_lines_the_same_way(self):
+        mdtrt_id = self.case01_visit()
+        response = self.presettle(mdtrt_id)
+        assert response.status_code == 200, response.content
+        detail = {line["feedetl_sn"]: line for line in response.json()["setldetail"]}
+        assert detail["6"]["reason"] == "NOT_IN_CATALOG" and detail["6"]["reason_desc"] == "目录外项目，全自费"
+
     def test_a_reversal_answers_with_the_same_explanation(self):
         info = self.settled_case01()
         response = self.cancel_settlement(info["setl_id"])
