@@ -27,7 +27,8 @@ from django.utils.translation import gettext_lazy
 from claims.models import Accumulator, FeeLine, Settlement, SettlementKind, SettlementStatus, Upload, Visit
 from core.periods import year_bounds
 from insurance.models import Enrollment, Institution, Person
-from policy_rules.models import AuditRuleDefinition
+from policy_rules.engine.lines import CLASS_C, NOT_IN_CATALOG, RESTRICTED
+from policy_rules.models import AuditRuleDefinition, CatalogItem, ChrgLv
 
 READMISSION_RULE_TYPE = "readmission"
 INPATIENT_PREFIX = "2"  # national med_type codes 2x are inpatient stays (21 普通住院, 22 外伤住院 …)
@@ -135,3 +136,113 @@ def person_year(person: Person, year: int) -> dict:
         "visits": (Visit.objects.filter(person=person).select_related("person", "institution")
                    .prefetch_related("suspect_items").order_by("-begntime")),
     }
+
+
+# --- a visit explained: its settlement breakdown and its lines --------------------------------------------
+
+LINE_REASONS = {  # the reason codes the engine writes on a fee line (policy_rules.engine.lines), in words
+    NOT_IN_CATALOG: gettext_lazy("Not in the catalog: fully self-paid"),
+    CLASS_C: gettext_lazy("Class C item: fully self-paid"),
+    RESTRICTED: gettext_lazy("Payment restriction not met: fully self-paid"),
+}
+
+
+def line_reason_label(code: str) -> str:
+    """A line's reason code in words ("" for none; an unknown code as itself)."""
+    return str(LINE_REASONS.get(code, code)) if code else ""
+
+
+def inscp_copay(s) -> Decimal:
+    """统筹内自付: the in-scope amount the person pays above the deductible, what the basic pool and the
+    large-amount layer leave of it (adjudication spec §4–5): inscp − act_pay_dedc − hifp − hifob."""
+    return s.inscp_scp_amt - s.act_pay_dedc - s.hifp_pay - s.hifob_pay
+
+
+def settlement_breakdown(s) -> list[dict]:
+    """Where every yuan of a settlement went: groups whose children add up to the group's amount to the fen
+    (the item page, the visit page; the API's settle answer carries the co-payment). The critical illness
+    insurance and medical assistance pay part of what the basic pool and the large-amount layer leave to the
+    person (self-paid parts, the deductible, the co-payment), which is why they are the children of that
+    remainder and not of the in-scope amount."""
+    def node(label, amount, children=()):
+        return {"label": label, "amount": amount, "children": list(children)}
+
+    copay = inscp_copay(s)
+    left = s.medfee_sumamt - s.hifp_pay - s.hifob_pay
+    return [
+        node(gettext_lazy("Total medical fees"), s.medfee_sumamt, [
+            node(gettext_lazy("Fully self-paid"), s.fulamt_ownpay_amt),
+            node(gettext_lazy("Above price limit"), s.overlmt_selfpay),
+            node(gettext_lazy("Paid first by the patient"), s.preselfpay_amt),
+            node(gettext_lazy("Within policy scope"), s.inscp_scp_amt),
+        ]),
+        node(gettext_lazy("Within policy scope"), s.inscp_scp_amt, [
+            node(gettext_lazy("Deductible"), s.act_pay_dedc),
+            node(gettext_lazy("Basic pooled fund"), s.hifp_pay),
+            node(gettext_lazy("Large-amount fund"), s.hifob_pay),
+            node(gettext_lazy("Co-payment within policy scope"), copay),
+        ]),
+        node(gettext_lazy("Left after the basic pool and the large-amount fund"), left, [
+            node(gettext_lazy("Fully self-paid"), s.fulamt_ownpay_amt),
+            node(gettext_lazy("Above price limit"), s.overlmt_selfpay),
+            node(gettext_lazy("Paid first by the patient"), s.preselfpay_amt),
+            node(gettext_lazy("Deductible"), s.act_pay_dedc),
+            node(gettext_lazy("Co-payment within policy scope"), copay),
+        ]),
+        node(gettext_lazy("Of which paid by"), left, [
+            node(gettext_lazy("Critical illness insurance"), s.hifmi_pay),
+            node(gettext_lazy("Medical assistance"), s.maf_pay),
+            node(gettext_lazy("Borne by the person"), s.psn_part_amt),
+        ]),
+        node(gettext_lazy("Fund payments"), s.fund_pay_sumamt, [
+            node(gettext_lazy("Basic pooled fund"), s.hifp_pay),
+            node(gettext_lazy("Large-amount fund"), s.hifob_pay),
+            node(gettext_lazy("Critical illness insurance"), s.hifmi_pay),
+            node(gettext_lazy("Medical assistance"), s.maf_pay),
+        ]),
+        node(gettext_lazy("Borne by the person"), s.psn_part_amt, [
+            node(gettext_lazy("Personal account"), s.acct_pay),
+            node(gettext_lazy("Cash"), s.psn_cash_pay),
+        ]),
+    ]
+
+
+def _sn_key(sn: str) -> tuple:
+    """Line numbers in numeric order (1, 2, …, 10); a number that is not all digits after them, as text."""
+    return (0, int(sn), sn) if sn.isdigit() else (1, 0, sn)
+
+
+def visit_lines(visit: Visit, settlement: Settlement | None) -> list[FeeLine]:
+    """The visit's fee lines in numeric line order, each with its catalog item in force on the settlement day
+    (else the admission day) as .item (None when the code is not in the catalog), its split as .split (the
+    settlement's line when the visit is settled, else the line's own classification) and .reason_label."""
+    lines = sorted(FeeLine.objects.filter(visit=visit), key=lambda ln: _sn_key(ln.feedetl_sn))
+    on = timezone.localdate(settlement.setl_time if settlement else visit.begntime)
+    items: dict[str, CatalogItem] = {}
+    for item in (CatalogItem.objects.effective_on(on).filter(med_list_codg__in={ln.med_list_codg for ln in lines})
+                 .order_by("med_list_codg", "effective_from")):
+        items[item.med_list_codg] = item  # the latest in force wins
+    splits = {sl.fee_line_id: sl for sl in settlement.lines.all()} if settlement else {}
+    for ln in lines:
+        ln.item = items.get(ln.med_list_codg)
+        ln.split = splits.get(ln.pk, ln)
+        ln.class_label = ChrgLv(ln.split.chrgitm_lv).label if ln.split.chrgitm_lv in ChrgLv.values else (
+            ln.split.chrgitm_lv or "")
+        ln.reason_label = line_reason_label(ln.split.reason)
+    return lines
+
+
+def visit_settlements(visit: Visit) -> list[Settlement]:
+    """The visit's settlement history in the order it was recorded: settlements, their reversals,
+    re-settlements (a reversal's setl_time is when it was made, a settlement's may be given)."""
+    return list(Settlement.objects.filter(visit=visit).select_related("reverses", "policy_version", "created_by")
+                .order_by("created_at", "pk"))
+
+
+def current_settlement(history: list[Settlement]) -> Settlement | None:
+    """The settlement in force (kind settlement, status settled), else the latest settlement, else None."""
+    settled = [s for s in history if s.kind == SettlementKind.SETTLEMENT and s.status == SettlementStatus.SETTLED]
+    if settled:
+        return settled[-1]
+    settlements = [s for s in history if s.kind == SettlementKind.SETTLEMENT]
+    return settlements[-1] if settlements else None

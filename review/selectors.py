@@ -81,6 +81,15 @@ def item_hits(user, item: SuspectItem) -> QuerySet[AuditHit]:
     return item.hits.order_by("pk")
 
 
+def visit_review(user, visit: Visit) -> dict:
+    """A visit's audit hits and suspect items, as far as the user may see them (the visit page)."""
+    items = items_for(user).filter(visit=visit).order_by("created_at", "pk")
+    hits = AuditHit.objects.filter(visit=visit).order_by("pk")
+    if not can_view_review.test(user):
+        hits = hits.filter(item__in=items)
+    return {"items": list(items), "hits": list(hits.select_related("item"))}
+
+
 def rule_hit_stats(user, *, date_from: dt.date, date_to: dt.date, stage: str | None = None,
                    institution=None) -> list[dict]:
     """For supervision: per rule, the hits found in [date_from, date_to] (local dates) and their amount,

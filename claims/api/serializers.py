@@ -11,9 +11,11 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import get_attribute
 
 from claims.intake.files import ERROR_COLUMNS
 from claims.models import SETTLEMENT_AMOUNT_FIELDS, FeeLine, Settlement, SettlementLine, UploadJob, Visit
+from claims.selectors import inscp_copay, line_reason_label
 from claims.settlement.reconciliation import MONEY_FIELDS
 from core import bounds
 from insurance.models import Insutype, PsnType
@@ -21,6 +23,7 @@ from insurance.validators import mask_certno, validate_med_type
 
 MAX_DIAGNOSES = 50
 # a method field that answers a text or null
+CENT = Decimal("0.01")
 NULLABLE_STR = {"type": "string", "nullable": True}
 
 
@@ -408,10 +411,28 @@ class PresetlinfoSerializer(SetlinfoBase):
     pass
 
 
+class LineSplitAnswerSerializer(LineSplitSerializer):
+    """The schema of a pre-settlement answer's line: LineSplitSerializer's fields and the reason in words
+    (added to the plain rows by PresettleResultSerializer, so the many-row path stays plain)."""
+
+    reason_desc = serializers.CharField(allow_blank=True, help_text=_("不予报销原因的文字说明；无原因时为空"))
+
+
+def with_reason_desc(rows):
+    """Each serialized line with its reason in words next to its code (claims.selectors.LINE_REASONS)."""
+    for row in rows:
+        row["reason_desc"] = line_reason_label(row["reason"])
+    return rows
+
+
 class PresettleResultSerializer(serializers.Serializer):
     setlinfo = PresetlinfoSerializer(source="*")
-    setldetail = LineSplitSerializer(many=True, source="lines")
+    setldetail = serializers.SerializerMethodField()
     warnings = AuditWarningSerializer(many=True, required=False, help_text=_("智能审核提醒"))
+
+    @extend_schema_field(LineSplitAnswerSerializer(many=True))
+    def get_setldetail(self, obj):
+        return with_reason_desc(LineSplitSerializer(get_attribute(obj, ["lines"]), many=True).data)
 
 
 class SettlementLineSerializer(PlainRowsMixin, serializers.ModelSerializer):
@@ -441,6 +462,13 @@ class SetlinfoSerializer(SetlinfoBase):
     reverses = serializers.CharField(source="reverses.setl_id", allow_null=True, help_text=_("冲销记录所冲销的结算ID"))
     reversed_by = serializers.SerializerMethodField(help_text=_("已撤销结算的冲销记录结算ID"))
     reason = serializers.CharField(allow_blank=True)
+    # no field of the national 2207 answer names it (glossary: none), so a name of the same shape
+    inscp_copay_amt = serializers.SerializerMethodField(
+        help_text=_("统筹内自付：政策范围内费用中起付线以上由个人负担的部分 = inscp_scp_amt − act_pay_dedc − hifp_pay − hifob_pay"))
+
+    @extend_schema_field(money())
+    def get_inscp_copay_amt(self, obj) -> str:
+        return str(inscp_copay(obj).quantize(CENT))
 
     @extend_schema_field(NULLABLE_STR)
     def get_reversed_by(self, obj) -> str | None:
@@ -450,15 +478,26 @@ class SetlinfoSerializer(SetlinfoBase):
             return None
 
 
+class SettlementLineAnswerSerializer(SettlementLineSerializer):
+    """The schema of a settle answer's line: SettlementLineSerializer's fields and the reason in words (added
+    to the plain rows by SettlementResultSerializer, so the many-row path stays plain)."""
+
+    reason_desc = serializers.CharField(allow_blank=True, help_text=_("不予报销原因的文字说明；无原因时为空"))
+
+    class Meta(SettlementLineSerializer.Meta):
+        fields = [*SettlementLineSerializer.Meta.fields, "reason_desc"]
+        read_only_fields = fields
+
+
 class SettlementResultSerializer(serializers.Serializer):
     setlinfo = SetlinfoSerializer(source="*")
     setldetail = serializers.SerializerMethodField()
 
-    @extend_schema_field(SettlementLineSerializer(many=True))
+    @extend_schema_field(SettlementLineAnswerSerializer(many=True))
     def get_setldetail(self, obj):
         # a reversal answers with the lines of the settlement it reverses
         source = obj.reverses if obj.reverses_id else obj
-        return SettlementLineSerializer(source.lines.all(), many=True).data
+        return with_reason_desc(SettlementLineSerializer(source.lines.all(), many=True).data)
 
 
 # --- reconciliation (3201) -------------------------------------------------------------------------

@@ -15,7 +15,8 @@ ATTRS = {"class": "table"}
 
 
 class VisitTable(tables.Table):
-    mdtrt_id = tables.Column(verbose_name=_("Visit ID"))
+    mdtrt_id = tables.Column(verbose_name=_("Visit ID"),
+                             linkify=lambda record: reverse("workspace:visit", args=[record.mdtrt_id]))
     person = tables.Column(verbose_name=_("Person"), accessor="person__psn_no",
                            linkify=lambda record: reverse("workspace:person", args=[record.person.psn_no]))
     institution = tables.Column(verbose_name=_("Institution"), accessor="institution__name",
@@ -36,6 +37,9 @@ class VisitTable(tables.Table):
 
     def render_med_type(self, record):
         return record.med_type_label
+
+    def render_status(self, record):
+        return record.get_status_display()
 
     def render_items(self, record):
         items = list(record.suspect_items.all())
@@ -87,7 +91,8 @@ class HitTable(tables.Table):
     rule_code = tables.Column(verbose_name=_("Rule"))
     stage = tables.Column(verbose_name=_("Stage"))
     severity = tables.Column(verbose_name=_("Severity"))
-    visit = tables.Column(verbose_name=_("Visit"), accessor="visit__mdtrt_id")
+    visit = tables.Column(verbose_name=_("Visit"), accessor="visit__mdtrt_id",
+                          linkify=lambda record: reverse("workspace:visit", args=[record.visit.mdtrt_id]))
     amount = tables.Column(verbose_name=_("Amount"), attrs={"td": {"class": "num"}})
     evidence = tables.Column(verbose_name=_("Evidence"), orderable=False)
     item = tables.Column(verbose_name=_("Suspect item"), accessor="item_id",

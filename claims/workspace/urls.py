@@ -7,6 +7,7 @@ from claims.workspace import views
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("persons/<str:psn_no>/", views.person_detail, name="person"),
+    path("visits/<str:mdtrt_id>/", views.visit_detail, name="visit"),
     path("institutions/<str:code>/", views.institution_detail, name="institution"),
     path("search/", views.search, name="search"),
 ]

@@ -17,12 +17,20 @@ from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_http_methods, require_safe
 
 from claims.models import Visit
-from claims.selectors import day_figures, institution_figures, person_year
+from claims.selectors import (
+    current_settlement,
+    day_figures,
+    institution_figures,
+    person_year,
+    settlement_breakdown,
+    visit_lines,
+    visit_settlements,
+)
 from claims.workspace.tables import DeductionTable, HitTable, InstitutionTable, PersonTable, VisitTable
 from core.periods import day_bounds
 from insurance.models import Institution, Person
 from review.models import SuspectState
-from review.selectors import display_certno, institution_review, review_day_figures
+from review.selectors import display_certno, institution_review, review_day_figures, visit_review, visit_trail
 from review.workspace.pages import paginate, require_bureau
 from review.workspace.tables import AppealTable
 
@@ -64,6 +72,26 @@ def person_detail(request, psn_no):
     return render(request, "workspace/person.html", {
         "person": person, "certno": display_certno(request.user, person.certno), "year": year, "table": table,
         **page,
+    })
+
+
+# --- visit ---------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def visit_detail(request, mdtrt_id):
+    """Every visit explained: its header, its lines with item names, classes and reasons in words, the
+    settlement in force broken down to the fen, the settlement history, its audit hits and suspect items."""
+    require_bureau(request.user)
+    visit = get_object_or_404(Visit.objects.select_related("person", "institution"), mdtrt_id=mdtrt_id)
+    history = visit_settlements(visit)
+    settlement = current_settlement(history)
+    return render(request, "workspace/visit.html", {
+        "visit": visit, "person": visit.person, "certno": display_certno(request.user, visit.person.certno),
+        "lines": visit_lines(visit, settlement), "settlement": settlement, "history": history,
+        "breakdown": settlement_breakdown(settlement) if settlement else None,
+        "trail": visit_trail(request.user, visit), **visit_review(request.user, visit),
     })
 
 

@@ -20,7 +20,8 @@ class SuspectItemTable(tables.Table):
                                                                args=[record.institution.fixmedins_code]))
     rule = tables.Column(verbose_name=_("Rule"), accessor="rule__code", order_by=("rule__code",))
     rule_name = tables.Column(verbose_name=_("Rule name"), accessor="rule__name", orderable=False)
-    visit = tables.Column(verbose_name=_("Visit"), accessor="visit__mdtrt_id", order_by=("visit__mdtrt_id",))
+    visit = tables.Column(verbose_name=_("Visit"), accessor="visit__mdtrt_id", order_by=("visit__mdtrt_id",),
+                          linkify=lambda record: reverse("workspace:visit", args=[record.visit.mdtrt_id]))
     amount_at_stake = tables.Column(verbose_name=_("Amount at stake"), attrs={"td": {"class": "num"}})
     state = tables.Column(verbose_name=_("State"))
     created_at = tables.DateTimeColumn(verbose_name=_("Opened"), format="Y-m-d H:i")

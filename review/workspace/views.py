@@ -11,13 +11,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from claims.errors import ServiceError
-from claims.models import FeeLine, Settlement
 from claims.permissions import (
     can_decide_appeal,
     can_review_item,
     is_active_superuser,
     is_appeal_reviewer,
 )
+from claims.selectors import settlement_breakdown, visit_lines
 from review import services as review
 from review.models import AuditHit, SuspectState
 from review.selectors import appeals_for, display_certno, item_hits, items_for, visit_trail
@@ -45,33 +45,6 @@ def queue(request):
 # --- item page -------------------------------------------------------------------------------------------
 
 
-def _breakdown(s: Settlement) -> list[dict]:
-    """Where every yuan of the settlement went, as nested groups of the 14 amounts."""
-    def node(label, amount, children=()):
-        return {"label": label, "amount": amount, "children": list(children)}
-
-    return [
-        node(_("Total medical fees"), s.medfee_sumamt, [
-            node(_("Fully self-paid"), s.fulamt_ownpay_amt),
-            node(_("Above price limit"), s.overlmt_selfpay),
-            node(_("Paid first by the patient"), s.preselfpay_amt),
-            node(_("Within policy scope"), s.inscp_scp_amt),
-        ]),
-        node(_("Within policy scope"), s.inscp_scp_amt, [
-            node(_("Deductible"), s.act_pay_dedc),
-            node(_("Basic pooled fund"), s.hifp_pay),
-            node(_("Large-amount fund"), s.hifob_pay),
-            node(_("Critical illness insurance"), s.hifmi_pay),
-            node(_("Medical assistance"), s.maf_pay),
-        ]),
-        node(_("Fund payments"), s.fund_pay_sumamt),
-        node(_("Borne by the person"), s.psn_part_amt, [
-            node(_("Personal account"), s.acct_pay),
-            node(_("Cash"), s.psn_cash_pay),
-        ]),
-    ]
-
-
 def _item_context(request, item, confirm_form=None, dismiss_form=None) -> dict:
     user = request.user
     visit = item.visit
@@ -81,7 +54,7 @@ def _item_context(request, item, confirm_form=None, dismiss_form=None) -> dict:
     for hit in visit_hits:
         for sn in hit.feedetl_sns or []:
             codes_by_sn.setdefault(str(sn), []).append(hit.rule_code)
-    lines = list(FeeLine.objects.filter(visit=visit).order_by("feedetl_sn"))
+    lines = visit_lines(visit, item.settlement)  # numeric order, item names, class labels, reasons in words
     item_sns = {str(sn) for h in item_hits(user, item) for sn in (h.feedetl_sns or [])}
     for ln in lines:
         ln.hit_codes = sorted(set(codes_by_sn.get(ln.feedetl_sn, [])))
@@ -90,7 +63,7 @@ def _item_context(request, item, confirm_form=None, dismiss_form=None) -> dict:
     appeal = item.appeal if hasattr(item, "appeal") else None
     return {
         "item": item, "visit": visit, "person": person, "certno": display_certno(user, person.certno),
-        "lines": lines, "settlement": item.settlement, "breakdown": _breakdown(item.settlement),
+        "lines": lines, "settlement": item.settlement, "breakdown": settlement_breakdown(item.settlement),
         "hits": item_hits(user, item), "trail": visit_trail(user, visit),
         "may_review": may_review,
         "confirm_form": confirm_form or ConfirmForm(item=item, initial={"amount": item.amount_at_stake}),

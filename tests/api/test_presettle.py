@@ -31,7 +31,7 @@ class PresettleTests(APITestBase):
         detail = {x["feedetl_sn"]: x for x in response.json()["setldetail"]}
         assert detail["4"] == {"feedetl_sn": "4", "det_item_fee_sumamt": "400.00", "fulamt_ownpay_amt": "0.00",
                                "overlmt_amt": "80.00", "preselfpay_amt": "0.00", "inscp_scp_amt": "320.00",
-                               "chrgitm_lv": "01", "selfpay_prop": None, "reason": ""}
+                               "chrgitm_lv": "01", "selfpay_prop": None, "reason": "", "reason_desc": ""}
         assert self.snapshot() == before
         assert Visit.objects.get(mdtrt_id=mdtrt_id).status == VisitStatus.DISCHARGED
 

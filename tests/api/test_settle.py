@@ -29,7 +29,8 @@ class SettleTests(APITestBase):
         detail = {line["feedetl_sn"]: line for line in response.json()["setldetail"]}
         assert detail["3"] == {"feedetl_sn": "3", "det_item_fee_sumamt": "3000.00", "fulamt_ownpay_amt": "0.00",
                                "overlmt_amt": "204.00", "preselfpay_amt": "559.20", "inscp_scp_amt": "2236.80",
-                               "chrgitm_lv": "02", "selfpay_prop": "0.2000", "reason": ""}
+                               "chrgitm_lv": "02", "selfpay_prop": "0.2000", "reason": "",
+                               "reason_desc": ""}
         assert detail["6"]["reason"] == "NOT_IN_CATALOG" and detail["6"]["fulamt_ownpay_amt"] == "300.00"
 
     def test_settle_writes_the_settlement_account_and_accumulators(self):

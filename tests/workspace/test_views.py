@@ -108,7 +108,7 @@ def test_item_page_shows_breakdown_lines_evidence_and_trail(world, data, login):
     body = login(world.supervisor).get(reverse("workspace:item", args=[item.pk])).content.decode()
     s = item.settlement
     for amount in (s.medfee_sumamt, s.hifp_pay, s.act_pay_dedc, s.psn_part_amt, s.psn_cash_pay):
-        assert str(amount) in body
+        assert f"{amount:,.2f}" in body  # money on the page: two decimals, thousands separators
     assert "同日重复收取血常规" in body  # evidence
     assert "生成疑点" in body  # trail: opened
     assert "250101001" in body  # the visit's lines
