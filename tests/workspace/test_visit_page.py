@@ -7,13 +7,14 @@ import re
 from decimal import Decimal
 
 import pytest
-from claims.services import cancel_settlement, register_visit, settle_visit, upload_fee_lines
 from django.urls import reverse
 from django.utils import timezone
 
 from claims.cases import run_case
+from claims.intake.services import register_visit, upload_fee_lines
 from claims.models import SettlementKind, SettlementStatus
 from claims.selectors import inscp_copay, settlement_breakdown
+from claims.settlement.services import cancel_settlement, settle_visit
 from tests.api.base import CASES_DIR
 from tests.factories import local_dt as local
 from tests.review.conftest import LINES, make_person
