@@ -52,26 +52,24 @@ def sweep_jobs() -> dict:
     return {"chunks": chunks, "upload_jobs": uploads}
 
 
-def send_chunk(chunk_id: int) -> bool:
-    """Hand the chunk's task to the broker and note when; False (logged) when the broker is unreachable."""
+def _send(task, row_id: int, mark_sent, what: str) -> bool:
+    """Hand a job row's task to the broker and note when (mark_sent); False, logged, when the broker is
+    unreachable: the row stays unsent and the sweeper sends it again."""
     try:
-        run_daily_chunk.delay(chunk_id)
+        task.delay(row_id)
     except OperationalError:
-        log.exception("daily chunk %s: could not reach the broker; the sweeper will send it again", chunk_id)
+        log.exception("%s %s: could not reach the broker; the sweeper will send it again", what, row_id)
         return False
-    daily.chunks_sent([chunk_id])
+    mark_sent([row_id])
     return True
+
+
+def send_chunk(chunk_id: int) -> bool:
+    return _send(run_daily_chunk, chunk_id, daily.chunks_sent, "daily chunk")
 
 
 def send_upload_job(job_id: int) -> bool:
-    """Hand the upload job's task to the broker and note when; False (logged) when the broker is unreachable."""
-    try:
-        process_upload_job.delay(job_id)
-    except OperationalError:
-        log.exception("upload job %s: could not reach the broker; the sweeper will send it again", job_id)
-        return False
-    files.upload_jobs_sent([job_id])
-    return True
+    return _send(process_upload_job, job_id, files.upload_jobs_sent, "upload job")
 
 
 def submit_upload_job(*, institution, uploaded_file, user=None) -> UploadJob:
