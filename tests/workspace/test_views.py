@@ -1,7 +1,7 @@
 """The caseworker workspace: every page for every role, the 403s, and the verbs through the services."""
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.urls import reverse
@@ -223,6 +223,13 @@ def test_dashboard_counts_the_business_day(world, data, login):
     assert any(h["rule_code"] == "DUP-01" for h in ctx["hits"])
     r = client.get(reverse("workspace:dashboard") + "?date=2026-03-10")
     assert r.context["settled_visits"] == 1 and r.context["new_items"] == 0
+
+
+def test_dashboard_money_has_two_decimals_and_thousands_separators(world, data, login):
+    r = login(world.supervisor).get(reverse("workspace:dashboard"))
+    fund_total = r.context["fund_total"]
+    shown = f"{fund_total.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
+    assert fund_total > 0 and f"<dd>{shown}</dd>" in r.content.decode()
 
 
 def test_institution_page_shows_the_hits_and_items_of_its_year(world, data, login):
