@@ -190,3 +190,15 @@ def test_commands_report_missing_things(tmp_path):
         call_command("import_policy", str(tmp_path / "absent.json"), stdout=StringIO(), stderr=StringIO())
     with pytest.raises(CommandError, match="NOPE"):
         call_command("export_policy", "NOPE", stdout=StringIO())
+
+
+@pytest.mark.parametrize("name,key", [("civil-servant", "civil_servant"), ("veterans", "veterans"),
+                                      ("maternity", "maternity"), ("chronic-diseases", "chronic")])
+def test_a_pack_with_a_layer_not_yet_stored_is_refused_by_name(name, key):
+    """The engine settles these layers (docs/benefit-layers.md); until the platform stores their amounts,
+    importing such a pack is refused, naming the key, and nothing is stored."""
+    path = Path(__file__).resolve().parents[1] / "policy_rules" / "fixtures" / "cases" / f"{name}.json"
+    with pytest.raises(PolicyPackError) as exc:
+        import_policy_pack(json.loads(path.read_text())["policy"])
+    assert [e["key"] for e in exc.value.errors] == [key]
+    assert not PolicyVersion.objects.exists()

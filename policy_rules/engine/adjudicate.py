@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .frames import full_years
-from .layers import AMOUNTS, KINDS, settle_rounds
+from .frames import OPTIONAL_VISIT_COLUMNS, full_years
+from .layers import ALLOWANCE, AMOUNTS, KINDS, LAYER_AMOUNTS, settle_rounds
 from .lines import classify_lines
 from .lookup import str_factorize, str_lookup, str_table
 from .pack import PolicyPack
@@ -32,12 +32,17 @@ CONTRIBUTION_ARREARS = "CONTRIBUTION_ARREARS"
 NO_POLICY = "NO_POLICY"
 NO_BENEFIT = "NO_BENEFIT"
 LEVEL_NOT_COVERED = "LEVEL_NOT_COVERED"
+CHRONIC_NOT_QUALIFIED = "CHRONIC_NOT_QUALIFIED"
+CHRONIC_WRONG_INSTITUTION = "CHRONIC_WRONG_INSTITUTION"
 
 LINE_SUMS = ("amount_fen", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt")
 SETTLEMENT_COLUMNS = (
     "medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt", *AMOUNTS,
 )
+# The project's layers (docs/benefit-layers.md), in the settlements frame beside SETTLEMENT_COLUMNS.
+LAYER_COLUMNS = (*LAYER_AMOUNTS, ALLOWANCE)
 STATE_COLUMNS = ["psn_no", "year", "kind", "key", "amount"]
+
 
 
 class EngineInputError(ValueError):
@@ -106,7 +111,18 @@ def assign_policies(setl_day: np.ndarray, policies: list[PolicyPack]) -> np.ndar
     return pol
 
 
-def eligibility(vis: pd.DataFrame, pol: np.ndarray, has_benefit, level_covered) -> np.ndarray:
+def optional_column(vis: pd.DataFrame, name: str) -> np.ndarray:
+    """One of OPTIONAL_VISIT_COLUMNS as an array, its default where the frame has no such column."""
+    default = OPTIONAL_VISIT_COLUMNS[name]
+    if name not in vis.columns:
+        return np.full(len(vis), default, dtype=object if isinstance(default, str) else type(default))
+    col = vis[name]
+    if isinstance(default, str):
+        return col.fillna("").astype(str).to_numpy(dtype=object)
+    return col.fillna(default).to_numpy(dtype=type(default))
+
+
+def eligibility(vis: pd.DataFrame, pol: np.ndarray, has_benefit, level_covered, params=None) -> np.ndarray:
     adm_day = vis["begntime"].to_numpy(dtype="datetime64[D]")
     start = vis["enrolled_from"].to_numpy(dtype="datetime64[D]")
     end = vis["enrolled_to"].to_numpy(dtype="datetime64[D]")
@@ -114,10 +130,19 @@ def eligibility(vis: pd.DataFrame, pol: np.ndarray, has_benefit, level_covered) 
     arrears = _month_index(vis["begntime"]) >= _paid_through_index(vis["paid_through"].to_numpy(dtype=object)) + 2
     designated = vis["inst_designated"].to_numpy(dtype=bool)
     reason = np.full(len(vis), None, dtype=object)
+    no = np.zeros(len(vis), dtype=bool)
+    not_qualified = wrong_institution = no
+    if params is not None and params.chronic.any():
+        qualified = optional_column(vis, "chronic_qualified")
+        at_institution = optional_column(vis, "chronic_at_institution")
+        not_qualified = params.chronic & ~(params.chronic_known & qualified)
+        wrong_institution = params.chronic & params.chronic_inst_required & ~at_institution
     # assigned from the last check to the first, so that the first failing check is the reason
     for mask, code in (
         (~level_covered, LEVEL_NOT_COVERED),
         (~has_benefit, NO_BENEFIT),
+        (wrong_institution, CHRONIC_WRONG_INSTITUTION),
+        (not_qualified, CHRONIC_NOT_QUALIFIED),
         (pol < 0, NO_POLICY),
         (arrears, CONTRIBUTION_ARREARS),
         (not_enrolled, NOT_ENROLLED),
@@ -188,8 +213,9 @@ def adjudicate(lines: pd.DataFrame, visits: pd.DataFrame, persons: pd.DataFrame,
     level = vis["inst_level"].to_numpy(dtype=np.int64)
     insutype = vis["insutype"].to_numpy(dtype=object)
     category = vis["assistance_category"].fillna("").to_numpy(dtype=object)
-    params = build_params(policies, pol, insutype, med_type, level, category)
-    reason = eligibility(vis, pol, params.has_benefit, params.level_covered)
+    params = build_params(policies, pol, insutype, med_type, level, category,
+                          *(optional_column(vis, c) for c in ("parallel", "dise_codg", "matn_type")))
+    reason = eligibility(vis, pol, params.has_benefit, params.level_covered, params)
     eligible = pd.isna(reason)
 
     # 1. lines, judged with the visit's context
@@ -207,14 +233,15 @@ def adjudicate(lines: pd.DataFrame, visits: pd.DataFrame, persons: pd.DataFrame,
     psn_codes, psn_uniques = _factorize_persons(vis["psn_no"], persons["psn_no"], state["psn_no"])
     vpsn = psn_codes[:n]
     year = _year(vis["setl_time"])
-    slots, slot_keys, state_values = _build_slots(vpsn, year, med_type, params.cap_group, psn_codes[n + len(persons):],
-                                                  state)
+    slots, slot_keys, state_values = _build_slots(vpsn, year, params.ded_key, med_type, params.cap_group,
+                                                  psn_codes[n + len(persons):], state)
     balances = np.zeros(len(psn_uniques), np.int64)
     balances[psn_codes[n:n + len(persons)]] = persons["acct_balance_fen"].to_numpy(dtype=np.int64)
 
     v = {
         "eligible": eligible, "retiree": vis["psn_type"].to_numpy(dtype=object) == "retiree",
         "medfee": sums["amount_fen"], "inscp": sums["inscp_scp_amt"], "preselfpay": sums["preselfpay_amt"],
+        "fulamt": sums["fulamt_ownpay_amt"], "wage": optional_column(vis, "employer_wage_fen").astype(np.int64),
     }
     out = settle_rounds(v, params, rounds, slots, state_values, vpsn, balances)
 
@@ -227,6 +254,7 @@ def adjudicate(lines: pd.DataFrame, visits: pd.DataFrame, persons: pd.DataFrame,
         **{c: sums[c] for c in LINE_SUMS[1:]},
         **{c: out[c] for c in AMOUNTS},
         "balc": out["balc"],
+        **{c: out[c] for c in LAYER_COLUMNS},
     }, copy=False)
     return Result(
         lines=split,
@@ -244,13 +272,14 @@ def _factorize_persons(*columns: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return pd.factorize(pd.concat(columns, ignore_index=True)) if found is None else found
 
 
-def _build_slots(vpsn, year, med_type, cap_group, state_psn, state: pd.DataFrame):
+def _build_slots(vpsn, year, ded_key, med_type, cap_group, state_psn, state: pd.DataFrame):
     n = len(vpsn)
     band_key = np.where(cap_group != "", cap_group, med_type)
+    no_key = np.full(n, "", dtype=object)
     keys_by_kind = {
-        "admissions": np.full(n, "", dtype=object), "deductible_used": med_type, "band_position": band_key,
-        "cap_paid": cap_group, "large_amount_paid": np.full(n, "", dtype=object),
-        "critical_illness_base": np.full(n, "", dtype=object), "assistance_base": np.full(n, "", dtype=object),
+        "admissions": no_key, "deductible_used": ded_key, "band_position": band_key, "cap_paid": cap_group,
+        "large_amount_paid": no_key, "critical_illness_base": no_key, "assistance_base": no_key,
+        "civil_servant_paid": no_key, "prenatal_paid": no_key,
     }
     state_year = state["year"].to_numpy(np.int64)
     state_kind = state["kind"].to_numpy(dtype=object)

@@ -5,8 +5,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .facts import PARALLEL_COLUMNS, QUALIFICATION_COLUMNS, chronic_flags, parallel_in_force
 from .frames import catalog_frame, lines_frame, persons_frame, state_frame, state_from_ytd, visits_frame
-from .money import fen_str
+from .money import fen_str, to_fen
 from .pack import PolicyPack, PolicyPackError, parse_pack
 
 SETL_FIELDS = (
@@ -66,12 +67,14 @@ def case_frames(doc) -> dict:
     for v in doc["visits"]:
         p, inst = persons[v["psn_no"]], insts[v["fixmedins_code"]]
         visit_rows.append({
-            **v, "inst_level": int(inst["level"]), "inst_designated": bool(inst["designated"]),
+            **{k: x for k, x in v.items() if k != "lines"}, "inst_level": int(inst["level"]),
+            "inst_designated": bool(inst["designated"]),
             "insutype": p["insutype"], "psn_type": p["psn_type"], "enrolled_from": p["enrolled_from"],
             "enrolled_to": p.get("enrolled_to"), "paid_through": p.get("paid_through"),
             "assistance_category": p.get("assistance_category"),
         })
         line_rows += [{**ln, "mdtrt_id": v["mdtrt_id"]} for ln in v["lines"]]
+    _layer_facts(doc, visit_rows)
     years = sorted({pd.Timestamp(v["setl_time"]).year for v in doc["visits"]}) or [pack.effective_from.year]
     state_rows = [r for p in doc["persons"] for r in state_from_ytd(p["psn_no"], years[0], p.get("ytd") or {})]
     return {
@@ -112,3 +115,29 @@ def compare(expected: dict, settlements: pd.DataFrame, lines: pd.DataFrame) -> l
                 if got != ln[f]:
                     diffs.append(Difference(mdtrt_id, f"line {sn} {f}", ln[f], got))
     return diffs
+
+
+def _layer_facts(doc, visit_rows: list[dict]) -> None:
+    """The facts of the project's layers (docs/benefit-layers.md) for each visit, from the case file's
+    persons: `parallel` enrollments, 门慢特 `qualifications`, `employer_wage`. Nothing is added for a file
+    that uses none of them, so the shared case files run exactly as before."""
+    persons = doc["persons"]
+    if not any(k in p for p in persons for k in ("parallel", "qualifications", "employer_wage")):
+        return
+    visits = pd.DataFrame({
+        "person": [v["psn_no"] for v in visit_rows],
+        "begin_date": [pd.Timestamp(v["begntime"]).date() for v in visit_rows],
+        "dise_codg": [v.get("dise_codg") or "" for v in visit_rows],
+        "institution": [v["fixmedins_code"] for v in visit_rows],
+    })
+    parallel = pd.DataFrame([{"person": p["psn_no"], **e} for p in persons for e in p.get("parallel") or []],
+                            columns=PARALLEL_COLUMNS)
+    quals = pd.DataFrame([{"person": p["psn_no"], "disease": q["disease"], "valid_from": q["valid_from"],
+                           "valid_to": q.get("valid_to"), "institution": q.get("fixmedins_code") or ""}
+                          for p in persons for q in p.get("qualifications") or []], columns=QUALIFICATION_COLUMNS)
+    held = parallel_in_force(visits, parallel)
+    qualified, at_institution = chronic_flags(visits, quals)
+    wages = {p["psn_no"]: to_fen(p["employer_wage"]) for p in persons if p.get("employer_wage") is not None}
+    for i, row in enumerate(visit_rows):
+        row.update(parallel=held[i], chronic_qualified=bool(qualified[i]),
+                   chronic_at_institution=bool(at_institution[i]), employer_wage_fen=wages.get(row["psn_no"], -1))

@@ -192,6 +192,11 @@ VISIT_COLUMNS = [
     "mdtrt_id", "psn_no", "med_type", "begntime", "setl_time", "inst_level", "inst_designated", "insutype",
     "psn_type", "enrolled_from", "enrolled_to", "paid_through", "assistance_category",
 ]
+# Visit columns of the project's layers (docs/benefit-layers.md), and their value where a frame has none:
+# the parallel insutypes in force (facts.parallel_in_force), a 门慢特 visit's disease and its qualification
+# (facts.chronic_flags), a delivery's kind, the employer's average monthly wage in fen (-1: unknown).
+OPTIONAL_VISIT_COLUMNS = {"parallel": "", "dise_codg": "", "matn_type": "", "chronic_qualified": False,
+                          "chronic_at_institution": False, "employer_wage_fen": -1}
 
 
 def visits_frame(records: Iterable[Mapping]) -> pd.DataFrame:
@@ -205,6 +210,10 @@ def visits_frame(records: Iterable[Mapping]) -> pd.DataFrame:
     # the three casts below, where the column is not of its type already
     casts = [(c, t) for c, t in (("inst_level", np.int64), ("inst_designated", np.bool_))
              if getattr(data[c], "dtype", None) != t]
+    for c, default in OPTIONAL_VISIT_COLUMNS.items():
+        if any(c in r for r in records):
+            data[c] = np.array([default if r.get(c) is None else r[c] for r in records],
+                               dtype=object if isinstance(default, str) else type(default))
     df = pd.DataFrame(data)
     for c, t in casts:
         df[c] = df[c].astype(t)
@@ -214,7 +223,7 @@ def visits_frame(records: Iterable[Mapping]) -> pd.DataFrame:
 
 
 YTD_MONEY_BY_GROUP = {"cap_paid": "cap_paid", "deductible_used": "deductible_used", "band_position": "band_position"}
-YTD_MONEY = ("large_amount_paid", "critical_illness_base", "assistance_base")
+YTD_MONEY = ("large_amount_paid", "critical_illness_base", "assistance_base", "civil_servant_paid", "prenatal_paid")
 
 
 def state_from_ytd(psn_no: str, year: int, ytd: Mapping) -> list[dict]:

@@ -1,5 +1,6 @@
 """Steps 3-8 of the spec: deductible, basic pool, large-amount layer, critical illness, medical
-assistance and the personal account, for a set of visits at once.
+assistance and the personal account, for a set of visits at once; and the project's layers
+(docs/benefit-layers.md): the civil-servant subsidy, veterans and maternity.
 
 Every cap, band and balance is a function of a person's accumulated position in the year, held in
 `state` slots. Visits are taken in rounds: round r holds every person's r-th visit in settlement
@@ -11,18 +12,22 @@ from __future__ import annotations
 import numpy as np
 
 from .money import RATIO_SCALE, div_round, mul_div_round
-from .params import NO_LIMIT, BandArrays, VisitParams
+from .params import DELIVERY, NO_LIMIT, BandArrays, VisitParams
 
 AMOUNTS = (
     "act_pay_dedc", "hifp_pay", "hifob_pay", "hifmi_pay", "maf_pay", "fund_pay_sumamt", "psn_part_amt",
     "acct_pay", "psn_cash_pay",
 )
+# The project's layers: paid by the fund (in fund_pay_sumamt), and the maternity allowance (paid to the
+# person, not part of fund_pay_sumamt).
+LAYER_AMOUNTS = ("cvlserv_pay", "hifdm_pay", "oth_pay", "matn_pay")
+ALLOWANCE = "matn_alwn_amt"
 # Accumulator kinds, and the slot columns of the `slots` matrix in that order.
 KINDS = (
     "admissions", "deductible_used", "band_position", "cap_paid", "large_amount_paid",
-    "critical_illness_base", "assistance_base",
+    "critical_illness_base", "assistance_base", "civil_servant_paid", "prenatal_paid",
 )
-ADM, DED, BAND, CAP, LA, CI, MA = range(len(KINDS))
+ADM, DED, BAND, CAP, LA, CI, MA, CS, PRE = range(len(KINDS))
 
 
 def banded(lo: np.ndarray, hi: np.ndarray, bands: BandArrays, rows: np.ndarray, bonus=None) -> np.ndarray:
@@ -55,11 +60,12 @@ def settle_rounds(v: dict, p: VisitParams, order_rounds: list[np.ndarray], slots
                   state: np.ndarray, account_slot: np.ndarray, balances: np.ndarray) -> dict:
     """Run the benefit layers. Mutates `state` and `balances`; returns per-visit amounts and deltas.
 
-    v: per-visit arrays: eligible (bool), retiree (bool), medfee, inscp, preselfpay (fen).
+    v: per-visit arrays: eligible (bool), retiree (bool), medfee, fulamt, inscp, preselfpay (fen), wage (the
+    employer's average monthly wage in fen, -1 unknown).
     slots: (n, len(KINDS)) state slot of each visit for each kind (-1: none).
     """
     n = len(v["inscp"])
-    out = {name: np.zeros(n, np.int64) for name in AMOUNTS}
+    out = {name: np.zeros(n, np.int64) for name in (*AMOUNTS, *LAYER_AMOUNTS, ALLOWANCE)}
     deltas = np.zeros((n, len(KINDS)), np.int64)
     out["balc"] = np.zeros(n, np.int64)
     for rows in order_rounds:
@@ -70,18 +76,19 @@ def settle_rounds(v: dict, p: VisitParams, order_rounds: list[np.ndarray], slots
 
 def _settle_round(rows, v, p: VisitParams, slots, state, account_slot, balances, out, deltas):
     elig = v["eligible"][rows]
+    lay = elig & p.layers_apply[rows]  # the basic layers run (not for maternity, nor a veteran alone)
     inscp = v["inscp"][rows]
     pre = v["preselfpay"][rows]
     medfee = v["medfee"][rows]
     s = slots[rows]
-    e = rows[elig]  # eligible rows of this round
-    se = s[elig]
+    e = rows[lay]
+    se = s[lay]
 
-    def before(kind):
-        return state[se[:, kind]]
+    def before(kind, sel=se):
+        return state[sel[:, kind]]
 
     # 3. Deductible
-    inscp_e = inscp[elig]
+    inscp_e = inscp[lay]
     per_adm = p.ded_per_admission[e]
     amount = p.ded_amount[e].copy()
     subsequent = per_adm & (before(ADM) >= 1)
@@ -125,7 +132,7 @@ def _settle_round(rows, v, p: VisitParams, slots, state, account_slot, balances,
     if ci.any():
         r = e[ci]
         base = inscp_e[ci] - hifp[ci] - hifob[ci]
-        base = base + np.where(p.ci_include_pre[r], pre[elig][ci], 0)
+        base = base + np.where(p.ci_include_pre[r], pre[lay][ci], 0)
         base = base - np.where(p.ci_include_ded[r], 0, dedc[ci])
         base = np.maximum(base, 0)
         b0 = before(CI)[ci]
@@ -133,14 +140,60 @@ def _settle_round(rows, v, p: VisitParams, slots, state, account_slot, balances,
         hifmi[ci] = cumulative_layer(b0 + base, *args) - cumulative_layer(b0, *args)
         deltas[r, CI] = base
 
-    # 7. Medical assistance: cumulative G over the year's base A
-    maf = np.zeros(len(e), np.int64)
-    ma = p.ma_applies[e]
+    # 7. Civil-servant subsidy: on the deductible and on the in-scope co-pay the basic layers left
+    cvlserv = np.zeros(len(e), np.int64)
+    cs = p.cs_applies[e]
+    if cs.any():
+        r = e[cs]
+        copay = np.maximum(inscp_e[cs] - dedc[cs] - hifp[cs] - hifob[cs] - hifmi[cs], 0)
+        raw = (mul_div_round(dedc[cs], p.cs_ded_ratio[r], RATIO_SCALE)
+               + mul_div_round(copay, p.cs_ratio[r], RATIO_SCALE))
+        cs_cap = p.cs_cap[r]
+        cs_room = np.where(cs_cap == NO_LIMIT, NO_LIMIT, np.maximum(cs_cap - before(CS)[cs], 0))
+        cvlserv[cs] = capped(raw, cs_room)
+        deltas[r, CS] = cvlserv[cs]
+
+    # what the basic layers paid, over the round's rows (0 where they did not run)
+    paid = {}
+    for name, values in (("act_pay_dedc", dedc), ("hifp_pay", hifp), ("hifob_pay", hifob),
+                         ("hifmi_pay", hifmi), ("cvlserv_pay", cvlserv)):
+        full = np.zeros(len(rows), np.int64)
+        full[lay] = values
+        paid[name] = full
+    layered = paid["hifp_pay"] + paid["hifob_pay"] + paid["hifmi_pay"] + paid["cvlserv_pay"]
+
+    # 8. Veterans: the in-scope burden left (and the pre-payment of class 乙, where the scheme says)
+    hifdm, oth = np.zeros(len(rows), np.int64), np.zeros(len(rows), np.int64)
+    vet = elig & p.vet_applies[rows]
+    if vet.any():
+        r = rows[vet]
+        base = np.maximum(inscp[vet] - layered[vet] + np.where(p.vet_include_pre[r], pre[vet], 0), 0)
+        pay = mul_div_round(base, p.vet_ratio[r], RATIO_SCALE)
+        hifdm[vet] = np.where(p.vet_hifdm[r], pay, 0)
+        oth[vet] = np.where(p.vet_hifdm[r], 0, pay)
+
+    # Maternity: a lump sum per delivery, prenatal care within a yearly limit; the allowance for the person
+    matn, allowance = np.zeros(len(rows), np.int64), np.zeros(len(rows), np.int64)
+    mt = elig & (p.matn_kind[rows] > 0)
+    if mt.any():
+        r = rows[mt]
+        covered = medfee[mt] - v["fulamt"][r]
+        delivery = p.matn_kind[r] == DELIVERY
+        pre_room = np.maximum(p.matn_limit[r] - state[s[mt][:, PRE]], 0)
+        matn[mt] = np.where(delivery, np.minimum(p.matn_lump[r], covered), np.minimum(covered, pre_room))
+        deltas[r, PRE] = np.where(delivery, 0, matn[mt])
+        wage = v["wage"][r]
+        days = np.where(delivery & (wage >= 0), p.matn_days[r], 0)
+        allowance[mt] = mul_div_round(days, np.maximum(wage, 0), p.matn_days_per_month[r])
+
+    # 9. Medical assistance: cumulative G over the year's base A (not for maternity visits)
+    maf = np.zeros(len(rows), np.int64)
+    ma = elig & p.ma_applies[rows] & (p.matn_kind[rows] == 0)
     if ma.any():
-        r = e[ma]
-        base = inscp_e[ma] - hifp[ma] - hifob[ma] - hifmi[ma]
-        base = np.maximum(base + np.where(p.ma_include_pre[r], pre[elig][ma], 0), 0)
-        a0 = before(MA)[ma]
+        r = rows[ma]
+        base = inscp[ma] - layered[ma] - hifdm[ma] - oth[ma]
+        base = np.maximum(base + np.where(p.ma_include_pre[r], pre[ma], 0), 0)
+        a0 = state[s[ma][:, MA]]
         lo_ma = p.ma_deductible[r]
         one_band = BandArrays(np.zeros((len(r), 1), np.int64), np.full((len(r), 1), 2**62, np.int64),
                               p.ma_ratio[r][:, None])
@@ -156,17 +209,20 @@ def _settle_round(rows, v, p: VisitParams, slots, state, account_slot, balances,
     deltas[e, BAND] = np.where(zero_base, inscp_e, eligible_expense)
     deltas[e, CAP] = np.where(has_cap, hifp, 0)
     deltas[e, LA] = hifob
-    for kind in (ADM, DED, BAND, CAP, LA, CI, MA):
+    for kind in (ADM, DED, BAND, CAP, LA, CS):
         target = se[:, kind]
         ok = target >= 0
         state[target[ok]] += deltas[e[ok], kind]
+    for kind, sel in ((CI, lay), (MA, ma), (PRE, mt)):
+        target = s[sel][:, kind]
+        ok = target >= 0
+        state[target[ok]] += deltas[rows[sel][ok], kind]
 
-    # 8. Totals and the personal account
-    fund = np.zeros(len(rows), np.int64)
-    for name, values in (("act_pay_dedc", dedc), ("hifp_pay", hifp), ("hifob_pay", hifob),
-                         ("hifmi_pay", hifmi), ("maf_pay", maf)):
-        out[name][e] = values
-    fund[elig] = hifp + hifob + hifmi + maf
+    # 10. Totals and the personal account
+    for name, values in (*paid.items(), ("hifdm_pay", hifdm), ("oth_pay", oth), ("matn_pay", matn),
+                         ("maf_pay", maf), (ALLOWANCE, allowance)):
+        out[name][rows] = values
+    fund = np.where(elig, layered + hifdm + oth + matn + maf, 0)
     part = medfee - fund
     acct_slot = account_slot[rows]
     balance = balances[acct_slot]

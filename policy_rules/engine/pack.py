@@ -6,16 +6,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 
-from .money import FEN, RATIO_SCALE, to_decimal
+from . import schemes
+from .money import RATIO_SCALE
+from .packreader import Band, Reader
 
 LEVELS = ("0", "1", "2", "3")
 TOP_KEYS = {
     "code", "name", "region", "effective_from", "effective_to", "default_selfpay_prop", "caps",
     "benefits", "large_amount", "critical_illness", "medical_assistance", "personal_account",
+    "civil_servant", "veterans", "maternity", "chronic",
 }
 
 
@@ -23,12 +24,6 @@ class PolicyPackError(ValueError):
     def __init__(self, errors: list[dict]):
         self.errors = errors
         super().__init__("; ".join(f"{e['key']}: {e['message']}" for e in errors))
-
-
-@dataclass(frozen=True)
-class Band:
-    upto_fen: int | None  # None: no upper bound
-    ratio_e6: int
 
 
 @dataclass(frozen=True)
@@ -104,6 +99,10 @@ class PolicyPack:
     critical_illness: CriticalIllness | None = None
     medical_assistance: MedicalAssistance | None = None
     personal_account: PersonalAccountRule | None = None
+    civil_servant: schemes.CivilServant | None = None
+    veterans: schemes.Veterans | None = None
+    maternity: schemes.Maternity | None = None
+    chronic: schemes.Chronic | None = None
     document: dict = field(default_factory=dict, compare=False, repr=False)
 
     def covers(self, day: dt.date) -> bool:
@@ -116,142 +115,7 @@ class PolicyPack:
         return None
 
 
-class _Reader:
-    """Collects every error with the path of the key at fault instead of stopping at the first."""
-
-    def __init__(self):
-        self.errors: list[dict] = []
-
-    def err(self, key: str, message: str):
-        self.errors.append({"key": key, "message": message})
-
-    def obj(self, value, key, required=True) -> dict | None:
-        if value is None:
-            if required:
-                self.err(key, "is required")
-            return None
-        if not isinstance(value, dict):
-            self.err(key, "must be an object")
-            return None
-        return value
-
-    def unknown(self, value: dict, allowed: set[str], key: str):
-        for k in value:
-            if k not in allowed:
-                self.err(f"{key}.{k}" if key else k, "unknown key")
-
-    def text(self, value, key, pattern=None, required=True) -> str | None:
-        if value is None or value == "":
-            if required:
-                self.err(key, "is required")
-            return None
-        if not isinstance(value, str | int) or isinstance(value, bool):
-            self.err(key, "must be a string")
-            return None
-        value = str(value)
-        if pattern and not re.fullmatch(pattern, value):
-            self.err(key, f"must match {pattern}")
-            return None
-        return value
-
-    def date(self, value, key, required=True) -> dt.date | None:
-        if value is None:
-            if required:
-                self.err(key, "is required")
-            return None
-        try:
-            return dt.date.fromisoformat(str(value))
-        except ValueError:
-            self.err(key, "must be a date YYYY-MM-DD")
-            return None
-
-    def decimal(self, value, key, *, places: int, lo=None, hi=None, required=True) -> Decimal | None:
-        if value is None:
-            if required:
-                self.err(key, "is required")
-            return None
-        if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-            self.err(key, "must be a decimal number")
-            return None
-        try:
-            d = to_decimal(value)
-        except ValueError:
-            self.err(key, f"must be a decimal number, got {value!r}")
-            return None
-        if d != d.quantize(Decimal(1).scaleb(-places)):
-            self.err(key, f"has more than {places} decimal places")
-            return None
-        if lo is not None and d < lo:
-            self.err(key, f"must be at least {lo}")
-            return None
-        if hi is not None and d > hi:
-            self.err(key, f"must be at most {hi}")
-            return None
-        return d
-
-    def money(self, value, key, required=True) -> int | None:
-        d = self.decimal(value, key, places=2, lo=0, required=required)
-        return None if d is None else int(d * FEN)
-
-    def ratio(self, value, key, required=True) -> int | None:
-        d = self.decimal(value, key, places=6, lo=0, hi=1, required=required)
-        return None if d is None else int(d * RATIO_SCALE)
-
-    def codes(self, value, key) -> frozenset[str]:
-        if not isinstance(value, list) or not value:
-            self.err(key, "must be a non-empty list")
-            return frozenset()
-        out = set()
-        for i, v in enumerate(value):
-            t = self.text(v, f"{key}[{i}]")
-            if t is not None:
-                out.add(t)
-        return frozenset(out)
-
-    def flag(self, value, key, default: bool) -> bool:
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            self.err(key, "must be true or false")
-            return default
-        return value
-
-    def choice(self, value, key, options: tuple[str, ...], default: str) -> str:
-        if value is None:
-            return default
-        if value not in options:
-            self.err(key, f"must be one of {', '.join(options)}")
-            return default
-        return value
-
-    def bands(self, value, key) -> tuple[Band, ...]:
-        if not isinstance(value, list) or not value:
-            self.err(key, "must be a non-empty list of {upto, ratio}")
-            return ()
-        out: list[Band] = []
-        last = None
-        for i, b in enumerate(value):
-            k = f"{key}[{i}]"
-            if not isinstance(b, dict):
-                self.err(k, "must be an object {upto, ratio}")
-                continue
-            self.unknown(b, {"upto", "ratio"}, k)
-            if "upto" not in b:
-                self.err(f"{k}.upto", "is required (null for no upper bound)")
-            upto = None if b.get("upto") is None else self.money(b["upto"], f"{k}.upto")
-            ratio = self.ratio(b.get("ratio"), f"{k}.ratio")
-            if b.get("upto") is None and i != len(value) - 1:
-                self.err(f"{k}.upto", "only the last band may be unbounded")
-            if upto is not None and last is not None and upto <= last:
-                self.err(f"{k}.upto", "bands must be in increasing order of upto")
-            if upto is not None:
-                last = upto
-            if ratio is not None:
-                out.append(Band(upto, ratio))
-        return tuple(out)
-
-
-def _deductible(r: _Reader, d, key: str) -> Deductible | None:
+def _deductible(r: Reader, d, key: str) -> Deductible | None:
     d = r.obj(d, key)
     if d is None:
         return None
@@ -292,7 +156,7 @@ def _deductible(r: _Reader, d, key: str) -> Deductible | None:
     return Deductible(per, by_level, factor, annual_max)
 
 
-def _benefit(r: _Reader, b, key: str, caps: dict) -> Benefit | None:
+def _benefit(r: Reader, b, key: str, caps: dict) -> Benefit | None:
     b = r.obj(b, key)
     if b is None:
         return None
@@ -332,7 +196,7 @@ def _benefit(r: _Reader, b, key: str, caps: dict) -> Benefit | None:
     return Benefit(insutype, med_type, deductible, by_level, band_base, bonus, cap_group)
 
 
-def _large_amount(r: _Reader, d, caps) -> LargeAmount | None:
+def _large_amount(r: Reader, d, caps) -> LargeAmount | None:
     d = r.obj(d, "large_amount", required=False)
     if d is None:
         return None
@@ -347,7 +211,7 @@ def _large_amount(r: _Reader, d, caps) -> LargeAmount | None:
     )
 
 
-def _critical_illness(r: _Reader, d) -> CriticalIllness | None:
+def _critical_illness(r: Reader, d) -> CriticalIllness | None:
     key = "critical_illness"
     d = r.obj(d, key, required=False)
     if d is None:
@@ -366,7 +230,7 @@ def _critical_illness(r: _Reader, d) -> CriticalIllness | None:
     )
 
 
-def _medical_assistance(r: _Reader, d) -> MedicalAssistance | None:
+def _medical_assistance(r: Reader, d) -> MedicalAssistance | None:
     key = "medical_assistance"
     d = r.obj(d, key, required=False)
     if d is None:
@@ -393,7 +257,7 @@ def _medical_assistance(r: _Reader, d) -> MedicalAssistance | None:
 
 def parse_pack(doc) -> PolicyPack:
     """Validate a policy pack document; return the compiled pack or raise PolicyPackError."""
-    r = _Reader()
+    r = Reader()
     if not isinstance(doc, dict):
         raise PolicyPackError([{"key": "", "message": "a policy pack must be a JSON/YAML object"}])
     r.unknown(doc, TOP_KEYS, "")
@@ -433,11 +297,34 @@ def parse_pack(doc) -> PolicyPack:
             r.codes(pa_doc.get("insutypes"), "personal_account.insutypes"),
             r.codes(pa_doc.get("med_types"), "personal_account.med_types"),
         )
+    cs = schemes.civil_servant(r, doc.get("civil_servant"))
+    vet = schemes.veterans(r, doc.get("veterans"))
+    mat = schemes.maternity(r, doc.get("maternity"))
+    chr_ = schemes.chronic(r, doc.get("chronic"), lambda rd, b, key: _benefit(rd, b, key, caps))
+    _no_overlap(r, benefits, raw_benefits, mat, chr_)
     if r.errors:
         raise PolicyPackError(r.errors)
     return PolicyPack(
         code=code, name=name, region=region, effective_from=start, effective_to=end,
         default_selfpay_prop_e6=default_prop, caps_fen=caps, benefits=tuple(benefits),
         large_amount=large, critical_illness=ci, medical_assistance=ma, personal_account=pa,
-        document=doc,
+        civil_servant=cs, veterans=vet, maternity=mat, chronic=chr_, document=doc,
     )
+
+
+def _no_overlap(r: Reader, benefits: list[Benefit], raw: list, mat, chr_) -> None:
+    """A med type is settled by one rule: maternity's and 门慢特's med types are not also in benefits[]."""
+    taken = {}
+    if mat is not None:
+        taken.update({m: "maternity" for m in mat.med_types})
+    if chr_ is not None:
+        for m in chr_.med_types:
+            if m in taken:
+                r.err("chronic.med_types", f"med type {m} is already a maternity med type")
+            taken[m] = "chronic"
+    for i, ben in enumerate(benefits):
+        if ben.med_type in taken:
+            index = next((j for j, b in enumerate(raw) if isinstance(b, dict) and str(b.get("med_type")) == ben.med_type
+                          and str(b.get("insutype")) == ben.insutype), i)
+            r.err(f"benefits[{index}].med_type", f"med type {ben.med_type} is settled by {taken[ben.med_type]}, "
+                  "not by benefits[]")
