@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from fund_budget.selectors import statement_formula
+from tests.factories import MonthlyStatementFactory
 
 from .statement_world import statements  # noqa: F401 - the fixture
 
@@ -98,3 +99,14 @@ def test_pages_in_english(client, statements):  # noqa: F811
     page = client.get(reverse("fund_budget:statement", args=[statements.st_a.pk]),
                       HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<html lang="en">' in page and "Calculation" in page and "By fund" in page
+
+
+def test_formula_with_capitation_and_an_earlier_debt(db):
+    """A capitation month: its own line, added in the payable's formula; an earlier negative payment offset."""
+    st = MonthlyStatementFactory(capitation_amount=D("12500.00"), payable=D("13450.00"), offset_amount=D("-100.00"),
+                                 net_payable=D("13350.00"))
+    with translation.override("zh-hans"):
+        lines = {line.key: line for line in statement_formula(st)}
+    assert lines["capitation_amount"].amount == D("12500.00")
+    assert lines["payable"].formula.endswith("+ 按人头包干费用")
+    assert lines["offset_amount"].amount == D("-100.00") and lines["net_payable"].amount == D("13350.00")
