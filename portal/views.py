@@ -94,7 +94,7 @@ def _item(request, pk):
 
 
 def _item_context(request, item, form=None) -> dict:
-    appeal = getattr(item, "appeal", None) if hasattr(item, "appeal") else None
+    appeal = getattr(item, "appeal", None)  # the reverse one-to-one raises an AttributeError when absent
     deadline = appeal_deadline(item)
     may_appeal = (item.state == SuspectState.CONFIRMED and appeal is None and deadline is not None
                   and timezone.now() <= deadline)
