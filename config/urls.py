@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("fund/", include("fund_budget.urls")),
     path("ws/", include(WORKSPACE)),
+    path("portal/", include("portal.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("claims.api.urls")),
     path("api/v1/", include("review.api.urls")),
