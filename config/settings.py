@@ -167,8 +167,8 @@ AUTHENTICATION_BACKENDS = [
 ]
 # The sign-in page (a URL name).
 LOGIN_URL = "login"
-# Where a user lands after signing in: the caseworker workspace.
-LOGIN_REDIRECT_URL = "/ws/"
+# Where a user lands after signing in (config.views.start): the workspace, or the portal for an institution.
+LOGIN_REDIRECT_URL = "start"
 
 # The interface is Chinese, with English available.
 LANGUAGE_CODE = "zh-hans"

@@ -13,6 +13,7 @@ WORKSPACE = (claims_workspace.urlpatterns + review_workspace.urlpatterns, "works
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("start/", views.start, name="start"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("fund/", include("fund_budget.urls")),
