@@ -61,18 +61,21 @@ PAGES = {
     "queue": ("supervisor", lambda d: reverse("workspace:queue")),
     "queue-all-states": ("supervisor", lambda d: reverse("workspace:queue") + "?state=&sort=-amount_at_stake"),
     "item-pending": ("supervisor", lambda d: reverse("workspace:item", args=[d.pending.pk])),
+    "item-pending-reviewer": ("reviewer", lambda d: reverse("workspace:item", args=[d.pending.pk])),
     "item-reversed": ("supervisor", lambda d: reverse("workspace:item", args=[d.reversed.pk])),
     "item-appealed": ("supervisor", lambda d: reverse("workspace:item", args=[d.appealed.pk])),
     "item-dismissed": ("supervisor", lambda d: reverse("workspace:item", args=[d.dismissed.pk])),
     "appeals": ("supervisor", lambda d: reverse("workspace:appeals") + "?state="),
     "appeal-decided": ("supervisor", lambda d: reverse("workspace:appeal", args=[d.reversed.appeal.pk])),
     "appeal-filed": ("supervisor", lambda d: reverse("workspace:appeal", args=[d.appealed.appeal.pk])),
+    "appeal-filed-appeal-reviewer": ("appeal_reviewer", lambda d: reverse("workspace:appeal",
+                                                                         args=[d.appealed.appeal.pk])),
     "fund-dashboard": ("supervisor", lambda d: reverse("fund_budget:dashboard") + f"?year={DAY.year}"),
     "fund-dashboard-past-year": ("supervisor", lambda d: reverse("fund_budget:dashboard") + f"?year={DAY.year - 1}"),
     "negotiations": ("supervisor", lambda d: reverse("fund_budget:negotiations")),
     "negotiation": ("supervisor", lambda d: reverse("fund_budget:negotiation", args=[d.negotiation.pk])),
-    "negotiations-institution": ("institution", lambda d: reverse("fund_budget:negotiations")),
-    "negotiation-institution": ("institution", lambda d: reverse("fund_budget:negotiation",
+    "negotiations-institution": ("institution_user", lambda d: reverse("fund_budget:negotiations")),
+    "negotiation-institution": ("institution_user", lambda d: reverse("fund_budget:negotiation",
                                                                 args=[d.negotiation.pk])),
     "clearing-none": ("supervisor", lambda d: reverse("fund_budget:clearing-year-xlsx", args=[DAY.year + 5])),
 }
@@ -122,8 +125,8 @@ def build_demo() -> SimpleNamespace:
 
     d = SimpleNamespace()
     d.supervisor = _user("jihe", "supervisor", "fund_bureau")
-    reviewer = _user("shenhe", "reviewer")
-    appeal_reviewer = _user("fuhe", "appeal_reviewer")
+    d.reviewer = reviewer = _user("shenhe", "reviewer")
+    d.appeal_reviewer = appeal_reviewer = _user("fuhe", "appeal_reviewer")
     items = list(SuspectItem.objects.filter(state=SuspectState.PENDING).select_related("institution")
                  .order_by("-amount_at_stake", "pk"))
     d.pending, first, second, third = items[0], items[1], items[2], items[3]
@@ -252,7 +255,7 @@ def _around(text: str, match) -> str:
 @pytest.mark.parametrize("page", list(PAGES))
 def test_page_shows_figures_formatted_and_codes_by_label(demo, client, db, page):
     login, url = PAGES[page]
-    client.force_login(getattr(demo, login if login != "institution" else "institution_user"))
+    client.force_login(getattr(demo, login))
     response = client.get(url(demo))
     assert response.status_code == STATUS.get(page, 200), (page, response.status_code)
     problems = findings(response.content.decode(), internal_codes())
@@ -263,9 +266,10 @@ def test_page_shows_figures_formatted_and_codes_by_label(demo, client, db, page)
 def test_page_in_english_shows_figures_formatted(demo, client, db, page):
     """Money keeps its two decimals and thousands separators in English too."""
     login, url = PAGES[page]
-    client.force_login(getattr(demo, login if login != "institution" else "institution_user"))
+    client.force_login(getattr(demo, login))
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    response = client.get(url(demo))
+    with translation.override(settings.LANGUAGE_CODE):  # LocaleMiddleware's "en" stays with this test
+        response = client.get(url(demo))
     assert response.status_code == STATUS.get(page, 200), (page, response.status_code)
     assert '<html lang="en">' in response.content.decode()
     problems = findings(response.content.decode(), None)
@@ -318,3 +322,8 @@ def test_medical_types_have_one_set_of_labels():
     import Django) name the same codes the same way."""
     with translation.override("zh-hans"):
         assert {m.value: str(m.label) for m in MedType} == MED_TYPE_LABELS
+
+
+def test_the_demo_has_amounts_that_need_separators(demo, db):
+    """The scan means something only if the pages have amounts of 1000 or more: the item under review does."""
+    assert demo.pending.amount_at_stake >= 1000 and demo.negotiation.proposed_amount >= 1000
