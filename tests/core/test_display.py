@@ -55,3 +55,11 @@ def test_evidence_amounts_have_thousands_separators():
     many = np.arange(300, dtype=np.int64) * 1000
     assert fmt_fen(many)[-1] == "2,990.00" and fmt_fen(many)[1] == "10.00"
     assert fmt_price([12329400, 94302]).tolist() == ["1,232.94", "9.4302"]
+
+
+def test_role_filter_names_a_bureau_role_by_its_label():
+    template = Template("{% load labels %}{{ a|role }} · {{ b|role }} · {{ c|role }}")
+    with translation.override("zh-hans"):
+        assert template.render(Context({"a": "supervisor", "b": "fund_bureau", "c": None})) == "稽核主管 · fund_bureau · "
+    with translation.override("en"):
+        assert template.render(Context({"a": "appeal_reviewer", "b": "", "c": ""})) == "Appeal reviewer ·  · "
