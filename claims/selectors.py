@@ -16,6 +16,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Max,
     OuterRef,
     Q,
     Sum,
@@ -59,6 +60,14 @@ def day_figures(start: dt.datetime, end: dt.datetime) -> dict:
         "medfee": net("medfee_sumamt"), "fund_total": net("fund_pay_sumamt"),
         "funds": [(label, net(f)) for f, label in FUNDS],
     }
+
+
+def latest_business_day() -> dt.date | None:
+    """The latest local day with uploads or settlements (the dashboard opens on it, not on an empty today);
+    None when there are none. Both maxima read an index (claims_upload_created_idx, claims_settlement_time_idx)."""
+    last = [m for m in (Settlement.objects.aggregate(m=Max("setl_time"))["m"],
+                        Upload.objects.aggregate(m=Max("created_at"))["m"]) if m is not None]
+    return timezone.localdate(max(last)) if last else None
 
 
 def _inpatient(prefix: str = "") -> Q:
