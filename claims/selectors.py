@@ -21,7 +21,7 @@ from django.db.models import (
     Q,
     Sum,
 )
-from django.db.models.functions import TruncDate
+from django.db.models.functions import ExtractMonth, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -132,6 +132,20 @@ def institution_figures(institution: Institution, year: int) -> dict:
         "self_pay": self_pay,
         "self_pay_share": (self_pay * 100 / medfee).quantize(Decimal("0.1")) if medfee else None,
     }
+
+
+def institution_months(institution: Institution, year: int) -> list[dict]:
+    """An institution's year month by month (the institution page's chart): settlements in force and their
+    medical fees and fund payments, by the local month of their settlement time; twelve rows, empty months 0."""
+    start, end = year_bounds(year)
+    rows = (Settlement.objects.filter(institution=institution, kind=SettlementKind.SETTLEMENT,
+                                      status=SettlementStatus.SETTLED, setl_time__gte=start, setl_time__lt=end)
+            .annotate(month=ExtractMonth("setl_time")).values("month")
+            .annotate(n=Count("pk"), medfee=Sum("medfee_sumamt"), fund=Sum("fund_pay_sumamt")).order_by())
+    by_month = {r["month"]: r for r in rows}
+    return [{"month": m, "settlements": by_month.get(m, {}).get("n", 0),
+             "medfee": by_month.get(m, {}).get("medfee") or ZERO, "fund": by_month.get(m, {}).get("fund") or ZERO}
+            for m in range(1, 13)]
 
 
 def person_year(person: Person, year: int) -> dict:

@@ -26,6 +26,7 @@ from claims.selectors import (
     visit_lines,
     visit_settlements,
 )
+from claims.workspace.charts import institution_charts
 from claims.workspace.forms import BusinessDayForm
 from claims.workspace.tables import DeductionTable, HitTable, InstitutionTable, PersonTable, VisitTable
 from core.periods import day_bounds
@@ -121,7 +122,8 @@ def institution_detail(request, code):
     return render(request, "workspace/institution.html", {
         "institution": institution, "year": year, "stats": institution_figures(institution, year),
         "hit_table": hit_table, "deduction_table": deduction_table, "appeal_table": appeal_table,
-        "state_labels": dict(SuspectState.choices), **review,
+        "state_labels": dict(SuspectState.choices), "charts": institution_charts(institution, year, review["hit_counts"]),
+        **review,
     })
 
 
