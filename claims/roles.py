@@ -7,15 +7,26 @@ from django.apps import apps
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
-from claims.permissions import APPEAL_REVIEWER, CASEWORKER, REVIEWER, SUPERVISOR
+from claims.permissions import APPEAL_REVIEWER, CASEWORKER, REVIEWER, SUPERVISOR, USER_ADMIN
 
+# Every group a user may hold, by its name, with the label shown wherever a role shows (workspace, admin).
+# fund_bureau and fund_institution are made by fund_budget (fund_budget.apps.GROUP_PERMISSIONS).
 ROLE_LABELS = {
-    CASEWORKER: "经办人员",
-    REVIEWER: "审核员",
-    APPEAL_REVIEWER: "申诉复核员",
-    SUPERVISOR: "稽核主管",
+    CASEWORKER: _("经办人员"),
+    REVIEWER: _("审核员"),
+    APPEAL_REVIEWER: _("申诉复核员"),
+    SUPERVISOR: _("稽核主管"),
+    USER_ADMIN: _("用户管理员"),
+    "fund_bureau": _("基金经办"),
+    "fund_institution": _("机构指标协商"),
 }
+
+
+def role_label(name: str) -> str:
+    """A group's name in words (ROLE_LABELS); a group the platform does not know keeps its name."""
+    return str(ROLE_LABELS.get(name, name))
 
 READ = [
     "claims.view_visit", "claims.view_feeline", "claims.view_settlement", "claims.view_settlementline",
@@ -46,7 +57,8 @@ def _permissions(names: list[str]) -> list[Permission]:
 
 
 def ensure_roles() -> dict[str, Group]:
-    """Create the four groups and give each exactly its model permissions. Idempotent."""
+    """Create the four groups and give each exactly its model permissions, and the user_admin group (no model
+    permissions: claims.permissions.can_manage_users names it). Idempotent."""
     for label in ("claims", "insurance", "policy_rules", "review"):
         create_permissions(apps.get_app_config(label), verbosity=0)
     groups = {}
@@ -55,4 +67,5 @@ def ensure_roles() -> dict[str, Group]:
             group, _created = Group.objects.get_or_create(name=role)
             group.permissions.set(_permissions(names))
             groups[role] = group
+        groups[USER_ADMIN], _created = Group.objects.get_or_create(name=USER_ADMIN)
     return groups

@@ -2,7 +2,7 @@
 with the review pages (queue, items, appeals)."""
 from django.urls import path
 
-from claims.workspace import views
+from claims.workspace import users, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -10,4 +10,13 @@ urlpatterns = [
     path("visits/<str:mdtrt_id>/", views.visit_detail, name="visit"),
     path("institutions/<str:code>/", views.institution_detail, name="institution"),
     path("search/", views.search, name="search"),
+]
+
+# The user pages (a bureau administrator: claims.permissions.can_manage_users).
+urlpatterns += [
+    path("users/", users.user_list, name="users"),
+    path("users/new/", users.user_create, name="user-create"),
+    path("users/<int:pk>/", users.user_detail, name="user"),
+    path("users/<int:pk>/roles/", users.user_roles, name="user-roles"),
+    path("users/<int:pk>/active/", users.user_active, name="user-active"),
 ]
