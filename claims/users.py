@@ -17,7 +17,7 @@ from django.contrib.auth.models import Group, User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from claims.errors import ServiceError
@@ -39,7 +39,7 @@ def user_list(*, q: str = "", active: bool | None = None) -> QuerySet:
           .prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name")))
           .order_by("username"))
     if q:
-        qs = qs.filter(username__icontains=q) | qs.filter(first_name__icontains=q)
+        qs = qs.filter(Q(username__icontains=q) | Q(first_name__icontains=q))
     if active is not None:
         qs = qs.filter(is_active=active)
     return qs
