@@ -2,7 +2,10 @@
 import datetime as dt
 
 import pandas as pd
+from django.utils import timezone
 
+from claims.models import Visit
+from claims.settlement.loading import _chosen_records, _frame_records
 from policy_rules.engine.frames import ENROLLMENT_COLUMNS, enrollments_in_force
 
 ENROLLMENTS = pd.DataFrame([
@@ -58,11 +61,6 @@ def test_dates_as_objects_or_datetime64_give_the_same_frame():
 def test_the_request_readers_choice_on_arrays_gives_the_frames_records():
     """claims.settlement.loading chooses by frames.chosen_enrollments on arrays when the dates are plain: the same
     records (values and types) as through enrollments_in_force's frames, found or not, registered or not."""
-    from django.utils import timezone
-
-    from claims.models import Visit
-    from claims.settlement.loading import _chosen_records, _frame_records
-
     rows = [tuple(None if pd.isna(v) else v for v in r) for r in ENROLLMENTS.itertuples(index=False)]
     rows[1] = (*rows[1][:6], None, None)  # a missing paid_through and assistance_category
     visits = [Visit(pk=i, person_id=person, enrollment_id=registered,
