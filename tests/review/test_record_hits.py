@@ -234,10 +234,12 @@ def test_a_new_settlements_hits_give_the_same_rows_without_the_lock_and_look_ups
     hits = [{"rule_code": code, "feedetl_sns": (str(n), str(n + 1)), "amount_fen": 100 + n}
             for n in range(1, 4) for code in ("DUP-01", "BED-01", "PRICE-W")]
 
-    def record(settlement, **options):
+    def frame(settlement):
+        return hits_frame(*[{"mdtrt_id": settlement.visit.mdtrt_id, **h} for h in hits])
+
+    def record(settlement, hits_df, **options):
         visit = settlement.visit
-        return review.record_hits(hits_frame(*[{"mdtrt_id": visit.mdtrt_id, **h} for h in hits]),
-                                  stage=HitStage.SETTLEMENT, visits_by_mdtrt={visit.mdtrt_id: visit},
+        return review.record_hits(hits_df, stage=HitStage.SETTLEMENT, visits_by_mdtrt={visit.mdtrt_id: visit},
                                   settlements_by_mdtrt={visit.mdtrt_id: settlement}, **options)
 
     def stored(settlement):
@@ -252,12 +254,13 @@ def test_a_new_settlements_hits_give_the_same_rows_without_the_lock_and_look_ups
         )
 
     before = world.settled_visit()
-    default = record(before)
+    default = record(before, frame(before))
     fresh = world.settled_visit()
     line_ids = {(v, sn): pk for v, sn, pk in FeeLine.objects.filter(visit=fresh.visit).values_list(
         "visit_id", "feedetl_sn", "pk")}
+    fresh_hits = frame(fresh)
     with django_assert_num_queries(4):  # the rules, the items, their events, the hits
-        counter = record(fresh, new_settlements=True, line_ids=line_ids)
+        counter = record(fresh, fresh_hits, new_settlements=True, line_ids=line_ids)
     assert len(counter["hits"]) == len(default["hits"]) == 9 and len(counter["items"]) == len(default["items"]) == 2
     assert all(h.pk for h in counter["hits"])
     assert stored(fresh) == stored(before)
