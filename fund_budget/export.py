@@ -1,19 +1,15 @@
 """XLSX export of clearing reports (openpyxl): a summary sheet and the arithmetic line by line."""
 from __future__ import annotations
 
-import io
-
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.styles import Font
 
-from core.spreadsheet import safe_row
+from core.spreadsheet import XLSX_TYPE, finish_sheet, safe_row, workbook_bytes
 
 from .models import ClearingLine, ClearingReport
 
-MONEY_FORMAT = "#,##0.00"
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+__all__ = ["XLSX_TYPE", "clearing_workbook", "export_filename"]
 
 
 def clearing_workbook(reports) -> bytes:
@@ -34,9 +30,7 @@ def clearing_workbook(reports) -> bytes:
             report.final, report.next_base, str(report.get_status_display()),
             str(report.approved_by or ""), timezone.localtime(report.approved_at).replace(tzinfo=None)
             if report.approved_at else None]))
-    for row in summary.iter_rows(min_row=2, min_col=8, max_col=16):
-        for cell in row:
-            cell.number_format = MONEY_FORMAT
+    finish_sheet(summary, money_columns=range(8, 17))
     lines = book.create_sheet(_("计算明细"))
     lines.append([str(h) for h in (_("机构编码"), _("基金范围"), _("序号"), _("项目"), _("计算式"), _("金额"))])
     by_report = {r.pk: r for r in reports}
@@ -44,16 +38,8 @@ def clearing_workbook(reports) -> bytes:
         report = by_report[line.report_id]
         lines.append(safe_row([report.institution.fixmedins_code, str(report.get_fund_display()), line.seq,
                                line.label, line.formula, line.amount]))
-    for row in lines.iter_rows(min_row=2, min_col=6, max_col=6):
-        for cell in row:
-            cell.number_format = MONEY_FORMAT
-    for sheet in (summary, lines):
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    finish_sheet(lines, money_columns=[6])
+    return workbook_bytes(book)
 
 
 def export_filename(reports: list[ClearingReport]) -> str:
