@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -323,6 +324,51 @@ def dismiss_item(item: SuspectItem, *, user, reason: str) -> SuspectItem:
         item.save(update_fields=["state", "dismissed_by", "dismissed_at", "review_reason"])
         _event(item, user=user, action=ReviewAction.DISMISSED, from_state=SuspectState.PENDING, reason=reason)
     return item
+
+
+# --- bulk verbs (the queue's checkboxes) -----------------------------------------------------------------
+
+
+@dataclass
+class BulkResult:
+    """What a bulk verb did: the items decided, and the items skipped with the reason why
+    (skipped: [(item, code, message)], code e.g. NOT_PENDING, NOT_PERMITTED)."""
+
+    done: list[SuspectItem] = field(default_factory=list)
+    skipped: list[tuple[SuspectItem, str, str]] = field(default_factory=list)
+
+
+def confirm_items(items, *, user, reason: str) -> BulkResult:
+    """Confirm several items at once, each for its whole amount at stake (a lower amount needs the item page).
+    Every item goes through confirm_item, so the same rules hold per item; see _bulk."""
+    return _bulk(items, reason, lambda item, text: confirm_item(item, user=user, amount=item.amount_at_stake,
+                                                                reason=text), user)
+
+
+def dismiss_items(items, *, user, reason: str) -> BulkResult:
+    """Dismiss several items at once through dismiss_item; see _bulk."""
+    return _bulk(items, reason, lambda item, text: dismiss_item(item, user=user, reason=text), user)
+
+
+def _bulk(items, reason, verb, user) -> BulkResult:
+    """Apply a single-item verb to each item (in id order, so that two bulk runs lock rows in the same order)
+    in one transaction, each item in its own savepoint: an item the verb refuses (not pending any more, not
+    permitted, the fund refusing the deduction) is rolled back to nothing written and reported as skipped,
+    and the others go on. A missing reason refuses the whole batch before anything is written."""
+    text = _reason(reason)
+    result = BulkResult()
+    unique = {item.pk: item for item in items}
+    with transaction.atomic():
+        for pk in sorted(unique):
+            item = unique[pk]
+            try:
+                with transaction.atomic():
+                    result.done.append(verb(item, text))
+            except PermissionDenied as exc:
+                result.skipped.append((item, "NOT_PERMITTED", str(exc)))
+            except ServiceError as exc:
+                result.skipped.append((item, exc.errors[0]["code"], "; ".join(e["message"] for e in exc.errors)))
+    return result
 
 
 def close_items_of_cancelled(settlement: Settlement, *, user, reason: str) -> list[SuspectItem]:
