@@ -281,7 +281,7 @@ def test_admin_groups_apps_in_the_order_of_the_work_with_chinese_names(admin_cli
     response = admin_client.get(reverse("admin:index"))
     names = [app["name"] for app in response.context["app_list"]]
     assert [str(n) for n in names] == ["参保与机构", "政策与目录", "就诊与结算", "智能审核", "基金预算",
-                                       "用户与角色", "API 令牌", "登录安全"]
+                                       "用户与角色", "接口令牌", "登录安全"]
 
 
 def test_admin_shows_roles_in_chinese(admin_client):
