@@ -10,6 +10,7 @@ Synthetic, with numpy and a fixed seed:
     (the rest are 未入组), costs spread so that low, normal and high cases all occur.
 
     .venv/bin/python bench/dip_bench.py --cases 2000000 --repeat 3
+    .venv/bin/python bench/dip_bench.py --cases 2000000 --repeat 3 --method drg   # CHS-DRG grouping (docs/drg.md)
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this checkout's engine, not the installed one
 
 from policy_rules.engine.dip import LEVELS, DipParams, dip_year  # noqa: E402
+from policy_rules.engine.drg import drg_table, drg_year  # noqa: E402
 
 
 def make_groups(n: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -75,6 +77,32 @@ def make_cases(n: int, institutions: int, groups: pd.DataFrame, rng: np.random.G
                          "fund_fen": fund, "psn_part_fen": medfee - fund})
 
 
+def make_drg_table(groups: pd.DataFrame, rng: np.random.Generator) -> dict:
+    """A CHS-DRG-shaped table over the same codes: an MDC per first letter, a surgical ADRG per procedure
+    chapter and a medical ADRG per diagnosis chapter within it, DRGs split by severity, a CC/MCC list."""
+    letters = sorted({d[0] for d in groups["diag"]})
+    mdc = [{"code": L, "diag_prefixes": [L]} for L in letters]
+    adrg, drg, cc = [], [], []
+    for L in letters:
+        for j, chapter in enumerate(sorted({o[:2] for o in groups.loc[groups["diag"].str[0] == L, "oprn"] if o})):
+            adrg.append({"code": f"{L}S{j}", "mdc": L, "kind": "surgical", "oprn_prefixes": [chapter]})
+        for j, chapter in enumerate(sorted({d[:3] for d in groups.loc[groups["diag"].str[0] == L, "diag"]})):
+            adrg.append({"code": f"{L}M{j}", "mdc": L, "kind": "medical", "diag_prefixes": [chapter]})
+    for a in adrg:
+        ref = int(rng.integers(3_000, 60_000))
+        for sev, factor in (("MCC", 1.6), ("CC", 1.2), ("none", 1.0)):
+            if sev == "CC" and rng.random() < 0.3:
+                continue
+            drg.append({"code": a["code"] + {"MCC": "1", "CC": "3", "none": "5"}[sev], "adrg": a["code"], "severity": sev,
+                        "rw": f"{factor * ref / 10_000:.4f}",
+                        "ref_cost": {str(lv): f"{ref * factor * (0.7 + 0.1 * lv):.2f}" for lv in (1, 2, 3)}})
+    chapters = sorted({d[:3] for d in groups["diag"]})
+    for chapter in rng.choice(chapters, size=min(2_000, len(chapters)), replace=False):
+        cc.append({"diag_prefix": str(chapter), "level": "MCC" if rng.random() < 0.3 else "CC",
+                   "excluded_main_prefixes": [str(chapter)[:2]] if rng.random() < 0.2 else []})
+    return {"mdc": mdc, "adrg": adrg, "drg": drg, "cc": cc}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", type=int, default=2_000_000)
@@ -82,15 +110,23 @@ def main() -> None:
     ap.add_argument("--institutions", type=int, default=400)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=20260316)
+    ap.add_argument("--method", choices=("dip", "drg"), default="dip")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     groups = make_groups(args.groups, rng)
     cases = make_cases(args.cases, args.institutions, groups, rng)
     params = DipParams(500_000, 2_000_000, {lv: 1_000_000 - 50_000 * (3 - lv) for lv in LEVELS}, 10**12)
+    if args.method == "drg":
+        table = drg_table(make_drg_table(groups, rng))
+        codes = groups["diag"].to_numpy(dtype=object)
+        picks = rng.integers(0, len(codes), size=(len(cases), 3))
+        counts = rng.integers(0, 4, size=len(cases))
+        cases["secondary"] = ["|".join(codes[p[:k]]) for p, k in zip(picks, counts, strict=True)]
+        print(f"DRG table: {len(table.drgs):,} DRGs, {len(table.cc):,} CC/MCC prefixes")
     walls, cpus = [], []
     for _ in range(args.repeat):
         t0, c0 = time.perf_counter(), time.process_time()
-        result = dip_year(cases, groups, params)
+        result = drg_year(cases, table, params) if args.method == "drg" else dip_year(cases, groups, params)
         walls.append(time.perf_counter() - t0)
         cpus.append(time.process_time() - c0)
     kinds = result.cases["kind"].value_counts().to_dict()

@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "fund_budget",
     "devtools",
     "review",
+    "portal",
 ]
 
 # WhiteNoise serves the static files; the locale middleware picks zh-hans or en per request.
@@ -166,8 +167,8 @@ AUTHENTICATION_BACKENDS = [
 ]
 # The sign-in page (a URL name).
 LOGIN_URL = "login"
-# Where a user lands after signing in: the caseworker workspace.
-LOGIN_REDIRECT_URL = "/ws/"
+# Where a user lands after signing in (config.views.start): the workspace, or the portal for an institution.
+LOGIN_REDIRECT_URL = "start"
 
 # The interface is Chinese, with English available.
 LANGUAGE_CODE = "zh-hans"
@@ -378,6 +379,16 @@ CELERY_BEAT_SCHEDULE = {
 
 # An institution may appeal a confirmed suspect item within this many days of its confirmation.
 APPEAL_WINDOW_DAYS = env_int("APPEAL_WINDOW_DAYS", 15, minimum=0)
+
+# --- the institution portal (/portal/) -------------------------------------------------------------------
+
+# Where appeal attachments (病历 …) are stored: private, outside the web root, MEDIA_ROOT and the static files;
+# served only by the portal's download view after checking who asks.
+PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(BASE_DIR / "var" / "attachments")))
+# The largest appeal attachment accepted, in bytes (10 MB); a larger file is refused with a form error.
+PORTAL_ATTACHMENT_MAX_BYTES = env_int("PORTAL_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+# How many files one appeal may carry.
+PORTAL_ATTACHMENT_MAX_FILES = env_int("PORTAL_ATTACHMENT_MAX_FILES", 10, minimum=1)
 
 # --- the fund -----------------------------------------------------------------------------------------------
 

@@ -13,10 +13,12 @@ WORKSPACE = (claims_workspace.urlpatterns + review_workspace.urlpatterns, "works
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("start/", views.start, name="start"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("fund/", include("fund_budget.urls")),
     path("ws/", include(WORKSPACE)),
+    path("portal/", include("portal.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("claims.api.urls")),
     path("api/v1/", include("review.api.urls")),

@@ -26,3 +26,6 @@ class FundBudgetConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(ensure_groups, sender=self, dispatch_uid="fund_budget.ensure_groups")
+        # django-rules registers permissions when their module is imported; its autodiscovery looks for a
+        # module named rules.py, and ours is fund_budget.permissions, so it is imported here, once, at start-up.
+        from fund_budget import permissions  # noqa: F401

@@ -1,4 +1,5 @@
-"""XLSX export of clearing reports (openpyxl): a summary sheet and the arithmetic line by line."""
+"""XLSX export of clearing reports and monthly statements (openpyxl): a summary sheet and the arithmetic line
+by line. Every cell goes through core.spreadsheet.safe_row."""
 from __future__ import annotations
 
 import io
@@ -10,7 +11,8 @@ from openpyxl.styles import Font
 
 from core.spreadsheet import safe_row
 
-from .models import ClearingLine, ClearingReport
+from .models import ClearingLine, ClearingReport, MonthlyStatement, StatementLine
+from .selectors import statement_formula
 
 MONEY_FORMAT = "#,##0.00"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -34,9 +36,7 @@ def clearing_workbook(reports) -> bytes:
             report.final, report.next_base, str(report.get_status_display()),
             str(report.approved_by or ""), timezone.localtime(report.approved_at).replace(tzinfo=None)
             if report.approved_at else None]))
-    for row in summary.iter_rows(min_row=2, min_col=8, max_col=16):
-        for cell in row:
-            cell.number_format = MONEY_FORMAT
+    _money_columns(summary, 8, 16)
     lines = book.create_sheet(_("计算明细"))
     lines.append([str(h) for h in (_("机构编码"), _("基金范围"), _("序号"), _("项目"), _("计算式"), _("金额"))])
     by_report = {r.pk: r for r in reports}
@@ -44,16 +44,76 @@ def clearing_workbook(reports) -> bytes:
         report = by_report[line.report_id]
         lines.append(safe_row([report.institution.fixmedins_code, str(report.get_fund_display()), line.seq,
                                line.label, line.formula, line.amount]))
-    for row in lines.iter_rows(min_row=2, min_col=6, max_col=6):
+    _money_columns(lines, 6, 6)
+    return _finish(book)
+
+
+def _money_columns(sheet, first: int, last: int) -> None:
+    for row in sheet.iter_rows(min_row=2, min_col=first, max_col=last):
         for cell in row:
             cell.number_format = MONEY_FORMAT
-    for sheet in (summary, lines):
+
+
+def _finish(book: Workbook) -> bytes:
+    """Bold, frozen header rows on every sheet; the workbook's bytes."""
+    for sheet in book.worksheets:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+STATEMENT_MONEY_FIELDS = ["medfee_amount", "ffs_fund_amount", "standard_gain_loss", "fund_amount", "withheld",
+                          "deductions", "capitation_amount", "payable", "offset_amount", "net_payable"]
+
+
+def _verbose(model, name: str) -> str:
+    return str(model._meta.get_field(name).verbose_name)
+
+
+def statement_workbook(statements) -> bytes:
+    """Monthly statements: one summary row each, their formula line by line, and their per-fund lines."""
+    statements = list(statements)
+    book = Workbook()
+    summary = book.active
+    summary.title = _("Statements")
+    summary.append([_verbose(MonthlyStatement, "month"), _("机构编码"), _("机构名称"),
+                    _verbose(MonthlyStatement, "visit_count"), _verbose(MonthlyStatement, "reversal_count"),
+                    *[_verbose(MonthlyStatement, f) for f in STATEMENT_MONEY_FIELDS],
+                    _verbose(MonthlyStatement, "payment_due")])
+    for st in statements:
+        summary.append(safe_row([f"{st.month:%Y-%m}", st.institution.fixmedins_code, st.institution.name,
+                                 st.visit_count, st.reversal_count,
+                                 *[getattr(st, f) for f in STATEMENT_MONEY_FIELDS], st.payment_due]))
+    _money_columns(summary, 6, 5 + len(STATEMENT_MONEY_FIELDS))
+    formula = book.create_sheet(_("Calculation"))
+    formula.append([_verbose(MonthlyStatement, "month"), _("机构编码"), _("序号"), _("项目"), _("计算式"),
+                    _("金额")])
+    for st in statements:
+        for n, line in enumerate(statement_formula(st), start=1):
+            formula.append(safe_row([f"{st.month:%Y-%m}", st.institution.fixmedins_code, n, line.label,
+                                     line.formula, line.amount]))
+    _money_columns(formula, 6, 6)
+    funds = book.create_sheet(_("By fund"))
+    funds.append([_verbose(MonthlyStatement, "month"), _("机构编码"), _verbose(StatementLine, "fund"),
+                  _verbose(StatementLine, "amount"), _verbose(StatementLine, "withheld"),
+                  _verbose(StatementLine, "deductions")])
+    by_pk = {st.pk: st for st in statements}
+    for line in StatementLine.objects.filter(statement_id__in=list(by_pk)).order_by("statement_id", "fund"):
+        st = by_pk[line.statement_id]
+        funds.append(safe_row([f"{st.month:%Y-%m}", st.institution.fixmedins_code, str(line.get_fund_display()),
+                               line.amount, line.withheld, line.deductions]))
+    _money_columns(funds, 4, 6)
+    return _finish(book)
+
+
+def statement_filename(statements: list[MonthlyStatement]) -> str:
+    months = sorted({st.month for st in statements})
+    if len(statements) == 1:
+        return f"statement-{statements[0].month:%Y-%m}-{statements[0].institution.fixmedins_code}.xlsx"
+    return f"statements-{'-'.join(f'{m:%Y-%m}' for m in months) or 'none'}.xlsx"
 
 
 def export_filename(reports: list[ClearingReport]) -> str:

@@ -15,6 +15,8 @@ from . import budget, monitoring
 from .common import FundError
 from .export import XLSX_TYPE, clearing_workbook, export_filename
 from .models import ClearingReport, Fund, IndexNegotiation, NegotiationAction
+from .permissions import can_list_statements
+from .selectors import clearings_for
 
 MONITORING_PERM = "fund_budget.view_fund_monitoring"
 
@@ -52,9 +54,10 @@ def _xlsx_response(reports) -> HttpResponse:
 @login_required
 @require_safe
 def clearing_xlsx(request, pk: int):
-    if not request.user.has_perm("fund_budget.view_clearingreport"):
+    """One clearing report: the bureau any, an institution its own (404 for another's)."""
+    if not can_list_statements.test(request.user):
         raise PermissionDenied
-    return _xlsx_response([get_object_or_404(ClearingReport.objects.select_related("institution"), pk=pk)])
+    return _xlsx_response([get_object_or_404(clearings_for(request.user), pk=pk)])
 
 
 @login_required

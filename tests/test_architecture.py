@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("config", "core", "insurance", "policy_rules", "claims", "review", "fund_budget", "devtools")
+PACKAGES = ("config", "core", "insurance", "policy_rules", "claims", "review", "fund_budget", "devtools", "portal")
 MAX_LINES = 600
 
 

@@ -10,6 +10,7 @@ from django.contrib.staticfiles import finders
 from django.core.management import CommandError, call_command
 
 from config import stats
+from insurance.models import Institution, InstitutionUser
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME_ZH = "医保结算审核平台"
@@ -155,3 +156,17 @@ def test_check_postgres_rejects_a_non_postgres_url():
 def test_check_postgres_accepts_the_test_server():
     result = run_check_postgres(os.environ["DATABASE_URL"])
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.django_db
+def test_a_login_lands_in_the_workspace_or_for_an_institution_in_the_portal(client):
+    staff = get_user_model().objects.create_user("staff-start", password="x-unused-1")
+    client.force_login(staff)
+    assert client.get("/start/")["Location"] == "/ws/"
+    inst = Institution.objects.create(fixmedins_code="H99990000001", name="起始医院", level=2, region="410800")
+    hosp = get_user_model().objects.create_user("hosp-start", password="x-unused-1")
+    InstitutionUser.objects.create(user=hosp, institution=inst)
+    client.force_login(hosp)
+    assert client.get("/start/")["Location"] == "/portal/"
+    client.logout()
+    assert client.get("/start/")["Location"].startswith("/accounts/login/")

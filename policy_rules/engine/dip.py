@@ -40,12 +40,12 @@ class DipParams:
     @classmethod
     def from_doc(cls, doc: Mapping) -> DipParams:
         """The spec's `params` {low, high, coef {level: ratio}, budget}."""
-        coef = {int(level): _scaled(v, RATIO_SCALE, f"coef.{level}") for level, v in (doc.get("coef") or {}).items()}
-        low = _scaled(doc.get("low", "0.5"), RATIO_SCALE, "low")
-        high = _scaled(doc.get("high", "2"), RATIO_SCALE, "high")
+        coef = {int(level): decimal_scaled(v, RATIO_SCALE, f"coef.{level}") for level, v in (doc.get("coef") or {}).items()}
+        low = decimal_scaled(doc.get("low", "0.5"), RATIO_SCALE, "low")
+        high = decimal_scaled(doc.get("high", "2"), RATIO_SCALE, "high")
         if not 0 <= low <= RATIO_SCALE <= high:
             raise DipInputError("params: low must lie in [0, 1] and high be at least 1")
-        return cls(low, high, coef, _scaled(doc.get("budget"), FEN, "budget"))
+        return cls(low, high, coef, decimal_scaled(doc.get("budget"), FEN, "budget"))
 
 
 @dataclass
@@ -55,7 +55,7 @@ class DipResult:
     point_value_e6: int
 
 
-def _scaled(value, scale: int, field: str) -> int:
+def decimal_scaled(value, scale: int, field: str) -> int:
     if value is None:
         raise DipInputError(f"{field} is required")
     try:
@@ -80,8 +80,8 @@ def groups_frame(records: Iterable[Mapping]) -> pd.DataFrame:
             raise DipInputError(f"groups[{i}]: code and diag are required")
         ref = g.get("ref_cost") or {}
         rows.append({"code": str(g["code"]), "diag": code(g["diag"]), "oprn": code(g.get("oprn")),
-                     "points_e4": _scaled(g.get("points"), POINT_SCALE, f"groups[{i}].points"),
-                     **{f"ref_{lv}": (_scaled(ref[str(lv)], FEN, f"groups[{i}].ref_cost.{lv}")
+                     "points_e4": decimal_scaled(g.get("points"), POINT_SCALE, f"groups[{i}].points"),
+                     **{f"ref_{lv}": (decimal_scaled(ref[str(lv)], FEN, f"groups[{i}].ref_cost.{lv}")
                                       if str(lv) in ref else -1) for lv in LEVELS}})
     return pd.DataFrame(rows, columns=["code", "diag", "oprn", "points_e4", *(f"ref_{lv}" for lv in LEVELS)])
 
@@ -177,14 +177,23 @@ def point_value_e6(budget_fen: int, patient_share_fen: int, points_e4: int) -> i
 
 def dip_year(cases: pd.DataFrame, groups: pd.DataFrame, params: DipParams) -> DipResult:
     """Group and score the year's cases, the point value, and each institution's DIP amount and clearing."""
-    scored = score_cases(cases, group_cases(cases["main_diag"], cases["main_oprn"], groups), groups, params)
+    return score_year(cases, group_cases(cases["main_diag"], cases["main_oprn"], groups), groups, params)
+
+
+def score_year(cases: pd.DataFrame, group: np.ndarray, groups: pd.DataFrame, params: DipParams,
+               rate_e6: int | None = None) -> DipResult:
+    """Points of the grouped cases (`group`: each case's row in `groups`, -1 ungrouped), the point value,
+    and each institution's amount and clearing. DIP and DRG both end here; `rate_e6`, when given, is a
+    fixed value per point (DRG 费率法) in place of the value computed from the budget."""
+    scored = score_cases(cases, group, groups, params)
     counted = scored["points_e4"].to_numpy() >= 0
     frame = pd.DataFrame({"institution": cases["institution"].to_numpy()[counted],
                           "points_e4": scored["points_e4"].to_numpy()[counted],
                           "patient_share_fen": cases["psn_part_fen"].to_numpy(np.int64)[counted],
                           "fund_paid_fen": cases["fund_fen"].to_numpy(np.int64)[counted]})
     per = frame.groupby("institution", sort=True).sum()
-    value = point_value_e6(params.budget_fen, int(frame["patient_share_fen"].sum()), int(frame["points_e4"].sum()))
+    value = (point_value_e6(params.budget_fen, int(frame["patient_share_fen"].sum()), int(frame["points_e4"].sum()))
+             if rate_e6 is None else rate_e6)
     points = per["points_e4"].to_numpy(np.int64).astype(object)
     gross = _round_div(points * value, VALUE_SCALE * POINT_SCALE // FEN) if len(per) else np.array([], dtype=object)
     dip_amount = np.asarray(gross, dtype=object) - per["patient_share_fen"].to_numpy(np.int64).astype(object)

@@ -6,7 +6,18 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .dip import POINT_SCALE, VALUE_SCALE, DipInputError, DipParams, DipResult, code, groups_frame
+from .dip import (
+    POINT_SCALE,
+    VALUE_SCALE,
+    DipInputError,
+    DipParams,
+    DipResult,
+    code,
+    decimal_scaled,
+    dip_year,
+    groups_frame,
+)
+from .drg import drg_table, drg_year
 from .money import fen_str, to_fen
 
 TOP_KEYS = ("year", "params", "groups", "institutions", "cases", "expected")
@@ -47,10 +58,23 @@ def dip_case_frames(doc) -> tuple[pd.DataFrame, pd.DataFrame, DipParams]:
         rows.append({"case_id": str(c["setl_id"]), "institution": c["fixmedins_code"],
                      "level": levels[c["fixmedins_code"]], "main_diag": code(c.get("main_diag")),
                      "main_oprn": code(c.get("main_oprn")), "medfee_fen": medfee, "fund_fen": fund,
-                     "psn_part_fen": part})
+                     "psn_part_fen": part, "secondary": "|".join(code(d) for d in c.get("secondary_diags") or [])})
     cases = pd.DataFrame(rows, columns=["case_id", "institution", "level", "main_diag", "main_oprn", "medfee_fen",
-                                        "fund_fen", "psn_part_fen"])
+                                        "fund_fen", "psn_part_fen", "secondary"])
     return cases, groups_frame(doc["groups"]), DipParams.from_doc(doc["params"])
+
+
+def run_case_file(doc) -> DipResult:
+    """A DIP case file (shared/spec/dip.md), or a DRG one (docs/drg.md: `method` drg_points or drg_rate with
+    `drg_table` and `params.rate`), through the engine."""
+    cases, groups, params = dip_case_frames(doc)
+    method = doc.get("method", "dip")
+    if method == "dip":
+        return dip_year(cases, groups, params)
+    if method not in ("drg_points", "drg_rate"):
+        raise DipInputError(f"method: must be dip, drg_points or drg_rate, not {method!r}")
+    rate = decimal_scaled(doc["params"].get("rate"), VALUE_SCALE, "params.rate") if method == "drg_rate" else None
+    return drg_year(cases, drg_table(doc.get("drg_table") or {}), params, rate)
 
 
 def compare_dip(expected: dict, result: DipResult) -> tuple[list[DipDifference], int, int]:
@@ -65,7 +89,8 @@ def compare_dip(expected: dict, result: DipResult) -> tuple[list[DipDifference],
             bad.add(item)
             continue
         row = by_case.loc[case_id]
-        got = {"group": row["group"] or None, "kind": row["kind"] or None, "points": points_str(int(row["points_e4"]))}
+        got = {"group": row["group"] or None, "kind": row["kind"] or None, "points": points_str(int(row["points_e4"])),
+               "reason": row.get("reason") or None}
         for field, value in got.items():
             if field in want and want[field] != value:
                 diffs.append(DipDifference(item, field, want[field], value))
