@@ -12,8 +12,6 @@ from claims.settlement.services import settle_visit
 from insurance.models import Person
 from tests.review.conftest import LINES, PASSWORD, World, make_person, make_user, world  # noqa: F401
 
-from .test_browser import browser  # noqa: F401 (Playwright's chromium, for every browser test here)
-
 
 def settled_today(w: World, psn_no: str, institution=None):
     """A visit admitted eight days ago and settled now, so today's dashboard has numbers."""

@@ -9,17 +9,25 @@ import datetime as dt
 import io
 import os
 import re
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.db import models
+from django.utils import timezone
 
 from claims.models import SettlementLine
 from claims.permissions import APPEAL_REVIEWER, CASEWORKER, REVIEWER
+from fund_budget.models import AuditDeduction, MonthlyStatement
+from fund_budget.monthly import settle_month
+from insurance.models import InstitutionUser
+from review.models import Appeal, AppealState, SuspectItem, SuspectState
 from tests.factories import DEMO_PACK_PATH
 
-from .test_browser import SCREENSHOTS
+from .test_browser import SCREENSHOTS, browser  # noqa: F401 - the chromium fixture
 
 DAY = dt.date(2026, 3, 16)
 PASSWORD = "Day-walk-2026!"
@@ -41,7 +49,21 @@ def demo_city(transactional_db):
         user = get_user_model().objects.create_user(username, password=PASSWORD)
         user.groups.add(Group.objects.get(name=role))
         users[username] = user
+    # the institution with the most open suspect items, and a login for it
+    busiest = (SuspectItem.objects.filter(state=SuspectState.PENDING).values("institution")
+               .order_by().annotate(n=models.Count("id")).order_by("-n", "institution").first())
+    hospital = get_user_model().objects.create_user("hospital", password=PASSWORD)
+    InstitutionUser.objects.create(user=hospital, institution_id=busiest["institution"])
+    users["hospital"] = hospital
     return users
+
+
+def _pdf(tmp_path) -> Path:
+    """A small real PDF (a one-page document with the words 住院病历 in its title)."""
+    path = tmp_path / "住院病历.pdf"
+    path.write_bytes(b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\n"
+                     b"trailer<</Root 1 0 R>>\n%%EOF\n")
+    return path
 
 
 def _login(page, base, username):
@@ -57,7 +79,7 @@ def _shot(page, name):
     page.screenshot(path=str(SCREENSHOTS / f"day-{name}.png"), full_page=True)
 
 
-def test_a_caseworkers_day(demo_city, live_server, browser):
+def test_a_caseworkers_day(demo_city, live_server, browser, tmp_path):  # noqa: F811 - the fixture
     base = live_server.url
     line = (SettlementLine.objects.filter(reason="CLASS_C", fulamt_ownpay_amt__gt=0)
             .select_related("settlement__visit__person").order_by("pk").first())
@@ -84,4 +106,78 @@ def test_a_caseworkers_day(demo_city, live_server, browser):
     assert "丙类" in row.inner_text()
     assert "统筹内自付" in page.inner_text("#breakdown") or "个人负担" in page.inner_text("#breakdown")
     _shot(page, "2-visit")
+    context.close()
+
+    # 3. the reviewer confirms one of the institution's items from the queue
+    hospital = InstitutionUser.objects.get(user=demo_city["hospital"]).institution
+    item = (SuspectItem.objects.filter(institution=hospital, state=SuspectState.PENDING).order_by("pk").first())
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    _login(page, base, "reviewer")
+    page.goto(f"{base}/ws/queue/?institution={hospital.pk}")
+    _shot(page, "3-queue")
+    page.goto(f"{base}/ws/items/{item.pk}/")
+    amount = min(item.amount_at_stake, Decimal("50.00"))
+    page.fill("#id_amount", f"{amount:.2f}")
+    page.fill("form[action$='/confirm/'] textarea[name=reason]", "与病历不符，确认扣款")
+    page.click("button[name=confirm]")
+    page.wait_for_selector("#deduction")
+    _shot(page, "4-confirmed")
+    context.close()
+    item.refresh_from_db()
+    assert item.state == SuspectState.CONFIRMED and item.deduction.amount == amount
+
+    # 4. the institution's user appeals in the portal, with a PDF attached
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", "hospital")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/portal/")
+    page.goto(f"{base}/portal/items/{item.pk}/")
+    page.fill("textarea[name=explanation]", "该项目有医嘱，附住院病历")
+    page.set_input_files("input[name=attachments]", str(_pdf(tmp_path)))
+    page.click("button[name=appeal]")
+    page.wait_for_selector("text=申诉已提交。")
+    _shot(page, "5-appeal")
+    context.close()
+    appeal = Appeal.objects.get(item=item)
+    assert appeal.attachments.count() == 1
+
+    # 5. a second reviewer decides: the deduction stands
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    _login(page, base, "reviewer2")
+    page.goto(f"{base}/ws/appeals/{appeal.pk}/")
+    assert "住院病历.pdf" in page.inner_text("body")
+    page.check("input[name=decision][value=upheld]")
+    page.fill("textarea[name=reason]", "医嘱与收费不符，维持扣款")
+    page.click("text=提交复核")
+    page.wait_for_selector("text=申诉已复核。")
+    _shot(page, "6-decided")
+    context.close()
+    appeal.refresh_from_db()
+    assert appeal.state == AppealState.UPHELD
+
+    # 6. the month's statements are issued; the deduction is on the institution's statement,
+    #    downloaded as XLSX and PDF
+    month = timezone.localdate().replace(day=1)
+    next_month = (month + dt.timedelta(days=32)).replace(day=1)
+    settle_month(month, cutoff=timezone.make_aware(dt.datetime.combine(next_month, dt.time(0, 0, 1))))
+    statement = MonthlyStatement.objects.get(month=month, institution=hospital)
+    assert statement.deductions == AuditDeduction.objects.get(pk=item.deduction.pk).amount
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN", accept_downloads=True)
+    page = context.new_page()
+    _login(page, base, "caseworker")
+    page.goto(f"{base}/fund/statements/{statement.pk}/")
+    assert f"{amount:,.2f}" in page.inner_text("table.formula")
+    _shot(page, "7-statement")
+    for label, suffix in (("下载 XLSX", ".xlsx"), ("打印（PDF）", ".pdf")):
+        with page.expect_download() as download:
+            page.click(f"a[href='/fund/statements/{statement.pk}{suffix}']")
+        saved = tmp_path / f"statement{suffix}"
+        download.value.save_as(saved)
+        head = saved.read_bytes()[:4]
+        assert head == (b"PK\x03\x04" if suffix == ".xlsx" else b"%PDF"), label
     context.close()
