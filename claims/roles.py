@@ -7,15 +7,22 @@ from django.apps import apps
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from claims.permissions import APPEAL_REVIEWER, CASEWORKER, REVIEWER, SUPERVISOR
 
+# the roles as people read them (a group's name is its code; pages show the label: claims/templatetags/labels.py)
 ROLE_LABELS = {
-    CASEWORKER: "经办人员",
-    REVIEWER: "审核员",
-    APPEAL_REVIEWER: "申诉复核员",
-    SUPERVISOR: "稽核主管",
+    CASEWORKER: _("经办人员"),
+    REVIEWER: _("审核员"),
+    APPEAL_REVIEWER: _("申诉复核员"),
+    SUPERVISOR: _("稽核主管"),
 }
+
+
+def role_label(name: str) -> str:
+    """A role (group name) by its label; a group that is not a bureau role by its own name."""
+    return str(ROLE_LABELS.get(name, name))
 
 READ = [
     "claims.view_visit", "claims.view_feeline", "claims.view_settlement", "claims.view_settlementline",

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from claims.models import Settlement
+from core.display import money_text, percent_text
 from core.periods import year_bounds
 from insurance import models as insurance_models
 from insurance.models import Institution
@@ -120,7 +121,9 @@ def compute_draft_index(index: InstitutionIndex) -> tuple[Decimal, str]:
             index.institution_id, ZERO)
         source = _("上年实际支出")
     amount = money(base * (1 + growth))
-    return amount, f"{source} {base} × (1 + {growth}) = {amount}"
+    # the note is read on the negotiation page: amounts and the rate as the pages show them
+    return amount, (f"{source} {money_text(base)} × (1 + {percent_text(growth, ratio=True)}) "
+                    f"= {money_text(amount)}")
 
 
 # --- negotiation roles ------------------------------------------------------------------------------------

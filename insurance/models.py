@@ -42,6 +42,15 @@ class PsnType(models.TextChoices):
     ELDERLY = "elderly", _("老年居民")
 
 
+class AssistanceCategory(models.TextChoices):
+    """The medical-assistance categories an enrollment may carry (Enrollment.assistance_category stays free
+    text, as the civil-affairs registers send it; these are the labels of the known codes)."""
+
+    TEKUN = "tekun", _("特困人员")
+    DIBAO = "dibao", _("低保对象")
+    DIBIAN = "dibian", _("低保边缘人员")
+
+
 class InstitutionLevel(models.IntegerChoices):
     UNGRADED = 0, _("未定级(村卫生室/社区服务站)")
     LEVEL_1 = 1, _("一级")
@@ -140,6 +149,12 @@ class Enrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id}:{self.insutype} {self.enrolled_from}~{self.enrolled_to or ''}"
+
+    @property
+    def assistance_category_label(self) -> str:
+        """The category by its label ("" for none; an unknown code as itself)."""
+        code = self.assistance_category
+        return AssistanceCategory(code).label if code in AssistanceCategory.values else code
 
     def clean(self) -> None:
         super().clean()

@@ -27,6 +27,16 @@ class ChrgLv(models.TextChoices):
     CLASS_C = "03", _("丙类")
 
 
+class CapGroup(models.TextChoices):
+    """The cap groups (封顶线组) of the demo policy packs by their labels. A pack names its own groups (caps, a
+    benefit's cap_group), so the accumulators' key stays free text; a group not listed here shows as its code."""
+
+    EMPLOYEE_POOL = "employee_pool", _("职工统筹基金")
+    EMPLOYEE_OUTPATIENT = "employee_outpatient", _("职工普通门诊统筹")
+    RESIDENT_POOL = "resident_pool", _("居民统筹基金")
+    RESIDENT_OUTPATIENT = "resident_outpatient", _("居民普通门诊统筹")
+
+
 def validate_med_type_list(value) -> None:
     if not isinstance(value, list):
         raise ValidationError(_("限定医疗类别应为医疗类别代码的列表。"), code="med_types")

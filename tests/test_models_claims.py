@@ -92,7 +92,8 @@ def test_visit_status_is_checked_by_the_database():
 
 def test_visit_med_type_label():
     assert VisitFactory.build(med_type="21").med_type_label == "普通住院"
-    assert VisitFactory.build(med_type="51").med_type_label == "51"
+    assert VisitFactory.build(med_type="51").med_type_label == "生育门诊"
+    assert VisitFactory.build(med_type="99").med_type_label == "99"  # a code with no label shows as itself
 
 
 # --- FeeLine ----------------------------------------------------------------------------------------

@@ -24,11 +24,18 @@ from insurance.validators import validate_med_type
 
 
 class MedType(models.TextChoices):
-    """Common medical types; the field accepts any national code (e.g. 51 生育住院)."""
+    """The medical types by their labels (the same as the audit engine's MED_TYPE_LABELS, which cannot import
+    Django); the field accepts any national code, and one not listed here shows as its code."""
 
     GENERAL_OUTPATIENT = "11", _("普通门诊")
+    OUTPATIENT_REGISTRATION = "12", _("门诊挂号")
+    EMERGENCY = "13", _("急诊")
     CHRONIC_OUTPATIENT = "14", _("门诊慢特病")
     INPATIENT = "21", _("普通住院")
+    INJURY_INPATIENT = "22", _("外伤住院")
+    PHARMACY = "41", _("定点药店购药")
+    MATERNITY_OUTPATIENT = "51", _("生育门诊")
+    MATERNITY_INPATIENT = "52", _("生育住院")
 
 
 class UploadSource(models.TextChoices):

@@ -17,8 +17,9 @@ from claims.models.common import (
     _history,
     _keys_exist,
 )
-from claims.models.intake import FeeLine, Visit
+from claims.models.intake import FeeLine, MedType, Visit
 from core.ledger import append_only
+from policy_rules.models import CapGroup
 
 
 class SettlementKind(models.TextChoices):
@@ -236,6 +237,19 @@ class Accumulator(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.year} {self.kind}:{self.key} = {self.amount}"
+
+    @property
+    def key_label(self) -> str:
+        """The slot's key by its label: a cap group (policy_rules.CapGroup) or a medical type (MedType)."""
+        for choices in (CapGroup, MedType):
+            if self.key in choices.values:
+                return choices(self.key).label
+        return self.key
+
+    @property
+    def is_count(self) -> bool:
+        """The admissions counter counts stays (shown as an integer); every other slot is an amount."""
+        return self.kind == AccumulatorKind.ADMISSIONS
 
     def clean(self) -> None:
         super().clean()

@@ -1,22 +1,28 @@
-"""Money on the workspace's pages: two decimals, rounded half up, with thousands separators in every locale
-(zh-hans's own number format has none), e.g. 17146.15 → 17,146.15. Empty for None."""
+"""Figures on the pages, formatted in one place (core.display) and the same in every locale (zh-hans's own
+number format has no thousands separators):
+  {{ amount|money }}   two decimals, rounded half up, thousands separators: 17146.15 → 17,146.15 (empty for None)
+  {{ n|count }}        an integer: a counter kept as 1.00 → 1
+  {{ rate|percent }}   a value in percent with one decimal: 12.34 → 12.3%;  {{ share|percent:"ratio" }} 0.1234 → 12.3%
+"""
 from __future__ import annotations
-
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
 
-register = template.Library()
+from core.display import count_text, money_text, percent_text
 
-CENT = Decimal("0.01")
+register = template.Library()
 
 
 @register.filter
 def money(value) -> str:
-    if value is None or value == "":
-        return ""
-    try:
-        amount = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
-    except (InvalidOperation, ValueError):
-        return str(value)
-    return f"{amount:,.2f}"
+    return money_text(value)
+
+
+@register.filter
+def count(value) -> str:
+    return count_text(value)
+
+
+@register.filter
+def percent(value, arg: str = "") -> str:
+    return percent_text(value, ratio=arg == "ratio")

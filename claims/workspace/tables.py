@@ -7,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from claims.models import Visit
+from core.display import MoneyColumn
 from insurance.models import Institution, Person
 from review.models import AuditHit
 from review.selectors import display_certno
@@ -75,7 +76,7 @@ class InstitutionTable(tables.Table):
     fixmedins_code = tables.Column(verbose_name=_("Institution code"),
                                    linkify=lambda record: reverse("workspace:institution",
                                                                   args=[record.fixmedins_code]))
-    name = tables.Column(verbose_name=_("Name"))
+    name = tables.Column(verbose_name=_("机构名称"))
     level = tables.Column(verbose_name=_("Level"))
     region = tables.Column(verbose_name=_("Region"))
 
@@ -93,7 +94,7 @@ class HitTable(tables.Table):
     severity = tables.Column(verbose_name=_("Severity"))
     visit = tables.Column(verbose_name=_("Visit"), accessor="visit__mdtrt_id",
                           linkify=lambda record: reverse("workspace:visit", args=[record.visit.mdtrt_id]))
-    amount = tables.Column(verbose_name=_("Amount"), attrs={"td": {"class": "num"}})
+    amount = MoneyColumn(verbose_name=_("Amount"))
     evidence = tables.Column(verbose_name=_("Evidence"), orderable=False)
     item = tables.Column(verbose_name=_("Suspect item"), accessor="item_id",
                          linkify=lambda record: reverse("workspace:item", args=[record.item_id])
@@ -113,7 +114,7 @@ class DeductionTable(tables.Table):
 
     confirmed_at = tables.DateTimeColumn(verbose_name=_("Confirmed"), format="Y-m-d H:i")
     fund = tables.Column(verbose_name=_("Fund"))
-    amount = tables.Column(verbose_name=_("Amount"), attrs={"td": {"class": "num"}})
+    amount = MoneyColumn(verbose_name=_("Amount"))
     reason = tables.Column(verbose_name=_("Reason"), orderable=False)
     source = tables.Column(verbose_name=_("Source"), accessor="source_id", orderable=False)
     reversed_at = tables.DateTimeColumn(verbose_name=_("Reversed"), format="Y-m-d H:i")

@@ -9,6 +9,8 @@ from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.display import money_text
+
 
 class ConfirmForm(forms.Form):
     amount = forms.DecimalField(label=gettext_lazy("Deduction amount"), max_digits=14, decimal_places=2,
@@ -21,7 +23,7 @@ class ConfirmForm(forms.Form):
             self.fields["amount"].max_value = item.amount_at_stake
             self.fields["amount"].validators.append(MaxValueValidator(item.amount_at_stake))
             self.fields["amount"].widget.attrs.update({"max": item.amount_at_stake, "step": "0.01"})
-            self.fields["amount"].help_text = _("At most %(a)s; may be lowered.") % {"a": item.amount_at_stake}
+            self.fields["amount"].help_text = _("At most %(a)s; may be lowered.") % {"a": money_text(item.amount_at_stake)}
 
 
 class DismissForm(forms.Form):

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.display import MoneyColumn
 from review.models import Appeal, SuspectItem
 
 ATTRS = {"class": "table"}
@@ -22,7 +23,7 @@ class SuspectItemTable(tables.Table):
     rule_name = tables.Column(verbose_name=_("Rule name"), accessor="rule__name", orderable=False)
     visit = tables.Column(verbose_name=_("Visit"), accessor="visit__mdtrt_id", order_by=("visit__mdtrt_id",),
                           linkify=lambda record: reverse("workspace:visit", args=[record.visit.mdtrt_id]))
-    amount_at_stake = tables.Column(verbose_name=_("Amount at stake"), attrs={"td": {"class": "num"}})
+    amount_at_stake = MoneyColumn(verbose_name=_("Amount at stake"))
     state = tables.Column(verbose_name=_("State"))
     created_at = tables.DateTimeColumn(verbose_name=_("Opened"), format="Y-m-d H:i")
     age = tables.Column(verbose_name=_("Age (days)"), accessor="created_at", order_by=("-created_at",),
@@ -50,8 +51,7 @@ class AppealTable(tables.Table):
     institution = tables.Column(verbose_name=_("Institution"), accessor="institution__name",
                                 order_by=("institution__fixmedins_code",))
     rule = tables.Column(verbose_name=_("Rule"), accessor="item__rule__code")
-    amount = tables.Column(verbose_name=_("Deducted amount"), accessor="item__confirmed_amount",
-                           attrs={"td": {"class": "num"}})
+    amount = MoneyColumn(verbose_name=_("Deducted amount"), accessor="item__confirmed_amount")
     state = tables.Column(verbose_name=_("State"))
     filed_at = tables.DateTimeColumn(verbose_name=_("Filed"), format="Y-m-d H:i")
     decided_at = tables.DateTimeColumn(verbose_name=_("Decided"), format="Y-m-d H:i")

@@ -371,7 +371,7 @@ def test_outlier():
     v = visit(lines=[line("OP", "1", "3000.01")])
     h = only(audit("outlier", {"factor": 3, "min_visits": 30}, [v], inst_stats=STATS))
     assert (h["amount"], h["sns"]) == ("0.01", ())
-    assert h["evidence"] == "本次医疗费用 3000.01 元，超过本机构普通住院次均费用 1000.00 元（40 人次）的 3 倍 3000.00 元"
+    assert h["evidence"] == "本次医疗费用 3,000.01 元，超过本机构普通住院次均费用 1,000.00 元（40 人次）的 3 倍 3,000.00 元"
 
 
 def test_outlier_near_misses():

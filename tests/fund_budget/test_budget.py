@@ -91,7 +91,8 @@ def test_prepare_indices_flags_item_by_item_from_last_years_spending(setting):
 def test_draft_is_last_years_actual_times_growth_or_the_clearing_base(setting):
     index = setting["index"]
     amount, note = budget.compute_draft_index(index)
-    assert amount == D("624000.00") and "600000.00" in note  # 600,000 × 1.04
+    assert amount == D("624000.00")  # 600,000 × 1.04, the note formatted as the pages show figures
+    assert note == "上年实际支出 600,000.00 × (1 + 4.0%) = 624,000.00"
     prev = InstitutionIndex.objects.create(year=2025, institution=setting["hospital"], agreed_amount=D("550000"),
                                            status=IndexStatus.AGREED)
     ClearingReport.objects.create(

@@ -79,8 +79,23 @@ def _scaled_str(x: int, digits: int, min_decimals: int) -> str:
     return f"{sign}{ip}.{fp}" if fp else f"{sign}{ip}"
 
 
+def grouped(texts: np.ndarray, values, digits: int) -> np.ndarray:
+    """Thousands separators in the integer part of fmt_scaled's strings (1232.94 → 1,232.94), as the pages show
+    money; only the strings of values of 1000 or more are rewritten, the rest are left as they are."""
+    big = np.flatnonzero(np.abs(np.asarray(values, dtype=np.int64)) >= 1000 * 10**digits)
+    if not len(big):
+        return texts
+    out = np.array(texts, dtype=object)
+    for i in big.tolist():
+        whole, dot, frac = out[i].partition(".")
+        sign = "-" if whole.startswith("-") else ""
+        out[i] = f"{sign}{int(whole.lstrip('-')):,}{dot}{frac}"
+    return out
+
+
 def fmt_fen(values) -> np.ndarray:
-    return fmt_scaled(values, 2, 2)
+    """Amounts in fen as yuan: two decimals and thousands separators (1234567 → 12,345.67)."""
+    return grouped(fmt_scaled(values, 2, 2), values, 2)
 
 
 def fmt_qty(values_e4) -> np.ndarray:
@@ -88,7 +103,8 @@ def fmt_qty(values_e4) -> np.ndarray:
 
 
 def fmt_price(values_e4) -> np.ndarray:
-    return fmt_scaled(values_e4, 4, 2)
+    """Prices kept ×10^4 as yuan: at least two decimals, thousands separators."""
+    return grouped(fmt_scaled(values_e4, 4, 2), values_e4, 4)
 
 
 def fmt_day(days) -> np.ndarray:
