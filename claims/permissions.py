@@ -79,6 +79,10 @@ can_decide_appeal = (is_appeal_reviewer | is_active_superuser) & ~confirmed_the_
 can_see_certno = is_caseworker | is_supervisor | is_active_superuser
 can_view_review_stats = is_supervisor | is_active_superuser
 can_manage_audit_rules = is_supervisor | is_active_superuser
+# The job pages (claims.workspace.jobs): every bureau role follows the jobs; only a supervisor starts the daily
+# job for a business date or retries a failed upload job.
+can_view_jobs = is_bureau_staff
+can_run_jobs = is_supervisor | is_active_superuser
 
 rules.add_perm("claims.view_review", can_view_review)
 rules.add_perm("claims.view_suspect_item", can_view_item)
@@ -88,3 +92,5 @@ rules.add_perm("claims.decide_appeal", can_decide_appeal)
 rules.add_perm("claims.see_certno", can_see_certno)
 rules.add_perm("claims.view_review_stats", can_view_review_stats)
 rules.add_perm("policy_rules.manage_audit_rules", can_manage_audit_rules)
+rules.add_perm("claims.view_jobs", can_view_jobs)
+rules.add_perm("claims.run_jobs", can_run_jobs)

@@ -16,11 +16,12 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Max,
     OuterRef,
     Q,
     Sum,
 )
-from django.db.models.functions import TruncDate
+from django.db.models.functions import ExtractMonth, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -59,6 +60,14 @@ def day_figures(start: dt.datetime, end: dt.datetime) -> dict:
         "medfee": net("medfee_sumamt"), "fund_total": net("fund_pay_sumamt"),
         "funds": [(label, net(f)) for f, label in FUNDS],
     }
+
+
+def latest_business_day() -> dt.date | None:
+    """The latest local day with uploads or settlements (the dashboard opens on it, not on an empty today);
+    None when there are none. Both maxima read an index (claims_upload_created_idx, claims_settlement_time_idx)."""
+    last = [m for m in (Settlement.objects.aggregate(m=Max("setl_time"))["m"],
+                        Upload.objects.aggregate(m=Max("created_at"))["m"]) if m is not None]
+    return timezone.localdate(max(last)) if last else None
 
 
 def _inpatient(prefix: str = "") -> Q:
@@ -123,6 +132,20 @@ def institution_figures(institution: Institution, year: int) -> dict:
         "self_pay": self_pay,
         "self_pay_share": (self_pay * 100 / medfee).quantize(Decimal("0.1")) if medfee else None,
     }
+
+
+def institution_months(institution: Institution, year: int) -> list[dict]:
+    """An institution's year month by month (the institution page's chart): settlements in force and their
+    medical fees and fund payments, by the local month of their settlement time; twelve rows, empty months 0."""
+    start, end = year_bounds(year)
+    rows = (Settlement.objects.filter(institution=institution, kind=SettlementKind.SETTLEMENT,
+                                      status=SettlementStatus.SETTLED, setl_time__gte=start, setl_time__lt=end)
+            .annotate(month=ExtractMonth("setl_time")).values("month")
+            .annotate(n=Count("pk"), medfee=Sum("medfee_sumamt"), fund=Sum("fund_pay_sumamt")).order_by())
+    by_month = {r["month"]: r for r in rows}
+    return [{"month": m, "settlements": by_month.get(m, {}).get("n", 0),
+             "medfee": by_month.get(m, {}).get("medfee") or ZERO, "fund": by_month.get(m, {}).get("fund") or ZERO}
+            for m in range(1, 13)]
 
 
 def person_year(person: Person, year: int) -> dict:

@@ -78,3 +78,30 @@ def submit_upload_job(*, institution, uploaded_file, user=None) -> UploadJob:
         job = files.create_upload_job(institution=institution, uploaded_file=uploaded_file, user=user)
         transaction.on_commit(lambda: send_upload_job(job.pk), robust=True)
     return job
+
+
+def request_daily_job(run_date: dt.date, *, user=None, today: dt.date | None = None) -> None:
+    """Start the daily job of a business date from the workspace: refused by claims.batch.jobs.check_startable
+    (ServiceError on run_date), else start_daily_job is sent once the caller's transaction commits (it plans the
+    job and sends its chunks in the worker, not in the request)."""
+    daily.check_startable(run_date, today)
+    log.info("daily job %s requested by %s", run_date, getattr(user, "pk", None))
+    transaction.on_commit(lambda: _start_daily(run_date), robust=True)
+
+
+def _start_daily(run_date: dt.date) -> None:
+    try:
+        start_daily_job.delay(run_date.isoformat())
+    except OperationalError:
+        log.exception("daily job %s: could not reach the broker; start it again later", run_date)
+
+
+def resubmit_upload_job(job: UploadJob, *, user=None) -> bool:
+    """Retry an upload job that failed for an internal reason (claims.intake.files.retry_upload_job) and send it
+    once that is committed; False (nothing changed) for any other job."""
+    with transaction.atomic():
+        if not files.retry_upload_job(job):
+            return False
+        log.info("upload job %s retried by %s", job.pk, getattr(user, "pk", None))
+        transaction.on_commit(lambda: send_upload_job(job.pk), robust=True)
+    return True

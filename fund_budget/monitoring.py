@@ -20,8 +20,10 @@ import pandas as pd
 from django.db.models import Q, Sum
 from django.db.models.functions import ExtractMonth
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from claims.models import Settlement
+from core import charts
 from core.periods import month_bounds, year_bounds
 from insurance.models import Institution
 
@@ -38,7 +40,6 @@ from .models import (
 )
 
 FUNDS = [str(f) for f in Fund]
-CHART_W, CHART_H, PAD_L, PAD_R, PAD_T, PAD_B = 720, 300, 90, 20, 20, 40
 INSTITUTION_WARNINGS_SHOWN = 50
 
 
@@ -88,25 +89,21 @@ def spending_frame(year: int, region: str | None) -> pd.DataFrame:
     return decimal_sum(frame, ["month", "institution_id"], FUNDS)
 
 
-def _chart(budget: Decimal, cumulative: list[Decimal], months_elapsed: Decimal, ytd: Decimal,
-           projection: Decimal | None) -> dict:
-    """Coordinates for the inline SVG: budget pace, actual cumulative spending, projection."""
-    top = max([budget, ytd, projection or ZERO, *cumulative, Decimal(1)]) * Decimal("1.05")
-    plot_w, plot_h = CHART_W - PAD_L - PAD_R, CHART_H - PAD_T - PAD_B
-
-    def point(month: Decimal | int, value: Decimal) -> str:
-        x = PAD_L + float(month) / 12 * plot_w
-        y = PAD_T + plot_h - float(value / top) * plot_h
-        return f"{x:.1f},{y:.1f}"
-
-    pace = " ".join(point(k, budget * k / 12) for k in range(13))
-    actual = " ".join([point(0, ZERO)] + [point(k + 1, v) for k, v in enumerate(cumulative)])
-    proj = f"{point(months_elapsed, ytd)} {point(12, projection)}" if projection is not None else ""
-    ticks = [{"y": PAD_T + plot_h - plot_h * i / 4, "label": f"{top * i / 4 / 10000:,.0f}"} for i in range(5)]
-    months = [{"x": PAD_L + plot_w * k / 12, "label": k} for k in range(13)]
-    return {"width": CHART_W, "height": CHART_H, "pace": pace, "actual": actual, "projection": proj,
-            "ticks": ticks, "months": months, "left": PAD_L, "right": CHART_W - PAD_R, "top": PAD_T,
-            "bottom": PAD_T + plot_h}
+def _chart(budget: Decimal, cumulative: list[Decimal], current_month: int, projection: Decimal | None) -> dict:
+    """The ECharts spec (core.charts) of the page's chart, by month's end: the budget's pace (budget × k / 12),
+    the actual cumulative spending up to the current month, and the linear projection from it to year end
+    (projection × k / 12, the line through the spending to date)."""
+    months = range(1, 13)
+    actual = [cumulative[k - 1] if k <= len(cumulative) else None for k in months]
+    proj = [money(projection * k / 12) if projection is not None and current_month and k >= current_month else None
+            for k in months]
+    return charts.chart(
+        "line", title=_("累计支出与预算进度"), categories=[_("Month %(m)d") % {"m": k} for k in months],
+        x_name=_("月份"), y_name=_("Amount (yuan)"), series_list=[
+            charts.series(_("预算进度(预算/12 累计)"), [money(budget * k / 12) for k in months]),
+            charts.series(_("实际累计支出"), actual),
+            charts.series(_("线性预测至年末"), proj, style="dashed"),
+        ])
 
 
 def dashboard(year: int, fund: str, region: str | None = None, today: dt.date | None = None) -> dict:
@@ -147,7 +144,7 @@ def dashboard(year: int, fund: str, region: str | None = None, today: dt.date | 
         "projection": projection, "months_left": months_left, "excess": (excess * 100).quantize(Decimal("0.1")),
         "warnings": warnings, "no_budget": no_budget, "table": table, "funds": FUNDS,
         "institution_warnings": institution_warnings(frame, year, fund, region, share, excess),
-        "chart": _chart(budget, cumulative, months_elapsed, ytd, projection),
+        "chart": _chart(budget, cumulative, current_month, projection),
     }
 
 

@@ -127,13 +127,25 @@ def rule_hit_stats(user, *, date_from: dt.date, date_to: dt.date, stage: str | N
     return [stats[k] for k in sorted(stats)]
 
 
+def business_day_hits(start: dt.datetime, end: dt.datetime) -> QuerySet[AuditHit]:
+    """The rule hits of the business day [start, end): a hit on a settlement belongs to the settlement's day
+    (its setl_time, as the day's settlement figures count it), whenever the audit recorded it (the daily job
+    of a day runs after it, a demo's job months later); a hit before any settlement (upload, pre-settlement)
+    belongs to the day it was found, which is its business day."""
+    return AuditHit.objects.filter(
+        Q(settlement__setl_time__gte=start, settlement__setl_time__lt=end)
+        | Q(settlement__isnull=True, created_at__gte=start, created_at__lt=end))
+
+
 def review_day_figures(user, start: dt.datetime, end: dt.datetime) -> dict:
-    """The review side of the bureau's day [start, end): the suspect items opened (how many, their amount at
-    stake, how many still wait), the rule hits found per rule, and the whole queue's pending items."""
-    items = items_for(user).filter(created_at__gte=start, created_at__lt=end)
+    """The review side of the bureau's business day [start, end): the suspect items opened on the day's
+    settlements (how many, their amount at stake, how many still wait), the day's rule hits per rule
+    (business_day_hits), and the whole queue's pending items. By business day, not by the clock: the items
+    and hits of a day's settlements count on that day even when the audit ran on another."""
+    items = items_for(user).filter(settlement__setl_time__gte=start, settlement__setl_time__lt=end)
     opened = items.aggregate(n=Count("pk"), amount=Sum("amount_at_stake"),
                              pending=Count("pk", filter=Q(state=SuspectState.PENDING)))
-    hits = (AuditHit.objects.filter(created_at__gte=start, created_at__lt=end)
+    hits = (business_day_hits(start, end)
             .values("rule_code", "rule__name", "severity")
             .annotate(n=Count("pk"), visits=Count("visit", distinct=True), amount=Sum("amount"))
             .order_by("-n", "rule_code"))

@@ -16,9 +16,11 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Now
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from claims.audit.pipeline import HISTORY_DAYS, institution_stats, stats_columns, stats_frame
 from claims.batch import chunk as bulk
+from claims.errors import ServiceError
 from claims.models import (
     DailyJob,
     DailyJobChunk,
@@ -75,6 +77,23 @@ def create_job(run_date: dt.date, chunks: int | None = None) -> tuple[DailyJob, 
             DailyJob.objects.filter(pk=job.pk).update(status=JobStatus.PENDING, error="")
             job.refresh_from_db()
     return job, created
+
+
+def check_startable(run_date: dt.date, today: dt.date | None = None) -> None:
+    """Refuse (ServiceError on run_date) to start the job of a business day in the future, or whose job is
+    already waiting, running or done; a day without a job, or whose job failed, may be started (create_job
+    reopens a failed one). The workspace's start button asks here before enqueueing (claims.tasks)."""
+    today = today or timezone.localdate()
+    if run_date > today:
+        raise ServiceError.one("run_date", "DATE_IN_FUTURE",
+                               _("The business date %(d)s is in the future.") % {"d": run_date.isoformat()})
+    status = DailyJob.objects.filter(run_date=run_date).values_list("status", flat=True).first()
+    if status in (JobStatus.PENDING, JobStatus.RUNNING):
+        raise ServiceError.one("run_date", "JOB_RUNNING",
+                               _("The daily job of %(d)s is already queued or running.") % {"d": run_date.isoformat()})
+    if status == JobStatus.DONE:
+        raise ServiceError.one("run_date", "JOB_DONE",
+                               _("The daily job of %(d)s has already finished.") % {"d": run_date.isoformat()})
 
 
 def day_visits_by_chunk(run_date: dt.date, chunks: int) -> dict[int, list[int]]:

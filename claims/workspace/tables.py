@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from claims.models import Visit
+from claims.models import DailyJob, UploadJob, Visit
 from core.display import MoneyColumn
 from insurance.models import Institution, Person
 from review.models import AuditHit
@@ -128,3 +128,55 @@ class DeductionTable(tables.Table):
             return format_html('<a href="{}">#{}</a>', reverse("workspace:item", args=[int(record.source_id)]),
                                record.source_id)
         return f"{record.source_type}:{record.source_id}"
+
+
+class DailyJobTable(tables.Table):
+    run_date = tables.DateColumn(verbose_name=_("Business date"), format="Y-m-d",
+                                 linkify=lambda record: reverse("workspace:daily-job", args=[record.pk]))
+    status = tables.Column(verbose_name=_("State"))
+    chunks = tables.Column(verbose_name=_("Chunks done"), accessor="chunks_done", attrs={"td": {"class": "num"}})
+    visits_settled = tables.Column(verbose_name=_("Visits settled"), attrs={"td": {"class": "num"}})
+    visits_quarantined = tables.Column(verbose_name=_("Quarantined"), attrs={"td": {"class": "num"}})
+    started_at = tables.DateTimeColumn(verbose_name=_("Started"), format="Y-m-d H:i:s")
+    finished_at = tables.DateTimeColumn(verbose_name=_("Finished"), format="Y-m-d H:i:s")
+
+    class Meta:
+        model = DailyJob
+        fields = ()
+        sequence = ("run_date", "status", "chunks", "visits_settled", "visits_quarantined", "started_at",
+                    "finished_at")
+        attrs = ATTRS
+        empty_text = _("No daily jobs.")
+
+    def render_status(self, record):
+        return record.get_status_display()
+
+    def render_chunks(self, record):
+        return f"{record.chunks_done}/{record.chunks_total}"
+
+
+class UploadJobTable(tables.Table):
+    id = tables.Column(verbose_name=_("Job"), linkify=lambda record: reverse("workspace:upload-job", args=[record.pk]))
+    institution = tables.Column(verbose_name=_("Institution"), accessor="institution__name")
+    file_name = tables.Column(verbose_name=_("File"))
+    status = tables.Column(verbose_name=_("State"))
+    rows = tables.Column(verbose_name=_("Rows done"), accessor="rows_done", attrs={"td": {"class": "num"}})
+    accepted = tables.Column(verbose_name=_("Accepted"), attrs={"td": {"class": "num"}})
+    rejected = tables.Column(verbose_name=_("Rejected"), attrs={"td": {"class": "num"}})
+    created_at = tables.DateTimeColumn(verbose_name=_("Uploaded"), format="Y-m-d H:i:s")
+
+    class Meta:
+        model = UploadJob
+        fields = ()
+        sequence = ("id", "institution", "file_name", "status", "rows", "accepted", "rejected", "created_at")
+        attrs = ATTRS
+        empty_text = _("No upload jobs.")
+
+    def render_id(self, value):
+        return f"#{value}"
+
+    def render_status(self, record):
+        return record.get_status_display()
+
+    def render_rows(self, record):
+        return f"{record.rows_done}/{record.rows_total}"

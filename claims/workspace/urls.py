@@ -2,7 +2,7 @@
 with the review pages (queue, items, appeals)."""
 from django.urls import path
 
-from claims.workspace import views
+from claims.workspace import jobs, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -10,4 +10,9 @@ urlpatterns = [
     path("visits/<str:mdtrt_id>/", views.visit_detail, name="visit"),
     path("institutions/<str:code>/", views.institution_detail, name="institution"),
     path("search/", views.search, name="search"),
+    path("jobs/", jobs.job_list, name="jobs"),
+    path("jobs/daily/start/", jobs.start_daily, name="daily-job-start"),
+    path("jobs/daily/<int:pk>/", jobs.daily_detail, name="daily-job"),
+    path("jobs/uploads/<int:pk>/", jobs.upload_detail, name="upload-job"),
+    path("jobs/uploads/<int:pk>/retry/", jobs.upload_retry, name="upload-job-retry"),
 ]

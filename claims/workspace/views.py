@@ -13,7 +13,6 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
-from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_http_methods, require_safe
 
 from claims.models import Visit
@@ -21,11 +20,14 @@ from claims.selectors import (
     current_settlement,
     day_figures,
     institution_figures,
+    latest_business_day,
     person_year,
     settlement_breakdown,
     visit_lines,
     visit_settlements,
 )
+from claims.workspace.charts import institution_charts
+from claims.workspace.forms import BusinessDayForm
 from claims.workspace.tables import DeductionTable, HitTable, InstitutionTable, PersonTable, VisitTable
 from core.periods import day_bounds
 from insurance.models import Institution, Person
@@ -48,11 +50,18 @@ def _year(request) -> int:
 @login_required
 @require_safe
 def dashboard(request):
+    """A business day's figures, by business date (the settlements' day, not the day the audit ran); without
+    ?date= the latest day with uploads or settlements (claims.selectors.latest_business_day)."""
     require_bureau(request.user)
-    day = parse_date(request.GET.get("date") or "") or timezone.localdate()
+    form = BusinessDayForm(request.GET)
+    if not form.is_valid():
+        return render(request, "workspace/dashboard.html", {"form": form}, status=400)
+    latest = latest_business_day()
+    day = form.cleaned_data["date"] or latest or timezone.localdate()
     start, end = day_bounds(day)
     return render(request, "workspace/dashboard.html", {
-        "day": day, "prev_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
+        "form": form, "day": day, "latest_day": latest,
+        "prev_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
         **day_figures(start, end), **review_day_figures(request.user, start, end),
     })
 
@@ -113,7 +122,8 @@ def institution_detail(request, code):
     return render(request, "workspace/institution.html", {
         "institution": institution, "year": year, "stats": institution_figures(institution, year),
         "hit_table": hit_table, "deduction_table": deduction_table, "appeal_table": appeal_table,
-        "state_labels": dict(SuspectState.choices), **review,
+        "state_labels": dict(SuspectState.choices), "charts": institution_charts(institution, year, review["hit_counts"]),
+        **review,
     })
 
 

@@ -1,5 +1,7 @@
 """The monitoring page (login required, charts on the page), its figures and warnings, and the admin."""
 import datetime as dt
+import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -47,8 +49,12 @@ def test_dashboard_renders_for_a_caseworker(client, caseworker):
     response = client.get("/fund/")
     assert response.status_code == 200
     page = response.content.decode()
-    assert "<svg" in page and "<polyline" in page and "基金运行监测" in page
-    assert "cdn" not in page.lower()
+    assert "基金运行监测" in page
+    # the chart: ECharts and its starter from static (never a CDN), its data in a json_script
+    assert '<script src="/static/vendor/echarts/echarts.min.js" defer></script>' in page
+    assert '<script src="/static/js/charts.js" defer></script>' in page
+    assert 'data-chart="fund-chart-data"' in page and '<script id="fund-chart-data" type="application/json">' in page
+    assert "<svg" not in page and "cdn" not in page.lower()
 
 
 def test_dashboard_refuses_a_login_without_the_permission(client):
@@ -137,3 +143,33 @@ def test_monitoring_uses_statements_for_stated_months_and_settlements_after(pers
     frame = monitoring.spending_frame(2026, None).set_index("month")
     assert frame.loc[1, "hifp"] == D("4000.00") and frame.loc[2, "hifp"] == D("130.00")
     assert frame.loc[3, "hifp"] == D("70.00")
+
+
+def chart_data(page: str, element_id: str) -> dict:
+    """The spec a page passes to charts.js in <script id=element_id type=application/json> (json_script)."""
+    match = re.search(rf'<script id="{element_id}" type="application/json">(.*?)</script>', page, re.S)
+    assert match, f"no json_script {element_id}"
+    return json.loads(match.group(1))
+
+
+def test_the_chart_data_is_the_months_in_yuan_numbers(client, caseworker, person, policy):
+    worked_parameters(2026, warning_excess=D("0.10"))
+    FundBudget.objects.create(year=2026, region="410800", fund=Fund.HIFP, amount=D("1200000"))
+    inst = make_institution(50)
+    for month in (1, 2, 3):
+        make_settlement(inst, local(2026, month, 10), person=person, policy=policy, hifp="140000.01")
+    spec = monitoring.dashboard(2026, Fund.HIFP, "410800", today=dt.date(2026, 3, 31))["chart"]
+    assert spec["kind"] == "line" and spec["money"] is True
+    assert spec["categories"] == [f"{m}月" for m in range(1, 13)] and spec["x_name"] == "月份"
+    assert spec["y_name"] == "金额（元）"
+    pace, actual, projection = spec["series"]
+    assert (pace["name"], actual["name"], projection["name"]) == ("预算进度(预算/12 累计)", "实际累计支出", "线性预测至年末")
+    assert pace["data"] == [100000.0 * k for k in range(1, 13)]
+    assert actual["data"] == [140000.01, 280000.02, 420000.03] + [None] * 9  # to the fen, as numbers
+    # the line through the spending to date: 420,000.03 / (90/365) a year, from the current month on
+    assert projection["data"][:2] == [None, None] and projection["style"] == "dashed"
+    assert projection["data"][11] == 1703333.46 and projection["data"][2] == 425833.37
+
+    client.force_login(caseworker)
+    page = client.get("/fund/", {"year": 2026, "fund": "hifp", "region": "410800"}).content.decode()
+    assert chart_data(page, "fund-chart-data")["series"][1]["data"][:3] == [140000.01, 280000.02, 420000.03]

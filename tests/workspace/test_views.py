@@ -5,6 +5,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from fund_budget.models import AuditDeduction
 from review import services as review
@@ -218,11 +219,14 @@ def test_dashboard_counts_the_business_day(world, data, login):
     client = login(world.supervisor)
     r = client.get(reverse("workspace:dashboard"))
     ctx = r.context
-    assert ctx["settled_visits"] == 1 and ctx["uploads"] >= 1 and ctx["new_items"] == 2
+    assert ctx["day"] == timezone.localdate()  # the latest day with data: today's settlement
+    assert ctx["settled_visits"] == 1 and ctx["uploads"] >= 1 and ctx["new_items"] == 1
     assert ctx["fund_total"] == data["pending"].settlement.fund_pay_sumamt
     assert any(h["rule_code"] == "DUP-01" for h in ctx["hits"])
+    # the appealed item's settlement is of 2026-03-10: its item and hit count there, though recorded today
     r = client.get(reverse("workspace:dashboard") + "?date=2026-03-10")
-    assert r.context["settled_visits"] == 1 and r.context["new_items"] == 0
+    assert r.context["settled_visits"] == 1 and r.context["new_items"] == 1
+    assert [h["rule_code"] for h in r.context["hits"]] == ["DUP-01"]
 
 
 def test_dashboard_money_has_two_decimals_and_thousands_separators(world, data, login):
