@@ -43,6 +43,7 @@ def demo_city(transactional_db):
     call_command("seed_demo", "--date", DAY.isoformat(), "--persons", "300", stdout=out)
     call_command("setup_roles", stdout=out)
     call_command("load_default_rules", stdout=out)
+    call_command("seed_demo_fund", "--date", DAY.isoformat(), stdout=out)
     call_command("run_daily", "--date", DAY.isoformat(), stdout=out)
     users = {}
     for username, role in (("caseworker", CASEWORKER), ("reviewer", REVIEWER), ("reviewer2", APPEAL_REVIEWER)):
