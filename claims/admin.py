@@ -1,4 +1,7 @@
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
+from django.utils.translation import gettext_lazy as _
 
 from claims.models import (
     Accumulator,
@@ -14,6 +17,7 @@ from claims.models import (
     Visit,
     VisitStatus,
 )
+from claims.roles import role_label
 from insurance.admin import ReadOnlyModelAdmin, ReadOnlyTabularInline
 
 PERSON_SEARCH = ["person__psn_no", "person__certno", "person__name"]
@@ -182,3 +186,36 @@ class QuarantinedVisitAdmin(ReadOnlyModelAdmin):
     search_fields = ["visit__mdtrt_id", "visit__person__psn_no", "visit__institution__fixmedins_code"]
     list_select_related = ["visit", "job"]
     date_hierarchy = "created_at"
+
+
+# --- roles in words (claims.roles.ROLE_LABELS) on Django's group and user lists ----------------------------
+
+admin.site.unregister(Group)
+admin.site.unregister(User)
+
+
+@admin.register(Group)
+class RoleGroupAdmin(GroupAdmin):
+    list_display = ["label", "name"]
+
+    @admin.display(description=_("Role"), ordering="name")
+    def label(self, obj):
+        return role_label(obj.name)
+
+
+@admin.register(User)
+class RoleUserAdmin(UserAdmin):
+    list_display = ["username", "first_name", "roles", "is_active", "is_staff", "last_login"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description=_("Roles"))
+    def roles(self, obj):
+        return "、".join(role_label(g.name) for g in obj.groups.all()) or "—"
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "groups":
+            field.label_from_instance = lambda group: f"{role_label(group.name)} ({group.name})"
+        return field

@@ -5,6 +5,7 @@ Roles are auth groups (claims.roles, `manage.py setup_roles`):
   reviewer         审核员     confirms or dismisses suspect items
   appeal_reviewer  申诉复核员 decides appeals — never on an item they confirmed themselves (four eyes)
   supervisor       稽核主管   sees everything (statistics too), manages the rule library
+  user_admin       用户管理员 manages logins and their roles in the workspace (/ws/users/); not a bureau role
 An institution user (insurance.InstitutionUser) sees its own items and files appeals on them.
 
 The services call the predicates directly (`can_decide_appeal.test(user, appeal)`), not user.has_perm():
@@ -22,12 +23,14 @@ REVIEWER = "reviewer"
 APPEAL_REVIEWER = "appeal_reviewer"
 SUPERVISOR = "supervisor"
 ROLES = (CASEWORKER, REVIEWER, APPEAL_REVIEWER, SUPERVISOR)
+USER_ADMIN = "user_admin"
 
 is_caseworker = rules.is_group_member(CASEWORKER)
 is_reviewer = rules.is_group_member(REVIEWER)
 is_appeal_reviewer = rules.is_group_member(APPEAL_REVIEWER)
 is_supervisor = rules.is_group_member(SUPERVISOR)
 is_active_superuser = rules.is_active & rules.is_superuser
+is_user_admin_member = rules.is_group_member(USER_ADMIN)
 
 # The bureau's side: anyone holding one of the four roles.
 is_bureau_staff = is_caseworker | is_reviewer | is_appeal_reviewer | is_supervisor | is_active_superuser
@@ -83,6 +86,8 @@ can_manage_audit_rules = is_supervisor | is_active_superuser
 # job for a business date or retries a failed upload job.
 can_view_jobs = is_bureau_staff
 can_run_jobs = is_supervisor | is_active_superuser
+# Who manages logins and roles (claims.users): an active superuser, or an active member of "user_admin".
+can_manage_users = is_active_superuser | (rules.is_active & is_user_admin_member)
 
 rules.add_perm("claims.view_review", can_view_review)
 rules.add_perm("claims.view_suspect_item", can_view_item)
@@ -94,3 +99,4 @@ rules.add_perm("claims.view_review_stats", can_view_review_stats)
 rules.add_perm("policy_rules.manage_audit_rules", can_manage_audit_rules)
 rules.add_perm("claims.view_jobs", can_view_jobs)
 rules.add_perm("claims.run_jobs", can_run_jobs)
+rules.add_perm("claims.manage_users", can_manage_users)

@@ -9,19 +9,23 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from claims.permissions import APPEAL_REVIEWER, CASEWORKER, REVIEWER, SUPERVISOR
+from claims.permissions import APPEAL_REVIEWER, CASEWORKER, REVIEWER, SUPERVISOR, USER_ADMIN
 
-# the roles as people read them (a group's name is its code; pages show the label: claims/templatetags/labels.py)
+# Every group a user may hold, by its name, with the label shown wherever a role shows (workspace, admin).
+# fund_bureau and fund_institution are made by fund_budget (fund_budget.apps.GROUP_PERMISSIONS).
 ROLE_LABELS = {
     CASEWORKER: _("经办人员"),
     REVIEWER: _("审核员"),
     APPEAL_REVIEWER: _("申诉复核员"),
     SUPERVISOR: _("稽核主管"),
+    USER_ADMIN: _("用户管理员"),
+    "fund_bureau": _("基金经办"),
+    "fund_institution": _("机构指标协商"),
 }
 
 
 def role_label(name: str) -> str:
-    """A role (group name) by its label; a group that is not a bureau role by its own name."""
+    """A group's name in words (ROLE_LABELS); a group the platform does not know keeps its name."""
     return str(ROLE_LABELS.get(name, name))
 
 READ = [
@@ -53,7 +57,8 @@ def _permissions(names: list[str]) -> list[Permission]:
 
 
 def ensure_roles() -> dict[str, Group]:
-    """Create the four groups and give each exactly its model permissions. Idempotent."""
+    """Create the four groups and give each exactly its model permissions, and the user_admin group (no model
+    permissions: claims.permissions.can_manage_users names it). Idempotent."""
     for label in ("claims", "insurance", "policy_rules", "review"):
         create_permissions(apps.get_app_config(label), verbosity=0)
     groups = {}
@@ -62,4 +67,5 @@ def ensure_roles() -> dict[str, Group]:
             group, _created = Group.objects.get_or_create(name=role)
             group.permissions.set(_permissions(names))
             groups[role] = group
+        groups[USER_ADMIN], _created = Group.objects.get_or_create(name=USER_ADMIN)
     return groups

@@ -6,6 +6,7 @@ rule's own window and medical types from the rule library, so that the page and 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from django.db.models import (
@@ -269,3 +270,26 @@ def current_settlement(history: list[Settlement]) -> Settlement | None:
         return settled[-1]
     settlements = [s for s in history if s.kind == SettlementKind.SETTLEMENT]
     return settlements[-1] if settlements else None
+
+
+# --- search hints ----------------------------------------------------------------------------------------
+
+NAME_SUBSTRING_MIN = 3  # pg_trgm needs three characters of the query to narrow a substring search down
+# Digits (an ID number may end in X) too short or too long to be a whole ID number: a partial one.
+_PARTIAL_ID = re.compile(r"^\d{4,}[\dX]?$")
+
+
+def search_hint(q: str, persons_found: int) -> str | None:
+    """Why a workspace search may have found nobody, when the query explains it: ID numbers are matched only
+    in full (never in part: a part of an ID number is not a search key), and a name of one or two characters
+    matches only the beginning of names (claims.workspace.views._person_match)."""
+    code = q.strip().upper()
+    if persons_found:
+        return None
+    if _PARTIAL_ID.match(code) and len(code) not in (15, 18):
+        return str(gettext_lazy("ID numbers must be entered in full (18 characters). A name can be searched in "
+                                "part; person numbers, visit IDs and institution codes must be entered in full."))
+    if not any(ch.isdigit() for ch in code) and len(code) < NAME_SUBSTRING_MIN:
+        return str(gettext_lazy("A name of one or two characters matches only the beginning of names; enter "
+                                "three or more characters to search anywhere in a name."))
+    return None

@@ -83,7 +83,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 # Django, the libraries and the project's apps (devtools: the synthetic city commands, no models).
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.PlatformAdminConfig",  # django.contrib.admin with the platform's site (config/admin.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from claims.models import FeeLine, Settlement, Visit
+from claims.roles import ensure_roles
 from insurance.models import AccountMovement, Person
 from policy_rules.catalog_import import COLUMNS
 from policy_rules.models import CatalogItem, PolicyStatus, PolicyVersion
@@ -266,3 +267,30 @@ def test_fee_line_classification_is_not_editable(admin_client):
     assert 'name="det_item_fee_sumamt"' in page and 'name="inscp_scp_amt"' not in page
     assert FeeLine.objects.filter(pk=line.pk).exists() and Visit.objects.count() == 1
 
+
+
+def test_admin_is_branded_in_chinese_and_english(admin_client):
+    html = admin_client.get(reverse("admin:index")).content.decode()
+    assert "医保结算审核平台 管理" in html and "Django" not in html.split("<body")[1].split("</header>")[0]
+    assert "<title>管理首页 | 医保结算审核平台</title>" in html
+    english = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Medical Insurance Settlement and Audit Platform administration" in english
+
+
+def test_admin_groups_apps_in_the_order_of_the_work_with_chinese_names(admin_client):
+    response = admin_client.get(reverse("admin:index"))
+    names = [app["name"] for app in response.context["app_list"]]
+    assert [str(n) for n in names] == ["参保与机构", "政策与目录", "就诊与结算", "智能审核", "基金预算",
+                                       "用户与角色", "API 令牌", "登录安全"]
+
+
+def test_admin_shows_roles_in_chinese(admin_client):
+    ensure_roles()
+    user = f.UserFactory(username="shenhe9", roles=["reviewer", "user_admin"])
+    groups = admin_client.get(reverse("admin:auth_group_changelist")).content.decode()
+    for label in ("经办人员", "审核员", "申诉复核员", "稽核主管", "用户管理员"):
+        assert label in groups
+    users = admin_client.get(reverse("admin:auth_user_changelist")).content.decode()
+    assert "审核员、用户管理员" in users
+    change = admin_client.get(reverse("admin:auth_user_change", args=[user.pk])).content.decode()
+    assert "审核员 (reviewer)" in change

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import django_tables2 as tables
+from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from claims.models import DailyJob, UploadJob, Visit
+from claims.users import roles_of
 from core.display import MoneyColumn
 from insurance.models import Institution, Person
 from review.models import AuditHit
@@ -180,3 +182,35 @@ class UploadJobTable(tables.Table):
 
     def render_rows(self, record):
         return f"{record.rows_done}/{record.rows_total}"
+
+
+class UserTable(tables.Table):
+    """The logins of the user pages: username, name, roles in words, institution, active."""
+
+    username = tables.Column(verbose_name=_("Username"),
+                             linkify=lambda record: reverse("workspace:user", args=[record.pk]))
+    first_name = tables.Column(verbose_name=_("Full name"))
+    roles = tables.Column(verbose_name=_("Roles"), accessor="pk", orderable=False)
+    institution = tables.Column(verbose_name=_("Institution"), accessor="pk", orderable=False)
+    is_active = tables.Column(verbose_name=_("Status"))
+    last_login = tables.DateTimeColumn(verbose_name=_("Last sign-in"), format="Y-m-d H:i")
+
+    class Meta:
+        model = User
+        fields = ()
+        sequence = ("username", "first_name", "roles", "institution", "is_active", "last_login")
+        attrs = ATTRS
+        empty_text = _("No users.")
+
+    def render_roles(self, record):
+        labels = [label for _name, label in roles_of(record)]
+        if record.is_superuser:
+            labels.insert(0, str(_("Superuser")))
+        return "、".join(labels) or "—"
+
+    def render_institution(self, record):
+        link = getattr(record, "institution_link", None)
+        return f"{link.institution.fixmedins_code} {link.institution.name}" if link else "—"
+
+    def render_is_active(self, record):
+        return _("Active") if record.is_active else _("Deactivated")

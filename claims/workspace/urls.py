@@ -2,7 +2,7 @@
 with the review pages (queue, items, appeals)."""
 from django.urls import path
 
-from claims.workspace import jobs, views
+from claims.workspace import jobs, users, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -15,4 +15,13 @@ urlpatterns = [
     path("jobs/daily/<int:pk>/", jobs.daily_detail, name="daily-job"),
     path("jobs/uploads/<int:pk>/", jobs.upload_detail, name="upload-job"),
     path("jobs/uploads/<int:pk>/retry/", jobs.upload_retry, name="upload-job-retry"),
+]
+
+# The user pages (a bureau administrator: claims.permissions.can_manage_users).
+urlpatterns += [
+    path("users/", users.user_list, name="users"),
+    path("users/new/", users.user_create, name="user-create"),
+    path("users/<int:pk>/", users.user_detail, name="user"),
+    path("users/<int:pk>/roles/", users.user_roles, name="user-roles"),
+    path("users/<int:pk>/active/", users.user_active, name="user-active"),
 ]

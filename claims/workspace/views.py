@@ -17,11 +17,13 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from claims.models import Visit
 from claims.selectors import (
+    NAME_SUBSTRING_MIN,
     current_settlement,
     day_figures,
     institution_figures,
     latest_business_day,
     person_year,
+    search_hint,
     settlement_breakdown,
     visit_lines,
     visit_settlements,
@@ -130,9 +132,6 @@ def institution_detail(request, code):
 # --- search ----------------------------------------------------------------------------------------------
 
 
-NAME_SUBSTRING_MIN = 3  # pg_trgm needs three characters of the query to narrow a substring search down
-
-
 def _person_match(q: str) -> Q:
     """Who a search matches. A query with a digit is a code: the person number or the ID number, exactly (it
     is never looked for inside names). Otherwise it is a name: anywhere in the name from three characters on
@@ -197,4 +196,5 @@ def search(request):
             paginate(request, context[key])
         context["total"] = sum(context[k].paginator.count for k in ("person_table", "visit_table",
                                                                    "institution_table"))
+        context["hint"] = search_hint(q, context["person_table"].paginator.count)
     return render(request, "workspace/search.html", context)

@@ -19,7 +19,8 @@ What is in it:
     in contribution arrears or whose enrollment has ended;
   * a catalog in the national code shapes (Western drugs X + 22, Chinese patent drugs Z + 22, services
     15 digits or the 9-digit legacy codes, consumables C + 19 digits) with 甲/乙/丙 shares, own 乙类
-    self-pay shares, price limits and restrictions (gender, age, institution level, inpatient only);
+    self-pay shares, price limits and restrictions (gender and age only where the item's name makes them
+    plausible: vocabulary.FEMALE_WORDS ...; institution level, inpatient only);
   * visits discharged on their day (general outpatient 11, chronic outpatient 14, inpatient 21, purchases
     at pharmacies), lines per visit geometric, lengths of stay gamma, prices lognormal; inpatient stays
     charge a bed fee and a ward-round fee per day; some lines break a restriction, exceed a price limit,

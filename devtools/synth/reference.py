@@ -11,12 +11,16 @@ import pandas as pd
 from devtools.synth.arrays import cat, certno_check_digits, rank_within_groups, zfill
 from devtools.synth.spec import PART_CATALOG, PART_INSTITUTIONS, PART_PERSONS, CitySpec, rng_for
 from devtools.synth.vocabulary import (
+    ADULT_WORDS,
     ATC,
+    CHILD_WORDS,
     CONSUMABLE_NAMES,
     DRUG_FORMS,
     DRUG_STEMS,
+    FEMALE_WORDS,
     GIVEN,
     LOCAL_DISTRICTS,
+    MALE_WORDS,
     NAMED_ITEMS,
     OTHER_DISTRICTS,
     PLACES,
@@ -155,9 +159,10 @@ def make_catalog(spec: CitySpec) -> pd.DataFrame:
     catalog = pd.DataFrame({
         "med_list_codg": code, "name": name, "list_type": np.where(kind == "tcm", "drug", kind), "chrg_lv": chrg_lv,
         "selfpay_prop_e6": selfpay_e6, "price_limit_fen": np.where(limited, price, -1),
-        "restrict_gender": np.select([r < 0.02, r < 0.025], ["2", "1"], default=""),
-        "restrict_min_age": np.where((r >= 0.025) & (r < 0.035), 18, -1),
-        "restrict_max_age": np.where((r >= 0.035) & (r < 0.045), 14, -1),
+        # gender and age restrictions only where the item's name makes them plausible (vocabulary.*_WORDS)
+        "restrict_gender": np.select([_named(name, FEMALE_WORDS), _named(name, MALE_WORDS)], ["2", "1"], default=""),
+        "restrict_min_age": np.where(_named(name, ADULT_WORDS), 18, -1),
+        "restrict_max_age": np.where(_named(name, CHILD_WORDS), 14, -1),
         "restrict_min_level": np.where((r >= 0.045) & (r < 0.06), np.where(r < 0.055, 2, 3), -1),
         "restrict_med_types": np.where((r >= 0.06) & (r < 0.07), '["21"]', "[]"),
         "_price_fen": price, "_kind": np.where(kind == "tcm", "drug", kind),
@@ -168,6 +173,12 @@ def make_catalog(spec: CitySpec) -> pd.DataFrame:
     out.loc[dup, "med_list_codg"] = cat(out.loc[dup, "med_list_codg"].to_numpy(dtype=str), "D",
                                         zfill(np.flatnonzero(dup), 6))
     return out
+
+
+def _named(names: np.ndarray, words) -> np.ndarray:
+    """Whether each name contains one of the words."""
+    names = np.asarray(names).astype(str)
+    return np.logical_or.reduce([np.char.find(names, w) >= 0 for w in words])
 
 
 def _named_item(i: int, name: str, list_type: str, chrg_lv: str, price: int, restriction: str | None) -> dict:

@@ -42,14 +42,23 @@ NAMED_ITEMS = (
 DRUG_STEMS = np.array(["阿莫西林", "头孢呋辛", "左氧氟沙星", "阿奇霉素", "二甲双胍", "格列美脲", "阿卡波糖", "硝苯地平",
                        "氨氯地平", "缬沙坦", "阿托伐他汀", "瑞舒伐他汀", "奥美拉唑", "雷贝拉唑", "布洛芬", "对乙酰氨基酚",
                        "甲钴胺", "氯吡格雷", "阿司匹林", "美托洛尔", "氯化钠", "葡萄糖", "头孢曲松", "利伐沙班",
-                       "胰岛素", "地塞米松", "泮托拉唑", "氨溴索", "孟鲁司特", "坦索罗辛"])
+                       "胰岛素", "地塞米松", "泮托拉唑", "氨溴索", "孟鲁司特", "坦索罗辛", "地屈孕酮", "戊酸雌二醇",
+                       "小儿氨酚黄那敏", "非那雄胺"])
 DRUG_FORMS = np.array(["片", "胶囊", "缓释片", "肠溶片", "注射液", "颗粒", "口服溶液", "分散片"])
 TCM_STEMS = np.array(["复方丹参", "银杏叶", "连花清瘟", "板蓝根", "六味地黄", "血塞通", "藿香正气", "蒲地蓝消炎",
                       "丹红", "舒血宁"])
 TCM_FORMS = np.array(["滴丸", "片", "胶囊", "颗粒", "注射液", "口服液"])
 SERVICE_NAMES = np.array(["肝功能检测", "肾功能检测", "尿常规", "血糖测定", "彩色多普勒超声", "磁共振扫描", "胸部X线摄影",
                           "肌肉注射", "雾化吸入", "吸氧", "清创缝合术", "导尿", "康复评定", "针灸", "推拿", "血液透析",
-                          "胃镜检查", "肠镜检查", "麻醉", "护理费(一级)"])
+                          "胃镜检查", "肠镜检查", "麻醉", "护理费(一级)", "产前检查", "宫颈细胞学检查",
+                          "前列腺特异性抗原测定", "新生儿护理", "儿童保健体检"])
+# Restrictions a catalog item plausibly has, by words of its name (devtools.synth.reference): women only
+# (gynaecology, obstetrics, female hormones), men only (prostate), children only (paediatric items, up to
+# 14), adults only (quinolones, from 18). Items without such words are never restricted by gender or age.
+FEMALE_WORDS = ("黄体酮", "孕酮", "雌二醇", "产前", "宫颈", "阴道", "乳腺")
+MALE_WORDS = ("前列腺", "坦索罗辛", "非那雄胺")
+CHILD_WORDS = ("小儿", "儿童", "新生儿")
+ADULT_WORDS = ("左氧氟沙星",)
 CONSUMABLE_NAMES = np.array(["一次性输液器", "医用纱布", "留置针", "冠脉支架", "人工晶体", "骨科钢板", "导尿管",
                              "吻合器", "胰岛素笔针头", "敷贴"])
 ATC = np.array(["A02BC", "A10BA", "A10BB", "A10AB", "C08CA", "C09CA", "C10AA", "J01CA", "J01DC", "J01DD", "J01MA",

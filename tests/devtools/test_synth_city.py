@@ -13,6 +13,8 @@ from django.utils import timezone
 from claims.models import FeeLine, Upload, Visit, VisitStatus
 from devtools.synth import CitySpec, day, reference
 from devtools.synth.arrays import certno_check_digits
+from devtools.synth.reference import make_catalog
+from devtools.synth.vocabulary import CHILD_WORDS, FEMALE_WORDS, MALE_WORDS
 from insurance.models import (
     Enrollment,
     Institution,
@@ -190,3 +192,21 @@ def test_seed_demo_is_the_generator_with_small_sizes_and_idempotent(db):
     call_command("seed_demo", "--date", DAY.isoformat(), stdout=again)
     assert "already has persons" in again.getvalue()
     assert Person.objects.count() == 300
+
+
+def test_gender_and_age_restrictions_only_on_plausible_items():
+    """Women only: gynaecology, obstetrics, female hormones; men only: prostate; up to 14: paediatric items;
+    from 18: quinolones. Amoxicillin and the like are never restricted by gender or age."""
+    catalog = make_catalog(CitySpec(persons=10, institutions=5, start_date=DAY, visits_per_day=5))
+
+    def named(words):
+        return catalog["name"].map(lambda n: any(w in n for w in words))
+
+    assert set(catalog.loc[catalog["restrict_gender"] == "2", "name"]) == set(catalog.loc[named(FEMALE_WORDS), "name"])
+    assert set(catalog.loc[catalog["restrict_gender"] == "1", "name"]) == set(catalog.loc[named(MALE_WORDS), "name"])
+    assert (catalog.loc[catalog["restrict_max_age"] >= 0, "name"].map(lambda n: any(w in n for w in CHILD_WORDS))).all()
+    assert (catalog.loc[catalog["restrict_min_age"] >= 0, "name"].str.contains("左氧氟沙星")).all()
+    amoxicillin = catalog[catalog["name"].str.contains("阿莫西林")]
+    assert len(amoxicillin) and (amoxicillin["restrict_gender"] == "").all()
+    assert ((amoxicillin["restrict_min_age"] < 0) & (amoxicillin["restrict_max_age"] < 0)).all()
+    assert (catalog["restrict_gender"] == "2").any() and (catalog["restrict_max_age"] >= 0).any()
