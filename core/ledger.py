@@ -64,10 +64,13 @@ def allow_money_writes(cursor) -> None:
 
 
 @contextlib.contextmanager
-def money_writes(*, using: str = DEFAULT_DB_ALIAS, **context):
+def money_writes(*, using: str = DEFAULT_DB_ALIAS, savepoint: bool = True, **context):
     """The block is the services' write path: inside one transaction (a savepoint when nested), money rows
     may be changed; on leaving, the setting is what it was before. `context` (user: a user or its pk, reason,
-    ...; empty values dropped) is attached to the history events the block makes (pghistory.context), so the trail says who and why."""
+    ...; empty values dropped) is attached to the history events the block makes (pghistory.context), so the trail says who and why.
+
+    savepoint=False: nested, the block takes no savepoint of its own (transaction.atomic's savepoint), for a
+    caller whose transaction ends with any error the block raises (nothing of the block is kept apart)."""
     connection = connections[using]
     user = context.pop("user", None)
     if getattr(user, "is_authenticated", False):
@@ -75,7 +78,7 @@ def money_writes(*, using: str = DEFAULT_DB_ALIAS, **context):
     elif isinstance(user, int):
         context["user"] = user
     context = {k: v for k, v in context.items() if v not in (None, "")}
-    with transaction.atomic(using=using):
+    with transaction.atomic(using=using, savepoint=savepoint):
         if connection.vendor != "postgresql":
             yield
             return

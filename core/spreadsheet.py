@@ -7,7 +7,11 @@ dates and every other value are written as they are. Every writer of CSV or XLSX
 """
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -21,3 +25,27 @@ def safe_cell(value):
 
 def safe_row(values: Iterable) -> list:
     return [safe_cell(v) for v in values]
+
+
+# --- XLSX (openpyxl) -------------------------------------------------------------------------------------
+
+MONEY_FORMAT = "#,##0.00"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def finish_sheet(sheet, money_columns: Iterable[int] = ()) -> None:
+    """The house style of a data sheet whose first row is the header: the header bold and frozen, and the
+    given columns (1-based) shown as money — numbers with two decimals and thousands separators."""
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    for col in money_columns:
+        for row in sheet.iter_rows(min_row=2, min_col=col, max_col=col):
+            for cell in row:
+                cell.number_format = MONEY_FORMAT
+
+
+def workbook_bytes(book: Workbook) -> bytes:
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

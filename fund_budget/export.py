@@ -2,20 +2,16 @@
 by line. Every cell goes through core.spreadsheet.safe_row."""
 from __future__ import annotations
 
-import io
-
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.styles import Font
 
-from core.spreadsheet import safe_row
+from core.spreadsheet import XLSX_TYPE, finish_sheet, safe_row, workbook_bytes
 
 from .models import ClearingLine, ClearingReport, MonthlyStatement, StatementLine
 from .selectors import statement_formula
 
-MONEY_FORMAT = "#,##0.00"
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+__all__ = ["XLSX_TYPE", "clearing_workbook", "export_filename"]
 
 
 def clearing_workbook(reports) -> bytes:
@@ -36,7 +32,7 @@ def clearing_workbook(reports) -> bytes:
             report.final, report.next_base, str(report.get_status_display()),
             str(report.approved_by or ""), timezone.localtime(report.approved_at).replace(tzinfo=None)
             if report.approved_at else None]))
-    _money_columns(summary, 8, 16)
+    finish_sheet(summary, money_columns=range(8, 17))
     lines = book.create_sheet(_("计算明细"))
     lines.append([str(h) for h in (_("机构编码"), _("基金范围"), _("序号"), _("项目"), _("计算式"), _("金额"))])
     by_report = {r.pk: r for r in reports}
@@ -44,25 +40,8 @@ def clearing_workbook(reports) -> bytes:
         report = by_report[line.report_id]
         lines.append(safe_row([report.institution.fixmedins_code, str(report.get_fund_display()), line.seq,
                                line.label, line.formula, line.amount]))
-    _money_columns(lines, 6, 6)
-    return _finish(book)
-
-
-def _money_columns(sheet, first: int, last: int) -> None:
-    for row in sheet.iter_rows(min_row=2, min_col=first, max_col=last):
-        for cell in row:
-            cell.number_format = MONEY_FORMAT
-
-
-def _finish(book: Workbook) -> bytes:
-    """Bold, frozen header rows on every sheet; the workbook's bytes."""
-    for sheet in book.worksheets:
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    finish_sheet(lines, money_columns=[6])
+    return workbook_bytes(book)
 
 
 STATEMENT_MONEY_FIELDS = ["medfee_amount", "ffs_fund_amount", "standard_gain_loss", "fund_amount", "withheld",
@@ -87,7 +66,7 @@ def statement_workbook(statements) -> bytes:
         summary.append(safe_row([f"{st.month:%Y-%m}", st.institution.fixmedins_code, st.institution.name,
                                  st.visit_count, st.reversal_count,
                                  *[getattr(st, f) for f in STATEMENT_MONEY_FIELDS], st.payment_due]))
-    _money_columns(summary, 6, 5 + len(STATEMENT_MONEY_FIELDS))
+    finish_sheet(summary, money_columns=range(6, 6 + len(STATEMENT_MONEY_FIELDS)))
     formula = book.create_sheet(_("Calculation"))
     formula.append([_verbose(MonthlyStatement, "month"), _("机构编码"), _("序号"), _("项目"), _("计算式"),
                     _("金额")])
@@ -95,7 +74,7 @@ def statement_workbook(statements) -> bytes:
         for n, line in enumerate(statement_formula(st), start=1):
             formula.append(safe_row([f"{st.month:%Y-%m}", st.institution.fixmedins_code, n, line.label,
                                      line.formula, line.amount]))
-    _money_columns(formula, 6, 6)
+    finish_sheet(formula, money_columns=[6])
     funds = book.create_sheet(_("By fund"))
     funds.append([_verbose(MonthlyStatement, "month"), _("机构编码"), _verbose(StatementLine, "fund"),
                   _verbose(StatementLine, "amount"), _verbose(StatementLine, "withheld"),
@@ -105,8 +84,8 @@ def statement_workbook(statements) -> bytes:
         st = by_pk[line.statement_id]
         funds.append(safe_row([f"{st.month:%Y-%m}", st.institution.fixmedins_code, str(line.get_fund_display()),
                                line.amount, line.withheld, line.deductions]))
-    _money_columns(funds, 4, 6)
-    return _finish(book)
+    finish_sheet(funds, money_columns=range(4, 7))
+    return workbook_bytes(book)
 
 
 def statement_filename(statements: list[MonthlyStatement]) -> str:

@@ -41,7 +41,7 @@ def review_queue(user, *, state: str | None = SuspectState.PENDING, institution=
                  now: dt.datetime | None = None) -> QuerySet[SuspectItem]:
     """The review queue: items filtered by state (None: all), institution, rule (object, id or code),
     amount at stake range and age in days since the item was opened; oldest first."""
-    qs = items_for(user)
+    qs = items_for(user).select_related("visit__person")
     if state:
         qs = qs.filter(state=state)
     if institution is not None:
@@ -58,6 +58,32 @@ def review_queue(user, *, state: str | None = SuspectState.PENDING, institution=
     if max_age_days is not None:
         qs = qs.filter(created_at__gt=now - dt.timedelta(days=max_age_days + 1))
     return qs.order_by("created_at", "pk")
+
+
+def queue_neighbour(queue: QuerySet[SuspectItem], item: SuspectItem, *, forward: bool = True
+                    ) -> SuspectItem | None:
+    """The pending item that comes after (forward) or before `item` in the queue's order, or None.
+
+    `queue` is the filtered queue, ordered by plain fields that end with the pk (so the order is total:
+    review_queue's order, or the queue table's sort). The item itself need not be in the queue any more
+    (just confirmed, it has left the pending queue): its place is found from its own sort values, so the
+    lookup costs one keyset query, however long the queue."""
+    order = []
+    for f in [f for f in queue.query.order_by if isinstance(f, str)] or ["created_at", "pk"]:
+        if f.lstrip("-") not in {o.lstrip("-") for o in order}:  # a field sorted twice counts once
+            order.append(f)
+    names = [f.lstrip("-") for f in order]
+    values = SuspectItem.objects.filter(pk=item.pk).values(*names).first()
+    if values is None:
+        return None
+    after = Q(pk__in=[])
+    for i, (field, name) in enumerate(zip(order, names, strict=True)):
+        op = "gt" if forward != field.startswith("-") else "lt"
+        after |= Q(**{n: values[n] for n in names[:i]}, **{f"{name}__{op}": values[name]})
+    if not forward:
+        order = [f[1:] if f.startswith("-") else f"-{f}" for f in order]
+    return (queue.filter(after, state=SuspectState.PENDING).exclude(pk=item.pk).order_by(*order)
+            .first())
 
 
 def appeals_for(user, *, state: str | None = AppealState.FILED) -> QuerySet[Appeal]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -56,7 +57,8 @@ def appeal_deadline(item: SuspectItem) -> dt.datetime | None:
 
 
 def record_hits(hits_df, *, stage: str, visits_by_mdtrt: dict[str, Visit],
-                settlements_by_mdtrt: dict[str, Settlement] | None = None) -> dict:
+                settlements_by_mdtrt: dict[str, Settlement] | None = None, new_settlements: bool = False,
+                line_ids: dict[tuple[int, str], int] | None = None) -> dict:
     """Store the audit engine's hits (run_audit's frame) and, at the settlement stage, open suspect items.
 
     Every hit is stored with its rule, its lines (feedetl_sn and FeeLine id), the evidence in words and the
@@ -67,6 +69,14 @@ def record_hits(hits_df, *, stage: str, visits_by_mdtrt: dict[str, Visit],
     Idempotent: a hit already recorded (same stage, rule, visit, settlement, lines and amount) is not
     stored again, and a settlement never gets a second item for the same rule.
     Returns {"hits": [new AuditHit], "items": [new SuspectItem]}. Raises ServiceError, writing nothing.
+
+    new_settlements: the caller created these settlements in its own transaction, which is still open (the
+    counter's settle_visits): no other transaction can see them, so none can record against them, and nothing
+    is recorded against them yet. Their lock and the look-ups of the hits and items already there are then
+    left out (they could find nothing), and the writes join the caller's transaction without a savepoint of
+    their own (an error ends the caller's transaction anyway: it rolls back the settlements too).
+    line_ids: {(visit_id, feedetl_sn): FeeLine id} of the visits' lines when the caller holds them (every line
+    a hit can name, e.g. the settled lines), so that they are not read again.
     """
     if stage not in HitStage.values:
         raise ServiceError.one("stage", "UNKNOWN_STAGE", _("未知的审核环节：%(s)s") % {"s": stage})
@@ -87,21 +97,27 @@ def record_hits(hits_df, *, stage: str, visits_by_mdtrt: dict[str, Visit],
             raise ServiceError.one("settlement", "MISSING_SETTLEMENT",
                                    _("就诊 %(id)s 没有对应的结算记录。") % {"id": r["mdtrt_id"]}, line=r["line"])
 
-    with transaction.atomic():
+    new_settlements = new_settlements and stage == HitStage.SETTLEMENT
+    with transaction.atomic(savepoint=not new_settlements):
         settlements: dict[int, Settlement] = {}
         if stage == HitStage.SETTLEMENT:
-            # one recorder at a time per settlement, so that "already there?" below is reliable
             ids = sorted({settlements_by_mdtrt[r["mdtrt_id"]].pk for r in rows})
-            settlements = {s.pk: s for s in Settlement.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+            if new_settlements:  # the caller's own rows, invisible to any other recorder
+                settlements = {s.pk: s for s in settlements_by_mdtrt.values() if s.pk in set(ids)}
+            else:
+                # one recorder at a time per settlement, so that "already there?" below is reliable
+                settlements = {s.pk: s for s in
+                               Settlement.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
         visits = {r["mdtrt_id"]: visits_by_mdtrt[r["mdtrt_id"]] for r in rows}
-        line_ids = {
-            (visit_id, sn): pk for visit_id, sn, pk in FeeLine.objects.filter(
-                visit__in=[v.pk for v in visits.values()],
-                feedetl_sn__in={sn for r in rows for sn in r["feedetl_sns"]},
-            ).values_list("visit_id", "feedetl_sn", "pk")
-        }
-        related = {v.mdtrt_id: v for v in Visit.objects.filter(
-            mdtrt_id__in={r["related_mdtrt_id"] for r in rows if r["related_mdtrt_id"]})}
+        if line_ids is None:
+            line_ids = {
+                (visit_id, sn): pk for visit_id, sn, pk in FeeLine.objects.filter(
+                    visit__in=[v.pk for v in visits.values()],
+                    feedetl_sn__in={sn for r in rows for sn in r["feedetl_sns"]},
+                ).values_list("visit_id", "feedetl_sn", "pk")
+            }
+        related_ids = {r["related_mdtrt_id"] for r in rows if r["related_mdtrt_id"]}
+        related = {v.mdtrt_id: v for v in Visit.objects.filter(mdtrt_id__in=related_ids)} if related_ids else {}
 
         built: dict[str, AuditHit] = {}
         fen: dict[str, int] = {}
@@ -123,12 +139,14 @@ def record_hits(hits_df, *, stage: str, visits_by_mdtrt: dict[str, Visit],
                 related_mdtrt_id=r["related_mdtrt_id"], related_visit=related.get(r["related_mdtrt_id"]), key=key,
             )
         # the hits recorded before under these keys: (id, item, severity)
-        found = {key: (pk, item_id, severity) for key, pk, item_id, severity in AuditHit.objects.filter(
-            key__in=list(built)).values_list("key", "pk", "item_id", "severity")}
+        found = {} if new_settlements else {
+            key: (pk, item_id, severity) for key, pk, item_id, severity in AuditHit.objects.filter(
+                key__in=list(built)).values_list("key", "pk", "item_id", "severity")}
         new = [h for k, h in built.items() if k not in found]
         new_items: list[SuspectItem] = []
         if stage == HitStage.SETTLEMENT:
-            new_items, item_of = _open_items(built, fen, found, settlements, {r.pk: r for r in rules.values()})
+            new_items, item_of = _open_items(built, fen, found, settlements, {r.pk: r for r in rules.values()},
+                                             none_open=new_settlements)
             for h in new:
                 if h.severity == HitSeverity.SUSPECT:
                     h.item_id = item_of.get((h.settlement_id, h.rule_id))
@@ -170,11 +188,12 @@ def _insert_new(model, objs: list, unique: str) -> None:
 
 
 def _open_items(built: dict[str, AuditHit], fen: dict[str, int], found: dict[str, tuple],
-                settlements: dict[int, Settlement], rule_of: dict[int, AuditRuleDefinition]
+                settlements: dict[int, Settlement], rule_of: dict[int, AuditRuleDefinition], none_open: bool = False
                 ) -> tuple[list[SuspectItem], dict[tuple[int, int], int]]:
     """The suspect items these hits open (review.hits.items_to_open: one per settlement and rule, the at-stake cap)
     with their OPENED events, in one INSERT each. Returns the new items and {(settlement, rule): item id} of
-    every item, new or already open, that the hits' suspect groups belong to."""
+    every item, new or already open, that the hits' suspect groups belong to. none_open: the settlements are
+    the caller's new ones (record_hits' new_settlements), which no item can name yet: none is looked for."""
     groups: dict[tuple[int, int], int] = defaultdict(int)
     suspect = []
     for key, h in built.items():
@@ -184,7 +203,7 @@ def _open_items(built: dict[str, AuditHit], fen: dict[str, int], found: dict[str
             suspect.append((h.settlement_id, h.rule_id, fen[key]))
     if not groups:
         return [], {}
-    existing = {(s, r): pk for s, r, pk in SuspectItem.objects.filter(
+    existing = {} if none_open else {(s, r): pk for s, r, pk in SuspectItem.objects.filter(
         settlement_id__in={s for s, _r in groups}, rule_id__in={r for _s, r in groups}
     ).values_list("settlement_id", "rule_id", "pk") if (s, r) in groups}
     opened = items_to_open(suspect, {pk: int(s.fund_pay_sumamt.scaleb(2)) for pk, s in settlements.items()},
@@ -305,6 +324,51 @@ def dismiss_item(item: SuspectItem, *, user, reason: str) -> SuspectItem:
         item.save(update_fields=["state", "dismissed_by", "dismissed_at", "review_reason"])
         _event(item, user=user, action=ReviewAction.DISMISSED, from_state=SuspectState.PENDING, reason=reason)
     return item
+
+
+# --- bulk verbs (the queue's checkboxes) -----------------------------------------------------------------
+
+
+@dataclass
+class BulkResult:
+    """What a bulk verb did: the items decided, and the items skipped with the reason why
+    (skipped: [(item, code, message)], code e.g. NOT_PENDING, NOT_PERMITTED)."""
+
+    done: list[SuspectItem] = field(default_factory=list)
+    skipped: list[tuple[SuspectItem, str, str]] = field(default_factory=list)
+
+
+def confirm_items(items, *, user, reason: str) -> BulkResult:
+    """Confirm several items at once, each for its whole amount at stake (a lower amount needs the item page).
+    Every item goes through confirm_item, so the same rules hold per item; see _bulk."""
+    return _bulk(items, reason, lambda item, text: confirm_item(item, user=user, amount=item.amount_at_stake,
+                                                                reason=text), user)
+
+
+def dismiss_items(items, *, user, reason: str) -> BulkResult:
+    """Dismiss several items at once through dismiss_item; see _bulk."""
+    return _bulk(items, reason, lambda item, text: dismiss_item(item, user=user, reason=text), user)
+
+
+def _bulk(items, reason, verb, user) -> BulkResult:
+    """Apply a single-item verb to each item (in id order, so that two bulk runs lock rows in the same order)
+    in one transaction, each item in its own savepoint: an item the verb refuses (not pending any more, not
+    permitted, the fund refusing the deduction) is rolled back to nothing written and reported as skipped,
+    and the others go on. A missing reason refuses the whole batch before anything is written."""
+    text = _reason(reason)
+    result = BulkResult()
+    unique = {item.pk: item for item in items}
+    with transaction.atomic():
+        for pk in sorted(unique):
+            item = unique[pk]
+            try:
+                with transaction.atomic():
+                    result.done.append(verb(item, text))
+            except PermissionDenied as exc:
+                result.skipped.append((item, "NOT_PERMITTED", str(exc)))
+            except ServiceError as exc:
+                result.skipped.append((item, exc.errors[0]["code"], "; ".join(e["message"] for e in exc.errors)))
+    return result
 
 
 def close_items_of_cancelled(settlement: Settlement, *, user, reason: str) -> list[SuspectItem]:

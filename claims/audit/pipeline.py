@@ -154,6 +154,15 @@ def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *,
             qty[key] = scaled(value, QTY_SCALE)
         return qty[key]
 
+    naive = {}  # the lines of a visit share a few fee times: each converted to local time once
+
+    def local(value):
+        try:
+            return naive[value]
+        except KeyError:
+            result = naive[value] = local_naive(value)
+            return result
+
     lines = pd.DataFrame({
         "mdtrt_id": inferred_column([r["visit__mdtrt_id"] for r in line_rows]),
         "feedetl_sn": inferred_column([r["feedetl_sn"] for r in line_rows]),
@@ -161,7 +170,7 @@ def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *,
         "cnt_e4": inferred_column([q(r["cnt"]) for r in line_rows]),
         "pric_e4": inferred_column([q(r["pric"]) for r in line_rows]),
         "amount_fen": inferred_column([int(r["det_item_fee_sumamt"] * 100) for r in line_rows]),
-        "fee_ocur_time": datetime_column([local_naive(r["fee_ocur_time"]) for r in line_rows]),
+        "fee_ocur_time": datetime_column([local(r["fee_ocur_time"]) for r in line_rows]),
     })
     codes = set(lines["med_list_codg"])
     if catalog_items is None:
@@ -191,10 +200,12 @@ def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *,
 
 
 def audit_visits(visits: list[Visit], *, stage: str, settlements: dict[str, Settlement] | None = None,
-                 on: dt.datetime | None = None, inst_stats: pd.DataFrame | None = None, **given) -> pd.DataFrame:
+                 on: dt.datetime | None = None, inst_stats: pd.DataFrame | None = None, new_settlements: bool = False,
+                 **given) -> pd.DataFrame:
     """Run the rules in force on these visits and record the hits; returns the hits frame.
 
     inst_stats: the institutions' statistics to compare with (the daily job's); None: read them.
+    new_settlements: `settlements` were created in the caller's open transaction (review.services.record_hits).
     given: what audit_frames need not read again (line_rows, catalog_items, catalog)."""
     visits = list(visits)
     if not visits:
@@ -208,8 +219,14 @@ def audit_visits(visits: list[Visit], *, stage: str, settlements: dict[str, Sett
         settled = hits["mdtrt_id"].isin(list(settlements or {}))
         if not settled.all():  # (all of them at the counter: no copy of the frame)
             hits = hits[settled]
+    line_rows = given.get("line_rows")
+    line_ids = None
+    if line_rows is not None and all("pk" in r for r in line_rows):
+        # the stored lines in hand: every line a hit names is one of them (the audit's lines are these)
+        ids = {v.pk for v in visits}
+        line_ids = {(r["visit_id"], r["feedetl_sn"]): r["pk"] for r in line_rows if r["visit_id"] in ids}
     record_hits(hits, stage=stage, visits_by_mdtrt={v.mdtrt_id: v for v in visits},
-                settlements_by_mdtrt=settlements)
+                settlements_by_mdtrt=settlements, new_settlements=new_settlements, line_ids=line_ids)
     return hits
 
 

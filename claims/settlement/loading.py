@@ -12,6 +12,8 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+from django.db.models import TextField
+from django.db.models.functions import SHA256, Cast
 from django.utils import timezone
 
 from claims.models import Accumulator, FeeLine, FeeLineStatus, Visit
@@ -24,6 +26,7 @@ from policy_rules.engine.frames import (
     ENROLLMENT_COLUMNS,
     ENROLLMENT_FIELDS,
     catalog_frame,
+    chosen_enrollments,
     datetime_column,
     enrollments_in_force,
     inferred_column,
@@ -44,11 +47,39 @@ def pack_digest(document) -> str:
                                      separators=(",", ":")).encode("utf-8")).hexdigest()
 
 
+# parsed packs by the SHA-256 of their document as the database prints it (its text; on PostgreSQL jsonb's,
+# which is canonical): the database digests the stored document, which then need not be sent, decoded or
+# digested again in Python while a pack of that digest is kept
+_PACKS_BY_STORED: dict[str, PolicyPack] = {}
+
+
+class _SHA256(SHA256):
+    """Django's SHA256, on PostgreSQL by its built-in sha256() (Django's calls pgcrypto's digest())."""
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, template="ENCODE(SHA256(CONVERT_TO(%(expressions)s, 'UTF8')), 'hex')",
+                              **extra_context)
+
+
+_STORED_DIGEST = _SHA256(Cast("document", TextField()))
+
+
 def active_policies(regions) -> tuple[list[PolicyVersion], list[PolicyPack]]:
     """The active policy versions of the given regions, each parsed once per distinct document (a cache keyed by
-    row id would hand one database's pack to another whose rows reuse the ids, as run_cases does)."""
-    versions = list(PolicyVersion.objects.active().filter(region__in=set(regions)).order_by("effective_from"))
-    return versions, [parsed_pack(v) for v in versions]
+    row id would hand one database's pack to another whose rows reuse the ids, as run_cases does).
+
+    The versions are read with the digest of their stored document instead of the document (deferred); only
+    the documents of digests not seen before are read, with their digest in the same statement, so that a pack
+    is kept under the digest of the very document it was parsed from."""
+    versions = list(PolicyVersion.objects.active().filter(region__in=set(regions)).order_by("effective_from")
+                    .defer("document").annotate(stored_digest=_STORED_DIGEST))
+    missing = {v.pk for v in versions if v.stored_digest not in _PACKS_BY_STORED}
+    fetched = {}
+    if missing:
+        for pk, digest, document in PolicyVersion.objects.filter(pk__in=missing).annotate(
+                stored_digest=_STORED_DIGEST).values_list("pk", "stored_digest", "document"):
+            fetched[pk] = _PACKS_BY_STORED[digest] = parsed_pack(PolicyVersion(pk=pk, document=document))
+    return versions, [fetched.get(v.pk) or _PACKS_BY_STORED.get(v.stored_digest) or parsed_pack(v) for v in versions]
 
 
 def parsed_pack(version: PolicyVersion) -> PolicyPack:
@@ -62,17 +93,22 @@ def parsed_pack(version: PolicyVersion) -> PolicyPack:
 _ENROLLMENT = Visit._meta.get_field("enrollment")
 
 
-def enrollments_of(visits: list[Visit]) -> pd.DataFrame:
-    """The enrollment each visit is settled under (policy_rules.engine.frames.enrollments_in_force), from the
-    enrollments of their persons read in one query."""
+def _enrollment_rows(visits: list[Visit]) -> list[tuple]:
+    """(pk, person_id, *ENROLLMENT_FIELDS) of the enrollments the rule chooses among for these visits."""
     if visits and all(v.enrollment_id is not None and _ENROLLMENT.is_cached(v) for v in visits):
         # every visit was registered under an enrollment and read with it (select_related): the rule takes
         # that one and no other, so the persons' other enrollments need not be read
-        rows = list({v.enrollment_id: (v.enrollment.pk, v.enrollment.person_id,
+        return list({v.enrollment_id: (v.enrollment.pk, v.enrollment.person_id,
                                        *(getattr(v.enrollment, f) for f in ENROLLMENT_FIELDS)) for v in visits}.values())
-    else:
-        rows = list(Enrollment.objects.filter(person_id__in={v.person_id for v in visits})
-                    .values_list("pk", "person_id", *ENROLLMENT_FIELDS))
+    return list(Enrollment.objects.filter(person_id__in={v.person_id for v in visits})
+                .values_list("pk", "person_id", *ENROLLMENT_FIELDS))
+
+
+def enrollments_of(visits: list[Visit], rows: list[tuple] | None = None) -> pd.DataFrame:
+    """The enrollment each visit is settled under (policy_rules.engine.frames.enrollments_in_force), from the
+    enrollments of their persons read in one query (rows: those already read, _enrollment_rows)."""
+    if rows is None:
+        rows = _enrollment_rows(visits)
     # column by column (pandas infers each as from the rows): cheaper than a frame from a list of tuples
     enrollments = pd.DataFrame({c: inferred_column([r[i] for r in rows]) for i, c in enumerate(ENROLLMENT_COLUMNS)},
                                columns=ENROLLMENT_COLUMNS) if rows else pd.DataFrame(rows, columns=ENROLLMENT_COLUMNS)
@@ -83,14 +119,62 @@ def enrollments_of(visits: list[Visit]) -> pd.DataFrame:
     }), enrollments)
 
 
-def visit_records(visits: list[Visit], setl_times: dict[int, dt.datetime]) -> list[dict]:
-    """The engine's visit records (frames.VISIT_COLUMNS) of these visits settled at these times."""
-    frame = enrollments_of(visits)
+_FROM, _TO = (ENROLLMENT_COLUMNS.index(c) for c in ("enrolled_from", "enrolled_to"))
+_NS_YEARS = range(1678, 2262)  # datetime64[ns]'s years, within which the frame path's dates are exact
+
+
+def _plain_dates(values) -> bool:
+    return all(v is None or (type(v) is dt.date and v.year in _NS_YEARS) for v in values)
+
+
+def _chosen_records(visits: list[Visit], rows: list[tuple]) -> list[dict] | None:
+    """ENROLLMENT_FIELDS of the enrollment each visit is settled under, as visit_records hands them on, chosen by
+    the engine's rule on arrays (frames.chosen_enrollments) without the frames around it; None when a date is
+    not a plain date within datetime64[ns]'s range (visit_records then takes the frames' path).
+
+    The values are those of the frames' path: a text field '' where missing (fillna("")), paid_through None,
+    the dates as midnight datetimes (datetime64 → datetime) or None; no enrollment: '' and None."""
+    days = [timezone.localtime(v.begntime).date() for v in visits]
+    if not (_plain_dates(r[_FROM] for r in rows) and _plain_dates(r[_TO] for r in rows) and _plain_dates(days)):
+        return None
+    chosen = chosen_enrollments(
+        np.array([v.person_id for v in visits], dtype=np.int64), np.array(days, dtype="datetime64[D]"),
+        np.array([v.enrollment_id or -1 for v in visits], dtype=np.int64),
+        np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int64),
+        np.array([r[_FROM] for r in rows], dtype="datetime64[D]"),
+        np.array([r[_TO] for r in rows], dtype="datetime64[D]"))
+    out = []
+    for pos in chosen.tolist():
+        row = rows[pos] if pos >= 0 else (None,) * len(ENROLLMENT_COLUMNS)
+        record = {}
+        for i, c in enumerate(ENROLLMENT_COLUMNS[2:], start=2):
+            value = row[i]
+            if c in ("enrolled_from", "enrolled_to"):
+                record[c] = None if value is None else dt.datetime(value.year, value.month, value.day)
+            elif c == "paid_through":
+                record[c] = None if pd.isna(value) else value
+            else:
+                record[c] = "" if pd.isna(value) else value
+        out.append(record)
+    return out
+
+
+def _frame_records(visits: list[Visit], rows: list[tuple]) -> list[dict]:
+    """_chosen_records through the frames (enrollments_of): any values."""
+    frame = enrollments_of(visits, rows)
     # the values to_dict("records") gives, but the dates as plain datetimes (not Timestamps): the same values,
     # which visits_frame converts by numpy instead of pd.to_datetime
     columns = {c: (frame[c].to_numpy().astype("datetime64[us]").tolist() if frame[c].dtype == "datetime64[ns]"
                    else frame[c].tolist()) for c in ENROLLMENT_FIELDS}
-    chosen = [{c: columns[c][i] for c in ENROLLMENT_FIELDS} for i in range(len(frame))]
+    return [{c: columns[c][i] for c in ENROLLMENT_FIELDS} for i in range(len(frame))]
+
+
+def visit_records(visits: list[Visit], setl_times: dict[int, dt.datetime]) -> list[dict]:
+    """The engine's visit records (frames.VISIT_COLUMNS) of these visits settled at these times."""
+    rows = _enrollment_rows(visits)
+    chosen = _chosen_records(visits, rows)
+    if chosen is None:
+        chosen = _frame_records(visits, rows)
     return [{
         "mdtrt_id": v.mdtrt_id, "psn_no": v.person.psn_no, "med_type": v.med_type,
         "begntime": local_naive(v.begntime), "setl_time": local_naive(setl_times[v.pk]),

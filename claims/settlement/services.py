@@ -136,7 +136,8 @@ def settle_visits(visit_ids: list[int], *, setl_times: dict[int, dt.datetime] | 
         if no_policy and strict:
             raise ServiceError.one("setl_time", "NO_POLICY", _("结算时间没有生效的政策包。"))
         plan = plan_settlements(result, inputs.visit_keys, inputs.line_keys, inputs.version_ids)
-        with money_writes(user=user, reason=reason, daily_job=getattr(daily_job, "pk", None)):
+        # no savepoint of its own: any error of the writer ends this transaction, settling nothing
+        with money_writes(user=user, reason=reason, daily_job=getattr(daily_job, "pk", None), savepoint=False):
             written = write_plan(plan, user=user, reason=reason, daily_job=daily_job)
         by_mdtrt = {v.mdtrt_id: v for v in ready}
         settled = {}
@@ -147,6 +148,7 @@ def settle_visits(visit_ids: list[int], *, setl_times: dict[int, dt.datetime] | 
         if settled and audit:
             # the daily job audits against the institutions' statistics of its plan (those before its day)
             audit_visits([by_mdtrt[m] for m in written], stage="settlement", settlements=written,
+                         new_settlements=True,
                          inst_stats=stats_frame(daily_job.audit_stats) if daily_job is not None else None,
                          line_rows=lines, catalog_items=catalog_items, catalog=inputs.catalog)
         return settled

@@ -280,30 +280,13 @@ def enrollments_in_force(visits: pd.DataFrame, enrollments: pd.DataFrame) -> pd.
     The one statement of this rule: both readers (the ORM one for a request, the COPY one for the night) read
     the persons' enrollments and call it. numpy only (no merge): one visit costs microseconds."""
     n = len(visits)
-    e_id = enrollments["enrollment_id"].to_numpy(np.int64)
-    e_person = enrollments["person_id"].to_numpy(np.int64)
-    e_from = _days(enrollments["enrolled_from"])
-    e_to = _days(enrollments["enrolled_to"])
-    # candidates by person, and within a person the preferred first (latest start, then latest id)
-    order = np.lexsort((-e_id, -e_from.astype(np.int64), e_person))
-    person_sorted = e_person[order]
-    v_person = visits["person_id"].to_numpy(np.int64)
-    v_day = _days(visits["begin_date"])
     v_registered = visits["enrollment_id"]
     v_registered = (v_registered.to_numpy() if v_registered.dtype == np.int64
                     else pd.to_numeric(v_registered).fillna(-1).to_numpy(np.int64))
-    lo = np.searchsorted(person_sorted, v_person, side="left")
-    hi = np.searchsorted(person_sorted, v_person, side="right")
-    counts = hi - lo
-    visit_of = np.repeat(np.arange(n), counts)
-    cand = order[np.repeat(lo, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))]
-    day = v_day[visit_of]
-    covers = (e_from[cand] <= day) & (np.isnat(e_to[cand]) | (e_to[cand] >= day))
-    registered = v_registered[visit_of]
-    ok = np.where(registered >= 0, e_id[cand] == registered, covers)
-    chosen = np.full(n, -1, dtype=np.int64)
-    first = np.unique(visit_of[ok], return_index=True)  # candidates are in preference order per visit
-    chosen[first[0]] = cand[ok][first[1]]
+    chosen = chosen_enrollments(
+        visits["person_id"].to_numpy(np.int64), _days(visits["begin_date"]), v_registered,
+        enrollments["enrollment_id"].to_numpy(np.int64), enrollments["person_id"].to_numpy(np.int64),
+        _days(enrollments["enrolled_from"]), _days(enrollments["enrolled_to"]))
     found = chosen >= 0
     out = {}
     for c in ENROLLMENT_FIELDS:
@@ -322,6 +305,31 @@ def enrollments_in_force(visits: pd.DataFrame, enrollments: pd.DataFrame) -> pd.
                 col[pd.isna(col)] = ""  # the frame's fillna(""), on the array
         out[c] = col
     return pd.DataFrame(out)
+
+
+def chosen_enrollments(v_person: np.ndarray, v_day: np.ndarray, v_registered: np.ndarray, e_id: np.ndarray,
+                       e_person: np.ndarray, e_from: np.ndarray, e_to: np.ndarray) -> np.ndarray:
+    """enrollments_in_force's choice on arrays: for each visit (its person id, day of admission as
+    datetime64[D], registered enrollment id or -1) the position of its enrollment among the enrollments (id,
+    person id, enrolled_from and enrolled_to as datetime64[D], NaT: open-ended), -1 where none applies. The
+    reader of one visit calls it without frames around it."""
+    n = len(v_person)
+    # candidates by person, and within a person the preferred first (latest start, then latest id)
+    order = np.lexsort((-e_id, -e_from.astype(np.int64), e_person))
+    person_sorted = e_person[order]
+    lo = np.searchsorted(person_sorted, v_person, side="left")
+    hi = np.searchsorted(person_sorted, v_person, side="right")
+    counts = hi - lo
+    visit_of = np.repeat(np.arange(n), counts)
+    cand = order[np.repeat(lo, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))]
+    day = v_day[visit_of]
+    covers = (e_from[cand] <= day) & (np.isnat(e_to[cand]) | (e_to[cand] >= day))
+    registered = v_registered[visit_of]
+    ok = np.where(registered >= 0, e_id[cand] == registered, covers)
+    chosen = np.full(n, -1, dtype=np.int64)
+    first = np.unique(visit_of[ok], return_index=True)  # candidates are in preference order per visit
+    chosen[first[0]] = cand[ok][first[1]]
+    return chosen
 
 
 def _days(values: pd.Series) -> np.ndarray:

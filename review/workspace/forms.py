@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.display import money_text
+from review.models import SuspectItem
 
 
 class ConfirmForm(forms.Form):
@@ -36,3 +37,29 @@ class DecideForm(forms.Form):
         ("reversed", gettext_lazy("Reversed: give the deduction back")),
     ])
     reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class BulkForm(forms.Form):
+    """The queue's bulk verbs: the checked items (of those the user may see), the verb and one reason."""
+
+    CONFIRM, DISMISS = "confirm", "dismiss"
+    MAX_ITEMS = 500
+
+    action = forms.ChoiceField(label=gettext_lazy("Action"), choices=[
+        (CONFIRM, gettext_lazy("Confirm")), (DISMISS, gettext_lazy("Dismiss"))])
+    items = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Suspect items"), queryset=SuspectItem.objects.none(),
+        error_messages={"required": gettext_lazy("Select at least one suspect item.")})
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={
+        "rows": 2, "id": "bulk-reason", "placeholder": gettext_lazy("Required: why these items are decided")}))
+
+    def __init__(self, *args, queryset=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if queryset is not None:
+            self.fields["items"].queryset = queryset
+
+    def clean_items(self):
+        items = self.cleaned_data["items"]
+        if len(items) > self.MAX_ITEMS:
+            raise forms.ValidationError(_("At most %(n)d items at once.") % {"n": self.MAX_ITEMS})
+        return items

@@ -2,10 +2,12 @@
 with the claims pages (dashboard, person, institution, search), so that every page keeps its URL name."""
 from django.urls import path
 
-from review.workspace import views
+from review.workspace import queue, views
 
 urlpatterns = [
-    path("queue/", views.queue, name="queue"),
+    path("queue/", queue.queue, name="queue"),
+    path("queue/bulk/", queue.queue_bulk, name="queue-bulk"),
+    path("queue/export.xlsx", queue.queue_export, name="queue-export"),
     path("items/<int:pk>/", views.item_detail, name="item"),
     path("items/<int:pk>/confirm/", views.item_confirm, name="item-confirm"),
     path("items/<int:pk>/dismiss/", views.item_dismiss, name="item-dismiss"),

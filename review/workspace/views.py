@@ -1,4 +1,4 @@
-"""The review pages of the workspace. Every page needs a login (else 302 to the login page) and a bureau
+"""The review pages of the workspace (the queue's own pages are in review.workspace.queue). Every page needs a login (else 302 to the login page) and a bureau
 role (claims.permissions.can_view_review, else 403); the rows come from the user-scoped selectors
 (review.selectors), and the verbs call review.services, which checks the role again and writes the trail."""
 from __future__ import annotations
@@ -6,7 +6,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -21,26 +23,11 @@ from claims.selectors import settlement_breakdown, visit_lines
 from review import services as review
 from review.models import AuditHit, SuspectState
 from review.selectors import appeals_for, display_certno, item_hits, items_for, visit_trail
-from review.workspace.filters import AppealFilter, QueueFilter
+from review.workspace.filters import AppealFilter
 from review.workspace.forms import ConfirmForm, DecideForm, DismissForm
 from review.workspace.pages import paginate, require_bureau
-from review.workspace.tables import AppealTable, SuspectItemTable
-
-# --- review queue ----------------------------------------------------------------------------------------
-
-
-@login_required
-@require_safe
-def queue(request):
-    require_bureau(request.user)
-    data = request.GET.copy()
-    if "state" not in data:  # the queue opens on the pending items; state= (empty) shows all
-        data["state"] = SuspectState.PENDING
-    filterset = QueueFilter(data, user=request.user)
-    table = SuspectItemTable(filterset.qs)
-    paginate(request, table)
-    return render(request, "review/queue.html", {"filter": filterset, "table": table})
-
+from review.workspace.queue import after_verb_url, neighbours, queue_query
+from review.workspace.tables import AppealTable
 
 # --- item page -------------------------------------------------------------------------------------------
 
@@ -70,6 +57,7 @@ def _item_context(request, item, confirm_form=None, dismiss_form=None) -> dict:
         "dismiss_form": dismiss_form or DismissForm(),
         "appeal": appeal, "deduction": item.deduction,
         "appeal_deadline": review.appeal_deadline(item),
+        **neighbours(user, item, queue_query(request.GET)),
     }
 
 
@@ -111,8 +99,8 @@ def item_confirm(request, pk):
         except ServiceError as exc:
             _service_errors(form, exc)
         else:
-            messages.success(request, _("Suspect item confirmed; the deduction is recorded."))
-            return _done(request, "workspace:item", pk)
+            messages.success(request, _("Suspect item #%(n)s confirmed; the deduction is recorded.") % {"n": pk})
+            return _done(request, after_verb_url(request.user, item, queue_query(request.GET)))
     return _item_response(request, item, 400, confirm_form=form)
 
 
@@ -129,17 +117,19 @@ def item_dismiss(request, pk):
         except ServiceError as exc:
             _service_errors(form, exc)
         else:
-            messages.success(request, _("Suspect item dismissed."))
-            return _done(request, "workspace:item", pk)
+            messages.success(request, _("Suspect item #%(n)s dismissed.") % {"n": pk})
+            return _done(request, after_verb_url(request.user, item, queue_query(request.GET)))
     return _item_response(request, item, 400, dismiss_form=form)
 
 
-def _done(request, name, pk):
-    """After a verb: a full redirect (htmx follows HX-Redirect, plain forms the 302)."""
-    response = redirect(name, pk=pk)
+def _done(request, url: str):
+    """After a verb: a plain form gets a 302; htmx gets a 200 with HX-Redirect, which it follows with a full
+    page load (a 302 would be followed inside the request, and the next page swapped into the actions)."""
     if request.htmx:
-        response["HX-Redirect"] = response["Location"]
-    return response
+        response = HttpResponse(status=200)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
 
 
 # --- appeals ---------------------------------------------------------------------------------------------
@@ -202,5 +192,5 @@ def appeal_decide(request, pk):
             _service_errors(form, exc)
         else:
             messages.success(request, _("Appeal decided."))
-            return _done(request, "workspace:appeal", pk)
+            return _done(request, reverse("workspace:appeal", args=[pk]))
     return render(request, "review/appeal.html", _appeal_context(request, appeal, form=form), status=400)

@@ -224,3 +224,44 @@ def test_a_settlements_hits_are_written_in_a_few_statements_whatever_their_numbe
     assert len(result["hits"]) == 15 and len(result["items"]) == 2
     assert all(h.pk for h in result["hits"]) and AuditHit.objects.filter(item__isnull=False).count() == 10
     assert ReviewEvent.objects.count() == 2
+
+
+
+def test_a_new_settlements_hits_give_the_same_rows_without_the_lock_and_look_ups(world, django_assert_num_queries):
+    """At the counter (settle_visits) the settlement is the caller's own, in its open transaction:
+    new_settlements=True leaves out the lock, the look-ups of hits and items already there and the savepoint,
+    and line_ids the fee-line read. The hits, items and events are those of the default path."""
+    hits = [{"rule_code": code, "feedetl_sns": (str(n), str(n + 1)), "amount_fen": 100 + n}
+            for n in range(1, 4) for code in ("DUP-01", "BED-01", "PRICE-W")]
+
+    def frame(settlement):
+        return hits_frame(*[{"mdtrt_id": settlement.visit.mdtrt_id, **h} for h in hits])
+
+    def record(settlement, hits_df, **options):
+        visit = settlement.visit
+        return review.record_hits(hits_df, stage=HitStage.SETTLEMENT, visits_by_mdtrt={visit.mdtrt_id: visit},
+                                  settlements_by_mdtrt={visit.mdtrt_id: settlement}, **options)
+
+    def stored(settlement):
+        lines = {line.pk: line.feedetl_sn for line in FeeLine.objects.filter(visit=settlement.visit)}
+        return (
+            sorted((h.rule_code, h.severity, tuple(h.feedetl_sns), tuple(lines[i] for i in h.fee_line_ids), h.amount,
+                    h.evidence, h.institution_id, h.item.amount_at_stake if h.item else None)
+                   for h in AuditHit.objects.filter(settlement=settlement).select_related("item")),
+            sorted((i.rule.code, i.amount_at_stake, i.state, i.visit_id == settlement.visit_id)
+                   for i in SuspectItem.objects.filter(settlement=settlement)),
+            sorted((e.action, e.amount, e.reason) for e in ReviewEvent.objects.filter(item__settlement=settlement)),
+        )
+
+    before = world.settled_visit()
+    default = record(before, frame(before))
+    fresh = world.settled_visit()
+    line_ids = {(v, sn): pk for v, sn, pk in FeeLine.objects.filter(visit=fresh.visit).values_list(
+        "visit_id", "feedetl_sn", "pk")}
+    fresh_hits = frame(fresh)
+    with django_assert_num_queries(4):  # the rules, the items, their events, the hits
+        counter = record(fresh, fresh_hits, new_settlements=True, line_ids=line_ids)
+    assert len(counter["hits"]) == len(default["hits"]) == 9 and len(counter["items"]) == len(default["items"]) == 2
+    assert all(h.pk for h in counter["hits"])
+    assert stored(fresh) == stored(before)
+    assert stored(fresh)[0][0][3] == ("1", "2")  # the fee lines named through line_ids

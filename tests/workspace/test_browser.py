@@ -1,6 +1,7 @@
 """The workspace in a real browser (Playwright + Debian's chromium) against pytest-django's live server:
-a reviewer confirms an item from the queue, then an appeal reviewer decides the institution's appeal.
-Screenshots of the dashboard, the queue and an item page go to docs/screenshots/."""
+a reviewer confirms an item from the queue, then an appeal reviewer decides the institution's appeal;
+a reviewer dismisses three items at once and confirms one with the keyboard (issue 16).
+Screenshots of the dashboard, the queue, an item page and the bulk verbs go to docs/screenshots/."""
 from __future__ import annotations
 
 import os
@@ -55,7 +56,7 @@ def _login(page, base, username):
 def test_confirm_then_decide_appeal_in_the_browser(transactional_db, live_server, world, browser):
     base = live_server.url
     item = world.item(settlement=settled_today(world, "P9101"), amount_fen=6000)
-    world.item(settlement=settled_today(world, "P9102"), amount_fen=4500, rule="BED-01")
+    other = world.item(settlement=settled_today(world, "P9102"), amount_fen=4500, rule="BED-01")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
@@ -66,15 +67,18 @@ def test_confirm_then_decide_appeal_in_the_browser(transactional_db, live_server
 
     page.click("nav.ws-nav >> text=审核队列")
     page.wait_for_url(f"{base}/ws/queue/")
-    assert page.locator(f'a[href="/ws/items/{item.pk}/"]').count() == 1
+    assert page.locator(f'a[href="/ws/items/{item.pk}/?state=pending"]').count() == 1
     page.screenshot(path=str(SCREENSHOTS / "queue.png"), full_page=True)
 
-    page.click(f'a[href="/ws/items/{item.pk}/"]')
-    page.wait_for_url(f"{base}/ws/items/{item.pk}/")
+    page.click(f'a[href="/ws/items/{item.pk}/?state=pending"]')
+    page.wait_for_url(f"{base}/ws/items/{item.pk}/?state=pending")
     page.screenshot(path=str(SCREENSHOTS / "item.png"), full_page=True)
     page.fill("#id_amount", "40.00")
-    page.fill("form[action$='/confirm/'] textarea[name=reason]", "同日重复收取血常规，属实")
+    page.fill("form[action*='/confirm/'] textarea[name=reason]", "同日重复收取血常规，属实")
     page.click("button[name=confirm]")
+    page.wait_for_url(f"{base}/ws/items/{other.pk}/?state=pending")  # on to the next open item of the queue
+    assert f"#{item.pk}" in page.inner_text("ul.messages")
+    page.goto(f"{base}/ws/items/{item.pk}/")
     page.wait_for_selector("#deduction")
     assert "40.00" in page.inner_text("#confirmed-amount")
     trail = page.inner_text("table.trail")
@@ -100,3 +104,53 @@ def test_confirm_then_decide_appeal_in_the_browser(transactional_db, live_server
     context.close()
     appeal.refresh_from_db()
     assert appeal.state == AppealState.REVERSED
+
+
+def test_bulk_dismiss_three_and_confirm_one_from_the_queue(transactional_db, live_server, world, browser):
+    base = live_server.url
+    items = [world.item(settlement=settled_today(world, f"P92{n:02d}"), amount_fen=1000 * (n + 1))
+             for n in range(5)]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    _login(page, base, world.reviewer.username)
+    page.goto(f"{base}/ws/queue/")
+
+    # select all on the page, then uncheck two: three items are dismissed with one reason
+    page.check("#select-all")
+    assert page.locator("input.select-item:checked").count() == 5
+    for item in items[3:]:
+        page.uncheck(f"input.select-item[value='{item.pk}']")
+    assert page.inner_text("#selected-count").startswith("3")
+    page.fill("#bulk-reason", "复查有医嘱，批量排除")
+    page.click("button[name=action][value=dismiss]")
+    page.wait_for_selector("ul.messages")
+    assert "已排除 3 条疑点。" in page.inner_text("ul.messages")
+    assert page.locator("input.select-item").count() == 2  # the pending queue: two left
+
+    # the keyboard: ? shows the help; j moves to the first row, x checks it, c focuses the reason
+    # (confirm chosen), Ctrl+Enter submits
+    page.keyboard.press("?")
+    assert page.is_visible("#shortcuts-help")
+    page.keyboard.press("Escape")
+    assert not page.is_visible("#shortcuts-help")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    assert page.locator("tr.current input.select-item:checked").count() == 1
+    page.keyboard.press("c")
+    assert page.evaluate("document.activeElement.id") == "bulk-reason"
+    page.keyboard.type("jk 不触发快捷键")  # typing in the field: no shortcut fires
+    assert page.input_value("#bulk-reason") == "jk 不触发快捷键"
+    page.fill("#bulk-reason", "同日重复收费属实")
+    page.screenshot(path=str(SCREENSHOTS / "queue-bulk.png"), full_page=True)
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("text=已按疑点金额确认 1 条疑点。")
+    context.close()
+
+    states = {}
+    for item in items:
+        item.refresh_from_db()
+        states[item.pk] = item.state
+    assert [states[i.pk] for i in items] == [SuspectState.DISMISSED] * 3 + [SuspectState.CONFIRMED,
+                                                                           SuspectState.PENDING]
+    assert items[3].confirmed_amount == items[3].amount_at_stake and items[3].confirmed_by == world.reviewer

@@ -2,7 +2,10 @@
 import datetime as dt
 
 import pandas as pd
+from django.utils import timezone
 
+from claims.models import Visit
+from claims.settlement.loading import _chosen_records, _frame_records
 from policy_rules.engine.frames import ENROLLMENT_COLUMNS, enrollments_in_force
 
 ENROLLMENTS = pd.DataFrame([
@@ -53,3 +56,24 @@ def test_dates_as_objects_or_datetime64_give_the_same_frame():
     assert as_objects["enrolled_from"].dtype == "datetime64[ns]"
     assert as_objects["insutype"].tolist() == ["310", "390", "", "390"]
     assert as_objects["assistance_category"].tolist() == ["", "low_income", "", ""]
+
+
+def test_the_request_readers_choice_on_arrays_gives_the_frames_records():
+    """claims.settlement.loading chooses by frames.chosen_enrollments on arrays when the dates are plain: the same
+    records (values and types) as through enrollments_in_force's frames, found or not, registered or not."""
+    rows = [tuple(None if pd.isna(v) else v for v in r) for r in ENROLLMENTS.itertuples(index=False)]
+    rows[1] = (*rows[1][:6], None, None)  # a missing paid_through and assistance_category
+    visits = [Visit(pk=i, person_id=person, enrollment_id=registered,
+                    begntime=timezone.make_aware(dt.datetime(*day, 10, 30)))
+              for i, (person, day, registered) in enumerate([
+                  (10, (2025, 6, 1), None), (10, (2019, 1, 1), 2), (20, (2025, 6, 1), None), (20, (2026, 2, 1), None),
+                  (30, (2026, 1, 1), None), (10, (2025, 12, 31), None), (20, (2026, 3, 1), 3)])]
+    fast = _chosen_records(visits, rows)
+    slow = _frame_records(visits, rows)
+    assert fast == slow
+    assert [[type(v) for v in r.values()] for r in fast] == [[type(v) for v in r.values()] for r in slow]
+    assert fast[1]["assistance_category"] == "" and fast[1]["paid_through"] is None
+    assert fast[4]["insutype"] == "" and fast[4]["enrolled_from"] is None
+    assert fast[0]["enrolled_from"] == dt.datetime(2025, 1, 1)
+    assert _chosen_records(visits, [*rows, (9, 40, "310", "x", dt.date(1600, 1, 1), None, None, "")]) is None
+    assert _chosen_records(visits, []) == _frame_records(visits, [])
