@@ -109,18 +109,28 @@ def test_a_caseworkers_day(demo_city, live_server, browser, tmp_path):  # noqa: 
     _shot(page, "2-visit")
     context.close()
 
-    # 3. the reviewer confirms one of the institution's items from the queue
+    # 3. the reviewer opens the institution's queue, dismisses three items in bulk and confirms one
     hospital = InstitutionUser.objects.get(user=demo_city["hospital"]).institution
-    item = (SuspectItem.objects.filter(institution=hospital, state=SuspectState.PENDING).order_by("pk").first())
+    pending = list(SuspectItem.objects.filter(institution=hospital, state=SuspectState.PENDING).order_by("pk"))
+    assert len(pending) >= 4, "the busiest institution has four open items"
+    dismissed, item = pending[:3], pending[3]
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     page = context.new_page()
     _login(page, base, "reviewer")
-    page.goto(f"{base}/ws/queue/?institution={hospital.pk}")
+    page.goto(f"{base}/ws/queue/?institution={hospital.pk}&state=pending")
+    for it in dismissed:
+        page.check(f"input.select-item[value='{it.pk}']")
+    assert page.inner_text("#selected-count").startswith("3")
+    page.fill("#bulk-reason", "有医嘱，收费合理，批量排除")
     _shot(page, "3-queue")
+    page.click("button[name=action][value=dismiss]")
+    page.wait_for_selector("ul.messages")
+    assert "已排除 3 条疑点。" in page.inner_text("ul.messages")
+    assert all(SuspectItem.objects.get(pk=it.pk).state == SuspectState.DISMISSED for it in dismissed)
     page.goto(f"{base}/ws/items/{item.pk}/")
     amount = min(item.amount_at_stake, Decimal("50.00"))
     page.fill("#id_amount", f"{amount:.2f}")
-    page.fill("form[action$='/confirm/'] textarea[name=reason]", "与病历不符，确认扣款")
+    page.fill("form[action*='/confirm/'] textarea[name=reason]", "与病历不符，确认扣款")
     page.click("button[name=confirm]")
     page.wait_for_selector("#deduction")
     _shot(page, "4-confirmed")
