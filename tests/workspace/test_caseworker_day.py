@@ -132,6 +132,9 @@ def test_a_caseworkers_day(demo_city, live_server, browser, tmp_path):  # noqa: 
     page.fill("#id_amount", f"{amount:.2f}")
     page.fill("form[action*='/confirm/'] textarea[name=reason]", "与病历不符，确认扣款")
     page.click("button[name=confirm]")
+    # a verb leads on to the queue's next open item; the confirmed one shows its deduction
+    page.wait_for_url(lambda url: f"/ws/items/{item.pk}/" not in url)
+    page.goto(f"{base}/ws/items/{item.pk}/")
     page.wait_for_selector("#deduction")
     _shot(page, "4-confirmed")
     context.close()
