@@ -50,7 +50,9 @@ def test_every_guarded_claims_and_insurance_table_is_tested_here():
     events = {label for label in guarded if label.endswith("Event")}
     assert guarded - events == {m._meta.label for m in MONEY_TABLES}
     assert events == {"claims.SettlementEvent", "claims.VisitEvent", "claims.FeeLineEvent",
-                      "insurance.PersonEvent", "insurance.EnrollmentEvent", "insurance.InstitutionEvent"}
+                      "insurance.PersonEvent", "insurance.EnrollmentEvent", "insurance.InstitutionEvent",
+                      # the history of logins and their roles (claims.models.accounts, the user pages)
+                      "claims.UserEvent", "claims.UserRoleEvent"}
 
 
 @pytest.mark.parametrize("model", MONEY_TABLES, ids=lambda m: m._meta.label)
