@@ -78,7 +78,8 @@ def test_login_page_and_redirect(world, client):
     assert response.status_code == 200
     assert "登录" in response.content.decode()
     response = client.post(reverse("login"), {"username": "jingban", "password": "pw-12345678"})
-    assert response.status_code == 302 and response["Location"] == "/ws/"
+    assert response.status_code == 302 and response["Location"] == "/start/"
+    assert client.get("/start/")["Location"] == "/ws/"  # bureau staff land in the workspace
 
 
 def test_users_without_a_bureau_role_get_403(world, data, login):
