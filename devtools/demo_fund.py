@@ -140,7 +140,7 @@ def settle_months(day: dt.date, say) -> None:
     month, last = dt.date(day.year - 1, 1, 1), add_months(day.replace(day=1), -1)
     step = 0
     while month <= last:
-        if not MonthlyRun.objects.filter(month=month).exists():
+        if not MonthlyRun.objects.current().filter(month=month).exists():
             step += 1
             run, _ = settle_month(month, cutoff=base + dt.timedelta(microseconds=step))
             say(f"statements {month:%Y-%m}: {run.statement_count}, fund {run.fund_total}")

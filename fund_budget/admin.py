@@ -30,10 +30,13 @@ from .models import (
     InstitutionIndex,
     MonthlyRun,
     MonthlyStatement,
+    MonthReopeningApproval,
+    MonthReopeningRequest,
     NegotiationStep,
     PaymentStandard,
     StatementLine,
     StatementMethodLine,
+    SupersededStatement,
 )
 from .monthly import pay_disbursements
 
@@ -215,7 +218,8 @@ class CapitationReconciliationAdmin(ReadOnlyModelAdmin):
 
 @admin.register(MonthlyRun)
 class MonthlyRunAdmin(ReadOnlyModelAdmin):
-    list_display = ["month", "cutoff", "statement_count", "fund_total", "payable_total", "created_at", "created_by"]
+    list_display = ["month", "sequence", "cutoff", "statement_count", "fund_total", "payable_total", "created_at",
+                    "created_by"]
 
 
 class StatementLineInline(ReadOnlyTabularInline):
@@ -233,11 +237,36 @@ class StatementMethodLineInline(ReadOnlyTabularInline):
 @admin.register(MonthlyStatement)
 class MonthlyStatementAdmin(ReadOnlyModelAdmin):
     list_display = ["month", "institution", "visit_count", "reversal_count", "fund_amount", "withheld", "deductions",
-                    "capitation_amount", "net_payable", "payment_due"]
+                    "capitation_amount", "net_payable", "payment_due", "is_current"]
     list_filter = ["month"]
     search_fields = INSTITUTION_SEARCH
-    list_select_related = ["institution"]
+    list_select_related = ["institution", "superseded"]
     inlines = [StatementLineInline, StatementMethodLineInline]
+
+    @admin.display(boolean=True, description=_("当前有效"))
+    def is_current(self, obj) -> bool:
+        """False for a statement a month's reopening superseded (it stays, as history)."""
+        return not hasattr(obj, "superseded")
+
+
+@admin.register(MonthReopeningRequest)
+class MonthReopeningRequestAdmin(ReadOnlyModelAdmin):
+    """Made and approved on the statement pages (fund_budget.reopening, four eyes), never here."""
+
+    list_display = ["run", "requested_by", "requested_at", "reason"]
+    list_select_related = ["run", "requested_by"]
+
+
+@admin.register(MonthReopeningApproval)
+class MonthReopeningApprovalAdmin(ReadOnlyModelAdmin):
+    list_display = ["request", "approved_by", "approved_at"]
+    list_select_related = ["request__run", "approved_by"]
+
+
+@admin.register(SupersededStatement)
+class SupersededStatementAdmin(ReadOnlyModelAdmin):
+    list_display = ["statement", "approval"]
+    list_select_related = ["statement", "approval__request__run"]
 
 
 @admin.register(StatementLine)

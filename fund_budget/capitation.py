@@ -81,7 +81,7 @@ def reconcile_capitation(year: int) -> dict[str, int]:
     A row is rewritten only when a figure changed."""
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 1)
     paid = {row["institution_id"]: row for row in (
-        MonthlyStatement.objects.filter(month__gte=start, month__lte=end).exclude(capitation_amount=0)
+        MonthlyStatement.objects.current().filter(month__gte=start, month__lte=end).exclude(capitation_amount=0)
         .values("institution_id").annotate(total=Sum("capitation_amount"), months=Count("pk")))}
     penalties = dict(CapitationPenalty.objects.filter(contract__year=year).values("contract_id")
                      .annotate(total=Sum("amount")).values_list("contract_id", "total"))

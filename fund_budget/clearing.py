@@ -135,9 +135,10 @@ def compute_clearing(*, index_amount: Decimal | None, fund_total: Decimal, deduc
 
 
 def year_totals(year: int) -> dict[tuple[int, str], dict[str, Decimal]]:
-    """(institution, fund) → Σ amount, withheld, deductions of the year's statement lines (one SQL query)."""
-    rows = (StatementLine.objects.filter(statement__month__gte=dt.date(year, 1, 1),
-                                         statement__month__lte=dt.date(year, 12, 1))
+    """(institution, fund) → Σ amount, withheld, deductions of the year's current statement lines (one SQL
+    query; a reopened month counts once, with its new statements)."""
+    rows = (StatementLine.objects.current().filter(statement__month__gte=dt.date(year, 1, 1),
+                                                   statement__month__lte=dt.date(year, 12, 1))
             .values("statement__institution_id", "fund")
             .annotate(amount=Sum("amount"), withheld=Sum("withheld"), deductions=Sum("deductions")).order_by())
     return {(r["statement__institution_id"], r["fund"]): {k: money(r[k]) for k in ("amount", "withheld", "deductions")}
@@ -184,7 +185,7 @@ def _user(user):
 def clear_year(year: int, *, user=None) -> dict[str, int]:
     """Compute (or recompute) the year's clearing reports; approved ones are left alone, drafts are rewritten
     only when a figure changed. Needs December's statements."""
-    if not MonthlyRun.objects.filter(month=dt.date(year, 12, 1)).exists():
+    if not MonthlyRun.objects.current().filter(month=dt.date(year, 12, 1)).exists():
         raise FundError(_("%(year)s 年12月尚未月度结算，不能年终清算。") % {"year": year})
     params = parameters_by_region(year)
     indices = list(clearable_indices(year))

@@ -56,13 +56,13 @@ def spending_frame(year: int, region: str | None) -> pd.DataFrame:
     """(month 1–12, institution_id) → spending of each fund: the issued statements' fund lines for the months
     already stated, the settlements themselves (reversals negative) after the last statement run."""
     start, end = year_bounds(year)
-    last = (MonthlyRun.objects.filter(month__gte=dt.date(year, 1, 1), month__lte=dt.date(year, 12, 1))
+    last = (MonthlyRun.objects.current().filter(month__gte=dt.date(year, 1, 1), month__lte=dt.date(year, 12, 1))
             .order_by("-month").first())
     frames = []
     live = Q(setl_time__gte=start, setl_time__lt=end)
     if last is not None:
-        lines = StatementLine.objects.filter(statement__month__gte=dt.date(year, 1, 1),
-                                             statement__month__lte=last.month)
+        lines = StatementLine.objects.current().filter(statement__month__gte=dt.date(year, 1, 1),
+                                                       statement__month__lte=last.month)
         if region:
             lines = lines.filter(statement__institution__region=region)
         rows = (lines.values("statement__month", "statement__institution_id", "fund")

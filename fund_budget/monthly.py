@@ -16,7 +16,10 @@ after that month's cutoff is an adjustment of the next statement, so nothing is 
 twice: run m takes the settlements with setl_time < end(m) and created_at < cutoff(m) that the previous
 run did not take (setl_time ≥ end(prev) or created_at ≥ cutoff(prev)), never before the first run's month.
 
-Months are settled in order; running a month again returns the existing run and changes nothing.
+Months are settled in order; running a month again returns the existing run and changes nothing. Only current
+runs count (MonthlyRun.objects.current()): a month reopened with four eyes (fund_budget.reopening) is settled
+again as a new run of the next sequence, with the same previous run, so its window is the same month seen
+with a later cutoff.
 """
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ from functools import reduce
 import pandas as pd
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -68,7 +71,8 @@ def cutoff_lag() -> dt.timedelta:
     return dt.timedelta(minutes=settings.FUND_STATEMENT_CUTOFF_LAG_MINUTES)
 
 
-def _lock() -> None:
+def lock_months() -> None:
+    """The month lock: statement runs and reopenings are serialised (PostgreSQL advisory lock)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
@@ -93,9 +97,11 @@ def event_window(field: str, month: dt.date, prev: MonthlyRun | None) -> Q:
 
 
 def settle_month(month: dt.date, *, cutoff: dt.datetime | None = None, user=None) -> tuple[MonthlyRun, bool]:
-    """Issue the month's statements; (run, created). A month already settled is returned unchanged."""
+    """Issue the month's statements; (run, created). A month already settled is returned unchanged; a
+    reopened month (fund_budget.reopening) gets a new run, of the next sequence, with the same previous run."""
     month = month.replace(day=1)
-    existing = MonthlyRun.objects.filter(month=month).first()
+    runs = MonthlyRun.objects.current()
+    existing = runs.filter(month=month).first()
     if existing is not None:
         return existing, False
     cutoff = cutoff or timezone.now() - cutoff_lag()
@@ -103,21 +109,22 @@ def settle_month(month: dt.date, *, cutoff: dt.datetime | None = None, user=None
         raise FundError(_("%(month)s 尚未结束(数据截止时间早于月末)，不能结算。") % {"month": f"{month:%Y-%m}"})
     try:
         with transaction.atomic():
-            _lock()
-            existing = MonthlyRun.objects.filter(month=month).first()
+            lock_months()
+            existing = runs.filter(month=month).first()
             if existing is not None:
                 return existing, False
-            if MonthlyRun.objects.filter(month__gt=month).exists():
+            if runs.filter(month__gt=month).exists():
                 raise FundError(_("已结算更晚的月份，不能再结算 %(month)s。") % {"month": f"{month:%Y-%m}"})
-            prev = MonthlyRun.objects.filter(month__lt=month).order_by("-month").first()
+            prev = runs.filter(month__lt=month).order_by("-month").first()
             if prev is not None and cutoff <= prev.cutoff:
                 raise FundError(_("数据截止时间必须晚于上一次结算的截止时间。"))
-            floor = MonthlyRun.objects.order_by("month").values_list("month", flat=True).first() or month
+            floor = runs.order_by("month").values_list("month", flat=True).first() or month
             _refuse_empty_lock(month, cutoff, prev, floor)
             statements, lines, methods = compute_month(month, cutoff, prev, floor)
-            run = _issue(month, cutoff, prev, user, statements, lines, methods)
+            sequence = (MonthlyRun.objects.filter(month=month).aggregate(n=Max("sequence"))["n"] or 0) + 1
+            run = _issue(month, sequence, cutoff, prev, user, statements, lines, methods)
     except IntegrityError:
-        existing = MonthlyRun.objects.filter(month=month).first()
+        existing = runs.filter(month=month).first()
         if existing is None:
             raise
         return existing, False
@@ -304,9 +311,10 @@ STATEMENT_FIELDS = ["visit_count", "reversal_count", "medfee_amount", "ffs_fund_
                     "capitation_amount", "payable", "offset_amount", "net_payable", "payment_due"]
 
 
-def _issue(month, cutoff, prev, user, st: pd.DataFrame, lines: pd.DataFrame, methods: pd.DataFrame) -> MonthlyRun:
+def _issue(month, sequence, cutoff, prev, user, st: pd.DataFrame, lines: pd.DataFrame,
+           methods: pd.DataFrame) -> MonthlyRun:
     run = MonthlyRun.objects.create(
-        month=month, cutoff=cutoff, previous=prev, created_by=user if getattr(user, "is_authenticated", False)
+        month=month, sequence=sequence, cutoff=cutoff, previous=prev, created_by=user if getattr(user, "is_authenticated", False)
         else None, statement_count=len(st),
         fund_total=money(reduce(lambda a, b: a + b, st["fund_amount"], ZERO)) if len(st) else ZERO,
         payable_total=money(reduce(lambda a, b: a + b, st["net_payable"], ZERO)) if len(st) else ZERO)
@@ -350,9 +358,10 @@ def pay_disbursements(disbursements, *, user) -> int:
 
 def due_month(today: dt.date) -> dt.date | None:
     """The month the scheduled job should settle today: the previous month, once its statement day (the
-    earliest among the year's parameter rows, default 10) has come and it has not been settled yet."""
+    earliest among the year's parameter rows, default 10) has come and it has no current run (never settled, or
+reopened since)."""
     month = add_months(today.replace(day=1), -1)
-    if MonthlyRun.objects.filter(month=month).exists():
+    if MonthlyRun.objects.current().filter(month=month).exists():
         return None
     rows = parameters_by_region(month.year)
     day = min((p.statement_day for p in rows.values()), default=10)

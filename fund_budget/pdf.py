@@ -23,7 +23,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from claims.templatetags.money import money as money_text
 
 from .models import ClearingReport, MonthlyStatement
-from .selectors import clearing_parts, statement_parts
+from .selectors import clearing_parts, statement_parts, superseding
 
 CJK_FONT = "STSong-Light"
 NUMBER_FONT = "Helvetica"
@@ -99,6 +99,18 @@ def statement_title(st: MonthlyStatement) -> str:
     return f"{_('月度结算单')} {st.month:%Y-%m} {st.institution.fixmedins_code} {st.institution.name}"
 
 
+def _superseded_facts(st: MonthlyStatement) -> list[tuple[str, str]]:
+    """A superseded statement says so on paper too: who approved the reopening, when, and why."""
+    row = superseding(st)
+    if row is None:
+        return []
+    approval = row.approval
+    return [(_("状态"), _("已作废(月份重开)")),
+            (_("审批人"), f"{approval.approved_by.get_username()} "
+                         f"{timezone.localtime(approval.approved_at):%Y-%m-%d %H:%M}"),
+            (_("重开原因"), approval.request.reason)]
+
+
 def statement_pdf(st: MonthlyStatement) -> bytes:
     parts = statement_parts(st)
     inst = st.institution
@@ -112,6 +124,7 @@ def statement_pdf(st: MonthlyStatement) -> bytes:
             (_("质量保证金预留比例"), parts["rate"]),
             (_("出具时间"), f"{timezone.localtime(st.issued_at):%Y-%m-%d %H:%M}"),
             (_("拨付截止日"), f"{st.payment_due:%Y-%m-%d}"),
+            *_superseded_facts(st),
         ]),
         _p(_("Calculation"), HEADING),
         _table([[_("项目"), _("计算式"), _("金额")]] + [

@@ -1,4 +1,5 @@
-"""Monthly runs and statements, disbursements, and the year-end clearing."""
+"""Monthly runs and statements, disbursements, and the year-end clearing. Readers take runs, statements and
+statement lines through `current()`: a reopened month's superseded rows stay, but count no more."""
 from decimal import Decimal
 
 import pgtrigger
@@ -11,14 +12,36 @@ from fund_budget.models.common import APPEND_ONLY, MONEY, SERVICES_ONLY, USER, F
 from fund_budget.models.payment import PaymentMethod
 
 
+class MonthlyRunQuerySet(models.QuerySet):
+    def current(self):
+        """Runs without an approved reopening (a reopened month's superseded run is history, not figures;
+        docs/fund.md, "Reopening an unpaid month"). Every reader of runs goes through it."""
+        return self.exclude(reopening_requests__approval__isnull=False)
+
+
+class MonthlyStatementQuerySet(models.QuerySet):
+    def current(self):
+        """Statements not superseded by a reopening of their month. Every reader of statements goes through it."""
+        return self.filter(superseded__isnull=True)
+
+
+class StatementLineQuerySet(models.QuerySet):
+    def current(self):
+        """The lines of current statements (MonthlyStatementQuerySet.current)."""
+        return self.filter(statement__superseded__isnull=True)
+
+
 class MonthlyRun(models.Model):
     """One month's statement run. Its cutoff bounds what it saw: a settlement recorded after the cutoff
-    with an event time in an already stated month is an adjustment of the next statement."""
+    with an event time in an already stated month is an adjustment of the next statement. A month has one
+    current run; a reopened month (fund_budget.reopening) has a superseded run of sequence n and a new one
+    of sequence n + 1 with the same previous run."""
 
-    month = models.DateField(_("结算月份"), unique=True, help_text=_("当月1日"))
+    month = models.DateField(_("结算月份"), help_text=_("当月1日"))
+    sequence = models.PositiveSmallIntegerField(_("批次序号"), default=1, help_text=_("同一月份的第几次结算(重开后加1)"))
     cutoff = models.DateTimeField(_("数据截止时间"))
-    previous = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="next_run", verbose_name=_("上一次结算"))
+    previous = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="next_runs", verbose_name=_("上一次结算"))
     created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                    verbose_name=_("操作人"))
@@ -26,14 +49,19 @@ class MonthlyRun(models.Model):
     fund_total = models.DecimalField(_("基金支付合计"), **MONEY, default=Decimal("0"))
     payable_total = models.DecimalField(_("应拨付合计"), **MONEY, default=Decimal("0"))
 
+    objects = MonthlyRunQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("月度结算批次")
         verbose_name_plural = _("月度结算批次")
-        ordering = ["-month"]
+        ordering = ["-month", "-sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["month", "sequence"], name="%(app_label)s_%(class)s_month_sequence_uniq"),
+        ]
         triggers = [APPEND_ONLY]
 
     def __str__(self) -> str:
-        return f"{self.month:%Y-%m}"
+        return f"{self.month:%Y-%m}" if self.sequence == 1 else f"{self.month:%Y-%m} #{self.sequence}"
 
 
 class MonthlyStatement(models.Model):
@@ -64,13 +92,15 @@ class MonthlyStatement(models.Model):
     payment_due = models.DateField(_("拨付截止日"))
     issued_at = models.DateTimeField(_("出具时间"))
 
+    objects = MonthlyStatementQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("月度结算单")
         verbose_name_plural = _("月度结算单")
         ordering = ["-month", "institution"]
         indexes = [models.Index(fields=["month", "institution"])]
         constraints = [
-            models.UniqueConstraint(fields=["institution", "month"], name="%(app_label)s_%(class)s_inst_month_uniq"),
+            models.UniqueConstraint(fields=["institution", "run"], name="%(app_label)s_%(class)s_inst_run_uniq"),
         ]
         triggers = [APPEND_ONLY]
 
@@ -87,6 +117,8 @@ class StatementLine(models.Model):
     amount = models.DecimalField(_("基金应付"), **MONEY)
     withheld = models.DecimalField(_("质量保证金"), **MONEY)
     deductions = models.DecimalField(_("审核扣款净额"), **MONEY)
+
+    objects = StatementLineQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("结算单基金明细")
@@ -130,6 +162,7 @@ class DisbursementStatus(models.TextChoices):
     PENDING = "pending", _("待拨付/待收回")
     PAID = "paid", _("已拨付")
     OFFSET = "offset", _("已在后续结算中抵扣")
+    SUPERSEDED = "superseded", _("已作废(月份重开)")
 
 
 class Disbursement(models.Model):
