@@ -10,7 +10,7 @@ from fund_budget import models as fb
 
 from .common import D
 from .common import local_dt as _aware
-from .insurance import InstitutionFactory
+from .insurance import InstitutionFactory, UserFactory
 
 
 class FundYearParametersFactory(DjangoModelFactory):
@@ -245,6 +245,31 @@ class ClearingLineFactory(DjangoModelFactory):
     amount = D("927500")
 
 
+class MonthReopeningRequestFactory(DjangoModelFactory):
+    class Meta:
+        model = fb.MonthReopeningRequest
+
+    run = factory.SubFactory(MonthlyRunFactory)
+    reason = "漏结一笔结算"
+    requested_by = factory.SubFactory(UserFactory)
+
+
+class MonthReopeningApprovalFactory(DjangoModelFactory):
+    class Meta:
+        model = fb.MonthReopeningApproval
+
+    request = factory.SubFactory(MonthReopeningRequestFactory)
+    approved_by = factory.SubFactory(UserFactory)
+
+
+class SupersededStatementFactory(DjangoModelFactory):
+    class Meta:
+        model = fb.SupersededStatement
+
+    statement = factory.SubFactory(MonthlyStatementFactory)
+    approval = factory.SubFactory(MonthReopeningApprovalFactory, request__run=factory.SelfAttribute("...statement.run"))
+
+
 FACTORIES = {
     "fund_budget.fundyearparameters": FundYearParametersFactory,
     "fund_budget.fundthreshold": FundThresholdFactory,
@@ -265,10 +290,14 @@ FACTORIES = {
     "fund_budget.disbursement": DisbursementFactory,
     "fund_budget.clearingreport": ClearingReportFactory,
     "fund_budget.clearingline": ClearingLineFactory,
+    "fund_budget.monthreopeningrequest": MonthReopeningRequestFactory,
+    "fund_budget.monthreopeningapproval": MonthReopeningApprovalFactory,
+    "fund_budget.supersededstatement": SupersededStatementFactory,
 }
 FUND_READ_ONLY = {
     "fund_budget.indexnegotiation", "fund_budget.negotiationstep", "fund_budget.auditdeduction",
     "fund_budget.capitationreconciliation", "fund_budget.monthlyrun", "fund_budget.monthlystatement",
     "fund_budget.statementline", "fund_budget.statementmethodline", "fund_budget.disbursement",
-    "fund_budget.clearingreport", "fund_budget.clearingline",
+    "fund_budget.clearingreport", "fund_budget.clearingline", "fund_budget.monthreopeningrequest",
+    "fund_budget.monthreopeningapproval", "fund_budget.supersededstatement",
 }
