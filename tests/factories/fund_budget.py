@@ -151,9 +151,10 @@ class CapitationReconciliationFactory(DjangoModelFactory):
 class MonthlyRunFactory(DjangoModelFactory):
     class Meta:
         model = fb.MonthlyRun
-        django_get_or_create = ("month",)
+        django_get_or_create = ("month", "sequence")
 
     month = datetime.date(2026, 3, 1)
+    sequence = 1
     cutoff = factory.LazyFunction(lambda: _aware(2026, 4, 10, 5))
 
 
