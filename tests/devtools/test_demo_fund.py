@@ -49,8 +49,8 @@ def test_the_demo_has_statements_a_cleared_past_year_and_budgets(demo_city, clie
     assert reports.filter(actual__gt=F("index_amount")).exists()
     assert InstitutionIndex.objects.filter(year=2026, status=IndexStatus.AGREED, agreed_amount__gt=0).exists()
     for year in (2025, 2026):
-        assert FundBudget.objects.get(year=year, region="410800", fund=Fund.HIFP).amount > 0
-    data = monitoring.dashboard(2026, Fund.HIFP, today=DAY)
+        assert FundBudget.objects.get(year=year, region="410800", fund=Fund.EMPLOYEE_POOL).amount > 0
+    data = monitoring.dashboard(2026, Fund.EMPLOYEE_POOL, today=DAY)
     assert data["budget"] > 0 and not data["no_budget"] and data["months_left"] > 0 and data["ytd"] > 0
     user = User.objects.create_user("caseworker", password="x")
     user.groups.add(Group.objects.get(name="fund_bureau"))
@@ -61,5 +61,5 @@ def test_the_demo_has_statements_a_cleared_past_year_and_budgets(demo_city, clie
     call_command("seed_demo_fund", "--date", DAY.isoformat(), stdout=StringIO())
     assert MonthlyRun.objects.count() == 14 and FundBudget.objects.count() == 2
     assert ClearingReport.objects.filter(year=2025).count() == reports.count()
-    assert monitoring.dashboard(2026, Fund.HIFP, today=DAY)["budget"] == data["budget"] > Decimal(0)
+    assert monitoring.dashboard(2026, Fund.EMPLOYEE_POOL, today=DAY)["budget"] == data["budget"] > Decimal(0)
 
