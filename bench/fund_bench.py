@@ -251,7 +251,7 @@ def main() -> int:
         from fund_budget.monitoring import dashboard
 
         start = time.perf_counter()
-        dashboard(YEAR, "hifp", None, today=dt.date(YEAR, 12, 31))
+        dashboard(YEAR, "310100", None, today=dt.date(YEAR, 12, 31))
         monitoring = time.perf_counter() - start
         print(f"settle_month: median {statistics.median(months):.2f} s, max {max(months):.2f} s, "
               f"June {months[5]:.2f} s; second run of a month {rerun * 1000:.0f} ms")
