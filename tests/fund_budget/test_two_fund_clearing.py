@@ -14,7 +14,9 @@ from fund_budget.models import (
     IndexStatus,
     InstitutionIndex,
     MonthlyStatement,
+    PaymentMethod,
     PaymentMode,
+    PaymentStandard,
     Rating,
 )
 from insurance.models import Insutype
@@ -105,3 +107,21 @@ def test_worked_example_f_to_the_fen(two_funds):
                 report.due, report.returned, report.final, report.next_base) == (
             side, None if index is None else D(index), D(actual), D(withheld), D(retained), D(shared), D(due),
             D(returned), D(final), None if next_base is None else D(next_base)), (name, fund)
+
+
+def test_a_standard_gain_goes_to_the_pool_that_paid(policy):
+    """A per-disease visit of a resident: its gain or loss against the standard is on the resident pool's line."""
+    worked_parameters(2026)
+    PaymentStandard.objects.create(year=2026, med_type="21", method=PaymentMethod.PER_DISEASE, disease_code="K35.800",
+                                   standard=D("5000"))
+    employee, resident = PersonFactory(), PersonFactory()
+    EnrollmentFactory(person=employee, insutype=Insutype.EMPLOYEE)
+    EnrollmentFactory(person=resident, insutype=Insutype.RESIDENT)
+    h = make_institution(23)
+    make_settlement(h, local(2026, 1, 10), person=resident, policy=policy, hifp="4500", psn_part="1000",
+                    diagnoses=["K35.800"])  # paid 5000 − 1000 = 4000 at the standard
+    make_settlement(h, local(2026, 1, 12), person=employee, policy=policy, hifp="100")
+    settle("2026-01")
+    st = MonthlyStatement.objects.get(institution=h)
+    assert {line.fund: line.amount for line in st.lines.all()} == {EMP: D("100.00"), RES: D("4000.00")}
+    assert st.fund_amount == D("4100.00") and st.standard_gain_loss == D("-500.00")
