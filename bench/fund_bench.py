@@ -131,7 +131,7 @@ FROM claims_settlement s WHERE s.status = 'cancelled';
 
 INSERT INTO fund_budget_auditdeduction (institution_id, fund, amount, reason, source_type, source_id,
     confirmed_at, reversed_at, reverse_reason)
-SELECT (SELECT min(id) FROM insurance_institution) + (i * 13) %% %(institutions)s, 'hifp',
+SELECT (SELECT min(id) FROM insurance_institution) + (i * 13) %% %(institutions)s, '310100',
        round((50 + random() * 5000)::numeric, 2), '基准扣款', 'bench', i::text,
        make_timestamptz(%(year)s, 1 + i %% 12, 1 + i %% 27, 15, 0, 0, 'Asia/Shanghai'),
        CASE WHEN i %% 10 = 0 THEN make_timestamptz(%(year)s, 1 + i %% 12, 1 + i %% 27, 15, 0, 0, 'Asia/Shanghai')
@@ -141,7 +141,7 @@ FROM generate_series(1, 6000) i;
 
 INSERT INTO fund_budget_institutionindex (year, institution_id, fund, payment_mode, mode_source, agreed_amount,
     rating, assessment_score, status, agreed_at, note)
-SELECT %(year)s, s.institution_id, 'hifp', 'budget', 'explicit',
+SELECT %(year)s, s.institution_id, '310100', 'budget', 'explicit',
        round(s.total * (0.85 + ((s.institution_id * 37) %% 30) / 100.0), -2),
        (ARRAY['A', 'AA', 'AAA'])[1 + s.institution_id %% 3], 60 + s.institution_id %% 41, 'agreed', now(), ''
 FROM (SELECT institution_id, sum(hifp_pay) AS total FROM claims_settlement WHERE kind = 'settlement'
@@ -170,7 +170,7 @@ def generate(args, policy_id: int) -> dict:
         year=YEAR, region="", withholding_rate="0.05", retain_share_a="0.4", retain_share_aa="0.5",
         retain_share_aaa="0.6", retain_ceiling="0.15", overspend_tolerance="0.10", overspend_share_a="0.5",
         overspend_share_aa="0.6", overspend_share_aaa="0.7", up_factor="0.03", down_factor="0.03")
-    FundThreshold.objects.create(parameters=p, fund="hifp", item_by_item_threshold="100000")
+    FundThreshold.objects.create(parameters=p, fund="310100", item_by_item_threshold="100000")
     for level, daily in ((2, "450"), (3, "800")):
         PaymentStandard.objects.create(year=YEAR, level=level, med_type="21", method=PaymentMethod.PER_BED_DAY,
                                        standard=daily)
@@ -251,7 +251,7 @@ def main() -> int:
         from fund_budget.monitoring import dashboard
 
         start = time.perf_counter()
-        dashboard(YEAR, "hifp", None, today=dt.date(YEAR, 12, 31))
+        dashboard(YEAR, "310100", None, today=dt.date(YEAR, 12, 31))
         monitoring = time.perf_counter() - start
         print(f"settle_month: median {statistics.median(months):.2f} s, max {max(months):.2f} s, "
               f"June {months[5]:.2f} s; second run of a month {rerun * 1000:.0f} ms")

@@ -53,7 +53,9 @@ PARAMETERS = {
     "overspend_share_a": D("0.5"), "overspend_share_aa": D("0.6"), "overspend_share_aaa": D("0.7"),
     "up_factor": D("0.03"), "down_factor": D("0.03"), "index_growth_rate": D("0.05"), "warning_excess": D("0.10"),
 }
-ITEM_BY_ITEM_THRESHOLD = D("5000")  # the demo's small institutions below it are paid item by item
+# the two basic pools, each budgeted, indexed and cleared on its own (docs/benefit-layers.md §F), each with its
+# item-by-item threshold: the demo's small institutions below it are paid item by item in that fund
+POOLS = {Fund.EMPLOYEE_POOL: D("5000"), Fund.RESIDENT_POOL: D("3000")}
 
 
 def history_days(day: dt.date) -> list[dt.date]:
@@ -96,40 +98,46 @@ def run_history(day: dt.date, say) -> None:
 def ensure_parameters(years: list[int]) -> None:
     for year in years:
         params, _ = FundYearParameters.objects.get_or_create(year=year, region="", defaults=PARAMETERS)
-        FundThreshold.objects.get_or_create(parameters=params, fund=Fund.HIFP,
-                                            defaults={"item_by_item_threshold": ITEM_BY_ITEM_THRESHOLD})
+        for fund, threshold in POOLS.items():
+            FundThreshold.objects.get_or_create(parameters=params, fund=fund,
+                                                defaults={"item_by_item_threshold": threshold})
 
 
-def _spent(year: int, region: str) -> dict[int, Decimal]:
-    return {k: v for k, v in spending_by_institution(year, Fund.HIFP, region=region).items() if v > 0}
+def _spent(year: int, fund: str, region: str) -> dict[int, Decimal]:
+    return {k: v for k, v in spending_by_institution(year, fund, region=region).items() if v > 0}
 
 
 @transaction.atomic
 def ensure_indices_and_budgets(day: dt.date, region: str) -> None:
-    """Past year: an agreed index per institution that spent (its spending × a factor by code); current year:
-    prepare_indices' drafts agreed at the bureau's draft formula (last year × growth). Budgets: the past
-    year's spending + 5 %, the current year's the agreed indices + 5 %."""
+    for fund in POOLS:
+        ensure_fund_indices_and_budgets(day, fund, region)
+
+
+def ensure_fund_indices_and_budgets(day: dt.date, fund: str, region: str) -> None:
+    """For one fund. Past year: an agreed index per institution that spent it (its spending × a factor by
+    code); current year: prepare_indices' drafts agreed at the bureau's draft formula (last year × growth).
+    Budgets: the past year's spending + 5 %, the current year's the agreed indices + 5 %."""
     past, current = day.year - 1, day.year
-    spent = _spent(past, region)
-    if not InstitutionIndex.objects.filter(year=past).exists():
+    spent = _spent(past, fund, region)
+    if not InstitutionIndex.objects.filter(year=past, fund=fund).exists():
         InstitutionIndex.objects.bulk_create([
-            InstitutionIndex(year=past, institution_id=pk, fund=Fund.HIFP, payment_mode=PaymentMode.BUDGET,
+            InstitutionIndex(year=past, institution_id=pk, fund=fund, payment_mode=PaymentMode.BUDGET,
                              agreed_amount=money(amount * INDEX_FACTORS[pk % len(INDEX_FACTORS)]),
                              rating=RATINGS[pk % len(RATINGS)], status=IndexStatus.AGREED, agreed_at=timezone.now(),
                              note="demo") for pk, amount in sorted(spent.items())])
-    if not InstitutionIndex.objects.filter(year=current).exists():
-        prepare_indices(current, Fund.HIFP, region)
-        for index in InstitutionIndex.objects.filter(year=current, status=IndexStatus.DRAFT,
+    if not InstitutionIndex.objects.filter(year=current, fund=fund).exists():
+        prepare_indices(current, fund, region)
+        for index in InstitutionIndex.objects.filter(year=current, fund=fund, status=IndexStatus.DRAFT,
                                                      payment_mode=PaymentMode.BUDGET).select_related("institution"):
             index.agreed_amount, _ = compute_draft_index(index)
             index.status, index.agreed_at = IndexStatus.AGREED, timezone.now()
             index.save(update_fields=["agreed_amount", "status", "agreed_at"])
     totals = {past: sum(spent.values(), D(0)) * D("1.05")}
-    agreed = InstitutionIndex.objects.filter(year=current, status=IndexStatus.AGREED).values_list(
+    agreed = InstitutionIndex.objects.filter(year=current, fund=fund, status=IndexStatus.AGREED).values_list(
         "agreed_amount", flat=True)
     totals[current] = sum(agreed, D(0)) * D("1.05")
     for year, amount in totals.items():
-        FundBudget.objects.get_or_create(year=year, region=region, fund=Fund.HIFP,
+        FundBudget.objects.get_or_create(year=year, region=region, fund=fund,
                                          defaults={"amount": money(amount), "note": "demo"})
 
 

@@ -25,9 +25,9 @@ from core.periods import year_bounds
 from insurance import models as insurance_models
 from insurance.models import Institution
 
-from .common import ZERO, FundError, money, parameters_for, signed
+from . import funds
+from .common import ZERO, FundError, money, parameters_for
 from .models import (
-    FUND_COLUMNS,
     ClearingReport,
     ClearingStatus,
     FundBudget,
@@ -69,14 +69,15 @@ def budget_allocation(budget: FundBudget) -> dict[str, Decimal]:
 
 
 def spending_by_institution(year: int, fund: str, institution_ids=None, region: str | None = None) -> dict:
-    """Net spending of one fund per institution in a year (settlements minus reversals by event time)."""
+    """Net spending of one fund per institution in a year (settlements minus reversals by event time), the fund's
+    share of the settlements as funds.fund_amount reads it (so a past year splits by scheme as well)."""
     start, end = year_bounds(year)
     qs = Settlement.objects.filter(setl_time__gte=start, setl_time__lt=end)
     if institution_ids is not None:
         qs = qs.filter(institution_id__in=list(institution_ids))
     if region is not None:
         qs = qs.filter(institution__region=region)
-    rows = qs.values("institution_id").annotate(total=Sum(signed(FUND_COLUMNS[fund]))).order_by()
+    rows = qs.values("institution_id").annotate(total=funds.fund_amount(fund)).order_by()
     return {row["institution_id"]: money(row["total"]) for row in rows}
 
 

@@ -8,7 +8,8 @@
   returned = round(W × s / 100);  final = due − A + returned  (> 0 the bureau pays, < 0 the institution owes).
 
 An institution paid item by item (outside the budget) is cleared for its deposit only: due = A, final =
-returned. Figures per index (fund scope) come from the statements' per-fund lines. Reports are drafts,
+returned. Figures per index come from the statements' lines of the index's fund (one clearing per institution and
+fund, each with that fund's threshold: docs/benefit-layers.md §F). Reports are drafts,
 recomputed by each run while their figures change; an approved report is frozen (also by a trigger).
 """
 from __future__ import annotations
@@ -25,7 +26,7 @@ from django.utils.translation import gettext as _
 from core.ledger import money_writes
 from core.periods import add_months, day_in_month
 
-from . import capitation
+from . import capitation, funds
 from .common import ZERO, FundError, money, parameters_by_region, pick_parameters
 from .models import (
     ClearingLine,
@@ -153,8 +154,15 @@ def clearable_indices(year: int):
             ).select_related("institution")
 
 
+def index_totals(index: InstitutionIndex, totals: dict) -> dict[str, Decimal]:
+    """An index's year: its fund's statement lines, with those of its predecessor or successors across the split
+    (funds.reads): a merged index of a year stated partly after the split reads the split lines too."""
+    rows = [totals[(index.institution_id, f)] for f in funds.reads(index.fund) if (index.institution_id, f) in totals]
+    return {k: money(sum((r[k] for r in rows), ZERO)) for k in ("amount", "withheld", "deductions")}
+
+
 def _figures(index: InstitutionIndex, totals: dict, params: FundYearParameters) -> tuple[dict, Clearing]:
-    t = totals.get((index.institution_id, index.fund), {"amount": ZERO, "withheld": ZERO, "deductions": ZERO})
+    t = index_totals(index, totals)
     snap = snapshot(params)
     item_by_item = index.payment_mode == PaymentMode.ITEM_BY_ITEM
     result = compute_clearing(index_amount=None if item_by_item else index.agreed_amount, fund_total=t["amount"],

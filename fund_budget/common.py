@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Case, DecimalField, F, Value, When
 from django.utils.translation import gettext as _
 
-from .models import FUND_COLUMNS, MONEY, FundYearParameters
+from .models import MONEY, FundYearParameters
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -33,14 +33,6 @@ def parse_month(text: str) -> dt.date:
         return dt.date(year, month, 1)
     except (ValueError, TypeError) as exc:
         raise FundError(_("月份应为YYYY-MM格式，例如2026-03。")) from exc
-
-
-
-
-
-
-
-
 
 
 def parameters_for(year: int, region: str) -> FundYearParameters | None:
@@ -90,6 +82,3 @@ def signed(column: str, kind_field: str = "kind"):
 def signed_one(kind_field: str = "kind"):
     return Case(When(**{kind_field: "reversal"}, then=Value(-1)), default=Value(1))
 
-
-def fund_columns() -> dict[str, str]:
-    return {str(fund): column for fund, column in FUND_COLUMNS.items()}

@@ -11,7 +11,7 @@ from core.ledger import money_writes
 from insurance.models import Institution
 
 from .common import FundError, money
-from .models import AuditDeduction, Fund
+from .models import CURRENT_FUNDS, AuditDeduction, Fund
 
 
 def _user(user):
@@ -19,16 +19,17 @@ def _user(user):
 
 
 def record_deduction(institution: Institution | int, amount, reason: str, *, source_type: str = "",
-                     source_id: str = "", fund: str = Fund.HIFP, user=None) -> AuditDeduction:
+                     source_id: str = "", fund: str = Fund.EMPLOYEE_POOL, user=None) -> AuditDeduction:
     """Record a confirmed deduction now. With a source (source_type, source_id) a second call for the
-    same source returns the first deduction instead of deducting twice."""
+    same source returns the first deduction instead of deducting twice. fund is the fund of the amount deducted
+    (a current fund: the codes before the split are for the rows written then)."""
     institution_id = getattr(institution, "pk", institution)
     amount = money(amount)
     if amount <= 0:
         raise FundError(_("扣款金额必须大于0。"))
     if not (reason or "").strip():
         raise FundError(_("扣款必须说明原因。"))
-    if fund not in Fund.values:
+    if fund not in CURRENT_FUNDS:
         raise FundError(_("未知的基金：%(fund)s") % {"fund": fund})
     source_id = str(source_id or "")
     if source_id:

@@ -1,10 +1,12 @@
-"""Fund monitoring (基金运行监测): spending per fund and month against the budget's pace (budget / 12 a
-month, cumulated), the linear projection to year end, the months of budget left, and early warnings.
+"""Fund monitoring (基金运行监测), each fund on its own (docs/benefit-layers.md §F): spending per fund and month
+against the fund's budget pace (budget / 12 a month, cumulated), the linear projection to year end, the months of
+budget left, and early warnings for the fund and for the institutions above their index of that fund.
 
 Spending of a month is what the fund owes for it: the issued statements' fund lines (so per-bed-day and
 per-disease visits count at their standard and capitation-covered visits not at all), and for the months
-after the last statement run the settlements themselves (event time, reversals negative), so the page is
-current between statements. SQL groups by month and institution; pandas does the rest.
+after the last statement run the settlements themselves (event time, reversals negative, shared out by
+funds.fund_amounts), so the page is current between statements. A fund counts its own lines and, across the
+split of issue 17, those funds.reads() names. SQL groups by month and institution; pandas does the rest.
   pace(t)       = budget × t, t the elapsed share of the year (days elapsed / days in the year);
   projection    = spending to date / t;
   months left   = (budget − spending to date) / (spending to date / (12 t));
@@ -27,9 +29,10 @@ from core import charts
 from core.periods import month_bounds, year_bounds
 from insurance.models import Institution
 
-from .common import ZERO, decimal_sum, money, parameters_for, signed
+from . import funds
+from .common import ZERO, decimal_sum, money, parameters_for
 from .models import (
-    FUND_COLUMNS,
+    CURRENT_FUNDS,
     Fund,
     FundBudget,
     IndexStatus,
@@ -39,7 +42,8 @@ from .models import (
     StatementLine,
 )
 
-FUNDS = [str(f) for f in Fund]
+FUNDS = list(Fund.values)  # every code a line may carry: the current funds, then those before the split
+DEFAULT_SHOWN = CURRENT_FUNDS[0]  # the page's one fund before any has a budget or spending
 INSTITUTION_WARNINGS_SHOWN = 50
 
 
@@ -53,8 +57,8 @@ def elapsed_share(year: int, today: dt.date) -> Decimal:
 
 
 def spending_frame(year: int, region: str | None) -> pd.DataFrame:
-    """(month 1–12, institution_id) → spending of each fund: the issued statements' fund lines for the months
-    already stated, the settlements themselves (reversals negative) after the last statement run."""
+    """(month 1–12, institution_id) → spending of each fund code: the issued statements' fund lines for the months
+    already stated, the settlements themselves (reversals negative, by fund) after the last statement run."""
     start, end = year_bounds(year)
     last = (MonthlyRun.objects.current().filter(month__gte=dt.date(year, 1, 1), month__lte=dt.date(year, 12, 1))
             .order_by("-month").first())
@@ -82,10 +86,12 @@ def spending_frame(year: int, region: str | None) -> pd.DataFrame:
     if region:
         qs = qs.filter(institution__region=region)
     rows = (qs.annotate(month=ExtractMonth("setl_time")).values("month", "institution_id")
-            .annotate(**{f: Sum(signed(FUND_COLUMNS[f])) for f in FUNDS}).order_by())
-    frames.append(pd.DataFrame(list(rows), columns=["month", "institution_id", *FUNDS]))
+            .annotate(**funds.fund_amounts()).order_by())
+    live = pd.DataFrame(list(rows), columns=["month", "institution_id", *map(funds.key, CURRENT_FUNDS)])
+    frames.append(live.rename(columns={funds.key(f): f for f in CURRENT_FUNDS}).reindex(
+        columns=["month", "institution_id", *FUNDS]))
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    frame[FUNDS] = frame[FUNDS].fillna(ZERO)
+    frame[FUNDS] = frame[FUNDS].map(lambda v: ZERO if v is None or v != v else v)  # None or NaN
     return decimal_sum(frame, ["month", "institution_id"], FUNDS)
 
 
@@ -106,23 +112,58 @@ def _chart(budget: Decimal, cumulative: list[Decimal], current_month: int, proje
         ])
 
 
-def dashboard(year: int, fund: str, region: str | None = None, today: dt.date | None = None) -> dict:
+def _budgets(year: int, region: str | None) -> dict[str, Decimal]:
+    rows = FundBudget.objects.filter(year=year)
+    if region:
+        rows = rows.filter(region=region)
+    totals = dict(rows.values("fund").annotate(t=Sum("amount")).values_list("fund", "t").order_by())
+    return {f: money(totals.get(f)) for f in FUNDS}
+
+
+def _spent(frame: pd.DataFrame, fund: str, by: list[str]) -> pd.DataFrame:
+    """Σ of the fund's spending (its own code and those funds.reads names) grouped by `by`, as column "spent"."""
+    codes = funds.reads(fund)
+    out = decimal_sum(frame, by, codes)
+    out["spent"] = [sum(row, ZERO) for row in zip(*(out[c] for c in codes), strict=True)] if len(out) else []
+    return out[[*by, "spent"]]
+
+
+def shown_funds(year: int, region: str | None, frame: pd.DataFrame | None = None) -> list[str]:
+    """The funds the page shows, in the order of Fund: those with a budget or spending in the year (the employee
+    pool when none has)."""
+    frame = spending_frame(year, region) if frame is None else frame
+    budgets = _budgets(year, region)
+    spent = {f for f in FUNDS if not frame.empty and any(v != 0 for v in frame[f])}
+    return [f for f in FUNDS if budgets[f] > 0 or f in spent] or [DEFAULT_SHOWN]
+
+
+def overview(year: int, region: str | None = None, today: dt.date | None = None,
+             only: str | None = None) -> dict:
+    """The page: one panel per fund shown (or only the given one), and the monthly spending of each."""
+    frame = spending_frame(year, region)
+    shown = [only] if only else shown_funds(year, region, frame)
+    panels = [dashboard(year, f, region, today, frame=frame) for f in shown]
+    table = [{"month": m, "funds": [p["by_month"][m - 1] for p in panels]} for m in range(1, 13)]
+    return {"year": year, "region": region or "", "panels": panels, "table": table,
+            "fund_labels": [p["fund_label"] for p in panels]}
+
+
+def dashboard(year: int, fund: str, region: str | None = None, today: dt.date | None = None,
+              frame: pd.DataFrame | None = None) -> dict:
+    """One fund's figures: its budget, spending to date against the pace, projection, months left, warnings."""
     today = today or timezone.localdate()
     params = parameters_for(year, region or "")
     excess = params.warning_excess if params else Decimal("0.10")
-    budgets = FundBudget.objects.filter(year=year)
-    if region:
-        budgets = budgets.filter(region=region)
-    budget_by_fund = {f: money(budgets.filter(fund=f).aggregate(t=Sum("amount"))["t"]) for f in FUNDS}
+    budget_by_fund = _budgets(year, region)
     budget = budget_by_fund[fund]
     share = elapsed_share(year, today)
     months_elapsed = share * 12
-    frame = spending_frame(year, region)
+    frame = spending_frame(year, region) if frame is None else frame
 
-    by_month = decimal_sum(frame, ["month"], FUNDS).set_index("month").reindex(range(1, 13))
-    by_month = by_month.map(lambda v: money(v) if isinstance(v, Decimal) else ZERO)
+    by_month = _spent(frame, fund, ["month"]).set_index("month")["spent"].reindex(range(1, 13))
+    by_month = [money(v) if isinstance(v, Decimal) else ZERO for v in by_month]
     current_month = 12 if share >= 1 else (today.month if year == today.year else 0)
-    cumulative = [money(v) for v in pd.Series(by_month[fund].tolist()).cumsum().tolist()][:current_month]
+    cumulative = [money(v) for v in pd.Series(by_month).cumsum().tolist()][:current_month]
     ytd = cumulative[-1] if cumulative else ZERO
     pace_to_date = money(budget * share)
     projection = money(ytd / share) if share > 0 else None
@@ -135,14 +176,14 @@ def dashboard(year: int, fund: str, region: str | None = None, today: dt.date | 
     if pace_to_date > 0 and ytd > pace_to_date * (1 + excess):
         warnings.append({"fund": fund, "ytd": ytd, "pace": pace_to_date,
                          "excess": ((ytd / pace_to_date - 1) * 100).quantize(Decimal("0.1"))})
-    table = [{"month": m, "funds": [by_month.at[m, f] for f in FUNDS],
-              "pace": money(budget * m / 12), "cumulative": cumulative[m - 1] if m <= len(cumulative) else None}
-             for m in range(1, 13)]
+    table = [{"month": m, "spent": by_month[m - 1], "pace": money(budget * m / 12),
+              "cumulative": cumulative[m - 1] if m <= len(cumulative) else None} for m in range(1, 13)]
     return {
-        "year": year, "fund": fund, "region": region or "", "budget": budget, "budget_by_fund": budget_by_fund,
+        "year": year, "fund": fund, "fund_label": funds.label(fund), "region": region or "", "budget": budget,
+        "budget_by_fund": budget_by_fund,
         "share": (share * 100).quantize(Decimal("0.1")), "ytd": ytd, "pace_to_date": pace_to_date,
         "projection": projection, "months_left": months_left, "excess": (excess * 100).quantize(Decimal("0.1")),
-        "warnings": warnings, "no_budget": no_budget, "table": table, "funds": FUNDS,
+        "warnings": warnings, "no_budget": no_budget, "table": table, "by_month": by_month,
         "institution_warnings": institution_warnings(frame, year, fund, region, share, excess),
         "chart": _chart(budget, cumulative, current_month, projection),
     }
@@ -150,7 +191,8 @@ def dashboard(year: int, fund: str, region: str | None = None, today: dt.date | 
 
 def institution_warnings(frame: pd.DataFrame, year: int, fund: str, region: str | None, share: Decimal,
                          excess: Decimal) -> list[dict]:
-    """Institutions whose spending to date exceeds their agreed index's pace by more than the threshold."""
+    """Institutions whose spending of the fund to date exceeds their agreed index of that fund's pace by more
+    than the threshold."""
     if share <= 0 or frame.empty:
         return []
     indices = InstitutionIndex.objects.filter(year=year, fund=fund, status=IndexStatus.AGREED,
@@ -161,7 +203,7 @@ def institution_warnings(frame: pd.DataFrame, year: int, fund: str, region: str 
                          columns=["institution_id", "agreed_amount"])
     if index.empty:
         return []
-    spent = decimal_sum(frame, ["institution_id"], [fund]).rename(columns={fund: "ytd"})
+    spent = _spent(frame, fund, ["institution_id"]).rename(columns={"spent": "ytd"})
     merged = index.merge(spent, on="institution_id", how="left")
     merged["ytd"] = merged["ytd"].where(merged["ytd"].notna(), ZERO).map(money)
     merged["pace"] = (merged["agreed_amount"] * share).map(money)

@@ -38,7 +38,7 @@ from core.ledger import money_writes
 from core.periods import add_months, day_in_month, month_bounds
 from insurance.models import Institution
 
-from . import capitation, standards
+from . import capitation, funds, standards
 from .common import (
     ZERO,
     FundError,
@@ -49,12 +49,11 @@ from .common import (
     signed,
 )
 from .models import (
-    FUND_COLUMNS,
+    CURRENT_FUNDS,
     AuditDeduction,
     Disbursement,
     DisbursementKind,
     DisbursementStatus,
-    Fund,
     MonthlyRun,
     MonthlyStatement,
     PaymentMethod,
@@ -63,8 +62,9 @@ from .models import (
 )
 
 LOCK_KEY = 604_601  # pg advisory lock serialising statement runs
-FUNDS = [str(f) for f in Fund]
-SUM_COLUMNS = ["medfee_sumamt", "fund_pay_sumamt", *FUND_COLUMNS.values()]
+FUNDS = CURRENT_FUNDS
+FUND_KEYS = [funds.key(f) for f in FUNDS]
+SUM_COLUMNS = ["medfee_sumamt", "fund_pay_sumamt", *FUND_KEYS]
 
 
 def cutoff_lag() -> dt.timedelta:
@@ -153,7 +153,7 @@ def _aggregate_settlements(qs) -> pd.DataFrame:
     """Per institution: settlements and reversals counted, amounts summed with the reversals negative."""
     rows = (qs.values("institution_id").annotate(
         settled=Count("pk", filter=Q(kind="settlement")), reversed=Count("pk", filter=Q(kind="reversal")),
-        **{c: Sum(signed(c)) for c in SUM_COLUMNS}).order_by())
+        **{c: Sum(signed(c)) for c in SUM_COLUMNS[:2]}, **funds.fund_amounts()).order_by())
     frame = pd.DataFrame(list(rows), columns=["institution_id", "settled", "reversed", *SUM_COLUMNS])
     frame[SUM_COLUMNS] = frame[SUM_COLUMNS].fillna(ZERO)
     return frame
@@ -203,6 +203,7 @@ def compute_month(month: dt.date, cutoff: dt.datetime, prev: MonthlyRun | None, 
         candidates_qs = candidates_qs.exclude(covered_std)
     matched = standards.match_standards(standards.candidate_rows(candidates_qs, std), std)
     by_method = _sum(matched, ["institution_id", "method"], ["sign", "fund", "claim", "gain_loss"])
+    gains = _sum(matched, ["institution_id", "pool"], ["gain_loss"])
     deductions = _deductions(month, prev)
     caps = capitation.monthly_amounts(month.year)
     receivable, receivable_ids = _receivables()
@@ -231,7 +232,7 @@ def compute_month(month: dt.date, cutoff: dt.datetime, prev: MonthlyRun | None, 
     put(all_rows, {"settled": "visit_count", "reversed": "reversal_count", "medfee_sumamt": "medfee_amount"}, 0)
     put(_sum(ffs_rows, ["institution_id"], ["settled", "reversed", *SUM_COLUMNS]), {
         "settled": "ffs_settled", "reversed": "ffs_reversed", "fund_pay_sumamt": "ffs_fund_amount",
-        **{FUND_COLUMNS[f]: f"ffs_{f}" for f in Fund}}, 0)
+        **{funds.key(f): f"ffs_{f}" for f in FUNDS}}, 0)
     put(_sum(cov_rows, ["institution_id"], ["settled", "reversed", "fund_pay_sumamt"]), {
         "settled": "cov_settled", "reversed": "cov_reversed", "fund_pay_sumamt": "cov_fund"}, 0)
     put(_sum(by_method, ["institution_id"], ["sign", "fund", "gain_loss"]),
@@ -242,7 +243,7 @@ def compute_month(month: dt.date, cutoff: dt.datetime, prev: MonthlyRun | None, 
     put(receivable, {"receivable": "offset_amount"}, 0)
     money_columns = ["medfee_amount", "ffs_fund_amount", "cov_fund", "std_fund", "standard_gain_loss",
                      "deductions_confirmed", "deductions_reversed", "capitation_amount", "offset_amount",
-                     *[f"ffs_{f}" for f in Fund]]
+                     *[f"ffs_{f}" for f in FUNDS]]
     st[money_columns] = st[money_columns].map(money)
     st["fund_amount"] = st["ffs_fund_amount"] + st["standard_gain_loss"]
     st["withheld"] = (st["fund_amount"] * st["rate"]).map(money)
@@ -252,24 +253,28 @@ def compute_month(month: dt.date, cutoff: dt.datetime, prev: MonthlyRun | None, 
     due_month = add_months(month, 1)
     st["payment_due"] = st["payment_day"].map(lambda d: day_in_month(due_month, int(d)))
     st["receivable_ids"] = [receivable_ids.get(i, []) for i in st.index]
-    return st.reset_index(), _fund_lines(st, deductions), _method_lines(st, by_method)
+    return st.reset_index(), _fund_lines(st, deductions, gains), _method_lines(st, by_method)
 
 
-def _fund_lines(st: pd.DataFrame, deductions: pd.DataFrame) -> pd.DataFrame:
-    """Per institution and fund: amount, withheld (rounded per line, the fen difference to the statement's
-    withheld put on the largest line, so the lines add up), net deductions."""
-    long = st[[f"ffs_{f}" for f in Fund]].copy()
+def _fund_lines(st: pd.DataFrame, deductions: pd.DataFrame, gains: pd.DataFrame) -> pd.DataFrame:
+    """Per institution and fund: amount (a standard's gain or loss on the fund of the settlement's pooled amount),
+    withheld (rounded per line, the fen difference to the statement's withheld put on the largest line, so the
+    lines add up), net deductions (a deduction of a fund before the split keeps its own line)."""
+    long = st[[f"ffs_{f}" for f in FUNDS]].copy()
     long.columns = FUNDS
     long = long.stack().rename("amount").reset_index().rename(columns={"level_1": "fund"})
     long = long.rename(columns={long.columns[0]: "institution_id"})
-    gain = st["standard_gain_loss"].reindex(long["institution_id"]).to_numpy()
-    long.loc[long["fund"] == Fund.HIFP, "amount"] += gain[long["fund"] == Fund.HIFP]
+    parts = [long]
+    if not gains.empty:
+        parts.append(gains.rename(columns={"pool": "fund", "gain_loss": "amount"})[["institution_id", "fund", "amount"]])
     if not deductions.empty:
         net = deductions.assign(deductions=deductions["confirmed"] - deductions["reversed"])
-        long = long.merge(net[["institution_id", "fund", "deductions"]], on=["institution_id", "fund"], how="left")
-    else:
-        long["deductions"] = None
-    long["deductions"] = long["deductions"].where(long["deductions"].notna(), ZERO).map(money)
+        parts.append(net[["institution_id", "fund", "deductions"]])
+    long = pd.concat(parts, ignore_index=True)
+    long = long.assign(**{c: long[c].where(long[c].notna(), ZERO) if c in long else ZERO
+                          for c in ("amount", "deductions")})
+    long = _sum(long, ["institution_id", "fund"], ["amount", "deductions"])
+    long[["amount", "deductions"]] = long[["amount", "deductions"]].map(money)
     long = long[(long["amount"] != 0) | (long["deductions"] != 0)].reset_index(drop=True)
     long["withheld"] = (long["amount"] * st["rate"].reindex(long["institution_id"]).to_numpy()).map(money)
     if not long.empty:

@@ -21,6 +21,7 @@ from django.conf import settings
 
 from policy_rules.engine.frames import diagnosis_code
 
+from . import funds
 from .common import ZERO
 from .models import PaymentMethod, PaymentStandard
 
@@ -28,7 +29,7 @@ STANDARD_FIELDS = ["id", "year", "region", "institution_id", "level", "med_type"
                    "standard"]
 ROW_FIELDS = ["id", "institution_id", "kind", "fund_pay_sumamt", "psn_part_amt", "visit__med_type",
               "visit__begntime", "visit__endtime", "visit__diagnoses", "institution__level", "institution__region"]
-RESULT_COLUMNS = ["id", "institution_id", "method", "sign", "fund", "claim", "gain_loss"]
+RESULT_COLUMNS = ["id", "institution_id", "pool", "method", "sign", "fund", "claim", "gain_loss"]
 
 
 def standards_frame(years: list[int]) -> pd.DataFrame:
@@ -40,9 +41,9 @@ def candidate_rows(qs, standards: pd.DataFrame) -> pd.DataFrame:
     """The settlements of qs (the month's window, capitation-covered ones excluded) whose medical type
     has a standard, one row each."""
     if standards.empty:
-        return pd.DataFrame(columns=ROW_FIELDS)
-    qs = qs.filter(visit__med_type__in=sorted(set(standards["med_type"])))
-    return pd.DataFrame(list(qs.values(*ROW_FIELDS).order_by()), columns=ROW_FIELDS)
+        return pd.DataFrame(columns=[*ROW_FIELDS, "pool"])
+    qs = qs.filter(visit__med_type__in=sorted(set(standards["med_type"]))).annotate(pool=funds.pool_fund())
+    return pd.DataFrame(list(qs.values(*ROW_FIELDS, "pool").order_by()), columns=[*ROW_FIELDS, "pool"])
 
 
 def _local(series: pd.Series) -> pd.Series:
@@ -101,7 +102,8 @@ def match_standards(rows: pd.DataFrame, standards: pd.DataFrame) -> pd.DataFrame
     claim = claim.where(claim > 0, ZERO)
     sign = matched["kind"].map(lambda k: -1 if k == "reversal" else 1)
     out = pd.DataFrame({
-        "id": matched["id"], "institution_id": matched["institution_id"], "method": matched["std_method"],
+        "id": matched["id"], "institution_id": matched["institution_id"], "pool": matched["pool"],
+        "method": matched["std_method"],
         "sign": sign, "fund": matched["fund_pay_sumamt"] * sign, "claim": claim * sign,
     })
     out["gain_loss"] = out["claim"] - out["fund"]

@@ -35,13 +35,12 @@ def dashboard(request):
         raise PermissionDenied
     today = timezone.localdate()
     year = _int(request.GET.get("year"), today.year)
-    fund = request.GET.get("fund") or Fund.HIFP
-    if fund not in Fund.values:
+    fund = request.GET.get("fund") or ""
+    if fund and fund not in Fund.values:
         raise Http404
     region = (request.GET.get("region") or "").strip() or None
-    data = monitoring.dashboard(year, fund, region, today)
-    data["fund_choices"] = Fund.choices
-    data["fund_label"] = Fund(fund).label
+    data = monitoring.overview(year, region, today, only=fund or None)  # each fund on its own
+    data.update(fund=fund, fund_choices=Fund.choices)
     return render(request, "fund_budget/dashboard.html", data)
 
 

@@ -183,7 +183,7 @@ class InstitutionIndex(models.Model):
     year = models.PositiveSmallIntegerField(_("年度"))
     institution = models.ForeignKey("insurance.Institution", on_delete=models.PROTECT,
                                     related_name="fund_indices", verbose_name=_("医药机构"))
-    fund = models.CharField(_("基金范围"), max_length=8, choices=Fund.choices, default=Fund.HIFP)
+    fund = models.CharField(_("基金范围"), max_length=8, choices=Fund.choices, default=Fund.EMPLOYEE_POOL)
     district = models.ForeignKey(DistrictBudget, on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="indices", verbose_name=_("区县预算"))
     payment_mode = models.CharField(_("付费方式"), max_length=12, choices=PaymentMode.choices,
@@ -306,7 +306,7 @@ class AuditDeduction(models.Model):
 
     institution = models.ForeignKey("insurance.Institution", on_delete=models.PROTECT,
                                     related_name="audit_deductions", verbose_name=_("医药机构"))
-    fund = models.CharField(_("基金"), max_length=8, choices=Fund.choices, default=Fund.HIFP)
+    fund = models.CharField(_("基金"), max_length=8, choices=Fund.choices, default=Fund.EMPLOYEE_POOL)
     amount = models.DecimalField(_("扣款金额"), **MONEY, validators=[MinValueValidator(Decimal("0.01"))])
     reason = models.TextField(_("扣款原因"))
     source_type = models.CharField(_("来源类型"), max_length=40, blank=True, help_text=_("如 audit.suspect"))

@@ -29,12 +29,34 @@ def _rate_between_0_and_1(*fields: str) -> list[models.CheckConstraint]:
     return [_check(Q(**{f"{f}__gte": 0}) & Q(**{f"{f}__lte": 1}), f"{f}_0_1") for f in fields]
 
 
-class Fund(models.TextChoices):
-    HIFP = "hifp", _("基本医疗保险统筹基金")
-    HIFOB = "hifob", _("职工大额医疗费用补助")
-    HIFMI = "hifmi", _("居民大病保险")
-    MAF = "maf", _("医疗救助")
+# The funds, each accounted separately (独立核算、专户管理; docs/benefit-layers.md §F), by their national
+# fund_pay_type code. One line per fund: its member name, code, label and sources. A source is a
+# claims.Settlement amount column and the settlement's schemes (basic insutype, fund_budget.funds.scheme) whose
+# amount of that column the fund pays; () is every scheme no other source of that column names, so each column
+# is shared out whole. A fund with several sources adds them up (e.g. resident maternity into 390100).
+FUNDS = (
+    ("EMPLOYEE_POOL", "310100", _("职工基本医疗保险统筹基金"), (("hifp_pay", ()),)),
+    ("LARGE_AMOUNT", "330100", _("大额医疗费用补助基金"), (("hifob_pay", ()),)),
+    ("RESIDENT_POOL", "390100", _("城乡居民基本医疗保险基金"), (("hifp_pay", ("390",)),)),
+    ("CRITICAL_ILLNESS", "390200", _("城乡居民大病医疗保险基金"), (("hifmi_pay", ()),)),
+    ("ASSISTANCE", "610100", _("医疗救助基金"), (("maf_pay", ()),)),
+)
+# The funds before the split (issue 17). Rows written then keep their code (money rows are append-only) and
+# keep their meaning: the settlement column they summed over both schemes. Each names its successors, whose
+# lines it also reads (a merged index of a year stated partly after the split); a successor reads the lines of
+# its predecessor only when it is the only successor (hifob → 330100, not hifp → 310100 or 390100).
+LEGACY_FUNDS = (
+    ("HIFP", "hifp", _("基本医疗保险统筹基金(职工与居民合并)"), "hifp_pay", ("310100", "390100")),
+    ("HIFOB", "hifob", _("职工大额医疗费用补助"), "hifob_pay", ("330100",)),
+    ("HIFMI", "hifmi", _("居民大病保险"), "hifmi_pay", ("390200",)),
+    ("MAF", "maf", _("医疗救助"), "maf_pay", ("610100",)),
+)
+Fund = models.TextChoices("Fund", [(name, (code, label)) for name, code, label, *_rest in (*FUNDS, *LEGACY_FUNDS)])
+Fund.__doc__ = "Every fund code a row may carry: the current funds (FUNDS), then those before the split."
+Fund.__module__ = __name__
+Fund.__qualname__ = "Fund"
 
-
-# The settlement column holding each fund's payment (claims.Settlement).
-FUND_COLUMNS = {Fund.HIFP: "hifp_pay", Fund.HIFOB: "hifob_pay", Fund.HIFMI: "hifmi_pay", Fund.MAF: "maf_pay"}
+CURRENT_FUNDS = [code for _name, code, *_rest in FUNDS]
+# (fund, settlement column, schemes) — what the statements, the monitoring and the spending read
+SOURCES = [(code, column, frozenset(schemes)) for _name, code, _label, sources in FUNDS for column, schemes in sources]
+LEGACY_COLUMNS = {code: column for _name, code, _label, column, _succ in LEGACY_FUNDS}

@@ -48,10 +48,14 @@ def test_the_demo_has_statements_a_cleared_past_year_and_budgets(demo_city, clie
     assert reports.filter(actual__lt=F("index_amount")).exists()
     assert reports.filter(actual__gt=F("index_amount")).exists()
     assert InstitutionIndex.objects.filter(year=2026, status=IndexStatus.AGREED, agreed_amount__gt=0).exists()
+    # the employee and the resident pools each budgeted, indexed and cleared on their own
+    assert set(reports.values_list("fund", flat=True)) == {Fund.EMPLOYEE_POOL, Fund.RESIDENT_POOL}
     for year in (2025, 2026):
-        assert FundBudget.objects.get(year=year, region="410800", fund=Fund.HIFP).amount > 0
-    data = monitoring.dashboard(2026, Fund.HIFP, today=DAY)
-    assert data["budget"] > 0 and not data["no_budget"] and data["months_left"] > 0 and data["ytd"] > 0
+        for fund in (Fund.EMPLOYEE_POOL, Fund.RESIDENT_POOL):
+            assert FundBudget.objects.get(year=year, region="410800", fund=fund).amount > 0
+    for fund in (Fund.EMPLOYEE_POOL, Fund.RESIDENT_POOL):
+        data = monitoring.dashboard(2026, fund, today=DAY)
+        assert data["budget"] > 0 and not data["no_budget"] and data["months_left"] > 0 and data["ytd"] > 0
     user = User.objects.create_user("caseworker", password="x")
     user.groups.add(Group.objects.get(name="fund_bureau"))
     client.force_login(user)
@@ -59,7 +63,7 @@ def test_the_demo_has_statements_a_cleared_past_year_and_budgets(demo_city, clie
     assert response.status_code == 200 and response.content[:2] == b"PK"
     # a second run changes nothing
     call_command("seed_demo_fund", "--date", DAY.isoformat(), stdout=StringIO())
-    assert MonthlyRun.objects.count() == 14 and FundBudget.objects.count() == 2
+    assert MonthlyRun.objects.count() == 14 and FundBudget.objects.count() == 4
     assert ClearingReport.objects.filter(year=2025).count() == reports.count()
-    assert monitoring.dashboard(2026, Fund.HIFP, today=DAY)["budget"] == data["budget"] > Decimal(0)
+    assert monitoring.dashboard(2026, Fund.RESIDENT_POOL, today=DAY)["budget"] == data["budget"] > Decimal(0)
 

@@ -34,7 +34,7 @@ class FundThresholdFactory(DjangoModelFactory):
         model = fb.FundThreshold
 
     parameters = factory.SubFactory(FundYearParametersFactory)
-    fund = fb.Fund.HIFP
+    fund = fb.Fund.EMPLOYEE_POOL
     item_by_item_threshold = D("500000")
 
 
@@ -44,7 +44,7 @@ class FundBudgetFactory(DjangoModelFactory):
 
     year = factory.Sequence(lambda n: 2026 + n)
     region = "410800"
-    fund = fb.Fund.HIFP
+    fund = fb.Fund.EMPLOYEE_POOL
     amount = D("1200000000")
 
 
@@ -64,7 +64,7 @@ class InstitutionIndexFactory(DjangoModelFactory):
 
     year = 2026
     institution = factory.SubFactory(InstitutionFactory)
-    fund = fb.Fund.HIFP
+    fund = fb.Fund.EMPLOYEE_POOL
     agreed_amount = D("10000000")
     rating = fb.Rating.AA
     assessment_score = D("95")
@@ -181,7 +181,7 @@ class StatementLineFactory(DjangoModelFactory):
         model = fb.StatementLine
 
     statement = factory.SubFactory(MonthlyStatementFactory)
-    fund = fb.Fund.HIFP
+    fund = fb.Fund.EMPLOYEE_POOL
     amount = D("1000.00")
     withheld = D("50.00")
     deductions = D("0.00")
@@ -217,7 +217,7 @@ class ClearingReportFactory(DjangoModelFactory):
     index = factory.SubFactory(InstitutionIndexFactory, year=2025)
     year = 2025
     institution = factory.SelfAttribute("index.institution")
-    fund = fb.Fund.HIFP
+    fund = fb.Fund.EMPLOYEE_POOL
     side = fb.ClearingSide.UNDER
     rating = fb.Rating.AA
     assessment_score = D("95")

@@ -56,13 +56,13 @@ def setting(db, person, policy):
     make_settlement(hospital, local(2025, 9, 1), person=person, policy=policy, hifp="100000")
     make_settlement(other, local(2025, 9, 1), person=person, policy=policy, hifp="30000")
     make_settlement(hospital, local(2026, 1, 2), person=person, policy=policy, hifp="999")  # not last year
-    index = InstitutionIndex.objects.create(year=2026, institution=hospital, fund=Fund.HIFP)
+    index = InstitutionIndex.objects.create(year=2026, institution=hospital, fund=Fund.EMPLOYEE_POOL)
     return {"params": params, "hospital": hospital, "other": other, "index": index,
             "bureau": user_in("bureau", "fund_bureau"), "plain": user_in("plain")}
 
 
 def test_budget_split_into_districts_and_indices(setting):
-    fund_budget = FundBudget.objects.create(year=2026, region="410800", fund=Fund.HIFP, amount=D("100000000"))
+    fund_budget = FundBudget.objects.create(year=2026, region="410800", fund=Fund.EMPLOYEE_POOL, amount=D("100000000"))
     district = DistrictBudget.objects.create(budget=fund_budget, district="410802", name="解放区", amount=D("40000000"))
     DistrictBudget.objects.create(budget=fund_budget, district="410803", name="中站区", amount=D("35000000"))
     InstitutionIndex.objects.filter(pk=setting["index"].pk).update(district=district, agreed_amount=D("520000"),
@@ -73,19 +73,19 @@ def test_budget_split_into_districts_and_indices(setting):
 
 
 def test_prepare_indices_flags_item_by_item_from_last_years_spending(setting):
-    threshold(setting["params"], Fund.HIFP, "50000")
+    threshold(setting["params"], Fund.EMPLOYEE_POOL, "50000")
     small = setting["other"]
     pinned = make_institution(42)
-    InstitutionIndex.objects.create(year=2026, institution=pinned, fund=Fund.HIFP, mode_source=ModeSource.EXPLICIT,
+    InstitutionIndex.objects.create(year=2026, institution=pinned, fund=Fund.EMPLOYEE_POOL, mode_source=ModeSource.EXPLICIT,
                                     payment_mode=PaymentMode.BUDGET)
-    counts = budget.prepare_indices(2026, Fund.HIFP, "410800")
+    counts = budget.prepare_indices(2026, Fund.EMPLOYEE_POOL, "410800")
     assert counts == {"created": 1, "drafts": 3, "item_by_item": 1, "budget": 2}
     rows = {i.institution_id: i for i in InstitutionIndex.objects.filter(year=2026)}
     assert (rows[setting["hospital"].pk].payment_mode, rows[setting["hospital"].pk].last_year_actual) == (
         PaymentMode.BUDGET, D("600000.00"))
     assert (rows[small.pk].payment_mode, rows[small.pk].last_year_actual) == (PaymentMode.ITEM_BY_ITEM, D("30000.00"))
     assert rows[pinned.pk].payment_mode == PaymentMode.BUDGET  # set by hand: kept although it spent nothing
-    assert budget.prepare_indices(2026, Fund.HIFP, "410800")["created"] == 0
+    assert budget.prepare_indices(2026, Fund.EMPLOYEE_POOL, "410800")["created"] == 0
 
 
 def test_draft_is_last_years_actual_times_growth_or_the_clearing_base(setting):
@@ -96,7 +96,7 @@ def test_draft_is_last_years_actual_times_growth_or_the_clearing_base(setting):
     prev = InstitutionIndex.objects.create(year=2025, institution=setting["hospital"], agreed_amount=D("550000"),
                                            status=IndexStatus.AGREED)
     ClearingReport.objects.create(
-        index=prev, year=2025, institution=setting["hospital"], fund=Fund.HIFP, side=ClearingSide.UNDER, rating="A",
+        index=prev, year=2025, institution=setting["hospital"], fund=Fund.EMPLOYEE_POOL, side=ClearingSide.UNDER, rating="A",
         assessment_score=D("100"), index_amount=D("550000"), fund_total=D("0"), deductions=D("0"), actual=D("0"),
         withheld=D("0"), due=D("0"), returned=D("0"), final=D("0"), next_base=D("566500"),
         status=ClearingStatus.APPROVED, computed_at=local(2026, 3, 1), approved_at=local(2026, 3, 2))

@@ -64,7 +64,7 @@ def test_year_xlsx_without_a_clearing_is_a_404_page(client, caseworker):
 
 
 def test_dashboard_warns_when_the_year_has_no_budget(client, caseworker, march):
-    data = monitoring.dashboard(2026, Fund.HIFP, today=dt.date(2026, 3, 31))
+    data = monitoring.dashboard(2026, Fund.EMPLOYEE_POOL, today=dt.date(2026, 3, 31))
     assert data["no_budget"] is True and data["months_left"] is None and data["ytd"] == D("500.00")
     client.force_login(caseworker)
     page = client.get("/fund/?year=2026").content.decode()
@@ -72,8 +72,8 @@ def test_dashboard_warns_when_the_year_has_no_budget(client, caseworker, march):
 
 
 def test_dashboard_with_a_budget_has_no_such_warning(client, caseworker, march):
-    FundBudget.objects.create(year=2026, region="410800", fund=Fund.HIFP, amount=D("1200000"))
-    data = monitoring.dashboard(2026, Fund.HIFP, today=dt.date(2026, 3, 31))
+    FundBudget.objects.create(year=2026, region="410800", fund=Fund.EMPLOYEE_POOL, amount=D("1200000"))
+    data = monitoring.dashboard(2026, Fund.EMPLOYEE_POOL, today=dt.date(2026, 3, 31))
     assert data["no_budget"] is False and data["months_left"] > 0
     client.force_login(caseworker)
     assert "年尚未设置" not in client.get("/fund/?year=2026").content.decode()

@@ -69,7 +69,7 @@ def test_january_statement_by_hand(hospital, january):
         "fund_amount": D("2853.33"), "withheld": D("142.67"), "deductions_confirmed": D("100.00"),
         "deductions_reversed": D("0.00"), "deductions": D("100.00"), "payable": D("2610.66"),
         "offset_amount": D("0.00"), "net_payable": D("2610.66"), "payment_due": dt.date(2026, 2, 15)}
-    assert lines(st) == {"hifp": (D("2553.33"), D("127.67"), D("100.00")), "hifob": (D("300.00"), D("15.00"), D("0.00"))}
+    assert lines(st) == {"310100": (D("2553.33"), D("127.67"), D("100.00")), "330100": (D("300.00"), D("15.00"), D("0.00"))}
     assert st.withholding_rate == D("0.05")
     disbursement = Disbursement.objects.get(statement=st)
     assert (disbursement.amount, disbursement.due_date, disbursement.kind) == (
@@ -99,8 +99,8 @@ def test_cancellation_and_deduction_reversal_are_adjustments_of_february(hospita
         "fund_amount": D("-1300.00"), "withheld": D("-65.00"), "deductions_confirmed": D("50.00"),
         "deductions_reversed": D("100.00"), "deductions": D("-50.00"), "payable": D("-1185.00"),
         "offset_amount": D("0.00"), "net_payable": D("-1185.00"), "payment_due": dt.date(2026, 3, 15)}
-    assert lines(feb) == {"hifp": (D("-1000.00"), D("-50.00"), D("-50.00")),
-                          "hifob": (D("-300.00"), D("-15.00"), D("0.00"))}
+    assert lines(feb) == {"310100": (D("-1000.00"), D("-50.00"), D("-50.00")),
+                          "330100": (D("-300.00"), D("-15.00"), D("0.00"))}
     owed = Disbursement.objects.get(statement=feb)
     assert owed.amount == D("-1185.00") and owed.status == DisbursementStatus.PENDING
 

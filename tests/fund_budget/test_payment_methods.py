@@ -76,7 +76,7 @@ def test_per_bed_day_and_per_disease_gains_and_losses(level2, march_visits):
     # fee for service 10360, +50 for the standards; the gain goes to the pooling fund's line
     assert (st.ffs_fund_amount, st.standard_gain_loss, st.fund_amount) == (D("10360.00"), D("50.00"), D("10410.00"))
     assert st.withheld == D("520.50") and st.payable == D("9889.50")
-    assert {line.fund: line.amount for line in st.lines.all()} == {"hifp": D("9910.00"), "hifob": D("500.00")}
+    assert {line.fund: line.amount for line in st.lines.all()} == {"310100": D("9910.00"), "330100": D("500.00")}
     assert sum(line.withheld for line in st.lines.all()) == st.withheld
 
 

@@ -69,8 +69,8 @@ def test_statement_xlsx(client, statements):  # noqa: F811
     assert summary.cell(row=2, column=header.index("基金应付") + 1).number_format == "#,##0.00"
     lines = {r[3]: (r[4], r[5]) for r in formula.iter_rows(min_row=2, values_only=True)}
     assert lines["质量保证金"][0] == "基金应付 × 5%" and D(str(lines["质量保证金"][1])) == D("560")
-    assert {r[2] for r in funds.iter_rows(min_row=2, values_only=True)} == {"基本医疗保险统筹基金",
-                                                                           "职工大额医疗费用补助"}
+    assert {r[2] for r in funds.iter_rows(min_row=2, values_only=True)} == {"职工基本医疗保险统筹基金",
+                                                                           "大额医疗费用补助基金"}
 
 
 def test_month_xlsx_has_every_statement_of_the_month(client, statements):  # noqa: F811

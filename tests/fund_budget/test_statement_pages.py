@@ -71,8 +71,8 @@ def test_detail_explains_the_formula_in_words(client, statements):  # noqa: F811
         assert words in page, words
     for amount in ("11,200.00", "560.00", "300.00", "10,340.00"):
         assert amount in page, amount
-    assert "基本医疗保险统筹基金" in page and "职工大额医疗费用补助" in page  # funds by label, not hifp/hifob
-    assert ">hifp<" not in page and ">ffs<" not in page
+    assert "职工基本医疗保险统筹基金" in page and "大额医疗费用补助基金" in page  # funds by label, not their codes
+    assert ">310100<" not in page and ">ffs<" not in page
     assert "<td>按项目</td>" in page  # the payment method by its label
     assert "待拨付/待收回" in page  # the payment's state by its label
     assert reverse("fund_budget:statement-pdf", args=[st.pk]) in page

@@ -53,7 +53,8 @@ def test_dashboard_renders_for_a_caseworker(client, caseworker):
     # the chart: ECharts and its starter from static (never a CDN), its data in a json_script
     assert '<script src="/static/vendor/echarts/echarts.min.js" defer></script>' in page
     assert '<script src="/static/js/charts.js" defer></script>' in page
-    assert 'data-chart="fund-chart-data"' in page and '<script id="fund-chart-data" type="application/json">' in page
+    assert 'data-chart="fund-chart-310100"' in page
+    assert '<script id="fund-chart-310100" type="application/json">' in page
     assert "<svg" not in page and "cdn" not in page.lower()
 
 
@@ -64,7 +65,7 @@ def test_dashboard_refuses_a_login_without_the_permission(client):
 
 def test_monitoring_figures_and_warnings(client, caseworker, person, policy):
     worked_parameters(2026, warning_excess=D("0.10"))
-    FundBudget.objects.create(year=2026, region="410800", fund=Fund.HIFP, amount=D("1200000"))
+    FundBudget.objects.create(year=2026, region="410800", fund=Fund.EMPLOYEE_POOL, amount=D("1200000"))
     fast, slow = make_institution(50), make_institution(51)
     InstitutionIndex.objects.create(year=2026, institution=fast, agreed_amount=D("600000"), status=IndexStatus.AGREED)
     InstitutionIndex.objects.create(year=2026, institution=slow, agreed_amount=D("600000"), status=IndexStatus.AGREED)
@@ -72,19 +73,22 @@ def test_monitoring_figures_and_warnings(client, caseworker, person, policy):
         make_settlement(fast, local(2026, month, 10), person=person, policy=policy, hifp="120000")
         make_settlement(slow, local(2026, month, 10), person=person, policy=policy, hifp="20000", hifob="5")
     # 31 March: a quarter of the year gone (90/365); spending 420,000 against a pace of 295,890.41
-    data = monitoring.dashboard(2026, Fund.HIFP, "410800", today=dt.date(2026, 3, 31))
+    data = monitoring.dashboard(2026, Fund.EMPLOYEE_POOL, "410800", today=dt.date(2026, 3, 31))
     assert data["ytd"] == D("420000.00") and data["pace_to_date"] == D("295890.41")
     assert data["projection"] == D("1703333.33")  # 420,000 / (90/365)
     assert data["months_left"] == D("5.5")  # (1,200,000 − 420,000) / (420,000 / 2.959 months)
     assert data["warnings"] and data["warnings"][0]["excess"] == D("41.9")
     assert [w["code"] for w in data["institution_warnings"]] == [fast.fixmedins_code]
-    assert [row["funds"][1] for row in data["table"][:3]] == [D("5.00")] * 3
     assert data["table"][2]["cumulative"] == D("420000.00") and data["table"][3]["cumulative"] is None
+
+    page_data = monitoring.overview(2026, "410800", today=dt.date(2026, 3, 31))
+    assert [p["fund"] for p in page_data["panels"]] == [Fund.EMPLOYEE_POOL, Fund.LARGE_AMOUNT]
+    assert [row["funds"] for row in page_data["table"][:3]] == [[D("140000.00"), D("5.00")]] * 3
 
     # the page uses today's date: give the fast institution an index it is well above at any date
     InstitutionIndex.objects.filter(institution=fast).update(agreed_amount=D("100000"))
     client.force_login(caseworker)
-    page = client.get("/fund/", {"year": 2026, "fund": "hifp", "region": "410800"}).content.decode()
+    page = client.get("/fund/", {"year": 2026, "fund": "310100", "region": "410800"}).content.decode()
     assert fast.fixmedins_code in page and "预警" in page
     assert client.get("/fund/", {"fund": "nope"}).status_code == 404
 
@@ -141,8 +145,8 @@ def test_monitoring_uses_statements_for_stated_months_and_settlements_after(pers
     make_settlement(h, local(2026, 2, 20), person=person, policy=policy, hifp="30",
                     created_at=local(2026, 3, 20))  # recorded after February's run: live, in February
     frame = monitoring.spending_frame(2026, None).set_index("month")
-    assert frame.loc[1, "hifp"] == D("4000.00") and frame.loc[2, "hifp"] == D("130.00")
-    assert frame.loc[3, "hifp"] == D("70.00")
+    assert frame.loc[1, "310100"] == D("4000.00") and frame.loc[2, "310100"] == D("130.00")
+    assert frame.loc[3, "310100"] == D("70.00")
 
 
 def chart_data(page: str, element_id: str) -> dict:
@@ -154,11 +158,11 @@ def chart_data(page: str, element_id: str) -> dict:
 
 def test_the_chart_data_is_the_months_in_yuan_numbers(client, caseworker, person, policy):
     worked_parameters(2026, warning_excess=D("0.10"))
-    FundBudget.objects.create(year=2026, region="410800", fund=Fund.HIFP, amount=D("1200000"))
+    FundBudget.objects.create(year=2026, region="410800", fund=Fund.EMPLOYEE_POOL, amount=D("1200000"))
     inst = make_institution(50)
     for month in (1, 2, 3):
         make_settlement(inst, local(2026, month, 10), person=person, policy=policy, hifp="140000.01")
-    spec = monitoring.dashboard(2026, Fund.HIFP, "410800", today=dt.date(2026, 3, 31))["chart"]
+    spec = monitoring.dashboard(2026, Fund.EMPLOYEE_POOL, "410800", today=dt.date(2026, 3, 31))["chart"]
     assert spec["kind"] == "line" and spec["money"] is True
     assert spec["categories"] == [f"{m}月" for m in range(1, 13)] and spec["x_name"] == "月份"
     assert spec["y_name"] == "金额（元）"
@@ -171,5 +175,5 @@ def test_the_chart_data_is_the_months_in_yuan_numbers(client, caseworker, person
     assert projection["data"][11] == 1703333.46 and projection["data"][2] == 425833.37
 
     client.force_login(caseworker)
-    page = client.get("/fund/", {"year": 2026, "fund": "hifp", "region": "410800"}).content.decode()
-    assert chart_data(page, "fund-chart-data")["series"][1]["data"][:3] == [140000.01, 280000.02, 420000.03]
+    page = client.get("/fund/", {"year": 2026, "fund": "310100", "region": "410800"}).content.decode()
+    assert chart_data(page, "fund-chart-310100")["series"][1]["data"][:3] == [140000.01, 280000.02, 420000.03]

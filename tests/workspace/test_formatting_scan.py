@@ -96,8 +96,8 @@ def _negotiation(bureau, clerk):
     """The next year's index of the clerk's institution negotiated "两上两下" with amounts of every size."""
     year = DAY.year + 1
     ensure_parameters([year])
-    budget.prepare_indices(year, Fund.HIFP, REGION)
-    index = (InstitutionIndex.objects.filter(year=year, fund=Fund.HIFP, status=IndexStatus.DRAFT,
+    budget.prepare_indices(year, Fund.EMPLOYEE_POOL, REGION)
+    index = (InstitutionIndex.objects.filter(year=year, fund=Fund.EMPLOYEE_POOL, status=IndexStatus.DRAFT,
                                              payment_mode="budget").select_related("institution").order_by("pk")
              .first())
     InstitutionUserFactory(user=clerk, institution=index.institution)

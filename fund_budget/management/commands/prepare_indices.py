@@ -1,9 +1,9 @@
-"""python manage.py prepare_indices YYYY REGION [--fund hifp] — draft index rows and item-by-item flags."""
+"""python manage.py prepare_indices YYYY REGION [--fund 310100] — draft index rows and item-by-item flags."""
 from django.core.management.base import BaseCommand, CommandError
 
 from fund_budget.budget import prepare_indices
 from fund_budget.common import FundError
-from fund_budget.models import Fund
+from fund_budget.models import CURRENT_FUNDS, Fund
 
 
 class Command(BaseCommand):
@@ -12,7 +12,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("year", type=int)
         parser.add_argument("region", help="6-digit pooling region code")
-        parser.add_argument("--fund", default=Fund.HIFP, choices=Fund.values)
+        parser.add_argument("--fund", default=Fund.EMPLOYEE_POOL, choices=CURRENT_FUNDS)
 
     def handle(self, *args, **options):
         try:
