@@ -26,8 +26,8 @@ from core import bounds
 from .models import DipCaseResult, ListDiagnosis, ListOperation, SettlementList
 
 INPATIENT_MED_TYPES = ("21", "22", "52")
-ICD10 = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?([x+*][0-9]{3})?$")
-ICD9CM3 = re.compile(r"^[0-9]{2}(\.[0-9]{1,4})?(x[0-9]{3})?$")
+ICD10 = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Za-z]{1,4})?([xX+*][0-9]{3})?$")
+ICD9CM3 = re.compile(r"^[0-9]{2}(\.[0-9]{1,4})?([xX][0-9]{2,3})?$")
 # codes for one sex only (ICD-10 chapters and blocks; ICD-9-CM-3 chapters of the genital organs and obstetrics)
 FEMALE_DIAG = re.compile(r"^(O|N7|N8|N9[0-8]|C5[1-8]|D06|D2[5-8])")
 MALE_DIAG = re.compile(r"^(N4[0-9]|N5[01]|C6[0-3])")
@@ -57,7 +57,7 @@ def check_list(settlement: Settlement, data: dict) -> list[dict]:
     admitted = _local_date(visit.begntime)
     age = person.age_on(admitted)
     for i, d in enumerate(data["diseinfo"]):
-        field, code = f"diseinfo.{i}.diag_code", d["diag_code"].strip().upper()
+        field, code = f"diseinfo.{i}.diag_code", d["diag_code"].strip()
         if not ICD10.match(code):
             errors.append(_err(field, "INVALID_CODE", _("不是ICD-10医保版诊断代码：%(v)s") % {"v": code}))
         elif person.gender == MALE and FEMALE_DIAG.match(code) or person.gender == FEMALE and MALE_DIAG.match(code):
@@ -69,7 +69,7 @@ def check_list(settlement: Settlement, data: dict) -> list[dict]:
         errors.append(_err("diseinfo", "MAIN_DIAGNOSIS", _("必须有且只有一个主要诊断(现有%(n)d个)。") % {"n": mains}))
     ends = _local_date(visit.endtime or settlement.setl_time)
     for i, o in enumerate(data.get("oprninfo") or []):
-        code = o["oprn_oprt_code"].strip().upper()
+        code = o["oprn_oprt_code"].strip()
         if not ICD9CM3.match(code):
             errors.append(_err(f"oprninfo.{i}.oprn_oprt_code", "INVALID_CODE",
                                _("不是ICD-9-CM-3医保版手术操作代码：%(v)s") % {"v": code}))
@@ -136,12 +136,12 @@ def upload_settlement_list(settlement: Settlement, data: dict, *, user=None) -> 
             vent_used_dura=data.get("vent_used_dura") or 0, nwb_bir_wt=list(data.get("nwb_bir_wt") or []),
             nwb_adm_wt=data.get("nwb_adm_wt"), content_hash=digest, uploaded_by=user)
         ListDiagnosis.objects.bulk_create([
-            ListDiagnosis(setl_list=setl_list, seq=i + 1, diag_code=d["diag_code"].strip().upper(),
+            ListDiagnosis(setl_list=setl_list, seq=i + 1, diag_code=d["diag_code"].strip(),
                           diag_name=d["diag_name"], maindiag_flag=d["maindiag_flag"],
                           adm_cond_type=d.get("adm_cond_type") or "")
             for i, d in enumerate(data["diseinfo"])])
         ListOperation.objects.bulk_create([
-            ListOperation(setl_list=setl_list, seq=i + 1, oprn_oprt_code=o["oprn_oprt_code"].strip().upper(),
+            ListOperation(setl_list=setl_list, seq=i + 1, oprn_oprt_code=o["oprn_oprt_code"].strip(),
                           oprn_oprt_name=o["oprn_oprt_name"], main_oprn_flag=o["main_oprn_flag"],
                           oprn_oprt_date=o["oprn_oprt_date"], anst_way=o.get("anst_way") or "",
                           oper_dr_code=o.get("oper_dr_code") or "")
