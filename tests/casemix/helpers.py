@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import copy
-import datetime as dt
 
 from claims.models import VisitStatus
 from tests.factories import D, PaidSettlementFactory, VisitFactory, local_dt
