@@ -2,9 +2,11 @@
 at H1 (level 3) and H2 (level 2), their lists uploaded over the API [4101], the grouping table and parameters
 imported, the year run by run_dip_year (the year-end clearing's service) and every stored figure checked."""
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from casemix.importer import create_grouping_table, set_year_parameters, spec_rows
 from casemix.models import DipCaseResult, DipInstitutionResult
@@ -98,6 +100,16 @@ class WorkedExampleTests(APITestBase):
         c6 = DipCaseResult.objects.get(run=second, settlement__setl_id="c6")
         assert (c6.group_code, c6.kind, c6.points) == ("B", "normal", D("540"))  # 3,000 of 5,000 at level 2
         assert sum(r.dip_amount for r in DipInstitutionResult.objects.filter(run=second)) == D("30900.00")
+
+    def test_the_command_runs_the_year_and_prints_the_dip_lines(self):
+        out = io.StringIO()
+        call_command("run_dip_year", "--region", "410800", "--year", "2026", "--final", stdout=out)
+        text = out.getvalue()
+        assert "5/6 cases grouped, 4340.0000 points, point value 10.000000" in text
+        assert f"{self.w.inst_a.fixmedins_code}  points 2900.0000  DIP amount 20000.00" in text
+        assert "clearing -9000.00" in text and "clearing 900.00" in text
+        with pytest.raises(CommandError, match="NO_GROUPING_TABLE|没有有效的DIP分组表"):
+            call_command("run_dip_year", "--region", "410100", "--year", "2026", stdout=io.StringIO())
 
     def test_without_table_or_parameters_the_run_is_refused(self):
         with pytest.raises(ServiceError) as caught:
