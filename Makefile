@@ -67,6 +67,7 @@ demo: venv
 	  --name 示范市DIP病种目录2026 --region 410800 --effective-from 2026-01-01 \
 	  --params casemix/fixtures/demo-dip-params-2026.json
 	DEBUG=1 $(PY) manage.py run_daily --date $(DEMO_DATE)
+	DEBUG=1 $(PY) manage.py seed_demo_dip --date $(DEMO_DATE)
 	DEBUG=1 $(PY) manage.py ensure_demo_user --base-url http://$(DEMO_HOST):$(DEMO_PORT)
 	DEBUG=1 $(PY) manage.py runserver $(DEMO_HOST):$(DEMO_PORT)
 

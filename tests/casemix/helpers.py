@@ -32,10 +32,10 @@ def good_list(**changes) -> dict:
 
 
 def inpatient_settlement(institution, person, *, fund="7000.00", part="2000.00", setl_id=None,
-                         policy_version=None, begntime=ADMITTED, endtime=DISCHARGED):
+                         policy_version=None, begntime=ADMITTED, endtime=DISCHARGED, diagnoses=("I10",)):
     """A settled inpatient visit of `person` at `institution` and its settlement with these amounts."""
     visit = VisitFactory(institution=institution, person=person, begntime=begntime, endtime=endtime,
-                         status=VisitStatus.SETTLED)
+                         status=VisitStatus.SETTLED, diagnoses=list(diagnoses))
     extra = {"setl_id": setl_id} if setl_id else {}
     if policy_version is not None:
         extra["policy_version"] = policy_version

@@ -13,6 +13,7 @@ from openpyxl import Workbook
 from casemix.importer import create_grouping_table, import_grouping_table, set_year_parameters, spec_rows
 from casemix.models import DipGroup, DipYearParameters, GroupingTable
 from casemix.selectors import engine_params, groups_frame, parameters_of, table_in_force
+from casemix.services import run_dip_year
 from claims.errors import ServiceError
 
 FIXTURES = Path(__file__).resolve().parents[2] / "casemix" / "fixtures"
@@ -139,3 +140,12 @@ def test_the_command_prints_every_bad_row(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "row 2 points" in err and "row 3 diag" in err
     assert not GroupingTable.objects.exists()
+
+
+def test_a_year_without_cases_runs_to_a_zero_point_value():
+    create_grouping_table(spec_rows([{"code": "A", "diag": "K35", "points": "1", "ref_cost": {"3": "1"}}]),
+                          code="EMPTY", name="empty", region="410800", effective_from=dt.date(2026, 1, 1))
+    set_year_parameters(region="410800", year=2026, doc={"coef": {"3": "1"}, "budget": "100"})
+    run = run_dip_year("410800", 2026)
+    assert (run.cases, run.grouped, run.point_value, run.total_points) == (0, 0, Decimal("0"), Decimal("0"))
+    assert not run.institution_results.exists()
