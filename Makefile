@@ -27,6 +27,7 @@ POLICY_PACK ?= $(if $(wildcard $(SHARED_POLICY)),$(SHARED_POLICY),$(REPO_POLICY)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/yibao
 
 CASES ?= $(wildcard ../shared/cases/*.json)
+DIP_CASES ?= $(wildcard ../shared/cases-dip/*.json)
 LOCALES := zh_Hans en
 
 .PHONY: help venv demo test cases lint bench migrate messages clean
@@ -34,7 +35,7 @@ LOCALES := zh_Hans en
 help:
 	@echo "make demo      install, migrate, load the demo policy pack, seed a small city, run the daily job, serve on $(DEMO_HOST):$(DEMO_PORT)"
 	@echo "make test      run the whole test suite against PostgreSQL (DATABASE_URL, default $(TEST_DATABASE_URL))"
-	@echo "make cases     run the shared worked examples (../shared/cases/*.json)"
+	@echo "make cases     run the shared worked examples (../shared/cases/*.json, ../shared/cases-dip/*.json)"
 	@echo "make bench     run the benchmarks in bench/ (BENCH=daily for one of them); figures in docs/benchmarks.md"
 	@echo "make lint      ruff"
 	@echo "make migrate   apply migrations to the configured database"
@@ -62,7 +63,11 @@ demo: venv
 	DEBUG=1 $(PY) manage.py setup_roles
 	DEBUG=1 $(PY) manage.py load_default_rules
 	DEBUG=1 $(PY) manage.py seed_demo_fund --date $(DEMO_DATE)
+	DEBUG=1 $(PY) manage.py import_grouping_table casemix/fixtures/demo-dip-2026.csv --code DEMO-DIP-2026 \
+	  --name 示范市DIP病种目录2026 --region 410800 --effective-from 2026-01-01 \
+	  --params casemix/fixtures/demo-dip-params-2026.json
 	DEBUG=1 $(PY) manage.py run_daily --date $(DEMO_DATE)
+	DEBUG=1 $(PY) manage.py seed_demo_dip --date $(DEMO_DATE)
 	DEBUG=1 $(PY) manage.py ensure_demo_user --base-url http://$(DEMO_HOST):$(DEMO_PORT)
 	DEBUG=1 $(PY) manage.py runserver $(DEMO_HOST):$(DEMO_PORT)
 
@@ -76,6 +81,7 @@ test: venv
 cases: venv
 	@if [ -z "$(strip $(CASES))" ]; then echo "make cases: no case files found (looked for ../shared/cases/*.json)" >&2; exit 1; fi
 	DEBUG=1 $(PY) manage.py run_cases $(CASES)
+	@if [ -n "$(strip $(DIP_CASES))" ]; then DEBUG=1 $(PY) manage.py run_dip_cases $(DIP_CASES); fi
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "policy_rules",
     "claims",
     "fund_budget",
+    "casemix",
     "devtools",
     "review",
     "portal",

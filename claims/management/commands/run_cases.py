@@ -3,20 +3,14 @@
 Each file is loaded into an empty database: a test database is created for the run (and dropped
 after), and each file runs in a transaction that is rolled back, so no file sees another's data.
 """
-import json
-from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
 
 from claims.cases import CaseFormatError, run_case
 from claims.errors import ServiceError
+from core.scratch import read_json_files, rolled_back, scratch_database
 from policy_rules.engine.cases import SETL_FIELDS
 from policy_rules.engine.pack import PolicyPackError
-
-
-class _Rollback(Exception):
-    pass
 
 
 class Command(BaseCommand):
@@ -27,28 +21,13 @@ class Command(BaseCommand):
         parser.add_argument("--keep-db", action="store_true", help="reuse the cases database between runs")
 
     def handle(self, *args, **options):
-        files = options["files"]
-        docs = []
-        for name in files:
-            path = Path(name)
-            try:
-                docs.append((path, json.loads(path.read_text(encoding="utf-8"))))
-            except FileNotFoundError as exc:
-                raise CommandError(f"{name}: no such file") from exc
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise CommandError(f"{name}: malformed case file: not valid JSON ({exc})") from exc
-        old_name = connection.settings_dict["NAME"]
-        test_settings = connection.settings_dict.setdefault("TEST", {})
-        if connection.vendor != "sqlite":
-            test_settings.setdefault("NAME", f"{old_name}_cases")
-        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False,
-                                           keepdb=options["keep_db"])
-        try:
-            total = matching = 0
-            failed_files = []
+        docs = read_json_files(options["files"], "case file")
+        total = matching = 0
+        failed_files = []
+        with scratch_database("cases", keepdb=options["keep_db"]):
             for path, doc in docs:
                 try:
-                    result = self._run_one(doc)
+                    result = rolled_back(run_case, doc)
                 except (CaseFormatError, PolicyPackError, ServiceError, KeyError, TypeError, ValueError) as exc:
                     failed_files.append(path.name)
                     self.stderr.write(f"{path.name}: malformed case file: {exc}")
@@ -56,23 +35,11 @@ class Command(BaseCommand):
                 total += len(result.visits)
                 matching += result.matching
                 self._report(path, result)
-        finally:
-            connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=options["keep_db"])
         self.stdout.write(f"cases: {matching}/{total} visits match")
         if failed_files:
             raise CommandError(f"malformed case files: {', '.join(failed_files)}")
         if matching != total:
             raise CommandError(f"{total - matching} visit(s) differ")
-
-    def _run_one(self, doc):
-        holder = {}
-        try:
-            with transaction.atomic():
-                holder["result"] = run_case(doc)
-                raise _Rollback
-        except _Rollback:
-            pass
-        return holder["result"]
 
     def _report(self, path, result):
         self.stdout.write(f"== {path.name}  {result.title}")

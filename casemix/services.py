@@ -1,0 +1,77 @@
+"""The year's DIP: read the region's settled inpatient cases with their lists, group and score them with the
+engine (policy_rules/engine/dip.py), and store the run: each case's group, kind and points, each institution's
+points, point value, amount, what it was paid by items and its clearing. Runs are append-only; the latest
+final run is the year's DIP line of the year-end clearing (selectors.dip_clearing_lines)."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from claims.errors import ServiceError
+from policy_rules.engine.dip import POINT_SCALE, VALUE_SCALE, DipInputError, dip_year
+from policy_rules.engine.money import FEN
+
+from . import selectors
+from .models import DipCaseResult, DipInstitutionResult, DipRun
+
+POINTS_PLACES = Decimal("0.0001")
+
+
+def _points(e4: int) -> Decimal:
+    return (Decimal(int(e4)) / POINT_SCALE).quantize(POINTS_PLACES)
+
+
+def _money(fen: int) -> Decimal:
+    return (Decimal(int(fen)) / FEN).quantize(Decimal("0.01"))
+
+
+def _value(e6: int) -> Decimal:
+    return (Decimal(int(e6)) / VALUE_SCALE).quantize(Decimal("0.000001"))
+
+
+def run_dip_year(region: str, year: int, *, user=None, reason: str = "", final: bool = False) -> DipRun:
+    """Group and score the region's year and store the run. final=True (the year-end clearing's run) fixes
+    the groups: the lists of its cases can no longer be replaced. ServiceError without a grouping table in
+    force on the year's last day or without the year's parameters."""
+    table = selectors.table_in_force(region, dt.date(year, 12, 31))
+    parameters = selectors.parameters_of(region, year)
+    errors = []
+    if table is None:
+        errors.append({"line": None, "field": "table", "code": "NO_GROUPING_TABLE",
+                       "message": _("统筹区 %(r)s %(y)s 年没有有效的DIP分组表。") % {"r": region, "y": year}})
+    if parameters is None:
+        errors.append({"line": None, "field": "parameters", "code": "NO_PARAMETERS",
+                       "message": _("统筹区 %(r)s %(y)s 年没有DIP年度参数。") % {"r": region, "y": year}})
+    if errors:
+        raise ServiceError(errors)
+    cases = selectors.year_cases(region, year)
+    try:
+        result = dip_year(cases, selectors.groups_frame(table), selectors.engine_params(parameters))
+    except DipInputError as exc:
+        raise ServiceError([{"line": None, "field": "parameters", "code": "INVALID_PARAMETERS",
+                             "message": str(exc)}]) from exc
+    scored = result.cases
+    with transaction.atomic():
+        run = DipRun.objects.create(
+            region=region, year=year, table=table, parameters=parameters, final=final,
+            point_value=_value(result.point_value_e6),
+            total_points=_points(int(result.institutions["points_e4"].sum()) if len(result.institutions) else 0),
+            cases=len(cases), grouped=int((scored["points_e4"] >= 0).sum()), reason=reason, created_by=user)
+        DipCaseResult.objects.bulk_create([
+            DipCaseResult(run=run, settlement_id=int(c.settlement_id), setl_list_id=int(c.list_id),
+                          institution_id=int(c.institution), group_code=s.group, kind=s.kind,
+                          points=None if s.points_e4 < 0 else _points(s.points_e4),
+                          medfee_sumamt=_money(c.medfee_fen), fund_pay_sumamt=_money(c.fund_fen),
+                          psn_part_amt=_money(c.psn_part_fen))
+            for c, s in zip(cases.itertuples(), scored.itertuples(), strict=True)], batch_size=2000)
+        value = _value(result.point_value_e6)
+        DipInstitutionResult.objects.bulk_create([
+            DipInstitutionResult(run=run, institution_id=int(i.institution), points=_points(i.points_e4),
+                                 point_value=value, patient_share=_money(i.patient_share_fen),
+                                 fund_paid_by_items=_money(i.fund_paid_fen), dip_amount=_money(i.dip_amount_fen),
+                                 clearing=_money(i.clearing_fen))
+            for i in result.institutions.itertuples()])
+    return run
