@@ -38,16 +38,16 @@ def rerun(reopen, person, policy):  # noqa: F811
 
 def test_the_clearing_totals_count_the_month_once(rerun):
     totals = year_totals(2026)
-    assert totals[(rerun.s.a.pk, Fund.HIFP)]["amount"] == D("11000.00")  # 8,497.95 + 1,502.05 + 1,000.00
-    assert totals[(rerun.s.a.pk, Fund.HIFP)]["deductions"] == D("300.00")  # not 600: once
-    all_lines = StatementLine.objects.filter(statement__institution=rerun.s.a, fund=Fund.HIFP)
+    assert totals[(rerun.s.a.pk, Fund.EMPLOYEE_POOL)]["amount"] == D("11000.00")  # 8,497.95 + 1,502.05 + 1,000.00
+    assert totals[(rerun.s.a.pk, Fund.EMPLOYEE_POOL)]["deductions"] == D("300.00")  # not 600: once
+    all_lines = StatementLine.objects.filter(statement__institution=rerun.s.a, fund=Fund.EMPLOYEE_POOL)
     assert sum(line.amount for line in all_lines) == D("21000.00")  # both runs' lines are still there
 
 
 def test_the_dashboard_spending_counts_the_month_once(rerun):
     frame = spending_frame(2026, None)
     row = frame[(frame["month"] == 3) & (frame["institution_id"] == rerun.s.a.pk)]
-    assert list(row[Fund.HIFP]) == [D("11000.00")]
+    assert list(row[Fund.EMPLOYEE_POOL]) == [D("11000.00")]
 
 
 def test_the_settle_in_order_checks_read_current_runs(rerun):
