@@ -28,6 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.db.models.lookups import In
 
+from claims.models import Settlement
 from insurance.models import Enrollment
 
 from .common import ZERO, signed
@@ -89,6 +90,11 @@ def pool_fund():
              if column == POOL_COLUMN and schemes]
     default = next(fund for fund, column, schemes in SOURCES if column == POOL_COLUMN and not schemes)
     return Case(*whens, default=Value(default), output_field=CharField())
+
+
+def pool_fund_of(settlement_id: int) -> str:
+    """The fund that paid a settlement's pooled amount: where a deduction from that settlement is booked."""
+    return Settlement.objects.filter(pk=settlement_id).annotate(fund=pool_fund()).values_list("fund", flat=True).get()
 
 
 def reads(fund: str) -> list[str]:

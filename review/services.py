@@ -23,6 +23,7 @@ from claims.errors import ServiceError
 from claims.models import FeeLine, Settlement, Visit
 from claims.permissions import can_decide_appeal, can_file_appeal, can_review_item
 from core.ledger import money_writes
+from fund_budget.funds import pool_fund_of
 from fund_budget.services import FundError, record_deduction, reverse_deduction
 from policy_rules.models import AuditRuleDefinition
 from review.hits import hit_key, hit_rows, items_to_open
@@ -292,7 +293,7 @@ def confirm_item(item: SuspectItem, *, user, amount, reason: str) -> SuspectItem
         try:
             deduction = record_deduction(
                 institution=item.institution, amount=amount, reason=reason, source_type=DEDUCTION_SOURCE,
-                source_id=str(item.pk), user=_user(user))
+                source_id=str(item.pk), fund=pool_fund_of(item.settlement_id), user=_user(user))
         except FundError as exc:
             raise ServiceError.one("amount", "DEDUCTION_REFUSED", str(exc)) from exc
         item.state = SuspectState.CONFIRMED

@@ -11,6 +11,7 @@ from fund_budget.models import AuditDeduction
 from insurance.models import AccountMovement
 from review import services as review
 from review.models import ReviewAction, ReviewEvent, SuspectState
+from tests.factories import InsuredPersonFactory
 
 from .conftest import FUND_PAID
 
@@ -95,3 +96,11 @@ def test_a_dismissed_item_cannot_be_confirmed(world):
     with pytest.raises(ServiceError) as exc:
         review.confirm_item(item, user=world.reviewer, amount=D("10.00"), reason="属实")
     assert exc.value.errors[0]["code"] == "NOT_PENDING" and not AuditDeduction.objects.exists()
+
+
+@pytest.mark.parametrize("insutype, fund", [("310", "310100"), ("390", "390100")])
+def test_the_deduction_is_booked_to_the_pool_that_paid_the_settlement(world, insutype, fund):
+    InsuredPersonFactory(psn_no=f"F{insutype}", account__balance=D("0.00"), enrollment__insutype=insutype)
+    item = world.item(settlement=world.settled_visit(psn_no=f"F{insutype}"))
+    review.confirm_item(item, user=world.reviewer, amount=D("10.00"), reason="属实")
+    assert AuditDeduction.objects.get().fund == fund
