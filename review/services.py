@@ -23,6 +23,7 @@ from claims.errors import ServiceError
 from claims.models import FeeLine, Settlement, Visit
 from claims.permissions import can_decide_appeal, can_file_appeal, can_review_item
 from core.ledger import money_writes
+from core.prepared import Prepared
 from fund_budget.services import FundError, record_deduction, reverse_deduction
 from policy_rules.models import AuditRuleDefinition
 from review.hits import hit_key, hit_rows, items_to_open
@@ -56,6 +57,10 @@ def appeal_deadline(item: SuspectItem) -> dt.datetime | None:
 # --- recording hits ---------------------------------------------------------------------------------
 
 
+# the rules of these codes (compiled once per number of codes: core.prepared)
+_RULES = Prepared(AuditRuleDefinition, lambda codes: AuditRuleDefinition.objects.filter(code__in=codes))
+
+
 def record_hits(hits_df, *, stage: str, visits_by_mdtrt: dict[str, Visit],
                 settlements_by_mdtrt: dict[str, Settlement] | None = None, new_settlements: bool = False,
                 line_ids: dict[tuple[int, str], int] | None = None) -> dict:
@@ -85,7 +90,7 @@ def record_hits(hits_df, *, stage: str, visits_by_mdtrt: dict[str, Visit],
     settlements_by_mdtrt = settlements_by_mdtrt or {}
     rows = hit_rows(hits_df)
 
-    rules = {r.code: r for r in AuditRuleDefinition.objects.filter(code__in={r["rule_code"] for r in rows})}
+    rules = {r.code: r for r in _RULES(list(dict.fromkeys(r["rule_code"] for r in rows)))}
     for r in rows:
         if r["rule_code"] not in rules:
             raise ServiceError.one("rule_code", "UNKNOWN_RULE",

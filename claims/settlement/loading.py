@@ -20,6 +20,7 @@ from claims.models import Accumulator, FeeLine, FeeLineStatus, Visit
 from claims.settlement.plan import LINE_KEYS, SPLIT_FEN, VISIT_KEYS, Inputs
 from claims.settlement.writers import ratio_to_decimal
 from core.periods import local_naive
+from core.prepared import Prepared
 from insurance.models import Enrollment, Person, PersonalAccount
 from policy_rules.engine import PolicyPack, parse_pack
 from policy_rules.engine.frames import (
@@ -191,8 +192,16 @@ LINE_FIELDS = ("visit_id", "pk", "visit__mdtrt_id", "feedetl_sn", "med_list_codg
 def active_lines(visits: list[Visit]) -> list[dict]:
     """The visits' active lines in the model's order (as the audit reads them), each a dict of LINE_FIELDS
     plus mdtrt_id: read once for the engine, the audit and the settlement lines."""
-    return [dict(zip(LINE_FIELDS, row, strict=True), mdtrt_id=row[2]) for row in FeeLine.objects.filter(
-        visit__in=visits, status=FeeLineStatus.ACTIVE).values_list(*LINE_FIELDS)]
+    return [dict(zip(LINE_FIELDS, row, strict=True), mdtrt_id=row[2]) for row in _ACTIVE_LINES([v.pk for v in visits])]
+
+
+# the counter's reads, compiled once per shape (core.prepared)
+_ACTIVE_LINES = Prepared(FeeLine, lambda visit_ids: FeeLine.objects.filter(
+    visit__in=visit_ids, status=FeeLineStatus.ACTIVE).values_list(*LINE_FIELDS))
+_CATALOG = Prepared(CatalogItem, lambda codes: CatalogItem.objects.filter(med_list_codg__in=codes).values_list(
+    *CATALOG_FIELDS))
+_ACCUMULATORS = Prepared(Accumulator, lambda persons, years: Accumulator.objects.filter(
+    person__in=persons, year__in=years).values_list("person__psn_no", "year", "kind", "key", "amount"))
 
 
 def _fen_or_none(value) -> int:
@@ -249,7 +258,7 @@ def load_inputs(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with
         for pid, p in persons.items()
     ]
     codes = {r["med_list_codg"] for r in line_rows}
-    catalog_items = list(CatalogItem.objects.filter(med_list_codg__in=codes).values(*CATALOG_FIELDS))
+    catalog_items = [dict(zip(CATALOG_FIELDS, row, strict=True)) for row in _CATALOG(codes)]
     versions, packs = active_policies({v.institution.region for v in visits})
     state_rows = []
     if with_state:
@@ -257,9 +266,7 @@ def load_inputs(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with
         state_rows = [
             {"psn_no": psn_no, "year": year, "kind": kind, "key": key,
              "amount": int(amount) if kind == "admissions" else int(amount * 100)}
-            for psn_no, year, kind, key, amount in Accumulator.objects.filter(
-                person__in=persons, year__in=years
-            ).values_list("person__psn_no", "year", "kind", "key", "amount")
+            for psn_no, year, kind, key, amount in _ACCUMULATORS(list(persons), years)
         ]
     records = visit_records(visits, setl_times)
     visit_keys = pd.DataFrame({
