@@ -67,7 +67,7 @@ def _visit_rows(rows: list[tuple]) -> pd.DataFrame:
         "gender": inferred_column(list(gender)),
         "age": full_years(begntime, list(birth)) if rows else np.zeros(0, np.int64),
         "diagnoses": diagnoses,
-    })
+    }, copy=False)  # fresh columns: not copied
 
 
 # the other visits of these persons overlapping [begin, end): history for the cross-visit rules
@@ -127,7 +127,7 @@ def day_stats(day: dt.date, institutions: dict[int, str]) -> pd.DataFrame:
         "fixmedins_code": _objects([r[0] for r in rows]), "med_type": _objects([r[1] for r in rows]),
         "avg_amount_fen": np.array([r[2] for r in rows], dtype=np.int64),
         "visits": np.array([r[3] for r in rows], dtype=np.int64),
-    }, columns=STATS_COLUMNS)
+    }, columns=STATS_COLUMNS, copy=False)
 
 
 def _objects(values: list) -> np.ndarray:
@@ -192,7 +192,7 @@ def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *,
         "pric_e4": inferred_column([q(r["pric"]) for r in line_rows]),
         "amount_fen": inferred_column([int(r["det_item_fee_sumamt"] * 100) for r in line_rows]),
         "fee_ocur_time": datetime_column([local(r["fee_ocur_time"]) for r in line_rows]),
-    })
+    }, copy=False)
     codes = set(lines["med_list_codg"])
     if catalog_items is None:
         items = list(CatalogItem.objects.filter(med_list_codg__in=codes).values(*CATALOG_FIELDS))

@@ -138,7 +138,7 @@ def lines_frame(records: Iterable[Mapping]) -> pd.DataFrame:
     m, sn, code = (inferred_column(c) if isinstance(c, list) else c for c in (m, sn, code))
     return pd.DataFrame({"mdtrt_id": m, "feedetl_sn": sn, "med_list_codg": code,
                          "cnt_e4": np.array(cnt, dtype=np.int64), "pric_e4": np.array(pric, dtype=np.int64),
-                         "amount_fen": np.array(amount, dtype=np.int64)})
+                         "amount_fen": np.array(amount, dtype=np.int64)}, copy=False)  # fresh columns: no copies
 
 
 def catalog_frame(records: Iterable[Mapping]) -> pd.DataFrame:
@@ -169,8 +169,9 @@ def catalog_frame(records: Iterable[Mapping]) -> pd.DataFrame:
     data["restrict_med_types"] = _objects(data["restrict_med_types"])
     for c in extra:
         data[c] = datetime_column([r.get(c) for r in dates])
-    # the dict is in the columns' order: no columns= (pandas would re-align it through a Series first)
-    return pd.DataFrame(data)
+    # the dict is in the columns' order: no columns= (pandas would re-align it through a Series first); its
+    # columns are fresh, so not copied (copy=False also leaves the blocks unconsolidated: the same values)
+    return pd.DataFrame(data, copy=False)
 
 
 def _objects(values: list) -> np.ndarray:
@@ -186,7 +187,7 @@ def persons_frame(records: Iterable[Mapping]) -> pd.DataFrame:
     psn_no, gender, birth, balance = _columns(rows, 4)
     psn_no, gender = (inferred_column(c) if isinstance(c, list) else c for c in (psn_no, gender))
     return pd.DataFrame({"psn_no": psn_no, "gender": gender, "birth_date": birth,
-                         "acct_balance_fen": np.array(balance, dtype=np.int64)})
+                         "acct_balance_fen": np.array(balance, dtype=np.int64)}, copy=False)
 
 
 VISIT_COLUMNS = [
@@ -215,7 +216,7 @@ def visits_frame(records: Iterable[Mapping]) -> pd.DataFrame:
         if any(c in r for r in records):
             data[c] = np.array([default if r.get(c) is None else r[c] for r in records],
                                dtype=object if isinstance(default, str) else type(default))
-    df = pd.DataFrame(data)
+    df = pd.DataFrame(data, copy=False)  # fresh columns
     for c, t in casts:
         df[c] = df[c].astype(t)
     if df["assistance_category"].dtype != object or df["assistance_category"].isna().any():
@@ -248,7 +249,7 @@ def state_frame(rows: Iterable[Mapping]) -> pd.DataFrame:
         "year": np.array([r["year"] for r in rows], dtype=np.int64),
         "kind": inferred_column([r["kind"] for r in rows]), "key": inferred_column([r["key"] for r in rows]),
         "amount": np.array([r["amount"] for r in rows], dtype=np.int64),
-    })
+    }, copy=False)
 
 
 def money_columns_to_decimal(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from claims.models import Visit
 from core.prepared import Prepared
-from insurance.models import Institution, Person
+from insurance.models import Institution
 from tests.factories import VisitFactory
 
 LINES = Prepared(Visit, lambda ids, since: Visit.objects.filter(pk__in=ids, begntime__gte=since).values_list(
