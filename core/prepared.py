@@ -68,9 +68,12 @@ def _shape(values: tuple) -> tuple | None:
 
 
 class Prepared:
-    """build(*values) → a queryset of model instances or of values_list tuples (without annotations, extra or
-    prefetching); calling the Prepared with the values gives that queryset's rows as a list, as list(queryset)
-    would (see the module's docstring).
+    """build(*values) → a queryset of model instances (annotations allowed) or of values_list tuples (no
+    annotations), without extra or prefetching; calling the Prepared with the values gives that queryset's rows
+    as a list, as list(queryset) would (see the module's docstring).
+
+    build must put nothing in the queryset but its arguments and constants: a value it computes itself (today's
+    date, a setting) would be kept with the SQL of the shape's first call.
 
     Collections among the values are handed to build as lists (in their iteration order)."""
 
@@ -108,9 +111,9 @@ class Prepared:
                 k += 1
         queryset = self.build(*stand_ins)
         instances = queryset._iterable_class is ModelIterable
-        if not (instances or queryset._iterable_class is ValuesListIterable) or queryset.query.annotation_select or \
-                queryset.query.extra_select or queryset._known_related_objects or queryset._prefetch_related_lookups \
-                or queryset.db != alias:
+        if not (instances or queryset._iterable_class is ValuesListIterable) or queryset.query.extra_select or \
+                (queryset.query.annotation_select and not instances) or queryset._known_related_objects or \
+                queryset._prefetch_related_lookups or queryset.db != alias:
             return None
         compiler = queryset.query.get_compiler(using=alias)
         try:
@@ -152,6 +155,8 @@ class Prepared:
             obj = klass_info["model"].from_db(connection.alias, init_list, row[start:end])
             for populator in populators:
                 populator.populate(row, obj)
+            for attr, pos in compiler.annotation_col_map.items():
+                setattr(obj, attr, row[pos])
             out.append(obj)
         return out
 

@@ -65,6 +65,10 @@ class _SHA256(SHA256):
 _STORED_DIGEST = _SHA256(Cast("document", TextField()))
 
 
+_ACTIVE_VERSIONS = Prepared(PolicyVersion, lambda regions: PolicyVersion.objects.active().filter(
+    region__in=regions).order_by("effective_from").defer("document").annotate(stored_digest=_STORED_DIGEST))
+
+
 def active_policies(regions) -> tuple[list[PolicyVersion], list[PolicyPack]]:
     """The active policy versions of the given regions, each parsed once per distinct document (a cache keyed by
     row id would hand one database's pack to another whose rows reuse the ids, as run_cases does).
@@ -72,8 +76,7 @@ def active_policies(regions) -> tuple[list[PolicyVersion], list[PolicyPack]]:
     The versions are read with the digest of their stored document instead of the document (deferred); only
     the documents of digests not seen before are read, with their digest in the same statement, so that a pack
     is kept under the digest of the very document it was parsed from."""
-    versions = list(PolicyVersion.objects.active().filter(region__in=set(regions)).order_by("effective_from")
-                    .defer("document").annotate(stored_digest=_STORED_DIGEST))
+    versions = _ACTIVE_VERSIONS(set(regions))
     missing = {v.pk for v in versions if v.stored_digest not in _PACKS_BY_STORED}
     fetched = {}
     if missing:

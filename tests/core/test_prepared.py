@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.db import connection, transaction
+from django.db.models.functions import Length
 from django.test.utils import CaptureQueriesContext
 
 from claims.models import Visit
@@ -17,6 +18,8 @@ INSTANCES = Prepared(Visit, lambda ids: Visit.objects.select_related("person", "
     pk__in=ids).order_by("pk"))
 LOCKED = Prepared(Visit, lambda ids: Visit.objects.select_for_update(of=("self",)).select_related("person").filter(
     pk__in=ids).order_by("pk"))
+ANNOTATED = Prepared(Visit, lambda ids: Visit.objects.filter(pk__in=ids).order_by("pk").defer("diagnoses").annotate(
+    id_length=Length("mdtrt_id")))
 BY_CODE = Prepared(Institution, lambda code: Institution.objects.filter(fixmedins_code=code).values_list("pk"))
 
 
@@ -36,6 +39,11 @@ def test_prepared_reads_give_what_the_queryset_gives():
         assert [(_fields(v.person), _fields(v.institution)) for v in got] == [
             (_fields(v.person), _fields(v.institution)) for v in want]
         assert all(not v._state.adding and v._state.db == "default" for v in got)
+    for chosen in (ids[:2], ids[1:]):  # annotations and deferred fields, as the queryset sets them
+        got, want = ANNOTATED(chosen), list(ANNOTATED.build(chosen))
+        assert [(v.pk, v.id_length, v.get_deferred_fields()) for v in got] == [
+            (v.pk, v.id_length, v.get_deferred_fields()) for v in want]
+        assert got[0].get_deferred_fields() == {"diagnoses"}
     assert LINES(ids, since + dt.timedelta(days=400)) == []
     assert len(LINES._compiled) == 2  # one per shape: (1 id, a datetime) and (3 ids, a datetime)
     assert BY_CODE(visits[0].institution.fixmedins_code) == [(visits[0].institution_id,)]
