@@ -24,6 +24,11 @@ from django.db import connections, router
 from django.db.models.query import ModelIterable, QuerySet, ValuesListIterable, get_related_populators
 
 _STAND_IN_BASE = -31_000  # within every integer column's range (Django leaves out out-of-range values)
+# what is kept is bounded: shapes of up to MAX_VALUES values (a list's elements counted one by one), and up to
+# MAX_SHAPES of them per read; a larger request (an upload of thousands of lines) compiles as before, its SQL
+# being small beside its work, and is not kept
+MAX_VALUES = 128
+MAX_SHAPES = 256
 
 
 _UNSEEN = object()  # a shape not compiled (yet)
@@ -81,10 +86,10 @@ class Prepared:
         self.model, self.build = model, build
         self._compiled: dict[tuple, _Compiled | None] = {}
 
-    def __call__(self, *values) -> list[tuple]:
+    def __call__(self, *values) -> list:
         values = tuple(list(v) if isinstance(v, set | frozenset) else v for v in values)
         shape = _shape(values)
-        if shape is not None:
+        if shape is not None and sum(len(k) if type(k) is tuple else 1 for k in shape) <= MAX_VALUES:
             alias = router.db_for_read(self.model)
             connection = connections[alias]
             # per connection object (one per thread): the compiler kept converts with its own connection
@@ -92,7 +97,7 @@ class Prepared:
             compiled = self._compiled.get(key, _UNSEEN)
             if compiled is _UNSEEN:
                 compiled = self._compile(values, alias)
-                if compiled is not _UNSEEN:
+                if compiled is not _UNSEEN and len(self._compiled) < MAX_SHAPES:
                     self._compiled[key] = compiled
             if compiled is not None and (not compiled.locks or connection.in_atomic_block):
                 return self._run(compiled, values, connection)
@@ -133,7 +138,7 @@ class Prepared:
         return _Compiled(sql, list(params), [where[n] for n in range(len(flat))], compiler,
                          locks=bool(queryset.query.select_for_update), instances=instances)
 
-    def _run(self, compiled: _Compiled, values: tuple, connection) -> list[tuple]:
+    def _run(self, compiled: _Compiled, values: tuple, connection) -> list:
         params = list(compiled.template)
         flat = [v for value in values for v in (value if isinstance(value, list | tuple) else [value])]
         for pos, value in zip(compiled.slots, flat, strict=True):

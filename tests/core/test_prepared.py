@@ -8,7 +8,7 @@ from django.db.models.functions import Length
 from django.test.utils import CaptureQueriesContext
 
 from claims.models import Visit
-from core.prepared import Prepared
+from core.prepared import MAX_VALUES, Prepared
 from insurance.models import Institution
 from tests.factories import VisitFactory
 
@@ -63,6 +63,9 @@ def test_shapes_that_cannot_be_kept_run_the_queryset():
     visit = VisitFactory()
     assert INSTANCES([]) == []  # an empty list: Django answers without a statement
     assert not any(shape == ((),) for (_a, _c, shape) in INSTANCES._compiled)
+    many = [visit.pk] * (MAX_VALUES + 1)  # too many values to keep: the queryset, every time
+    assert [v.pk for v in INSTANCES(many)] == [visit.pk] and not any(
+        len(shape[0]) > MAX_VALUES for (_a, _c, shape) in INSTANCES._compiled)
     with pytest.raises(ValueError, match="None"):  # None has no stand-in: the queryset decides, and refuses it
         LINES([visit.pk], None)
     assert [v.pk for v in INSTANCES([True])] == list(INSTANCES.build([True]).values_list("pk", flat=True))
