@@ -52,7 +52,11 @@ def hit_rows(hits_df) -> list[dict]:
     if missing:
         raise ServiceError.one("hits", "MISSING_COLUMNS", _("审核结果缺少列：%(c)s") % {"c": ", ".join(missing)})
     rows = []
-    for i, rec in enumerate(hits_df.to_dict("records")):
+    # the records column by column (to_dict("records") boxes every value on its own: several times slower on the
+    # counter's few hits); every value below goes through _text, int or str, which read a numpy scalar alike
+    columns = {c: hits_df[c].tolist() for c in hits_df.columns}
+    for i, values in enumerate(zip(*columns.values(), strict=True)):
+        rec = dict(zip(columns, values, strict=True))
         severity = _text(rec.get("severity"))
         if severity not in SEVERITIES:
             raise ServiceError.one("severity", "UNKNOWN_SEVERITY", _("未知的严重程度：%(s)s") % {"s": severity}, line=i)

@@ -23,6 +23,7 @@ from claims.errors import ServiceError
 from claims.models import FeeLine, Settlement, Visit
 from claims.permissions import can_decide_appeal, can_file_appeal, can_review_item
 from core.ledger import money_writes
+from core.prepared import Prepared
 from fund_budget.funds import pool_fund_of
 from fund_budget.services import FundError, record_deduction, reverse_deduction
 from policy_rules.models import AuditRuleDefinition
@@ -57,6 +58,10 @@ def appeal_deadline(item: SuspectItem) -> dt.datetime | None:
 # --- recording hits ---------------------------------------------------------------------------------
 
 
+# the rules of these codes (compiled once per number of codes: core.prepared)
+_RULES = Prepared(AuditRuleDefinition, lambda codes: AuditRuleDefinition.objects.filter(code__in=codes))
+
+
 def record_hits(hits_df, *, stage: str, visits_by_mdtrt: dict[str, Visit],
                 settlements_by_mdtrt: dict[str, Settlement] | None = None, new_settlements: bool = False,
                 line_ids: dict[tuple[int, str], int] | None = None) -> dict:
@@ -86,7 +91,7 @@ def record_hits(hits_df, *, stage: str, visits_by_mdtrt: dict[str, Visit],
     settlements_by_mdtrt = settlements_by_mdtrt or {}
     rows = hit_rows(hits_df)
 
-    rules = {r.code: r for r in AuditRuleDefinition.objects.filter(code__in={r["rule_code"] for r in rows})}
+    rules = {r.code: r for r in _RULES(list(dict.fromkeys(r["rule_code"] for r in rows)))}
     for r in rows:
         if r["rule_code"] not in rules:
             raise ServiceError.one("rule_code", "UNKNOWN_RULE",
@@ -164,20 +169,32 @@ def record_hits(hits_df, *, stage: str, visits_by_mdtrt: dict[str, Visit],
     return {"hits": [h for h in new if h.pk is not None], "items": new_items}
 
 
-def _insert_new(model, objs: list, unique: str) -> None:
+def _insert_new(model, objs: list, unique: str | None) -> None:
     """INSERT … ON CONFLICT (unique) DO NOTHING RETURNING id, in one statement: each object inserted gets its
     pk (bulk_create(ignore_conflicts=True) returns none on PostgreSQL); one whose `unique` value is already
-    there keeps pk None."""
+    there keeps pk None. unique None: a plain INSERT … RETURNING id, bulk_create's statement without its query
+    compilation (PostgreSQL; bulk_create elsewhere)."""
     if not objs:
+        return
+    if unique is None and connection.vendor != "postgresql":
+        model.objects.bulk_create(objs)
         return
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     params = [f.get_db_prep_save(f.pre_save(o, True), connection) for o in objs for f in fields]
     qn = connection.ops.quote_name
-    unique_column = model._meta.get_field(unique).column
     sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-           f"VALUES {', '.join([row] * len(objs))} ON CONFLICT ({qn(unique_column)}) DO NOTHING "
-           f"RETURNING {qn(model._meta.pk.column)}, {qn(unique_column)}")
+           f"VALUES {', '.join([row] * len(objs))}")
+    if unique is None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} RETURNING {qn(model._meta.pk.column)}", params)
+            pks = [pk for (pk,) in cursor.fetchall()]  # in the order of the VALUES, as bulk_create relies on
+        for o, pk in zip(objs, pks, strict=True):
+            o.pk = pk
+            o._state.adding, o._state.db = False, connection.alias
+        return
+    unique_column = model._meta.get_field(unique).column
+    sql += f" ON CONFLICT ({qn(unique_column)}) DO NOTHING RETURNING {qn(model._meta.pk.column)}, {qn(unique_column)}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         inserted = dict((value, pk) for pk, value in cursor.fetchall())
@@ -216,15 +233,15 @@ def _open_items(built: dict[str, AuditHit], fen: dict[str, int], found: dict[str
                                      institution_id=settlement.institution_id, rule=rule_of[rule_id],
                                      amount_at_stake=Decimal(at_stake).scaleb(-2)))
     if new_items:
-        SuspectItem.objects.bulk_create(new_items)
-        ReviewEvent.objects.bulk_create([
+        _insert_new(SuspectItem, new_items, None)
+        _insert_new(ReviewEvent, [
             ReviewEvent(item=item, visit_id=item.visit_id, action=ReviewAction.OPENED, from_state="",
                         to_state=SuspectState.PENDING, amount=item.amount_at_stake,
                         reason=_("规则 %(code)s %(name)s 命中 %(n)d 处") % {
                             "code": item.rule.code, "name": item.rule.name,
                             "n": groups[(item.settlement_id, item.rule_id)]})
             for item in new_items
-        ])
+        ], None)
     item_of = {**existing, **{(i.settlement_id, i.rule_id): i.pk for i in new_items}}
     return new_items, item_of
 

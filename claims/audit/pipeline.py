@@ -22,6 +22,7 @@ from claims.models import (
     Visit,
 )
 from core.periods import day_start, local_naive
+from core.prepared import Prepared
 from policy_rules.audit_library import rules_in_force
 from policy_rules.engine.audit import run_audit
 from policy_rules.engine.frames import (
@@ -38,23 +39,44 @@ from review.services import record_hits
 HISTORY_DAYS = 90
 
 
-def _visit_rows(visits) -> pd.DataFrame:
+VISIT_FIELDS = ("mdtrt_id", "person__psn_no", "institution__fixmedins_code", "med_type", "begntime", "endtime",
+                "institution__level", "person__gender", "person__birth_date", "diagnoses")
+
+
+def _visit_values(visits: list[Visit]) -> list[tuple]:
+    """VISIT_FIELDS of visits in hand (with their person and institution)."""
+    return [(v.mdtrt_id, v.person.psn_no, v.institution.fixmedins_code, v.med_type, v.begntime, v.endtime,
+             v.institution.level, v.person.gender, v.person.birth_date, v.diagnoses) for v in visits]
+
+
+def _visit_rows(rows: list[tuple]) -> pd.DataFrame:
+    """The audit's visits frame of VISIT_FIELDS rows."""
     # built column by column: cheaper than a frame from many small dicts with dates parsed afterwards
-    begntime = [local_naive(v.begntime) for v in visits]
-    diagnoses = np.empty(len(visits), dtype=object)
-    diagnoses[:] = [diagnosis_codes(v.diagnoses) for v in visits]
+    m, psn, inst, med_type, begn, end, level, gender, birth, diag = zip(*rows, strict=True) if rows else ((),) * 10
+    begntime = [local_naive(t) for t in begn]
+    diagnoses = np.empty(len(rows), dtype=object)
+    diagnoses[:] = [diagnosis_codes(d) for d in diag]
     return pd.DataFrame({
-        "mdtrt_id": inferred_column([v.mdtrt_id for v in visits]),
-        "psn_no": inferred_column([v.person.psn_no for v in visits]),
-        "fixmedins_code": inferred_column([v.institution.fixmedins_code for v in visits]),
-        "med_type": inferred_column([v.med_type for v in visits]),
+        "mdtrt_id": inferred_column(list(m)),
+        "psn_no": inferred_column(list(psn)),
+        "fixmedins_code": inferred_column(list(inst)),
+        "med_type": inferred_column(list(med_type)),
         "begntime": datetime_column(begntime),
-        "endtime": datetime_column([local_naive(v.endtime) for v in visits]),
-        "inst_level": inferred_column([v.institution.level for v in visits]),
-        "gender": inferred_column([v.person.gender for v in visits]),
-        "age": full_years(begntime, [v.person.birth_date for v in visits]) if visits else np.zeros(0, np.int64),
+        "endtime": datetime_column([local_naive(t) for t in end]),
+        "inst_level": inferred_column(list(level)),
+        "gender": inferred_column(list(gender)),
+        "age": full_years(begntime, list(birth)) if rows else np.zeros(0, np.int64),
         "diagnoses": diagnoses,
-    })
+    }, copy=False)  # fresh columns: not copied
+
+
+# the other visits of these persons overlapping [begin, end): history for the cross-visit rules
+_HISTORY = Prepared(Visit, lambda persons, end, begin, ours: (
+    Visit.objects.filter(person__in=persons, begntime__lt=end).exclude(endtime__lt=begin).exclude(pk__in=ours)
+    .values_list(*VISIT_FIELDS)))
+
+_KEPT_STATS = Prepared(InstitutionAuditStats, lambda day, institutions: InstitutionAuditStats.objects.filter(
+    day=day, institution_id__in=institutions).values_list("institution_id", "by_med_type"))
 
 
 STATS_COLUMNS = ["fixmedins_code", "med_type", "avg_amount_fen", "visits"]
@@ -84,8 +106,7 @@ def day_stats(day: dt.date, institutions: dict[int, str]) -> pd.DataFrame:
     """institution_stats of the HISTORY_DAYS before `day` for these institutions ({id: fixmedins_code}), the window
     of a daily job's plan: each institution's are read once a day and kept (InstitutionAuditStats), so that a
     settlement at a large hospital does not average its 90 days of settlements again for every request."""
-    kept = {s.institution_id: s.by_med_type
-            for s in InstitutionAuditStats.objects.filter(day=day, institution_id__in=list(institutions))}
+    kept = dict(_KEPT_STATS(day, list(institutions)))
     missing = sorted(set(institutions) - set(kept))
     if missing:
         start = day_start(day)
@@ -106,7 +127,7 @@ def day_stats(day: dt.date, institutions: dict[int, str]) -> pd.DataFrame:
         "fixmedins_code": _objects([r[0] for r in rows]), "med_type": _objects([r[1] for r in rows]),
         "avg_amount_fen": np.array([r[2] for r in rows], dtype=np.int64),
         "visits": np.array([r[3] for r in rows], dtype=np.int64),
-    }, columns=STATS_COLUMNS)
+    }, columns=STATS_COLUMNS, copy=False)
 
 
 def _objects(values: list) -> np.ndarray:
@@ -171,31 +192,29 @@ def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *,
         "pric_e4": inferred_column([q(r["pric"]) for r in line_rows]),
         "amount_fen": inferred_column([int(r["det_item_fee_sumamt"] * 100) for r in line_rows]),
         "fee_ocur_time": datetime_column([local(r["fee_ocur_time"]) for r in line_rows]),
-    })
+    }, copy=False)
     codes = set(lines["med_list_codg"])
     if catalog_items is None:
         items = list(CatalogItem.objects.filter(med_list_codg__in=codes).values(*CATALOG_FIELDS))
     else:
         items = [i for i in catalog_items if i["med_list_codg"] in codes]
     if catalog is not None and catalog_items is not None and len(items) == len(catalog_items):
-        catalog = catalog.copy()
+        catalog = catalog.copy(deep=False)  # its columns shared, read only: only "name" is added, to this copy
     else:
         catalog = catalog_frame(items)
     catalog["name"] = [i["name"] for i in items]
-    frame = _visit_rows(visits)
+    frame = _visit_rows(_visit_values(visits))
     begin = min(v.begntime for v in visits) - dt.timedelta(days=HISTORY_DAYS)
     last = max((v.endtime or v.begntime) for v in visits)
     end = last + dt.timedelta(days=HISTORY_DAYS)
-    others = (Visit.objects.select_related("person", "institution")
-              .filter(person__in={v.person_id for v in visits}, begntime__lt=end)
-              .exclude(endtime__lt=begin).exclude(pk__in=[v.pk for v in visits]))
+    others = _HISTORY(list(dict.fromkeys(v.person_id for v in visits)), end, begin, [v.pk for v in visits])
     if inst_stats is None:
         inst_stats = day_stats(day or local_naive(last).date(),
                                {v.institution_id: v.institution.fixmedins_code for v in visits})
     else:
         ours = {v.institution.fixmedins_code for v in visits}
         inst_stats = inst_stats[inst_stats["fixmedins_code"].isin(ours)].reset_index(drop=True)
-    return {"lines": lines, "visits": frame, "catalog": catalog, "history": _visit_rows(list(others)),
+    return {"lines": lines, "visits": frame, "catalog": catalog, "history": _visit_rows(others),
             "inst_stats": inst_stats}
 
 

@@ -20,6 +20,7 @@ from claims.models import Accumulator, FeeLine, FeeLineStatus, Visit
 from claims.settlement.plan import LINE_KEYS, SPLIT_FEN, VISIT_KEYS, Inputs
 from claims.settlement.writers import ratio_to_decimal
 from core.periods import local_naive
+from core.prepared import Prepared
 from insurance.models import Enrollment, Person, PersonalAccount
 from policy_rules.engine import PolicyPack, parse_pack
 from policy_rules.engine.frames import (
@@ -64,6 +65,10 @@ class _SHA256(SHA256):
 _STORED_DIGEST = _SHA256(Cast("document", TextField()))
 
 
+_ACTIVE_VERSIONS = Prepared(PolicyVersion, lambda regions: PolicyVersion.objects.active().filter(
+    region__in=regions).order_by("effective_from").defer("document").annotate(stored_digest=_STORED_DIGEST))
+
+
 def active_policies(regions) -> tuple[list[PolicyVersion], list[PolicyPack]]:
     """The active policy versions of the given regions, each parsed once per distinct document (a cache keyed by
     row id would hand one database's pack to another whose rows reuse the ids, as run_cases does).
@@ -71,8 +76,7 @@ def active_policies(regions) -> tuple[list[PolicyVersion], list[PolicyPack]]:
     The versions are read with the digest of their stored document instead of the document (deferred); only
     the documents of digests not seen before are read, with their digest in the same statement, so that a pack
     is kept under the digest of the very document it was parsed from."""
-    versions = list(PolicyVersion.objects.active().filter(region__in=set(regions)).order_by("effective_from")
-                    .defer("document").annotate(stored_digest=_STORED_DIGEST))
+    versions = _ACTIVE_VERSIONS(set(regions))
     missing = {v.pk for v in versions if v.stored_digest not in _PACKS_BY_STORED}
     fetched = {}
     if missing:
@@ -191,8 +195,16 @@ LINE_FIELDS = ("visit_id", "pk", "visit__mdtrt_id", "feedetl_sn", "med_list_codg
 def active_lines(visits: list[Visit]) -> list[dict]:
     """The visits' active lines in the model's order (as the audit reads them), each a dict of LINE_FIELDS
     plus mdtrt_id: read once for the engine, the audit and the settlement lines."""
-    return [dict(zip(LINE_FIELDS, row, strict=True), mdtrt_id=row[2]) for row in FeeLine.objects.filter(
-        visit__in=visits, status=FeeLineStatus.ACTIVE).values_list(*LINE_FIELDS)]
+    return [dict(zip(LINE_FIELDS, row, strict=True), mdtrt_id=row[2]) for row in _ACTIVE_LINES([v.pk for v in visits])]
+
+
+# the counter's reads, compiled once per shape (core.prepared)
+_ACTIVE_LINES = Prepared(FeeLine, lambda visit_ids: FeeLine.objects.filter(
+    visit__in=visit_ids, status=FeeLineStatus.ACTIVE).values_list(*LINE_FIELDS))
+_CATALOG = Prepared(CatalogItem, lambda codes: CatalogItem.objects.filter(med_list_codg__in=codes).values_list(
+    *CATALOG_FIELDS))
+_ACCUMULATORS = Prepared(Accumulator, lambda persons, years: Accumulator.objects.filter(
+    person__in=persons, year__in=years).values_list("person__psn_no", "year", "kind", "key", "amount"))
 
 
 def _fen_or_none(value) -> int:
@@ -210,7 +222,7 @@ def line_keys_frame(rows: list[dict]) -> pd.DataFrame:
                                             for r in rows], dtype=np.int64),
         "stored_chrgitm_lv": inferred_column([r["chrgitm_lv"] or "" for r in rows]),
         "stored_reason": inferred_column([r["reason"] or "" for r in rows]),
-    }, columns=list(LINE_KEYS))
+    }, columns=list(LINE_KEYS), copy=False)  # fresh columns: not copied
 
 
 def _balances_in_hand(persons: dict) -> dict | None:
@@ -249,7 +261,7 @@ def load_inputs(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with
         for pid, p in persons.items()
     ]
     codes = {r["med_list_codg"] for r in line_rows}
-    catalog_items = list(CatalogItem.objects.filter(med_list_codg__in=codes).values(*CATALOG_FIELDS))
+    catalog_items = [dict(zip(CATALOG_FIELDS, row, strict=True)) for row in _CATALOG(codes)]
     versions, packs = active_policies({v.institution.region for v in visits})
     state_rows = []
     if with_state:
@@ -257,9 +269,7 @@ def load_inputs(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with
         state_rows = [
             {"psn_no": psn_no, "year": year, "kind": kind, "key": key,
              "amount": int(amount) if kind == "admissions" else int(amount * 100)}
-            for psn_no, year, kind, key, amount in Accumulator.objects.filter(
-                person__in=persons, year__in=years
-            ).values_list("person__psn_no", "year", "kind", "key", "amount")
+            for psn_no, year, kind, key, amount in _ACCUMULATORS(list(persons), years)
         ]
     records = visit_records(visits, setl_times)
     visit_keys = pd.DataFrame({
@@ -269,7 +279,7 @@ def load_inputs(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with
         "institution_id": np.array([v.institution_id for v in visits], dtype=np.int64),
         "med_type": inferred_column([v.med_type for v in visits]),
         "setl_time": datetime_column([r["setl_time"] for r in records]),
-    }, columns=list(VISIT_KEYS))
+    }, columns=list(VISIT_KEYS), copy=False)
     inputs = Inputs(
         lines=lines_frame([{"mdtrt_id": r["mdtrt_id"], "feedetl_sn": r["feedetl_sn"],
                             "med_list_codg": r["med_list_codg"], "cnt": r["cnt"], "pric": r["pric"],

@@ -248,7 +248,7 @@ def _small_plan(result, visits: pd.DataFrame, lines: pd.DataFrame, version_ids: 
         "kind": deltas["kind"].to_numpy(dtype=object)[mine],
         "key": _text(deltas["key"].to_numpy()[mine]),
         "delta": deltas["delta"].to_numpy(np.int64)[mine],
-    })
+    }, copy=False)  # every column of these frames is a fresh array: not copied
     paying = [i for i in np.flatnonzero(settlements["acct_pay"] > 0).tolist()]
     person, when = settlements["person_id"].tolist(), settlements["setl_time"].tolist()
     paying.sort(key=lambda i: (person[i], when[i], mdtrt[i]))  # stable, as sort_values(kind="stable")
@@ -258,9 +258,9 @@ def _small_plan(result, visits: pd.DataFrame, lines: pd.DataFrame, version_ids: 
         "person_id": settlements["person_id"][order],
         "amount_fen": -settlements["acct_pay"][order],
         "balance_after_fen": settlements["balc"][order],
-    })
+    }, copy=False)
     return Plan(
-        settlements=pd.DataFrame(settlements),
+        settlements=pd.DataFrame(settlements, copy=False),
         lines=_lines(joined, line_refs),
         fee_lines=_changed(joined),
         accumulations=accumulations,
@@ -303,7 +303,7 @@ def _lines(joined: dict, refs: np.ndarray) -> pd.DataFrame:
         "chrgitm_lv": _text(joined["chrgitm_lv"]),
         "selfpay_prop_e6": joined["selfpay_prop_e6"].astype(np.int64),
         "reason": _text(joined["reason"]),
-    })
+    }, copy=False)  # fresh columns (astype copies): not copied again
 
 
 def plan_fee_lines(split: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
@@ -331,7 +331,7 @@ def _changed(joined: dict) -> pd.DataFrame:
         "chrgitm_lv": _text(joined["chrgitm_lv"][changed]),
         "selfpay_prop_e6": joined["selfpay_prop_e6"][changed].astype(np.int64),
         "reason": _text(joined["reason"][changed]),
-    })
+    }, copy=False)
 
 
 def _accumulations(deltas: pd.DataFrame, ref_of: pd.Series, settlements: pd.DataFrame) -> pd.DataFrame:

@@ -28,6 +28,7 @@ from claims.settlement.plan import new_setl_ids, plan_settlements
 from claims.settlement.writers import write_plan
 from core.ledger import money_writes
 from core.periods import local_naive
+from core.prepared import Prepared
 from insurance.models import AccountMovement, MovementKind, Person, PersonalAccount
 from policy_rules.engine import adjudicate
 from policy_rules.engine.adjudicate import SETTLEMENT_COLUMNS
@@ -90,6 +91,14 @@ def presettle_visit(visit: Visit, *, setl_time: dt.datetime | None = None) -> di
     }
 
 
+# the persons of these visits locked, in one statement (the sub-select locks no visit)
+_LOCK_PERSONS = Prepared(Person, lambda visit_ids: Person.objects.select_for_update().filter(
+    pk__in=Visit.objects.filter(pk__in=visit_ids).values("person_id")).order_by("pk").values_list("pk"))
+# then the visits, with what the engine's reader would read again: the registered enrollment, the account
+_LOCK_VISITS = Prepared(Visit, lambda visit_ids: Visit.objects.select_for_update(of=("self",)).select_related(
+    "person", "person__account", "institution", "enrollment").filter(pk__in=visit_ids).order_by("pk"))
+
+
 def settle_visit(visit: Visit, *, setl_time: dt.datetime | None = None, user=None, reason: str = "",
                  audit: bool = True) -> Settlement:
     """Settle one visit and commit it."""
@@ -110,13 +119,8 @@ def settle_visits(visit_ids: list[int], *, setl_times: dict[int, dt.datetime] | 
     """
     now = timezone.now()
     with transaction.atomic():
-        # the persons of these visits, in one statement (the sub-select locks no visit)
-        list(Person.objects.select_for_update().filter(pk__in=Visit.objects.filter(pk__in=visit_ids).values(
-            "person_id")).order_by("pk").values_list("pk"))
-        # with what the engine's reader would read again: the registered enrollment, the account (locked persons)
-        visits = list(Visit.objects.select_for_update(of=("self",))
-                      .select_related("person", "person__account", "institution", "enrollment")
-                      .filter(pk__in=visit_ids).order_by("pk"))
+        _LOCK_PERSONS(list(visit_ids))
+        visits = _LOCK_VISITS(list(visit_ids))
         if strict and len(visits) != len(set(visit_ids)):
             raise ServiceError.one("mdtrt_id", "UNKNOWN_VISIT", _("就诊不存在。"))
         lines = active_lines(visits)  # read once: for the checks, the engine, the settlement lines and the audit

@@ -12,6 +12,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from .lookup import SMALL
 from .money import FEN, QTY_SCALE, RATIO_SCALE, scaled, to_fen
 
 CATALOG_COLUMNS = [
@@ -137,7 +138,7 @@ def lines_frame(records: Iterable[Mapping]) -> pd.DataFrame:
     m, sn, code = (inferred_column(c) if isinstance(c, list) else c for c in (m, sn, code))
     return pd.DataFrame({"mdtrt_id": m, "feedetl_sn": sn, "med_list_codg": code,
                          "cnt_e4": np.array(cnt, dtype=np.int64), "pric_e4": np.array(pric, dtype=np.int64),
-                         "amount_fen": np.array(amount, dtype=np.int64)})
+                         "amount_fen": np.array(amount, dtype=np.int64)}, copy=False)  # fresh columns: no copies
 
 
 def catalog_frame(records: Iterable[Mapping]) -> pd.DataFrame:
@@ -168,8 +169,9 @@ def catalog_frame(records: Iterable[Mapping]) -> pd.DataFrame:
     data["restrict_med_types"] = _objects(data["restrict_med_types"])
     for c in extra:
         data[c] = datetime_column([r.get(c) for r in dates])
-    # the dict is in the columns' order: no columns= (pandas would re-align it through a Series first)
-    return pd.DataFrame(data)
+    # the dict is in the columns' order: no columns= (pandas would re-align it through a Series first); its
+    # columns are fresh, so not copied (copy=False also leaves the blocks unconsolidated: the same values)
+    return pd.DataFrame(data, copy=False)
 
 
 def _objects(values: list) -> np.ndarray:
@@ -185,7 +187,7 @@ def persons_frame(records: Iterable[Mapping]) -> pd.DataFrame:
     psn_no, gender, birth, balance = _columns(rows, 4)
     psn_no, gender = (inferred_column(c) if isinstance(c, list) else c for c in (psn_no, gender))
     return pd.DataFrame({"psn_no": psn_no, "gender": gender, "birth_date": birth,
-                         "acct_balance_fen": np.array(balance, dtype=np.int64)})
+                         "acct_balance_fen": np.array(balance, dtype=np.int64)}, copy=False)
 
 
 VISIT_COLUMNS = [
@@ -214,7 +216,7 @@ def visits_frame(records: Iterable[Mapping]) -> pd.DataFrame:
         if any(c in r for r in records):
             data[c] = np.array([default if r.get(c) is None else r[c] for r in records],
                                dtype=object if isinstance(default, str) else type(default))
-    df = pd.DataFrame(data)
+    df = pd.DataFrame(data, copy=False)  # fresh columns
     for c, t in casts:
         df[c] = df[c].astype(t)
     if df["assistance_category"].dtype != object or df["assistance_category"].isna().any():
@@ -247,7 +249,7 @@ def state_frame(rows: Iterable[Mapping]) -> pd.DataFrame:
         "year": np.array([r["year"] for r in rows], dtype=np.int64),
         "kind": inferred_column([r["kind"] for r in rows]), "key": inferred_column([r["key"] for r in rows]),
         "amount": np.array([r["amount"] for r in rows], dtype=np.int64),
-    })
+    }, copy=False)
 
 
 def money_columns_to_decimal(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
@@ -344,10 +346,20 @@ def _days(values: pd.Series) -> np.ndarray:
     return pd.to_datetime(values).to_numpy("datetime64[D]")
 
 
+def _plain_day(value) -> bool:
+    """A date, or a naive datetime, within datetime64[ns]'s years (where pd.to_datetime gives the same parts)."""
+    kind = type(value)
+    return (kind is dt.date or (kind is dt.datetime and value.tzinfo is None)) and 1678 <= value.year <= 2261
+
+
 def full_years(begin, birth) -> np.ndarray:
     """A person's age in full years on each day of `begin` (dates or datetimes), born on `birth`: the age every
     rule reads (catalog restrictions in the engine, the audit's age rules), computed the one way."""
     def ymd(values) -> np.ndarray:
+        if isinstance(values, list | tuple) and len(values) <= SMALL and all(_plain_day(v) for v in values):
+            # a few plain dates or naive datetimes (a visit at the counter): their parts as Python gives them,
+            # the values the numpy path below gives without pd.to_datetime's fixed cost per call
+            return np.array([v.year * 10000 + v.month * 100 + v.day for v in values], dtype=np.int64)
         arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
         if arr.dtype.kind != "M":
             arr = pd.to_datetime(pd.Series(arr)).to_numpy()

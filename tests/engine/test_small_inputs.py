@@ -186,3 +186,20 @@ def test_prepared_rules_are_kept_by_content():
     assert not schema.prepared(AuditRule("K-1", "frequency", {"codes": ["001"], "max": Decimal("1.0")}))[0]
     bad = AuditRule("K-2", "frequency", {"codes": [], "max": -1})
     assert schema.prepared(bad) == (validate_rule(bad), None)
+
+
+@pytest.mark.parametrize("begin, birth", [
+    ([dt.datetime(2026, 3, 1, 8, 30)], [dt.date(1960, 3, 1)]),
+    ([dt.datetime(2026, 2, 28, 23, 59), dt.datetime(2024, 2, 29)], [dt.date(2000, 2, 29), dt.date(2020, 2, 29)]),
+    ([dt.date(2026, 1, 1), dt.datetime(2026, 12, 31, 0, 0, 1)], [dt.date(2025, 12, 31), dt.date(1678, 1, 1)]),
+    ((dt.datetime(2261, 12, 31),), (dt.date(1900, 1, 1),)),
+])
+def test_full_years_of_plain_dates_is_the_numpy_path(begin, birth):
+    """full_years of a few plain dates and naive datetimes (Python) gives the values of its pandas path."""
+    from policy_rules.engine.frames import full_years
+
+    fast = full_years(begin, birth)
+    assert fast.dtype == np.int64
+    # the same values as a Series and an object array take pd.to_datetime's path
+    slow = full_years(pd.Series(list(begin), dtype=object), np.array(list(birth), dtype=object))
+    assert fast.tolist() == slow.tolist()

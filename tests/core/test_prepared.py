@@ -1,0 +1,82 @@
+"""core.prepared: a read compiled once per shape gives what its queryset gives, values and instances alike, and
+runs the queryset itself whenever a shape cannot be kept."""
+import datetime as dt
+
+import pytest
+from django.db import connection, transaction
+from django.db.models.functions import Length
+from django.test.utils import CaptureQueriesContext
+
+from claims.models import Visit
+from core.prepared import MAX_VALUES, Prepared
+from insurance.models import Institution
+from tests.factories import VisitFactory
+
+LINES = Prepared(Visit, lambda ids, since: Visit.objects.filter(pk__in=ids, begntime__gte=since).values_list(
+    "mdtrt_id", "person__psn_no", "begntime", "diagnoses", "institution__level"))
+INSTANCES = Prepared(Visit, lambda ids: Visit.objects.select_related("person", "institution").filter(
+    pk__in=ids).order_by("pk"))
+LOCKED = Prepared(Visit, lambda ids: Visit.objects.select_for_update(of=("self",)).select_related("person").filter(
+    pk__in=ids).order_by("pk"))
+ANNOTATED = Prepared(Visit, lambda ids: Visit.objects.filter(pk__in=ids).order_by("pk").defer("diagnoses").annotate(
+    id_length=Length("mdtrt_id")))
+BY_CODE = Prepared(Institution, lambda code: Institution.objects.filter(fixmedins_code=code).values_list("pk"))
+
+
+def _fields(obj):
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+@pytest.mark.django_db
+def test_prepared_reads_give_what_the_queryset_gives():
+    visits = [VisitFactory(diagnoses=[{"diag_code": f"K3{i}", "diag_name": "x"}]) for i in range(3)]
+    ids = [v.pk for v in visits]
+    since = min(v.begntime for v in visits) - dt.timedelta(days=1)
+    for chosen in (ids[:1], ids[:1], ids, list(reversed(ids)), ids[1:2]):  # a shape kept, then reused
+        assert LINES(chosen, since) == list(LINES.build(chosen, since))
+        got, want = INSTANCES(chosen), list(INSTANCES.build(chosen))
+        assert [_fields(v) for v in got] == [_fields(v) for v in want]
+        assert [(_fields(v.person), _fields(v.institution)) for v in got] == [
+            (_fields(v.person), _fields(v.institution)) for v in want]
+        assert all(not v._state.adding and v._state.db == "default" for v in got)
+    for chosen in (ids[:2], ids[1:]):  # annotations and deferred fields, as the queryset sets them
+        got, want = ANNOTATED(chosen), list(ANNOTATED.build(chosen))
+        assert [(v.pk, v.id_length, v.get_deferred_fields()) for v in got] == [
+            (v.pk, v.id_length, v.get_deferred_fields()) for v in want]
+        assert got[0].get_deferred_fields() == {"diagnoses"}
+    assert LINES(ids, since + dt.timedelta(days=400)) == []
+    assert len(LINES._compiled) == 2  # one per shape: (1 id, a datetime) and (3 ids, a datetime)
+    assert BY_CODE(visits[0].institution.fixmedins_code) == [(visits[0].institution_id,)]
+
+
+@pytest.mark.django_db
+def test_a_kept_shape_runs_one_statement_and_no_compilation():
+    visits = [VisitFactory() for _ in range(2)]
+    INSTANCES([visits[0].pk])
+    with CaptureQueriesContext(connection) as queries:
+        got = INSTANCES([visits[1].pk])
+    assert len(queries) == 1 and got[0].pk == visits[1].pk and got[0].person.pk == visits[1].person_id
+
+
+@pytest.mark.django_db
+def test_shapes_that_cannot_be_kept_run_the_queryset():
+    visit = VisitFactory()
+    assert INSTANCES([]) == []  # an empty list: Django answers without a statement
+    assert not any(shape == ((),) for (_a, _c, shape) in INSTANCES._compiled)
+    many = [visit.pk] * (MAX_VALUES + 1)  # too many values to keep: the queryset, every time
+    assert [v.pk for v in INSTANCES(many)] == [visit.pk] and not any(
+        len(shape[0]) > MAX_VALUES for (_a, _c, shape) in INSTANCES._compiled)
+    with pytest.raises(ValueError, match="None"):  # None has no stand-in: the queryset decides, and refuses it
+        LINES([visit.pk], None)
+    assert [v.pk for v in INSTANCES([True])] == list(INSTANCES.build([True]).values_list("pk", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locking_read_outside_a_transaction_raises_as_the_queryset_does():
+    visit = VisitFactory()
+    with transaction.atomic():
+        assert [v.pk for v in LOCKED([visit.pk])] == [visit.pk]  # kept, in a transaction
+    with pytest.raises(transaction.TransactionManagementError):
+        LOCKED([visit.pk])
+    with transaction.atomic():
+        assert LOCKED([visit.pk])[0].person.pk == visit.person_id
