@@ -16,10 +16,10 @@ from rest_framework.authtoken.models import Token
 
 from claims.errors import ServiceError
 from claims.permissions import _institution_id
+from core.attachments import check_uploads
+from core.private_storage import private_storage
 from insurance.models import Institution, InstitutionUser
-from portal.attachments import check_uploads
 from portal.models import ApiTokenEvent, AppealAttachment, TokenAction
-from portal.storage import private_storage
 from review import services as review
 from review.models import Appeal, SuspectItem
 

@@ -1,12 +1,15 @@
-"""What an appeal attachment may be: checked by its content, not by its name or the browser's word.
+"""What an uploaded piece of evidence may be (an appeal's attachments in the portal, a 门慢特 application's
+evidence): checked by its content, not by its name or the browser's word.
 
 PDF (starts with "%PDF-"), JPEG (FF D8 FF) and PNG (the 8-byte PNG signature) are accepted, at most
-PORTAL_ATTACHMENT_MAX_BYTES each and PORTAL_ATTACHMENT_MAX_FILES per appeal."""
+PORTAL_ATTACHMENT_MAX_BYTES each and PORTAL_ATTACHMENT_MAX_FILES per appeal or application. The form field
+that takes several files is here too, for every app's forms."""
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -85,3 +88,21 @@ def check_uploads(uploads) -> list[CheckedFile]:
     if errors:
         raise ValidationError(errors)
     return checked
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented pattern); each is cleaned by FileField."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
