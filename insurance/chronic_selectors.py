@@ -52,10 +52,6 @@ def with_state(qs: QuerySet[ChronicQualification] | None = None) -> QuerySet[Chr
     ).select_related("person", "disease", "applying_institution", "designated_institution", "applied_by")
 
 
-def state_label(state: str) -> str:
-    return QualificationState(state).label
-
-
 def visible_to(institution_id: int | None) -> QuerySet[ChronicQualification]:
     """Every application for the bureau (institution_id None); an institution's own applications otherwise."""
     qs = with_state()

@@ -82,6 +82,12 @@ class ChronicQualification(models.Model):
     def __str__(self) -> str:
         return f"{self.person_id}:{self.disease_id} #{self.pk}"
 
+    @property
+    def state_label(self) -> str:
+        """The state (annotated by insurance.chronic_selectors.with_state) by its label."""
+        state = getattr(self, "state", None)
+        return QualificationState(state).label if state in QualificationState.values else ""
+
 
 def evidence_path(instance: ChronicEvidence, filename: str) -> str:
     """chronic/<application id>/<sha256>: the stored name never carries the uploader's file name."""
