@@ -22,8 +22,10 @@ from claims.models import (
     Visit,
 )
 from core.periods import day_start, local_naive
+from insurance.chronic_selectors import qualification_frame
 from policy_rules.audit_library import rules_in_force
 from policy_rules.engine.audit import run_audit
+from policy_rules.engine.facts import holds_qualification
 from policy_rules.engine.frames import (
     catalog_frame,
     datetime_column,
@@ -55,6 +57,17 @@ def _visit_rows(visits) -> pd.DataFrame:
         "age": full_years(begntime, [v.person.birth_date for v in visits]) if visits else np.zeros(0, np.int64),
         "diagnoses": diagnoses,
     })
+
+
+def chronic_holders(person_ids, begin_dates) -> np.ndarray:
+    """Whether each (person pk, day of admission) held an approved 门慢特 qualification of any disease that day
+    (facts.holds_qualification over insurance.chronic_selectors.qualification_frame): the audit visits' column
+    chronic_holder, which the long-prescription rule reads instead of the med type. One query."""
+    person_ids = np.asarray(person_ids, dtype=np.int64)
+    if not len(person_ids):
+        return np.zeros(0, dtype=bool)
+    return holds_qualification(pd.DataFrame({"person": person_ids, "begin_date": list(begin_dates)}),
+                               qualification_frame(person_ids.tolist()))
 
 
 STATS_COLUMNS = ["fixmedins_code", "med_type", "avg_amount_fen", "visits"]
@@ -183,6 +196,8 @@ def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *,
         catalog = catalog_frame(items)
     catalog["name"] = [i["name"] for i in items]
     frame = _visit_rows(visits)
+    frame["chronic_holder"] = chronic_holders([v.person_id for v in visits],
+                                              [local_naive(v.begntime).date() for v in visits])
     begin = min(v.begntime for v in visits) - dt.timedelta(days=HISTORY_DAYS)
     last = max((v.endtime or v.begntime) for v in visits)
     end = last + dt.timedelta(days=HISTORY_DAYS)

@@ -105,7 +105,7 @@ class Visit(models.Model):
     endtime = models.DateTimeField(_("结束时间"), null=True, blank=True)
     diagnoses = models.JSONField(_("诊断"), default=list, blank=True)
     # a 门慢特 visit's disease (national field; docs/benefit-layers.md §C): the qualification it is settled under
-    dise_codg = models.CharField(_("病种编码"), max_length=30, blank=True, default="")
+    dise_codg = models.CharField(_("病种编码"), max_length=30, blank=True, default="", db_default="")
     status = models.CharField(
         _("状态"), max_length=12, choices=VisitStatus.choices, default=VisitStatus.REGISTERED
     )

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -43,6 +45,7 @@ def _load() -> tuple[dict, dict[str, Visit]]:
     qualifications of its persons applied for by one caseworker and approved by another."""
     doc = json.loads(CASE.read_text(encoding="utf-8"))
     load_reference_data(doc)
+    call_command("load_default_rules", stdout=StringIO())  # the audit runs on both paths, with the qualifications
     ensure_roles()
     import_demo_diseases()
     clerk, decider = UserFactory(username="clerk_q"), UserFactory(username="decider_q")
