@@ -38,7 +38,7 @@ def chronic_home(request):
 def chronic_detail(request, pk):
     qualification = get_object_or_404(selectors.visible_to(request.institution.pk), pk=pk)
     return render(request, "portal/chronic_detail.html", {
-        "q": qualification, "evidence": selectors.evidence_of(qualification),
+        "qualification": qualification, "evidence": selectors.evidence_of(qualification),
         "decisions": selectors.decisions_of(qualification)})
 
 

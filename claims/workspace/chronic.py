@@ -53,7 +53,7 @@ def chronic_apply(request):
 
 def _detail(request, qualification, *, decision_form=None, revoke_form=None, status=200):
     return render(request, "workspace/chronic.html", {
-        "q": qualification, "evidence": selectors.evidence_of(qualification),
+        "qualification": qualification, "evidence": selectors.evidence_of(qualification),
         "decisions": selectors.decisions_of(qualification),
         "four_eyes": qualification.applied_by_id == request.user.pk,
         "decision_form": decision_form or DecisionForm(initial={"outcome": "approved"}),
