@@ -6,6 +6,7 @@ PORTAL_ATTACHMENT_MAX_BYTES each and PORTAL_ATTACHMENT_MAX_FILES per appeal or a
 that takes several files is here too, for every app's forms."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 
@@ -121,3 +122,24 @@ def download_response(stored) -> FileResponse:
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@contextlib.contextmanager
+def removed_on_failure(storage):
+    """Files stored inside the block (store_checked appends their names to the list it yields) are deleted
+    from `storage` again when the block fails, e.g. when the transaction writing their rows is rolled back:
+    nothing half-written stays in the private store."""
+    stored: list[str] = []
+    try:
+        yield stored
+    except BaseException:
+        for name in stored:
+            storage.delete(name)
+        raise
+
+
+def store_checked(row, checked: CheckedFile, stored: list[str]) -> None:
+    """Save a checked file under its SHA-256 in the row's FileField, then the row (in the caller's transaction)."""
+    row.file.save(checked.sha256, checked.upload, save=False)
+    stored.append(row.file.name)
+    row.save()

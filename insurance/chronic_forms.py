@@ -13,6 +13,17 @@ from insurance import chronic_services as services
 from insurance.models import ChronicDisease, Institution, Person
 
 
+def institution_by_code(code: str | None) -> Institution | None:
+    """The institution of a fixmedins_code typed into a form; None for none; ValidationError when unknown."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    institution = Institution.objects.filter(fixmedins_code=code).first()
+    if institution is None:
+        raise ValidationError(_("No institution has this code."), code="unknown")
+    return institution
+
+
 class ApplicationForm(forms.Form):
     psn_no = forms.CharField(label=_("Person no."), max_length=30)
     disease = forms.ModelChoiceField(label=_("Disease"), queryset=ChronicDisease.objects.order_by("code"),
@@ -32,13 +43,7 @@ class ApplicationForm(forms.Form):
         return person
 
     def clean_designated_institution(self) -> Institution | None:
-        code = (self.cleaned_data.get("designated_institution") or "").strip()
-        if not code:
-            return None
-        institution = Institution.objects.filter(fixmedins_code=code).first()
-        if institution is None:
-            raise ValidationError(_("No institution has this code."), code="unknown")
-        return institution
+        return institution_by_code(self.cleaned_data.get("designated_institution"))
 
     def clean_evidence(self):
         files = self.cleaned_data.get("evidence") or []
@@ -59,13 +64,7 @@ class DecisionForm(forms.Form):
                              widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean_institution(self) -> Institution | None:
-        code = (self.cleaned_data.get("institution") or "").strip()
-        if not code:
-            return None
-        institution = Institution.objects.filter(fixmedins_code=code).first()
-        if institution is None:
-            raise ValidationError(_("No institution has this code."), code="unknown")
-        return institution
+        return institution_by_code(self.cleaned_data.get("institution"))
 
 
 class RevokeForm(forms.Form):

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core import bounds
-from core.attachments import check_uploads
+from core.attachments import check_uploads, removed_on_failure, store_checked
 from core.private_storage import private_storage
 from insurance.chronic_selectors import with_state
 from insurance.models import Institution, Person
@@ -98,22 +98,14 @@ def apply_for_qualification(*, person: Person, disease: ChronicDisease, user, up
         errors["disease"] = [_("An application of this person for this disease is waiting for a decision.")]
     if errors:
         raise ValidationError(errors)
-    stored: list[str] = []
-    try:
-        with transaction.atomic():
-            qualification = ChronicQualification.objects.create(
-                person=person, disease=disease, designated_institution=designated_institution,
-                applying_institution=applying_institution, note=note.strip(), applied_by=user)
-            for f in checked:
-                evidence = ChronicEvidence(qualification=qualification, original_name=f.name,
-                                           content_type=f.content_type, size=f.size, sha256=f.sha256, uploaded_by=user)
-                evidence.file.save(f.sha256, f.upload, save=False)
-                stored.append(evidence.file.name)
-                evidence.save()
-    except BaseException:
-        for name in stored:  # the rows are rolled back: their files go too
-            private_storage.delete(name)
-        raise
+    with removed_on_failure(private_storage) as stored, transaction.atomic():
+        qualification = ChronicQualification.objects.create(
+            person=person, disease=disease, designated_institution=designated_institution,
+            applying_institution=applying_institution, note=note.strip(), applied_by=user)
+        for f in checked:
+            store_checked(ChronicEvidence(qualification=qualification, original_name=f.name,
+                                          content_type=f.content_type, size=f.size, sha256=f.sha256,
+                                          uploaded_by=user), f, stored)
     return qualification
 
 
