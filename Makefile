@@ -61,6 +61,7 @@ demo: venv
 	DEBUG=1 $(PY) manage.py import_policy $(POLICY_PACK)
 	DEBUG=1 $(PY) manage.py seed_demo --date $(DEMO_DATE) --history
 	DEBUG=1 $(PY) manage.py setup_roles
+	DEBUG=1 $(PY) manage.py import_chronic_diseases
 	DEBUG=1 $(PY) manage.py load_default_rules
 	DEBUG=1 $(PY) manage.py seed_demo_fund --date $(DEMO_DATE)
 	DEBUG=1 $(PY) manage.py import_grouping_table casemix/fixtures/demo-dip-2026.csv --code DEMO-DIP-2026 \

@@ -11,6 +11,14 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.ledger import append_only, history_meta
+from insurance.qualifications import (  # noqa: F401  (registered with the app: the 门慢特 models)
+    ChronicDecision,
+    ChronicDisease,
+    ChronicEvidence,
+    ChronicQualification,
+    DecisionOutcome,
+    QualificationState,
+)
 from insurance.validators import (
     certno_birth_date,
     certno_gender,

@@ -99,9 +99,11 @@ def _check_no_overlap(region, start, end, exclude_pk=None) -> None:
 
 
 # Layers the engine settles (docs/benefit-layers.md) but the platform does not store yet: the settlement's
-# columns for their amounts, the parallel enrollments, 门慢特 qualifications and employers' wages are the next
-# step of issue 17. A pack using them is refused here, by name, rather than settled and half stored.
-NOT_YET_STORED = ("civil_servant", "veterans", "maternity", "chronic")
+# columns for their amounts, the parallel enrollments and employers' wages are the next step of issue 17. A pack
+# using them is refused here, by name, rather than settled and half stored. 门慢特 (chronic) is stored: it pays
+# in the existing amounts and accumulators, and its qualifications are insurance.ChronicQualification; only its
+# per-disease capitation is not paid by the statements yet.
+NOT_YET_STORED = ("civil_servant", "veterans", "maternity", "chronic.capitation")
 
 
 def import_policy_pack(doc: dict, *, user=None, source_name: str = "", activate: bool = True) -> PolicyVersion:
@@ -111,7 +113,11 @@ def import_policy_pack(doc: dict, *, user=None, source_name: str = "", activate:
     """
     pack: PolicyPack = parse_pack(doc)
     for key in NOT_YET_STORED:
-        if getattr(pack, key) is not None:
+        head, _dot, tail = key.partition(".")
+        value = getattr(pack, head)
+        if value is not None and tail:
+            value = getattr(value, tail) or None
+        if value is not None:
             raise _error(key, f"{key} 层已有结算规则（docs/benefit-layers.md），但平台尚不能存储其结算金额与待遇资格，暂不能导入。")
     document = copy.deepcopy(doc)
     with transaction.atomic():

@@ -16,10 +16,10 @@ from rest_framework.authtoken.models import Token
 
 from claims.errors import ServiceError
 from claims.permissions import _institution_id
+from core.attachments import check_uploads, removed_on_failure, store_checked
+from core.private_storage import private_storage
 from insurance.models import Institution, InstitutionUser
-from portal.attachments import check_uploads
 from portal.models import ApiTokenEvent, AppealAttachment, TokenAction
-from portal.storage import private_storage
 from review import services as review
 from review.models import Appeal, SuspectItem
 
@@ -38,20 +38,11 @@ def file_appeal_with_attachments(item: SuspectItem, *, user, explanation: str, u
     except ValidationError as exc:
         raise ServiceError([{"line": None, "field": "attachments", "code": "BAD_ATTACHMENT", "message": m}
                             for m in exc.messages]) from exc
-    stored: list[str] = []
-    try:
-        with transaction.atomic():
-            appeal = review.file_appeal(item, user=user, explanation=explanation)
-            for f in checked:
-                attachment = AppealAttachment(appeal=appeal, original_name=f.name, content_type=f.content_type,
-                                              size=f.size, sha256=f.sha256, uploaded_by=_user(user))
-                attachment.file.save(f.sha256, f.upload, save=False)
-                stored.append(attachment.file.name)
-                attachment.save()
-    except BaseException:
-        for name in stored:  # the rows are rolled back: their files go too
-            private_storage.delete(name)
-        raise
+    with removed_on_failure(private_storage) as stored, transaction.atomic():
+        appeal = review.file_appeal(item, user=user, explanation=explanation)
+        for f in checked:
+            store_checked(AppealAttachment(appeal=appeal, original_name=f.name, content_type=f.content_type,
+                                           size=f.size, sha256=f.sha256, uploaded_by=_user(user)), f, stored)
     return appeal
 
 

@@ -9,7 +9,7 @@ import functools
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from django_tables2 import RequestConfig
 from claims.errors import ServiceError
 from claims.models import SettlementStatus
 from claims.selectors import current_settlement, settlement_breakdown, visit_lines, visit_settlements
+from core.attachments import download_response
 from portal import selectors, services
 from portal.filters import SettlementFilter
 from portal.forms import AppealForm, RevokeForm, TokenForm
@@ -138,16 +139,7 @@ def item_appeal(request, pk):
 def attachment_download(request, pk):
     """An appeal attachment, for the item's institution and bureau staff (claims.view_suspect_item); anyone
     else: 404. Sent as a download with the type its content was checked to be."""
-    attachment = get_object_or_404(selectors.attachments_visible_to(request.user), pk=pk)
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404(_("The file is missing from the store.")) from exc
-    response = FileResponse(handle, as_attachment=True, filename=attachment.original_name,
-                            content_type=attachment.content_type)
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download_response(get_object_or_404(selectors.attachments_visible_to(request.user), pk=pk))
 
 
 # --- API tokens -------------------------------------------------------------------------------------------

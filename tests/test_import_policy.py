@@ -192,13 +192,31 @@ def test_commands_report_missing_things(tmp_path):
         call_command("export_policy", "NOPE", stdout=StringIO())
 
 
+def _layer_pack(name: str) -> dict:
+    path = Path(__file__).resolve().parents[1] / "policy_rules" / "fixtures" / "cases" / f"{name}.json"
+    return json.loads(path.read_text())["policy"]
+
+
 @pytest.mark.parametrize("name,key", [("civil-servant", "civil_servant"), ("veterans", "veterans"),
-                                      ("maternity", "maternity"), ("chronic-diseases", "chronic")])
+                                      ("maternity", "maternity")])
 def test_a_pack_with_a_layer_not_yet_stored_is_refused_by_name(name, key):
     """The engine settles these layers (docs/benefit-layers.md); until the platform stores their amounts,
     importing such a pack is refused, naming the key, and nothing is stored."""
-    path = Path(__file__).resolve().parents[1] / "policy_rules" / "fixtures" / "cases" / f"{name}.json"
     with pytest.raises(PolicyPackError) as exc:
-        import_policy_pack(json.loads(path.read_text())["policy"])
+        import_policy_pack(_layer_pack(name))
     assert [e["key"] for e in exc.value.errors] == [key]
     assert not PolicyVersion.objects.exists()
+
+
+def test_a_chronic_pack_is_stored_but_not_its_capitation():
+    """门慢特 pays in the stored amounts and reads stored qualifications: its pack imports; per-disease capitation
+    is not paid by the statements yet, so a pack with it is refused, naming the key."""
+    doc = _layer_pack("chronic-diseases")
+    assert import_policy_pack(copy.deepcopy(doc)).region == doc["region"]
+    doc["chronic"]["capitation"] = [{"disease": "M03900", "max_level": 1, "monthly_rate": "120"}]
+    doc["code"] = "PROJ-C-2026-CAP"
+    with pytest.raises(PolicyPackError) as exc:
+        import_policy_pack(doc, activate=False)
+    assert [e["key"] for e in exc.value.errors] == ["chronic.capitation"]
+    assert list(PolicyVersion.objects.values_list("code", flat=True)) == ["PROJ-C-2026"]
+

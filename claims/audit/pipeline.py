@@ -23,8 +23,10 @@ from claims.models import (
 )
 from core.periods import day_start, local_naive
 from core.prepared import Prepared
+from insurance.chronic_selectors import qualification_frame
 from policy_rules.audit_library import rules_in_force
 from policy_rules.engine.audit import run_audit
+from policy_rules.engine.facts import holds_qualification
 from policy_rules.engine.frames import (
     catalog_frame,
     datetime_column,
@@ -77,6 +79,17 @@ _HISTORY = Prepared(Visit, lambda persons, end, begin, ours: (
 
 _KEPT_STATS = Prepared(InstitutionAuditStats, lambda day, institutions: InstitutionAuditStats.objects.filter(
     day=day, institution_id__in=institutions).values_list("institution_id", "by_med_type"))
+
+
+def chronic_holders(person_ids, begin_dates) -> np.ndarray:
+    """Whether each (person pk, day of admission) held an approved 门慢特 qualification of any disease that day
+    (facts.holds_qualification over insurance.chronic_selectors.qualification_frame): the audit visits' column
+    chronic_holder, which the long-prescription rule reads instead of the med type. One query."""
+    person_ids = np.asarray(person_ids, dtype=np.int64)
+    if not len(person_ids):
+        return np.zeros(0, dtype=bool)
+    return holds_qualification(pd.DataFrame({"person": person_ids, "begin_date": list(begin_dates)}),
+                               qualification_frame(person_ids.tolist()))
 
 
 STATS_COLUMNS = ["fixmedins_code", "med_type", "avg_amount_fen", "visits"]
@@ -204,6 +217,8 @@ def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *,
         catalog = catalog_frame(items)
     catalog["name"] = [i["name"] for i in items]
     frame = _visit_rows(_visit_values(visits))
+    frame["chronic_holder"] = chronic_holders([v.person_id for v in visits],
+                                              [local_naive(v.begntime).date() for v in visits])
     begin = min(v.begntime for v in visits) - dt.timedelta(days=HISTORY_DAYS)
     last = max((v.endtime or v.begntime) for v in visits)
     end = last + dt.timedelta(days=HISTORY_DAYS)

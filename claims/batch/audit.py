@@ -18,7 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from claims.audit.pipeline import HISTORY_DAYS
+from claims.audit.pipeline import HISTORY_DAYS, chronic_holders
 from core.pgcopy import Int8, Jsonb, Numeric, Timestamp, copy_in_binary, copy_out, now_micros
 from policy_rules.audit_library import rules_in_force
 from policy_rules.engine.audit import run_audit
@@ -80,8 +80,11 @@ def audit_frames(cursor, visits: pd.DataFrame, lines: pd.DataFrame, catalog: pd.
     `visits`, `lines` and `catalog` are the frames the chunk read for the engine (claims.batch.chunk._load),
     `lines` with fee_ocur_time and `catalog` with the item names."""
     tz = settings.TIME_ZONE
-    settled = visits.loc[visits["settle"], ["mdtrt_id", "begntime", "setl_time"]]
+    settled = visits.loc[visits["settle"], ["mdtrt_id", "begntime", "setl_time", "person_id"]]
     frame = _visits(cursor, AUDIT_VISITS_SQL, {"tz": tz})
+    person = frame[["mdtrt_id"]].merge(settled, on="mdtrt_id", how="left")
+    frame = frame.assign(chronic_holder=chronic_holders(person["person_id"].to_numpy(np.int64),
+                                                        person["begntime"].dt.date.tolist()))
     ours = lines[lines["mdtrt_id"].isin(settled["mdtrt_id"])]
     audit_lines = ours[["mdtrt_id", "feedetl_sn", "med_list_codg", "cnt_e4", "pric_e4", "amount_fen",
                         "fee_ocur_time"]].reset_index(drop=True)

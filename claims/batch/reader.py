@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 from django.conf import settings
 
-from claims.settlement.loading import active_policies
+from claims.settlement.loading import active_policies, chronic_columns
 from claims.settlement.plan import LINE_KEYS, SPLIT_FEN, VISIT_KEYS, Inputs
 from core.pgcopy import copy_out
 from policy_rules.engine.frames import ENROLLMENT_FIELDS, enrollments_in_force
@@ -23,7 +23,7 @@ def _local(column: str) -> str:
 
 
 VISITS_SQL = f"""
-SELECT v.id AS visit_id, v.mdtrt_id, p.psn_no, v.med_type, {_local('v.begntime')} AS begntime,
+SELECT v.id AS visit_id, v.mdtrt_id, p.psn_no, v.med_type, v.dise_codg, {_local('v.begntime')} AS begntime,
        {_local('c.endtime')} AS setl_time, i.level AS inst_level, i.designated AS inst_designated, i.region,
        coalesce(v.enrollment_id, -1) AS enrollment_id, v.person_id, v.institution_id, c.today, c.settle
 FROM chunk_visit c
@@ -85,6 +85,15 @@ def _catalog_frame(raw: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _add_chronic(visits: pd.DataFrame, begin_date: pd.Series) -> None:
+    """The 门慢特 columns of the chunk's visits (loading.chronic_columns, as the request path reads them)."""
+    visits["dise_codg"] = visits["dise_codg"].fillna("")
+    for c, values in chronic_columns(pd.DataFrame({
+            "person": visits["person_id"], "begin_date": begin_date, "dise_codg": visits["dise_codg"],
+            "institution": visits["institution_id"]})).items():
+        visits[c] = values
+
+
 # --- staging with binary COPY ------------------------------------------------------------------------------------
 
 # --- one chunk of the daily job ---------------------------------------------------------------------------------
@@ -102,7 +111,7 @@ def read_chunk(cursor) -> Chunk | None:
     """The engine's inputs for the chunk's visits (chunk_visit); None when it has none."""
     tz = settings.TIME_ZONE
     visits = copy_out(cursor, VISITS_SQL, {"tz": tz},
-                      dtype={"med_type": str, "psn_no": str, "mdtrt_id": str, "region": str},
+                      dtype={"med_type": str, "psn_no": str, "mdtrt_id": str, "region": str, "dise_codg": str},
                       parse_dates=["begntime", "setl_time"])
     if visits.empty:
         return None
@@ -116,6 +125,7 @@ def read_chunk(cursor) -> Chunk | None:
     chosen = enrollments_in_force(visits.assign(begin_date=begin_date), enrollments)
     for c in ENROLLMENT_FIELDS:
         visits[c] = chosen[c].to_numpy()
+    _add_chronic(visits, begin_date)
     # fee_ocur_time stays text: only the audit reads it, for the settled visits' lines (claims.batch.audit)
     lines = copy_out(cursor, LINES_SQL, {"tz": tz}, dtype={"feedetl_sn": str, "med_list_codg": str, "mdtrt_id": str,
                                                             "fee_ocur_time": str, "stored_chrgitm_lv": str,

@@ -104,6 +104,8 @@ class Visit(models.Model):
     begntime = models.DateTimeField(_("开始时间"))
     endtime = models.DateTimeField(_("结束时间"), null=True, blank=True)
     diagnoses = models.JSONField(_("诊断"), default=list, blank=True)
+    # a 门慢特 visit's disease (national field; docs/benefit-layers.md §C): the qualification it is settled under
+    dise_codg = models.CharField(_("病种编码"), max_length=30, blank=True, default="", db_default="")
     status = models.CharField(
         _("状态"), max_length=12, choices=VisitStatus.choices, default=VisitStatus.REGISTERED
     )
@@ -158,7 +160,9 @@ class Visit(models.Model):
                 bounds.check_date(getattr(self, name))
             except ValidationError as exc:
                 errors[name] = exc
-        for name in ("mdtrt_id", "med_type"):
+        for name in ("mdtrt_id", "med_type", "dise_codg"):
+            if not getattr(self, name) and name == "dise_codg":
+                continue
             try:
                 bounds.check_code(getattr(self, name))
             except ValidationError as exc:

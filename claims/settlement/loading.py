@@ -21,8 +21,10 @@ from claims.settlement.plan import LINE_KEYS, SPLIT_FEN, VISIT_KEYS, Inputs
 from claims.settlement.writers import ratio_to_decimal
 from core.periods import local_naive
 from core.prepared import Prepared
+from insurance.chronic_selectors import qualification_frame
 from insurance.models import Enrollment, Person, PersonalAccount
 from policy_rules.engine import PolicyPack, parse_pack
+from policy_rules.engine.facts import chronic_flags
 from policy_rules.engine.frames import (
     ENROLLMENT_COLUMNS,
     ENROLLMENT_FIELDS,
@@ -188,6 +190,36 @@ def visit_records(visits: list[Visit], setl_times: dict[int, dt.datetime]) -> li
     } for v, e in zip(visits, chosen, strict=True)]
 
 
+def chronic_columns(visits: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The 门慢特 visit columns (frames.OPTIONAL_VISIT_COLUMNS dise_codg, chronic_qualified,
+    chronic_at_institution) of visits given as person (Person pk), begin_date (day of admission), dise_codg and
+    institution (Institution pk): facts.chronic_flags over the persons' approved qualifications
+    (insurance.chronic_selectors.qualification_frame). Both readers call it. {} when no visit names a disease:
+    then the qualifications are not read and the engine's defaults (not qualified) stand."""
+    disease = visits["dise_codg"].fillna("").astype(str)
+    named = (disease != "").to_numpy()
+    if not named.any():
+        return {}
+    qualifications = qualification_frame(visits["person"].to_numpy()[named].tolist())
+    qualified, at_institution = chronic_flags(pd.DataFrame({
+        "person": visits["person"].to_numpy(np.int64), "begin_date": visits["begin_date"].to_numpy(),
+        "dise_codg": disease.to_numpy(dtype=object), "institution": visits["institution"].astype(str).to_numpy(object),
+    }), qualifications)
+    return {"dise_codg": disease.to_numpy(dtype=object), "chronic_qualified": qualified,
+            "chronic_at_institution": at_institution}
+
+
+def _with_chronic(visits: list[Visit], records: list[dict]) -> list[dict]:
+    """The visit records with their 门慢特 columns (chronic_columns), where a visit names a disease."""
+    columns = chronic_columns(pd.DataFrame({
+        "person": [v.person_id for v in visits], "begin_date": [timezone.localtime(v.begntime).date() for v in visits],
+        "dise_codg": [v.dise_codg for v in visits], "institution": [v.institution_id for v in visits]}))
+    for c, values in columns.items():
+        for record, value in zip(records, values.tolist(), strict=True):
+            record[c] = value
+    return records
+
+
 LINE_FIELDS = ("visit_id", "pk", "visit__mdtrt_id", "feedetl_sn", "med_list_codg", "cnt", "pric",
                "det_item_fee_sumamt", "fee_ocur_time", *SPLIT_FEN, "selfpay_prop", "chrgitm_lv", "reason")
 
@@ -271,7 +303,7 @@ def load_inputs(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with
              "amount": int(amount) if kind == "admissions" else int(amount * 100)}
             for psn_no, year, kind, key, amount in _ACCUMULATORS(list(persons), years)
         ]
-    records = visit_records(visits, setl_times)
+    records = _with_chronic(visits, visit_records(visits, setl_times))
     visit_keys = pd.DataFrame({
         "mdtrt_id": inferred_column([v.mdtrt_id for v in visits]),
         "visit_id": np.array([v.pk for v in visits], dtype=np.int64),

@@ -2,7 +2,7 @@
 with the review pages (queue, items, appeals)."""
 from django.urls import path
 
-from claims.workspace import jobs, users, views
+from claims.workspace import chronic, jobs, users, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -24,4 +24,14 @@ urlpatterns += [
     path("users/<int:pk>/", users.user_detail, name="user"),
     path("users/<int:pk>/roles/", users.user_roles, name="user-roles"),
     path("users/<int:pk>/active/", users.user_active, name="user-active"),
+]
+
+# 门慢特 qualification (insurance.chronic_services): apply, the pending list, decide (four eyes), revoke.
+urlpatterns += [
+    path("chronic/", chronic.chronic_list, name="chronic-list"),
+    path("chronic/apply/", chronic.chronic_apply, name="chronic-apply"),
+    path("chronic/<int:pk>/", chronic.chronic_detail, name="chronic"),
+    path("chronic/<int:pk>/decide/", chronic.chronic_decide, name="chronic-decide"),
+    path("chronic/<int:pk>/revoke/", chronic.chronic_revoke, name="chronic-revoke"),
+    path("chronic/evidence/<int:pk>/", chronic.chronic_evidence, name="chronic-evidence"),
 ]

@@ -32,6 +32,7 @@ from claims.workspace.charts import institution_charts
 from claims.workspace.forms import BusinessDayForm
 from claims.workspace.tables import DeductionTable, HitTable, InstitutionTable, PersonTable, VisitTable
 from core.periods import day_bounds
+from insurance.chronic_selectors import qualifications_of
 from insurance.models import Institution, Person
 from review.models import SuspectState
 from review.selectors import display_certno, institution_review, review_day_figures, visit_review, visit_trail
@@ -82,7 +83,7 @@ def person_detail(request, psn_no):
     paginate(request, table)
     return render(request, "workspace/person.html", {
         "person": person, "certno": display_certno(request.user, person.certno), "year": year, "table": table,
-        **page,
+        "qualifications": qualifications_of(person), **page,
     })
 
 

@@ -47,6 +47,19 @@ def parallel_in_force(visits: pd.DataFrame, parallel: pd.DataFrame) -> np.ndarra
     return out
 
 
+def holds_qualification(visits: pd.DataFrame, qualifications: pd.DataFrame) -> np.ndarray:
+    """For each visit (columns person, begin_date): whether the person holds an approved qualification for any
+    门慢特 disease valid on the day of admission (the long-prescription audit rule's test, §C)."""
+    out = np.zeros(len(visits), dtype=bool)
+    if not len(visits) or not len(qualifications):
+        return out
+    vi, fi = _pairs(visits, qualifications)
+    day = _day(visits["begin_date"])[vi]
+    start, end = _day(qualifications["valid_from"])[fi], _day(qualifications["valid_to"])[fi]
+    out[vi[(start <= day) & (np.isnat(end) | (end >= day))]] = True
+    return out
+
+
 def chronic_flags(visits: pd.DataFrame, qualifications: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """For each visit (columns person, begin_date, dise_codg, institution): whether the person holds an
     approved qualification (QUALIFICATION_COLUMNS; only approved ones are handed in) for the visit's disease

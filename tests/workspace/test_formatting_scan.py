@@ -78,6 +78,9 @@ PAGES = {
     "negotiation-institution": ("institution_user", lambda d: reverse("fund_budget:negotiation",
                                                                 args=[d.negotiation.pk])),
     "clearing-none": ("supervisor", lambda d: reverse("fund_budget:clearing-year-xlsx", args=[DAY.year + 5])),
+    "chronic-list": ("supervisor", lambda d: reverse("workspace:chronic-list")),
+    "chronic-apply": ("supervisor", lambda d: reverse("workspace:chronic-apply")),
+    "portal-chronic": ("institution_user", lambda d: reverse("portal:chronic")),
 }
 # pages answered with another status than 200 (a page that says there is nothing)
 STATUS = {"clearing-none": 404}

@@ -120,6 +120,15 @@ class AuditContext:
         # bincount adds in float64, exact for integer sums below 2^53 fen
         return np.rint(np.bincount(self.vpos, weights=self.amount, minlength=self.nv)).astype(np.int64)
 
+    def chronic_visits(self, med_types) -> np.ndarray:
+        """The visits whose person held a 门慢特 qualification (any disease) on the day of admission: the readers'
+        column chronic_holder (facts.holds_qualification), whatever the visit's med type (docs/benefit-layers.md
+        §C, the long-prescription rule); a frame without it (a case file, a caller that reads no qualifications):
+        the visits of these med types, as before."""
+        if "chronic_holder" in self.visits.columns:
+            return self.visits["chronic_holder"].fillna(False).to_numpy(dtype=bool)
+        return self.visits_of_med_types(med_types)
+
     def visits_of_med_types(self, med_types) -> np.ndarray:
         found = str_isin(self.med_type, med_types)
         return np.isin(self.med_type, np.asarray(list(med_types), dtype=object)) if found is None else found

@@ -81,7 +81,8 @@ SCHEMAS: dict[str, tuple[str, dict[str, Param]]] = {
         "chronic_days": Param("int", "慢特病门诊处方允许天数", default=7, minimum=1),
         "long_days": Param("int", "长处方药品允许天数", default=30, minimum=1),
         "med_types": Param("med_types", "检查的门诊医疗类别", default=["11", "14"]),
-        "chronic_med_types": Param("med_types", "按慢特病天数计的医疗类别", default=["14"]),
+        "chronic_med_types": Param("med_types", "无门慢特资格信息时按慢特病天数计的医疗类别（有资格信息时按资格）",
+                                   default=["14"]),
         "long_prescription_codes": Param("codes", "可开长处方的药品编码", default=[]),
     }),
     "course_limit": ("超限定支付疗程", {

@@ -273,7 +273,7 @@ def rule_prescription_days(ctx: AuditContext, p: dict) -> Hits | None:
     qty = g.sum(ctx.cnt[idx])
     dose = ctx.code_lut(list(doses), np.array(list(doses.values()), dtype=np.int64), fill=0).astype(np.int64)[code]
     long_rx = ctx.code_lut(p["long_prescription_codes"])[code]
-    chronic = ctx.visits_of_med_types(p["chronic_med_types"])[v]
+    chronic = ctx.chronic_visits(p["chronic_med_types"])[v]
     allowed_days = np.where(long_rx, p["long_days"], np.where(chronic, p["chronic_days"], p["acute_days"]))
     allowed = dose * allowed_days
     hit = np.flatnonzero(qty > allowed)

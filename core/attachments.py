@@ -1,14 +1,19 @@
-"""What an appeal attachment may be: checked by its content, not by its name or the browser's word.
+"""What an uploaded piece of evidence may be (an appeal's attachments in the portal, a 门慢特 application's
+evidence): checked by its content, not by its name or the browser's word.
 
 PDF (starts with "%PDF-"), JPEG (FF D8 FF) and PNG (the 8-byte PNG signature) are accepted, at most
-PORTAL_ATTACHMENT_MAX_BYTES each and PORTAL_ATTACHMENT_MAX_FILES per appeal."""
+PORTAL_ATTACHMENT_MAX_BYTES each and PORTAL_ATTACHMENT_MAX_FILES per appeal or application. The form field
+that takes several files is here too, for every app's forms."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 
 # (magic bytes at offset 0, the content type stored and served, a label for messages)
@@ -85,3 +90,56 @@ def check_uploads(uploads) -> list[CheckedFile]:
     if errors:
         raise ValidationError(errors)
     return checked
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented pattern); each is cleaned by FileField."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+def download_response(stored) -> FileResponse:
+    """A stored file (a model with file, original_name and content_type) as a private download, with the type
+    its content was checked to be; 404 when the file is missing from the store. The caller checks who asks."""
+    try:
+        handle = stored.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404(_("The file is missing from the store.")) from exc
+    response = FileResponse(handle, as_attachment=True, filename=stored.original_name,
+                            content_type=stored.content_type)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@contextlib.contextmanager
+def removed_on_failure(storage):
+    """Files stored inside the block (store_checked appends their names to the list it yields) are deleted
+    from `storage` again when the block fails, e.g. when the transaction writing their rows is rolled back:
+    nothing half-written stays in the private store."""
+    stored: list[str] = []
+    try:
+        yield stored
+    except BaseException:
+        for name in stored:
+            storage.delete(name)
+        raise
+
+
+def store_checked(row, checked: CheckedFile, stored: list[str]) -> None:
+    """Save a checked file under its SHA-256 in the row's FileField, then the row (in the caller's transaction)."""
+    row.file.save(checked.sha256, checked.upload, save=False)
+    stored.append(row.file.name)
+    row.save()
