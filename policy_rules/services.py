@@ -98,10 +98,11 @@ def _check_no_overlap(region, start, end, exclude_pk=None) -> None:
         )
 
 
-# Layers the engine settles (docs/benefit-layers.md) but the platform does not store yet: the settlement's
-# columns for their amounts, the parallel enrollments, 门慢特 qualifications and employers' wages are the next
-# step of issue 17. A pack using them is refused here, by name, rather than settled and half stored.
-NOT_YET_STORED = ("civil_servant", "veterans", "maternity", "chronic")
+# Layers the engine settles (docs/benefit-layers.md) but the platform does not store yet: 门慢特 needs its
+# qualifications stored and read. A pack using it is refused here, by name, rather than settled and half stored.
+# (The civil-servant subsidy, veterans and maternity are stored: the settlement's columns, parallel enrollments,
+# employers' wages.)
+NOT_YET_STORED = ("chronic",)
 
 
 def import_policy_pack(doc: dict, *, user=None, source_name: str = "", activate: bool = True) -> PolicyVersion:

@@ -38,6 +38,16 @@ class MedType(models.TextChoices):
     MATERNITY_INPATIENT = "52", _("生育住院")
 
 
+class MatnType(models.TextChoices):
+    """生育类别: the kind of a delivery (a visit field, required for a maternity inpatient visit)."""
+
+    NORMAL = "1", _("正常产")
+    ASSISTED = "2", _("助娩产")
+    CAESAREAN = "3", _("剖宫产")
+    DYSTOCIA = "4", _("难产")
+    ABORTION = "5", _("流产")
+
+
 class UploadSource(models.TextChoices):
     API = "api", _("接口上传")
     FILE = "file", _("文件导入")
@@ -104,6 +114,9 @@ class Visit(models.Model):
     begntime = models.DateTimeField(_("开始时间"))
     endtime = models.DateTimeField(_("结束时间"), null=True, blank=True)
     diagnoses = models.JSONField(_("诊断"), default=list, blank=True)
+    # the project's layers (docs/benefit-layers.md): a 门慢特 visit's disease, a delivery's kind
+    dise_codg = models.CharField(_("病种编码"), max_length=30, blank=True, help_text=_("门诊慢特病病种编码"))
+    matn_type = models.CharField(_("生育类别"), max_length=6, blank=True, choices=MatnType.choices)
     status = models.CharField(
         _("状态"), max_length=12, choices=VisitStatus.choices, default=VisitStatus.REGISTERED
     )
@@ -148,6 +161,10 @@ class Visit(models.Model):
         except ValueError:
             return self.med_type
 
+    @property
+    def matn_type_label(self) -> str:
+        return self.get_matn_type_display() if self.matn_type else ""
+
     def clean(self) -> None:
         super().clean()
         if not isinstance(self.diagnoses, list):
@@ -158,7 +175,7 @@ class Visit(models.Model):
                 bounds.check_date(getattr(self, name))
             except ValidationError as exc:
                 errors[name] = exc
-        for name in ("mdtrt_id", "med_type"):
+        for name in ("mdtrt_id", "med_type", "dise_codg"):
             try:
                 bounds.check_code(getattr(self, name))
             except ValidationError as exc:
