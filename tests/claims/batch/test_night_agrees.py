@@ -24,7 +24,8 @@ def replay_nightly(doc: dict, chunks: int = 2) -> list:
     days = set()
     for v in doc["visits"]:
         visit = register_visit(institution=institutions[v["fixmedins_code"]], psn_no=v["psn_no"],
-                               med_type=v["med_type"], begntime=local(v["begntime"]), mdtrt_id=v["mdtrt_id"])
+                               med_type=v["med_type"], begntime=local(v["begntime"]), mdtrt_id=v["mdtrt_id"],
+                               dise_codg=v.get("dise_codg") or "", matn_type=v.get("matn_type") or "")
         upload = upload_fee_lines(visit, v["lines"], source="case")["upload"]
         end = local(v["endtime"])
         discharge_visit(visit, endtime=end)
