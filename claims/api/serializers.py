@@ -14,15 +14,8 @@ from rest_framework import serializers
 from rest_framework.fields import get_attribute
 
 from claims.intake.files import ERROR_COLUMNS
-from claims.models import (
-    SETTLEMENT_AMOUNT_FIELDS,
-    FeeLine,
-    MatnType,
-    Settlement,
-    SettlementLine,
-    UploadJob,
-    Visit,
-)
+from claims.models import SETTLEMENT_AMOUNT_FIELDS, FeeLine, Settlement, SettlementLine, UploadJob, Visit
+from claims.models.intake import MatnType
 from claims.selectors import inscp_copay, line_reason_label
 from claims.settlement.reconciliation import MONEY_FIELDS
 from core import bounds
@@ -239,8 +232,7 @@ class VisitCreateSerializer(serializers.Serializer):
     begntime = bounded_datetime(help_text=_("入院/就诊开始时间，本地时间 (Asia/Shanghai)；须有生效的政策包"))
     diagnoses = serializers.ListField(child=DiagnosisField(), required=False, max_length=MAX_DIAGNOSES,
                                       help_text=_("诊断信息"))
-    dise_codg = code(max_length=30, required=False, allow_blank=True,
-                     help_text=_("病种编码：门诊慢特病就诊的病种（政策包 chronic.diseases 的编码）"))
+    dise_codg = code(max_length=30, required=False, allow_blank=True, help_text=_("病种编码（门诊慢特病就诊）"))
     matn_type = serializers.ChoiceField(choices=MatnType.choices, required=False, allow_blank=True,
                                         help_text=_("生育类别：1 正常产，2 助娩产，3 剖宫产，4 难产，5 流产（生育住院必填）"))
 
@@ -416,7 +408,6 @@ class SetlinfoBase(serializers.Serializer):
     psn_part_amt = money(help_text=_("个人负担总金额"))
     acct_pay = money(help_text=_("个人账户支出"))
     psn_cash_pay = money(help_text=_("个人现金支出"))
-    # the project's layers (docs/benefit-layers.md); 0.00 where the policy pack has none of them
     cvlserv_pay = money(help_text=_("公务员医疗补助资金支出"))
     hifdm_pay = money(help_text=_("伤残人员医疗保障基金支出"))
     oth_pay = money(help_text=_("其他支出（离休人员医疗保障基金）"))

@@ -15,7 +15,13 @@ import pandas as pd
 from django.utils import timezone
 
 from insurance.models import PARALLEL_INSUTYPES, EmployerWage, Enrollment
-from policy_rules.engine.facts import PARALLEL_COLUMNS, WAGE_COLUMNS, parallel_in_force, wage_in_force, without_own
+from policy_rules.engine.facts import (
+    PARALLEL_COLUMNS,
+    WAGE_COLUMNS,
+    parallel_in_force,
+    wage_in_force,
+    without_own,
+)
 
 # the pack keys whose layers read these facts (policy_rules.engine.schemes)
 LAYER_KEYS = ("civil_servant", "veterans", "maternity", "chronic")
