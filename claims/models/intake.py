@@ -115,8 +115,11 @@ class Visit(models.Model):
     endtime = models.DateTimeField(_("结束时间"), null=True, blank=True)
     diagnoses = models.JSONField(_("诊断"), default=list, blank=True)
     # the project's layers (docs/benefit-layers.md): a 门慢特 visit's disease, a delivery's kind
-    dise_codg = models.CharField(_("病种编码"), max_length=30, blank=True, help_text=_("门诊慢特病病种编码"))
-    matn_type = models.CharField(_("生育类别"), max_length=6, blank=True, choices=MatnType.choices)
+    # (db_default: the bulk writers of the synthetic city and the benchmarks name the national columns only)
+    dise_codg = models.CharField(_("病种编码"), max_length=30, blank=True, default="", db_default="",
+                                 help_text=_("门诊慢特病病种编码"))
+    matn_type = models.CharField(_("生育类别"), max_length=6, blank=True, default="", db_default="",
+                                 choices=MatnType.choices)
     status = models.CharField(
         _("状态"), max_length=12, choices=VisitStatus.choices, default=VisitStatus.REGISTERED
     )

@@ -79,13 +79,14 @@ class Settlement(models.Model):
     psn_part_amt = models.DecimalField(_("个人负担总金额"), **AMOUNT)
     acct_pay = models.DecimalField(_("个人账户支出"), **AMOUNT)
     psn_cash_pay = models.DecimalField(_("个人现金支出"), **AMOUNT)
-    # the project's layers (docs/benefit-layers.md); 0 for a settlement under a pack without them
-    cvlserv_pay = models.DecimalField(_("公务员医疗补助资金支出"), default=0, **AMOUNT)
-    hifdm_pay = models.DecimalField(_("伤残人员医疗保障基金支出"), default=0, **AMOUNT)
-    oth_pay = models.DecimalField(_("其他支出"), default=0, **AMOUNT)
-    matn_pay = models.DecimalField(_("生育医疗费用支付"), default=0, **AMOUNT)
+    # the project's layers (docs/benefit-layers.md); 0 for a settlement under a pack without them (db_default: the
+    # bulk writers of the synthetic city and the benchmarks, which name the national columns only)
+    cvlserv_pay = models.DecimalField(_("公务员医疗补助资金支出"), default=0, db_default=0, **AMOUNT)
+    hifdm_pay = models.DecimalField(_("伤残人员医疗保障基金支出"), default=0, db_default=0, **AMOUNT)
+    oth_pay = models.DecimalField(_("其他支出"), default=0, db_default=0, **AMOUNT)
+    matn_pay = models.DecimalField(_("生育医疗费用支付"), default=0, db_default=0, **AMOUNT)
     # paid to the person through the employer, not part of fund_pay_sumamt nor of the institution's statement
-    matn_alwn_amt = models.DecimalField(_("生育津贴"), default=0, **AMOUNT)
+    matn_alwn_amt = models.DecimalField(_("生育津贴"), default=0, db_default=0, **AMOUNT)
     balc = models.DecimalField(_("结算后账户余额"), null=True, blank=True, **AMOUNT)
     ineligible_reason = models.CharField(_("无待遇原因"), max_length=30, blank=True)
     status = models.CharField(

@@ -16,8 +16,9 @@ from claims.cases import load_reference_data
 from claims.intake.services import register_visit
 from claims.settlement.layer_facts import layer_columns, parallel_frame, read_layer_columns, wage_frame
 from claims.settlement.loading import load_inputs
-from insurance.models import EmployerWage, Enrollment, Institution, Person
-from policy_rules.engine.frames import ENROLLMENT_COLUMNS, enrollments_in_force
+from insurance.models import BASIC_INSUTYPES as MODEL_BASIC
+from insurance.models import PARALLEL_INSUTYPES, EmployerWage, Enrollment, Institution, Insutype, Person
+from policy_rules.engine.frames import BASIC_INSUTYPES, ENROLLMENT_COLUMNS, enrollments_in_force
 
 CASES = Path(__file__).resolve().parents[3] / "policy_rules" / "fixtures" / "cases"
 
@@ -88,3 +89,9 @@ def test_a_veteran_settled_under_their_own_enrollment_has_it_not_as_a_parallel_o
     assert out["parallel"].tolist() == ["", "350", ""]
     assert out["dise_codg"].tolist() == ["", "", ""]
     assert out["employer_wage_fen"].dtype == np.int64 and out["employer_wage_fen"].tolist() == [-1, -1, -1]
+
+
+def test_the_engine_and_the_models_name_the_same_basic_insutypes():
+    """insurance cannot import the engine (the layers' contract), so each names them; they must agree."""
+    assert tuple(MODEL_BASIC) == BASIC_INSUTYPES
+    assert set(MODEL_BASIC) | set(PARALLEL_INSUTYPES) == set(Insutype.values)
