@@ -5,12 +5,9 @@ import json
 from pathlib import Path
 
 import pytest
-from django.db import connection, transaction
 
-from claims.cases import run_case
-from claims.models import JobStatus, Settlement
-from tests.claims.batch.snapshots import settled_snapshot
-from tests.claims.batch.test_night_agrees import replay_nightly
+from claims.models import Settlement
+from tests.claims.batch.test_night_agrees import night_agrees_with_counter
 
 PROJECT_CASES = Path(__file__).resolve().parents[3] / "policy_rules" / "fixtures" / "cases"
 # 门慢特 (chronic-diseases.json) joins once its qualifications are stored (policy_rules.services.NOT_YET_STORED)
@@ -24,18 +21,6 @@ def project_doc(name: str) -> dict:
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(STORED_LAYERS))
 def test_a_project_case_file_settles_the_same_at_night_as_at_the_counter(settings, name):
-    assert connection.vendor == "postgresql"
-    settings.DAILY_JOB_BULK = True
-    doc = project_doc(name)
-    with transaction.atomic():
-        result = run_case(doc)
-        assert result.differences == []  # the counter agrees with the file
-        counter = settled_snapshot()
-        transaction.set_rollback(True)
-    jobs = replay_nightly(doc)
-    assert all(j.status == JobStatus.DONE for j in jobs)
-    night = settled_snapshot()
-    assert len(night["settlements"]) == len(doc["visits"])
-    assert night == counter
+    night_agrees_with_counter(settings, project_doc(name))
     # the layer's own amount is stored (not only its effect on the totals)
     assert any(getattr(s, STORED_LAYERS[name]) > 0 for s in Settlement.objects.all())
