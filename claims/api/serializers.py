@@ -15,7 +15,6 @@ from rest_framework.fields import get_attribute
 
 from claims.intake.files import ERROR_COLUMNS
 from claims.models import SETTLEMENT_AMOUNT_FIELDS, FeeLine, Settlement, SettlementLine, UploadJob, Visit
-from claims.models.intake import MatnType
 from claims.selectors import inscp_copay, line_reason_label
 from claims.settlement.reconciliation import MONEY_FIELDS
 from core import bounds
@@ -233,7 +232,7 @@ class VisitCreateSerializer(serializers.Serializer):
     diagnoses = serializers.ListField(child=DiagnosisField(), required=False, max_length=MAX_DIAGNOSES,
                                       help_text=_("诊断信息"))
     dise_codg = code(max_length=30, required=False, allow_blank=True, help_text=_("病种编码（门诊慢特病就诊）"))
-    matn_type = serializers.ChoiceField(choices=MatnType.choices, required=False, allow_blank=True,
+    matn_type = serializers.ChoiceField(choices=bounds.MATN_TYPES, required=False, allow_blank=True,
                                         help_text=_("生育类别：1 正常产，2 助娩产，3 剖宫产，4 难产，5 流产（生育住院必填）"))
 
     def validate(self, attrs):
@@ -249,6 +248,7 @@ class VisitSerializer(serializers.ModelSerializer):
     fixmedins_code = serializers.CharField(source="institution.fixmedins_code")
     diagnoses = serializers.ListField(child=DiagnosisField())
     setl_id = serializers.SerializerMethodField(help_text=_("当前有效结算的结算ID；未结算时为 null"))
+    matn_type = serializers.CharField(help_text=_("生育类别；非生育住院为空"))
 
     class Meta:
         model = Visit
@@ -266,7 +266,7 @@ class VisitSerializer(serializers.ModelSerializer):
 
 class DischargeSerializer(serializers.Serializer):
     endtime = bounded_datetime(help_text=_("出院/结束时间，不早于开始时间，不早于任何费用发生时间"))
-    matn_type = serializers.ChoiceField(choices=MatnType.choices, required=False, allow_blank=True,
+    matn_type = serializers.ChoiceField(choices=bounds.MATN_TYPES, required=False, allow_blank=True,
                                         help_text=_("生育类别（出院时确定；不填则保留登记时的值）"))
 
 
