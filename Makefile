@@ -26,7 +26,9 @@ POLICY_PACK ?= $(if $(wildcard $(SHARED_POLICY)),$(SHARED_POLICY),$(REPO_POLICY)
 # make test: the local PostgreSQL server; pytest-django creates and drops test_yibao.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/yibao
 
-CASES ?= $(wildcard ../shared/cases/*.json)
+# the shared worked examples and the project's own (docs/benefit-layers.md)
+PROJECT_CASES := $(wildcard policy_rules/fixtures/cases/*.json)
+CASES ?= $(wildcard ../shared/cases/*.json) $(PROJECT_CASES)
 DIP_CASES ?= $(wildcard ../shared/cases-dip/*.json)
 LOCALES := zh_Hans en
 
@@ -35,7 +37,7 @@ LOCALES := zh_Hans en
 help:
 	@echo "make demo      install, migrate, load the demo policy pack, seed a small city, run the daily job, serve on $(DEMO_HOST):$(DEMO_PORT)"
 	@echo "make test      run the whole test suite against PostgreSQL (DATABASE_URL, default $(TEST_DATABASE_URL))"
-	@echo "make cases     run the shared worked examples (../shared/cases/*.json, ../shared/cases-dip/*.json)"
+	@echo "make cases     run the shared worked examples (../shared/cases/*.json, ../shared/cases-dip/*.json) and the project's (policy_rules/fixtures/cases/)"
 	@echo "make bench     run the benchmarks in bench/ (BENCH=daily for one of them); figures in docs/benchmarks.md"
 	@echo "make lint      ruff"
 	@echo "make migrate   apply migrations to the configured database"
@@ -80,7 +82,7 @@ test: venv
 	exit $$rc
 
 cases: venv
-	@if [ -z "$(strip $(CASES))" ]; then echo "make cases: no case files found (looked for ../shared/cases/*.json)" >&2; exit 1; fi
+	@if [ -z "$(strip $(CASES))" ]; then echo "make cases: no case files found (looked for ../shared/cases/*.json and policy_rules/fixtures/cases/*.json)" >&2; exit 1; fi
 	DEBUG=1 $(PY) manage.py run_cases $(CASES)
 	@if [ -n "$(strip $(DIP_CASES))" ]; then DEBUG=1 $(PY) manage.py run_dip_cases $(DIP_CASES); fi
 

@@ -16,7 +16,8 @@ from claims.intake.services import discharge_visit, register_visit, upload_fee_l
 from claims.models import Accumulator, Settlement, SettlementKind, SettlementLine
 from claims.settlement.services import settle_visit
 from claims.settlement.writers import accumulator_value
-from insurance.models import Enrollment, Institution, InstitutionKind, Person, PersonalAccount
+from insurance.models import EmployerWage, Enrollment, Institution, InstitutionKind, Person, PersonalAccount
+from policy_rules.engine.adjudicate import LAYER_COLUMNS
 from policy_rules.engine.cases import SETL_FIELDS, CaseFormatError, Difference, compare, validate_case
 from policy_rules.engine.frames import state_from_ytd
 from policy_rules.models import CatalogItem, ListType
@@ -78,12 +79,25 @@ def load_reference_data(doc: dict) -> None:
             enrolled_to=p.get("enrolled_to"), paid_through=p.get("paid_through") or "",
             assistance_category=p.get("assistance_category") or "",
         )
+        # the project's layers (docs/benefit-layers.md "Case files"): parallel enrollments (their arrears are the
+        # basic one's), the employer's wage (in force over the whole file)
+        for e in p.get("parallel") or []:
+            Enrollment.objects.create(
+                person=person, insutype=e["insutype"], psn_type=p["psn_type"], enrolled_from=e["enrolled_from"],
+                enrolled_to=e.get("enrolled_to"), paid_through=p.get("paid_through") or "")
+        if p.get("employer_wage") is not None:
+            EmployerWage.objects.create(person=person, avg_monthly_wage=p["employer_wage"],
+                                        effective_from=CASE_WAGE_FROM)
         PersonalAccount.objects.create(person=person, balance=p.get("acct_balance") or 0)
         Accumulator.objects.bulk_create([
             Accumulator(person=person, year=r["year"], kind=r["kind"], key=r["key"],
                         amount=accumulator_value(r["kind"], r["amount"]))
             for r in state_from_ytd(p["psn_no"], years[0], p.get("ytd") or {})
         ])
+
+
+# a case file's employer wage has no date: in force from the first day the platform accepts
+CASE_WAGE_FROM = dt.date(1901, 1, 1)
 
 
 def run_case(doc: dict) -> CaseResult:
@@ -95,7 +109,8 @@ def run_case(doc: dict) -> CaseResult:
     visits = {}
     for v in doc["visits"]:
         visit = register_visit(institution=institutions[v["fixmedins_code"]], psn_no=v["psn_no"],
-                               med_type=v["med_type"], begntime=local(v["begntime"]), mdtrt_id=v["mdtrt_id"])
+                               med_type=v["med_type"], begntime=local(v["begntime"]), mdtrt_id=v["mdtrt_id"],
+                               dise_codg=v.get("dise_codg") or "", matn_type=v.get("matn_type") or "")
         upload_fee_lines(visit, v["lines"], source="case")
         if v.get("endtime"):
             visit = discharge_visit(visit, endtime=local(v["endtime"]))
@@ -116,7 +131,7 @@ def _fen(value) -> int:
 def stored_frames(settlements: list[Settlement]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """What was stored, as the fen frames the engine's compare() reads."""
     rows = [{"mdtrt_id": s.visit.mdtrt_id, "ineligible_reason": s.ineligible_reason or None,
-             **{f: _fen(getattr(s, f)) for f in SETL_FIELDS}}
+             **{f: _fen(getattr(s, f)) for f in (*SETL_FIELDS, *LAYER_COLUMNS)}}
             for s in Settlement.objects.select_related("visit").filter(
                 pk__in=[s.pk for s in settlements], kind=SettlementKind.SETTLEMENT)]
     line_rows = [{"mdtrt_id": sl.settlement.visit.mdtrt_id, "feedetl_sn": sl.feedetl_sn,
@@ -124,7 +139,7 @@ def stored_frames(settlements: list[Settlement]) -> tuple[pd.DataFrame, pd.DataF
                   "preselfpay_amt": _fen(sl.preselfpay_amt), "inscp_scp_amt": _fen(sl.inscp_scp_amt),
                   "reason": sl.reason or None}
                  for sl in SettlementLine.objects.select_related("settlement__visit").filter(settlement__in=settlements)]
-    return pd.DataFrame(rows, columns=["mdtrt_id", "ineligible_reason", *SETL_FIELDS]), pd.DataFrame(
+    return pd.DataFrame(rows, columns=["mdtrt_id", "ineligible_reason", *SETL_FIELDS, *LAYER_COLUMNS]), pd.DataFrame(
         line_rows, columns=["mdtrt_id", "feedetl_sn", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt",
                             "inscp_scp_amt", "reason"])
 

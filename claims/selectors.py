@@ -193,6 +193,16 @@ def settlement_breakdown(s) -> list[dict]:
 
     copay = inscp_copay(s)
     left = s.medfee_sumamt - s.hifp_pay - s.hifob_pay
+    # the project's layers (docs/benefit-layers.md) where they paid: a settlement without them reads as before
+    layers = [node(label, amount) for label, amount in (
+        (gettext_lazy("Civil-servant medical subsidy"), s.cvlserv_pay),
+        (gettext_lazy("Disabled veterans' medical fund"), s.hifdm_pay),
+        (gettext_lazy("Retired veterans' medical fund"), s.oth_pay),
+        (gettext_lazy("Maternity fund"), s.matn_pay),
+    ) if amount]
+    # paid to the person through the employer: beside the settlement, not part of its fund payments
+    allowance = ([node(gettext_lazy("Maternity allowance (paid to the person)"), s.matn_alwn_amt)]
+                 if s.matn_alwn_amt else [])
     return [
         node(gettext_lazy("Total medical fees"), s.medfee_sumamt, [
             node(gettext_lazy("Fully self-paid"), s.fulamt_ownpay_amt),
@@ -215,6 +225,7 @@ def settlement_breakdown(s) -> list[dict]:
         ]),
         node(gettext_lazy("Of which paid by"), left, [
             node(gettext_lazy("Critical illness insurance"), s.hifmi_pay),
+            *layers,
             node(gettext_lazy("Medical assistance"), s.maf_pay),
             node(gettext_lazy("Borne by the person"), s.psn_part_amt),
         ]),
@@ -222,12 +233,14 @@ def settlement_breakdown(s) -> list[dict]:
             node(gettext_lazy("Basic pooled fund"), s.hifp_pay),
             node(gettext_lazy("Large-amount fund"), s.hifob_pay),
             node(gettext_lazy("Critical illness insurance"), s.hifmi_pay),
+            *layers,
             node(gettext_lazy("Medical assistance"), s.maf_pay),
         ]),
         node(gettext_lazy("Borne by the person"), s.psn_part_amt, [
             node(gettext_lazy("Personal account"), s.acct_pay),
             node(gettext_lazy("Cash"), s.psn_cash_pay),
         ]),
+        *allowance,
     ]
 
 

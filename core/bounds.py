@@ -90,9 +90,36 @@ def check_text(value: str | None) -> None:
 def pack_med_types(document: dict) -> set[str]:
     """The med_type codes a pack defines: its benefits' and those its other funds name."""
     out = {str(b.get("med_type")) for b in document.get("benefits") or () if b.get("med_type") is not None}
-    for section in ("critical_illness", "medical_assistance", "personal_account"):
+    for section in ("critical_illness", "medical_assistance", "personal_account", "civil_servant", "veterans",
+                    "chronic"):
         out.update(str(m) for m in (document.get(section) or {}).get("med_types") or ())
+    out.update(maternity_med_types(document, "delivery") | maternity_med_types(document, "prenatal"))
     return out
+
+
+def maternity_med_types(document: dict, kind: str) -> set[str]:
+    """The med_types of a pack's maternity layer of this kind ("delivery" or "prenatal"; docs/benefit-layers.md)."""
+    med_types = (document.get("maternity") or {}).get("med_types") or {}
+    if not isinstance(med_types, dict):
+        return set()
+    return {str(m) for m in med_types.get(kind) or ()}
+
+
+# 生育类别 (docs/benefit-layers.md "Codes used"): the kinds of delivery the national dictionary names
+MATN_TYPES = ("1", "2", "3", "4", "5")
+
+
+def check_matn_type(med_type: str, matn_type: str, pack, *, required: bool) -> None:
+    """A delivery's kind: one of MATN_TYPES, given only for a delivery visit of the pack's maternity layer, and
+    (required: at discharge) given for every such visit."""
+    delivery = maternity_med_types(pack.document or {}, "delivery") if pack is not None else set()
+    if matn_type and matn_type not in MATN_TYPES:
+        raise ValidationError(_("生育类别 %(code)s 无效（可选 %(known)s）。")
+                              % {"code": matn_type, "known": ", ".join(MATN_TYPES)}, code="invalid_choice")
+    if matn_type and med_type not in delivery:
+        raise ValidationError(_("只有生育住院就诊可填写生育类别。"), code="not_allowed")
+    if required and not matn_type and med_type in delivery:
+        raise ValidationError(_("生育住院就诊须填写生育类别。"), code="required")
 
 
 def check_in_pack(pack, when: dt.date | dt.datetime, *, region: str) -> None:

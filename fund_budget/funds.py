@@ -29,7 +29,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.db.models.lookups import In
 
 from claims.models import Settlement
-from insurance.models import Enrollment
+from insurance.models import BASIC_INSUTYPES, Enrollment
 
 from .common import ZERO, signed
 from .models import CURRENT_FUNDS, LEGACY_COLUMNS, LEGACY_FUNDS, MONEY, SOURCES, Fund
@@ -43,10 +43,11 @@ def key(fund: str) -> str:
 
 
 def scheme():
-    """The settlement's basic insutype ("" when none): the registered enrollment's, else the one in force on the
-    admission day (latest start, then latest id)."""
+    """The settlement's basic insutype ("" when none): the registered enrollment's, else the basic one (310,
+    390; not a parallel 320 … 510) in force on the admission day (latest start, then latest id)."""
     day = TruncDate(ExpressionWrapper(OuterRef("visit__begntime"), output_field=DateTimeField()))
-    in_force = (Enrollment.objects.filter(person_id=OuterRef("person_id"), enrolled_from__lte=day)
+    in_force = (Enrollment.objects.filter(person_id=OuterRef("person_id"), insutype__in=BASIC_INSUTYPES,
+                                          enrolled_from__lte=day)
                 .filter(Q(enrolled_to__isnull=True) | Q(enrolled_to__gte=day))
                 .order_by("-enrolled_from", "-pk").values("insutype")[:1])
     return Coalesce(F("visit__enrollment__insutype"), Subquery(in_force), Value(""), output_field=CharField())

@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from insurance.models import (
     AccountMovement,
+    EmployerWage,
     Enrollment,
     Institution,
     InstitutionUser,
@@ -42,12 +43,18 @@ class EnrollmentInline(admin.TabularInline):
     fields = ["insutype", "psn_type", "enrolled_from", "enrolled_to", "paid_through", "assistance_category"]
 
 
+class EmployerWageInline(admin.TabularInline):
+    model = EmployerWage
+    extra = 0
+    fields = ["emp_name", "avg_monthly_wage", "effective_from", "effective_to"]
+
+
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
     list_display = ["psn_no", "name", "gender", "birth_date", "certno"]
     search_fields = ["psn_no", "certno", "name"]
     list_filter = ["gender"]
-    inlines = [EnrollmentInline]
+    inlines = [EnrollmentInline, EmployerWageInline]
 
 
 @admin.register(Enrollment)

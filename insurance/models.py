@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from core.ledger import append_only, history_meta
@@ -39,7 +39,19 @@ class Gender(models.TextChoices):
 
 class Insutype(models.TextChoices):
     EMPLOYEE = "310", _("职工基本医疗保险")
+    CIVIL_SERVANT = "320", _("公务员医疗补助")
+    VETERAN = "340", _("离休人员医疗保障")
+    DISABLED_VETERAN = "350", _("一至六级残疾军人医疗补助")
     RESIDENT = "390", _("城乡居民基本医疗保险")
+    MATERNITY = "510", _("生育保险")
+
+
+# A person holds one basic enrollment (310 or 390) at a time and may hold parallel ones beside it
+# (docs/benefit-layers.md "Parallel enrollments"); a veteran's 340/350 is the visit's own enrollment when no
+# basic one is in force (policy_rules.engine.frames.enrollments_in_force prefers the basic one).
+BASIC_INSUTYPES = (Insutype.EMPLOYEE.value, Insutype.RESIDENT.value)
+PARALLEL_INSUTYPES = (Insutype.CIVIL_SERVANT.value, Insutype.VETERAN.value, Insutype.DISABLED_VETERAN.value,
+                      Insutype.MATERNITY.value)
 
 
 class PsnType(models.TextChoices):
@@ -116,13 +128,16 @@ class Person(models.Model):
 
 class EnrollmentQuerySet(models.QuerySet):
     def in_force(self, person, on_date: datetime.date):
-        """Enrollments of a person (any person when None) covering on_date, latest start first."""
+        """Enrollments of a person (any person when None) covering on_date: the basic ones (310, 390) first,
+        then the latest start (frames.enrollments_in_force's order: the first is the one a visit registers
+        under)."""
         qs = self.filter(enrolled_from__lte=on_date).filter(
             Q(enrolled_to__isnull=True) | Q(enrolled_to__gte=on_date)
         )
         if person is not None:
             qs = qs.filter(person=person)
-        return qs.order_by("-enrolled_from", "-pk")
+        basic_first = Case(When(insutype__in=BASIC_INSUTYPES, then=Value(0)), default=Value(1))
+        return qs.order_by(basic_first, "-enrolled_from", "-pk")
 
 
 @pghistory.track(meta=history_meta())
@@ -169,12 +184,65 @@ class Enrollment(models.Model):
         if self.enrolled_from and self.enrolled_to and self.enrolled_to < self.enrolled_from:
             raise ValidationError({"enrolled_to": _("参保终止日期不能早于参保开始日期。")})
         if self.person_id and self.enrolled_from:
+            # one basic enrollment at a time; a parallel one (320, 340, 350, 510) may run beside it, but not
+            # beside another of its own insutype
             overlapping = Enrollment.objects.filter(person_id=self.person_id).exclude(pk=self.pk)
+            if self.insutype in PARALLEL_INSUTYPES:
+                overlapping = overlapping.filter(insutype=self.insutype)
+            else:
+                overlapping = overlapping.exclude(insutype__in=PARALLEL_INSUTYPES)
             if self.enrolled_to:
                 overlapping = overlapping.filter(enrolled_from__lte=self.enrolled_to)
             overlapping = overlapping.filter(Q(enrolled_to__isnull=True) | Q(enrolled_to__gte=self.enrolled_from))
             if overlapping.exists():
                 raise ValidationError({"enrolled_from": _("该参保人在此期间已有其他参保登记。")})
+
+
+@pghistory.track(meta=history_meta())
+class EmployerWage(models.Model):
+    """The average monthly wage of a person's employer (用人单位上年度职工月平均工资), effective-dated: the base of
+    the maternity allowance (docs/benefit-layers.md §M), read as of the visit's admission. Kept per person,
+    as the employer declares it for the insured; a new figure starts a new row (the old one ends the day
+    before), so every allowance paid can be traced to the wage it was computed from."""
+
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="employer_wages", verbose_name=_("参保人")
+    )
+    emp_name = models.CharField(_("单位名称"), max_length=200, blank=True)
+    avg_monthly_wage = models.DecimalField(
+        _("单位职工月平均工资"), validators=[MinValueValidator(0)], **MONEY
+    )
+    effective_from = models.DateField(_("生效日期"))
+    effective_to = models.DateField(_("失效日期"), null=True, blank=True, help_text=_("为空表示持续有效"))
+
+    class Meta:
+        verbose_name = _("单位平均工资")
+        verbose_name_plural = _("单位平均工资")
+        ordering = ["person", "-effective_from"]
+        indexes = [models.Index(fields=["person", "effective_from"], name="ins_employerwage_person_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
+                name="%(app_label)s_%(class)s_period",
+            ),
+            models.CheckConstraint(condition=Q(avg_monthly_wage__gte=0),
+                                   name="%(app_label)s_%(class)s_wage_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}: {self.avg_monthly_wage} {self.effective_from}~{self.effective_to or ''}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.effective_from and self.effective_to and self.effective_to < self.effective_from:
+            raise ValidationError({"effective_to": _("失效日期不能早于生效日期。")})
+        if self.person_id and self.effective_from:
+            overlapping = EmployerWage.objects.filter(person_id=self.person_id).exclude(pk=self.pk).filter(
+                Q(effective_to__isnull=True) | Q(effective_to__gte=self.effective_from))
+            if self.effective_to:
+                overlapping = overlapping.filter(effective_from__lte=self.effective_to)
+            if overlapping.exists():
+                raise ValidationError({"effective_from": _("该参保人在此期间已有单位平均工资。")})
 
 
 class PersonalAccount(models.Model):

@@ -98,12 +98,12 @@ def _check_no_overlap(region, start, end, exclude_pk=None) -> None:
         )
 
 
-# Layers the engine settles (docs/benefit-layers.md) but the platform does not store yet: the settlement's
-# columns for their amounts, the parallel enrollments and employers' wages are the next step of issue 17. A pack
-# using them is refused here, by name, rather than settled and half stored. 门慢特 (chronic) is stored: it pays
-# in the existing amounts and accumulators, and its qualifications are insurance.ChronicQualification; only its
-# per-disease capitation is not paid by the statements yet.
-NOT_YET_STORED = ("civil_servant", "veterans", "maternity", "chronic.capitation")
+# Layers the engine settles (docs/benefit-layers.md) but the platform does not pay in full yet. A pack using
+# them is refused here, by name, rather than settled and half paid. The civil-servant subsidy, veterans and
+# maternity are stored (the settlement's columns, parallel enrollments, employers' wages); 门慢特 (chronic) pays
+# in the stored amounts and reads insurance.ChronicQualification; only its per-disease capitation is not paid by
+# the statements yet.
+NOT_YET_STORED = ("chronic.capitation",)
 
 
 def import_policy_pack(doc: dict, *, user=None, source_name: str = "", activate: bool = True) -> PolicyVersion:

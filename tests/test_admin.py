@@ -83,6 +83,7 @@ def test_person_with_valid_data_can_be_added(admin_client):
         "psn_no": "P9001", "name": "赵六", "gender": "2", "birth_date": "1949-12-31",
         "certno": "11010519491231002x",
         "enrollments-TOTAL_FORMS": "0", "enrollments-INITIAL_FORMS": "0",
+        "employer_wages-TOTAL_FORMS": "0", "employer_wages-INITIAL_FORMS": "0",
     })
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Person.objects.get(psn_no="P9001").certno == "11010519491231002X"
@@ -93,6 +94,7 @@ def test_person_with_bad_certno_is_shown_the_error(admin_client):
         "psn_no": "P9002", "name": "赵六", "gender": "2", "birth_date": "1949-12-31",
         "certno": "110105194912310021",
         "enrollments-TOTAL_FORMS": "0", "enrollments-INITIAL_FORMS": "0",
+        "employer_wages-TOTAL_FORMS": "0", "employer_wages-INITIAL_FORMS": "0",
     })
     assert response.status_code == 200
     assert "身份证号码校验位错误" in response.content.decode()

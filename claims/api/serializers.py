@@ -231,6 +231,9 @@ class VisitCreateSerializer(serializers.Serializer):
     begntime = bounded_datetime(help_text=_("入院/就诊开始时间，本地时间 (Asia/Shanghai)；须有生效的政策包"))
     diagnoses = serializers.ListField(child=DiagnosisField(), required=False, max_length=MAX_DIAGNOSES,
                                       help_text=_("诊断信息"))
+    dise_codg = code(max_length=30, required=False, allow_blank=True, help_text=_("病种编码（门诊慢特病就诊）"))
+    matn_type = serializers.ChoiceField(choices=bounds.MATN_TYPES, required=False, allow_blank=True,
+                                        help_text=_("生育类别：1 正常产，2 助娩产，3 剖宫产，4 难产，5 流产（生育住院必填）"))
 
     def validate(self, attrs):
         if "mdtrt_id" in self.initial_data:
@@ -245,11 +248,12 @@ class VisitSerializer(serializers.ModelSerializer):
     fixmedins_code = serializers.CharField(source="institution.fixmedins_code")
     diagnoses = serializers.ListField(child=DiagnosisField())
     setl_id = serializers.SerializerMethodField(help_text=_("当前有效结算的结算ID；未结算时为 null"))
+    matn_type = serializers.CharField(help_text=_("生育类别；非生育住院为空"))
 
     class Meta:
         model = Visit
         fields = ["mdtrt_id", "psn_no", "psn_name", "fixmedins_code", "med_type", "begntime", "endtime",
-                  "diagnoses", "status", "setl_id", "created_at"]
+                  "diagnoses", "dise_codg", "matn_type", "status", "setl_id", "created_at"]
         read_only_fields = fields
 
     @extend_schema_field(NULLABLE_STR)
@@ -262,6 +266,8 @@ class VisitSerializer(serializers.ModelSerializer):
 
 class DischargeSerializer(serializers.Serializer):
     endtime = bounded_datetime(help_text=_("出院/结束时间，不早于开始时间，不早于任何费用发生时间"))
+    matn_type = serializers.ChoiceField(choices=bounds.MATN_TYPES, required=False, allow_blank=True,
+                                        help_text=_("生育类别（出院时确定；不填则保留登记时的值）"))
 
 
 # --- fee lines (2301/2204, 2302) --------------------------------------------------------------------
@@ -402,6 +408,11 @@ class SetlinfoBase(serializers.Serializer):
     psn_part_amt = money(help_text=_("个人负担总金额"))
     acct_pay = money(help_text=_("个人账户支出"))
     psn_cash_pay = money(help_text=_("个人现金支出"))
+    cvlserv_pay = money(help_text=_("公务员医疗补助资金支出"))
+    hifdm_pay = money(help_text=_("伤残人员医疗保障基金支出"))
+    oth_pay = money(help_text=_("其他支出（离休人员医疗保障基金）"))
+    matn_pay = money(help_text=_("生育医疗费用支付（生育基金）"))
+    matn_alwn_amt = money(help_text=_("生育津贴：支付给参保人，不计入基金支付总额"))
 
 
 assert set(SETTLEMENT_AMOUNT_FIELDS) <= set(SetlinfoBase._declared_fields)

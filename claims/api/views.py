@@ -165,7 +165,8 @@ class VisitViewSet(InstitutionAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
         data = self.validated(s.VisitCreateSerializer)
         visit = intake_services.register_visit(institution=self.institution, psn_no=data["psn_no"],
                                         med_type=data["med_type"], begntime=data["begntime"],
-                                        diagnoses=data.get("diagnoses", []), user=request.user)
+                                        diagnoses=data.get("diagnoses", []), dise_codg=data.get("dise_codg", ""),
+                                        matn_type=data.get("matn_type", ""), user=request.user)
         return self.answer(visit, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -177,7 +178,8 @@ class VisitViewSet(InstitutionAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
     @action(detail=True, methods=["post"])
     def discharge(self, request, mdtrt_id=None):
         data = self.validated(s.DischargeSerializer)
-        return self.answer(intake_services.discharge_visit(self.get_visit(), endtime=data["endtime"]))
+        return self.answer(intake_services.discharge_visit(self.get_visit(), endtime=data["endtime"],
+                                                           matn_type=data.get("matn_type") or None))
 
     @extend_schema(
         summary="费用明细撤销 [2302]", tags=["fee-lines"],

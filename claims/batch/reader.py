@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 from django.conf import settings
 
+from claims.settlement.layer_facts import layer_columns, parallel_frame, uses_layers, wage_frame
 from claims.settlement.loading import active_policies, chronic_columns
 from claims.settlement.plan import LINE_KEYS, SPLIT_FEN, VISIT_KEYS, Inputs
 from core.pgcopy import copy_out
@@ -23,9 +24,10 @@ def _local(column: str) -> str:
 
 
 VISITS_SQL = f"""
-SELECT v.id AS visit_id, v.mdtrt_id, p.psn_no, v.med_type, v.dise_codg, {_local('v.begntime')} AS begntime,
+SELECT v.id AS visit_id, v.mdtrt_id, p.psn_no, v.med_type, {_local('v.begntime')} AS begntime,
        {_local('c.endtime')} AS setl_time, i.level AS inst_level, i.designated AS inst_designated, i.region,
-       coalesce(v.enrollment_id, -1) AS enrollment_id, v.person_id, v.institution_id, c.today, c.settle
+       coalesce(v.enrollment_id, -1) AS enrollment_id, v.person_id, v.institution_id, c.today, c.settle,
+       v.dise_codg, v.matn_type
 FROM chunk_visit c
 JOIN claims_visit v ON v.id = c.id
 JOIN insurance_person p ON p.id = v.person_id
@@ -36,6 +38,12 @@ JOIN insurance_institution i ON i.id = v.institution_id
 ENROLLMENTS_SQL = f"""
 SELECT e.id AS enrollment_id, e.person_id, {', '.join(f'e.{c}' for c in ENROLLMENT_FIELDS)}
 FROM insurance_enrollment e WHERE e.person_id IN (SELECT DISTINCT person_id FROM chunk_visit)
+"""
+
+# the employer wages of the chunk's persons (the maternity allowance: claims.settlement.layer_facts)
+WAGES_SQL = """
+SELECT w.person_id AS person, w.effective_from, w.effective_to, round(w.avg_monthly_wage * 100)::bigint AS wage_fen
+FROM insurance_employerwage w WHERE w.person_id IN (SELECT DISTINCT person_id FROM chunk_visit)
 """
 
 LINES_SQL = f"""
@@ -94,6 +102,18 @@ def _add_chronic(visits: pd.DataFrame, begin_date: pd.Series) -> None:
         visits[c] = values
 
 
+def _layer_columns(cursor, visits: pd.DataFrame, enrollments: pd.DataFrame) -> dict:
+    """claims.settlement.layer_facts.layer_columns of the chunk's visits: their persons' parallel enrollments
+    (among those already read) and employer wages (WAGES_SQL)."""
+    wages = copy_out(cursor, WAGES_SQL, parse_dates=["effective_from", "effective_to"])
+    parallel = enrollments[["person_id", "insutype", "enrolled_from", "enrolled_to"]].to_numpy().tolist()
+    frame = pd.DataFrame({"person": visits["person_id"].to_numpy(), "begin_date": visits["begntime"].dt.normalize(),
+                          "insutype": visits["insutype"].to_numpy(), "dise_codg": visits["dise_codg"].to_numpy(),
+                          "matn_type": visits["matn_type"].to_numpy()})
+    return layer_columns(frame, parallel_frame(parallel),
+                         wage_frame(wages[["person", "effective_from", "effective_to", "wage_fen"]].to_numpy().tolist()))
+
+
 # --- staging with binary COPY ------------------------------------------------------------------------------------
 
 # --- one chunk of the daily job ---------------------------------------------------------------------------------
@@ -111,7 +131,8 @@ def read_chunk(cursor) -> Chunk | None:
     """The engine's inputs for the chunk's visits (chunk_visit); None when it has none."""
     tz = settings.TIME_ZONE
     visits = copy_out(cursor, VISITS_SQL, {"tz": tz},
-                      dtype={"med_type": str, "psn_no": str, "mdtrt_id": str, "region": str, "dise_codg": str},
+                      dtype={"med_type": str, "psn_no": str, "mdtrt_id": str, "region": str, "dise_codg": str,
+                             "matn_type": str},
                       parse_dates=["begntime", "setl_time"])
     if visits.empty:
         return None
@@ -141,8 +162,11 @@ def read_chunk(cursor) -> Chunk | None:
     state = copy_out(cursor, STATE_SQL, {"years": years}, dtype={"psn_no": str, "kind": str, "key": str})
     state["key"] = state["key"].fillna("")
     versions, packs = active_policies(set(visits["region"]))
+    layer_visits = visits.drop(columns=["dise_codg", "matn_type"])
+    if uses_layers(packs):  # the project's layers' facts, as the request's reader reads them
+        layer_visits = layer_visits.assign(**_layer_columns(cursor, visits, enrollments))
     inputs = Inputs(
-        lines=lines, visits=visits.drop(columns=["region", "today", "settle"]), persons=persons, catalog=catalog,
+        lines=lines, visits=layer_visits.drop(columns=["region", "today", "settle"]), persons=persons, catalog=catalog,
         policies=packs, state=state, visit_keys=visits[list(VISIT_KEYS)], line_keys=lines[list(LINE_KEYS)],
         version_ids={p.code: v.pk for p, v in zip(packs, versions, strict=True)},
     )

@@ -39,8 +39,11 @@ def aware(value: dt.datetime) -> dt.datetime:
 
 
 def register_visit(*, institution: Institution, psn_no: str, med_type: str, begntime: dt.datetime,
-                   diagnoses=(), mdtrt_id: str | None = None, user=None) -> Visit:
-    """Register an admission or an outpatient visit; the platform assigns mdtrt_id unless given."""
+                   diagnoses=(), mdtrt_id: str | None = None, dise_codg: str = "", matn_type: str = "",
+                   user=None) -> Visit:
+    """Register an admission or an outpatient visit; the platform assigns mdtrt_id unless given. dise_codg (a
+    门慢特 visit's disease) and matn_type (a delivery's kind) are the project's layers' visit fields
+    (docs/benefit-layers.md); matn_type may also come at discharge."""
     person = Person.objects.filter(psn_no=psn_no).first()
     if person is None:
         raise ServiceError.one("psn_no", "UNKNOWN_PERSON", _("人员编号 %(psn_no)s 不存在。") % {"psn_no": psn_no})
@@ -51,6 +54,7 @@ def register_visit(*, institution: Institution, psn_no: str, med_type: str, begn
     visit = Visit(
         mdtrt_id=mdtrt_id or new_mdtrt_id(institution, begntime), person=person, institution=institution,
         enrollment=enrollment, med_type=med_type, begntime=begntime, diagnoses=list(diagnoses),
+        dise_codg=dise_codg or "", matn_type=matn_type or "",
     )
     try:
         visit.full_clean(exclude=["mdtrt_id"] if not mdtrt_id else None)
@@ -78,9 +82,14 @@ def _check_policy(visit: Visit) -> None:
         bounds.check_med_type(visit.med_type, pack)
     except ValidationError as exc:
         raise ServiceError([_bound_error(None, "med_type", exc)]) from exc
+    try:
+        bounds.check_matn_type(visit.med_type, visit.matn_type, pack, required=False)
+    except ValidationError as exc:
+        raise ServiceError([_bound_error(None, "matn_type", exc)]) from exc
 
 
-def discharge_visit(visit: Visit, *, endtime: dt.datetime) -> Visit:
+def discharge_visit(visit: Visit, *, endtime: dt.datetime, matn_type: str | None = None) -> Visit:
+    """The end time; a delivery's kind (matn_type) when given, required by then for a delivery visit."""
     endtime = aware(endtime)
     with transaction.atomic():
         visit = Visit.objects.select_for_update(of=("self",)).select_related("institution").get(pk=visit.pk)
@@ -89,16 +98,23 @@ def discharge_visit(visit: Visit, *, endtime: dt.datetime) -> Visit:
         if endtime < visit.begntime:
             raise ServiceError.one("endtime", "ENDTIME_BEFORE_BEGNTIME", _("结束时间不能早于开始时间。"))
         region = visit.institution.region
+        pack = policy_in_force(region, endtime)
         try:
             bounds.check_date(endtime)
-            bounds.check_in_pack(policy_in_force(region, endtime), endtime, region=region)
+            bounds.check_in_pack(pack, endtime, region=region)
         except ValidationError as exc:
             raise ServiceError([_bound_error(None, "endtime", exc)]) from exc
+        if matn_type is not None:
+            visit.matn_type = matn_type
+        try:
+            bounds.check_matn_type(visit.med_type, visit.matn_type, pack, required=True)
+        except ValidationError as exc:
+            raise ServiceError([_bound_error(None, "matn_type", exc)]) from exc
         if visit.lines.filter(status=FeeLineStatus.ACTIVE, fee_ocur_time__gt=endtime).exists():
             raise ServiceError.one("endtime", "FEES_AFTER_ENDTIME", _("存在晚于出院时间的费用明细。"))
         visit.endtime = endtime
         visit.status = VisitStatus.DISCHARGED
-        visit.save(update_fields=["endtime", "status"])
+        visit.save(update_fields=["endtime", "status", "matn_type"])
     return visit
 
 

@@ -10,15 +10,21 @@ from django.db.models.functions import Abs
 from django.utils.translation import gettext_lazy as _
 
 from core.ledger import history_meta
-from policy_rules.engine.adjudicate import LINE_SUMS, SETTLEMENT_COLUMNS
+from policy_rules.engine.adjudicate import LAYER_COLUMNS, LINE_SUMS, SETTLEMENT_COLUMNS
+from policy_rules.engine.layers import LAYER_AMOUNTS
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 AMOUNT = {**MONEY, "validators": [MinValueValidator(0)]}  # money that is never negative
 QUANTITY = {"max_digits": 16, "decimal_places": 4}
 
-# a fee line's classified parts and a settlement's 14 amounts: the engine's columns, named once there
+# a fee line's classified parts and a settlement's 14 amounts, then the project's layers (docs/benefit-layers.md:
+# cvlserv_pay, hifdm_pay, oth_pay, matn_pay and the maternity allowance matn_alwn_amt): the engine's columns,
+# named once there
 LINE_PART_FIELDS = LINE_SUMS[1:]
-SETTLEMENT_AMOUNT_FIELDS = SETTLEMENT_COLUMNS
+SETTLEMENT_AMOUNT_FIELDS = (*SETTLEMENT_COLUMNS, *LAYER_COLUMNS)
+# what fund_pay_sumamt sums: the basic layers, the project's layers (not the allowance, paid to the person) and
+# medical assistance
+FUND_PAY_FIELDS = ("hifp_pay", "hifob_pay", "hifmi_pay", *LAYER_AMOUNTS, "maf_pay")
 
 
 def _gte_zero(field: str, nullable: bool = False) -> models.CheckConstraint:

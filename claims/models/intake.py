@@ -38,6 +38,16 @@ class MedType(models.TextChoices):
     MATERNITY_INPATIENT = "52", _("生育住院")
 
 
+class MatnType(models.TextChoices):
+    """生育类别: the kind of a delivery (a visit field, required for a maternity inpatient visit)."""
+
+    NORMAL = "1", _("正常产")
+    ASSISTED = "2", _("助娩产")
+    CAESAREAN = "3", _("剖宫产")
+    DYSTOCIA = "4", _("难产")
+    ABORTION = "5", _("流产")
+
+
 class UploadSource(models.TextChoices):
     API = "api", _("接口上传")
     FILE = "file", _("文件导入")
@@ -104,8 +114,12 @@ class Visit(models.Model):
     begntime = models.DateTimeField(_("开始时间"))
     endtime = models.DateTimeField(_("结束时间"), null=True, blank=True)
     diagnoses = models.JSONField(_("诊断"), default=list, blank=True)
-    # a 门慢特 visit's disease (national field; docs/benefit-layers.md §C): the qualification it is settled under
-    dise_codg = models.CharField(_("病种编码"), max_length=30, blank=True, default="", db_default="")
+    # the project's layers (docs/benefit-layers.md): a 门慢特 visit's disease, a delivery's kind
+    # (db_default: the bulk writers of the synthetic city and the benchmarks name the national columns only)
+    dise_codg = models.CharField(_("病种编码"), max_length=30, blank=True, default="", db_default="",
+                                 help_text=_("门诊慢特病病种编码"))
+    matn_type = models.CharField(_("生育类别"), max_length=6, blank=True, default="", db_default="",
+                                 choices=MatnType.choices)
     status = models.CharField(
         _("状态"), max_length=12, choices=VisitStatus.choices, default=VisitStatus.REGISTERED
     )
@@ -149,6 +163,10 @@ class Visit(models.Model):
             return MedType(self.med_type).label
         except ValueError:
             return self.med_type
+
+    @property
+    def matn_type_label(self) -> str:
+        return self.get_matn_type_display() if self.matn_type else ""
 
     def clean(self) -> None:
         super().clean()

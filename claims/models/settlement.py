@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from claims.models.common import (
     AMOUNT,
+    FUND_PAY_FIELDS,
     LINE_PART_FIELDS,
     SETTLEMENT_AMOUNT_FIELDS,
     _append_only,
@@ -78,6 +79,14 @@ class Settlement(models.Model):
     psn_part_amt = models.DecimalField(_("个人负担总金额"), **AMOUNT)
     acct_pay = models.DecimalField(_("个人账户支出"), **AMOUNT)
     psn_cash_pay = models.DecimalField(_("个人现金支出"), **AMOUNT)
+    # the project's layers (docs/benefit-layers.md); 0 for a settlement under a pack without them (db_default: the
+    # bulk writers of the synthetic city and the benchmarks, which name the national columns only)
+    cvlserv_pay = models.DecimalField(_("公务员医疗补助资金支出"), default=0, db_default=0, **AMOUNT)
+    hifdm_pay = models.DecimalField(_("伤残人员医疗保障基金支出"), default=0, db_default=0, **AMOUNT)
+    oth_pay = models.DecimalField(_("其他支出"), default=0, db_default=0, **AMOUNT)
+    matn_pay = models.DecimalField(_("生育医疗费用支付"), default=0, db_default=0, **AMOUNT)
+    # paid to the person through the employer, not part of fund_pay_sumamt nor of the institution's statement
+    matn_alwn_amt = models.DecimalField(_("生育津贴"), default=0, db_default=0, **AMOUNT)
     balc = models.DecimalField(_("结算后账户余额"), null=True, blank=True, **AMOUNT)
     ineligible_reason = models.CharField(_("无待遇原因"), max_length=30, blank=True)
     status = models.CharField(
@@ -133,8 +142,8 @@ class Settlement(models.Model):
                 name="%(app_label)s_%(class)s_parts_sum",
             ),
             models.CheckConstraint(
-                condition=_equals_sum("fund_pay_sumamt", ("hifp_pay", "hifob_pay", "hifmi_pay", "maf_pay")),
-                name="%(app_label)s_%(class)s_fund_sum",
+                condition=_equals_sum("fund_pay_sumamt", FUND_PAY_FIELDS),
+                name="%(app_label)s_%(class)s_fund_sum_layers",
             ),
             models.CheckConstraint(
                 condition=_equals_sum("medfee_sumamt", ("fund_pay_sumamt", "psn_part_amt")),
@@ -203,6 +212,8 @@ class AccumulatorKind(models.TextChoices):
     LARGE_AMOUNT_PAID = "large_amount_paid", _("职工大额已支付")
     CRITICAL_ILLNESS_BASE = "critical_illness_base", _("大病保险累计基数")
     ASSISTANCE_BASE = "assistance_base", _("医疗救助累计基数")
+    CIVIL_SERVANT_PAID = "civil_servant_paid", _("公务员医疗补助已支付")
+    PRENATAL_PAID = "prenatal_paid", _("产前检查已支付")
 
 
 class Accumulator(models.Model):

@@ -17,6 +17,7 @@ from django.db.models.functions import SHA256, Cast
 from django.utils import timezone
 
 from claims.models import Accumulator, FeeLine, FeeLineStatus, Visit
+from claims.settlement.layer_facts import read_layer_columns, uses_layers
 from claims.settlement.plan import LINE_KEYS, SPLIT_FEN, VISIT_KEYS, Inputs
 from claims.settlement.writers import ratio_to_decimal
 from core.periods import local_naive
@@ -26,6 +27,7 @@ from insurance.models import Enrollment, Person, PersonalAccount
 from policy_rules.engine import PolicyPack, parse_pack
 from policy_rules.engine.facts import chronic_flags
 from policy_rules.engine.frames import (
+    BASIC_INSUTYPES,
     ENROLLMENT_COLUMNS,
     ENROLLMENT_FIELDS,
     catalog_frame,
@@ -125,7 +127,7 @@ def enrollments_of(visits: list[Visit], rows: list[tuple] | None = None) -> pd.D
     }), enrollments)
 
 
-_FROM, _TO = (ENROLLMENT_COLUMNS.index(c) for c in ("enrolled_from", "enrolled_to"))
+_FROM, _TO, _INSUTYPE = (ENROLLMENT_COLUMNS.index(c) for c in ("enrolled_from", "enrolled_to", "insutype"))
 _NS_YEARS = range(1678, 2262)  # datetime64[ns]'s years, within which the frame path's dates are exact
 
 
@@ -148,7 +150,8 @@ def _chosen_records(visits: list[Visit], rows: list[tuple]) -> list[dict] | None
         np.array([v.enrollment_id or -1 for v in visits], dtype=np.int64),
         np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int64),
         np.array([r[_FROM] for r in rows], dtype="datetime64[D]"),
-        np.array([r[_TO] for r in rows], dtype="datetime64[D]"))
+        np.array([r[_TO] for r in rows], dtype="datetime64[D]"),
+        e_basic=np.array([r[_INSUTYPE] in BASIC_INSUTYPES for r in rows], dtype=bool))
     out = []
     for pos in chosen.tolist():
         row = rows[pos] if pos >= 0 else (None,) * len(ENROLLMENT_COLUMNS)
@@ -304,6 +307,10 @@ def load_inputs(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with
             for psn_no, year, kind, key, amount in _ACCUMULATORS(list(persons), years)
         ]
     records = _with_chronic(visits, visit_records(visits, setl_times))
+    if uses_layers(packs):  # the project's layers' facts (claims.settlement.layer_facts), as the night reads them
+        for c, values in read_layer_columns(visits, [r["insutype"] for r in records]).items():
+            for r, value in zip(records, values.tolist(), strict=True):
+                r[c] = value
     visit_keys = pd.DataFrame({
         "mdtrt_id": inferred_column([v.mdtrt_id for v in visits]),
         "visit_id": np.array([v.pk for v in visits], dtype=np.int64),

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from policy_rules.engine.adjudicate import LINE_SUMS, SETTLEMENT_COLUMNS
+from policy_rules.engine.adjudicate import LAYER_COLUMNS, LINE_SUMS, SETTLEMENT_COLUMNS
 from policy_rules.engine.lookup import SMALL, all_str, str_lookup, str_table
 
-# what a settlement row holds in fen: the 14 amounts of the national interface and the account balance after
-SETTLEMENT_FEN = (*SETTLEMENT_COLUMNS, "balc")
+# what a settlement row holds in fen: the 14 amounts of the national interface, the project's layers
+# (docs/benefit-layers.md: cvlserv_pay, hifdm_pay, oth_pay, matn_pay, matn_alwn_amt) and the account balance after
+SETTLEMENT_FEN = (*SETTLEMENT_COLUMNS, *LAYER_COLUMNS, "balc")
 # a line's split in fen, as classified (stored on the fee line and on the settlement line)
 SPLIT_FEN = LINE_SUMS[1:]
 SPLIT_TEXT = ("chrgitm_lv", "reason")

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from claims.audit.pipeline import audit_visits, stats_frame, warnings_of
 from claims.errors import ServiceError
 from claims.models import (
+    SETTLEMENT_AMOUNT_FIELDS,
     Accumulator,
     FeeLineStatus,
     Settlement,
@@ -31,7 +32,6 @@ from core.periods import local_naive
 from core.prepared import Prepared
 from insurance.models import AccountMovement, MovementKind, Person, PersonalAccount
 from policy_rules.engine import adjudicate
-from policy_rules.engine.adjudicate import SETTLEMENT_COLUMNS
 from policy_rules.engine.money import fen_to_decimal
 from review.services import close_items_of_cancelled
 
@@ -65,7 +65,7 @@ def _run(visits: list[Visit], setl_times: dict[int, dt.datetime], line_rows: lis
 
 
 def _amounts(row) -> dict:
-    return {c: fen_to_decimal(getattr(row, c)) for c in SETTLEMENT_COLUMNS}
+    return {c: fen_to_decimal(getattr(row, c)) for c in SETTLEMENT_AMOUNT_FIELDS}
 
 
 def presettle_visit(visit: Visit, *, setl_time: dt.datetime | None = None) -> dict:
@@ -169,7 +169,7 @@ def cancel_settlement(settlement: Settlement, *, user=None, reason: str) -> Sett
         s = Settlement.objects.select_for_update(of=("self",)).select_related("visit").get(pk=settlement.pk)
         if s.kind != SettlementKind.SETTLEMENT or s.status != SettlementStatus.SETTLED:
             raise ServiceError.one("setl_id", "NOT_CANCELLABLE", _("该结算已撤销或不是结算记录。"))
-        amounts = {c: getattr(s, c) for c in SETTLEMENT_COLUMNS}
+        amounts = {c: getattr(s, c) for c in SETTLEMENT_AMOUNT_FIELDS}  # the layers' and the allowance too
         reversal = Settlement.objects.create(
             setl_id=new_setl_id(now), kind=SettlementKind.REVERSAL, reverses=s, visit=s.visit, person_id=s.person_id,
             institution_id=s.institution_id, policy_version_id=s.policy_version_id, setl_time=now, med_type=s.med_type,

@@ -36,9 +36,13 @@ def _rate_between_0_and_1(*fields: str) -> list[models.CheckConstraint]:
 # is shared out whole. A fund with several sources adds them up (e.g. resident maternity into 390100).
 FUNDS = (
     ("EMPLOYEE_POOL", "310100", _("职工基本医疗保险统筹基金"), (("hifp_pay", ()),)),
+    ("CIVIL_SERVANT", "320100", _("公务员医疗补助基金"), (("cvlserv_pay", ()),)),
     ("LARGE_AMOUNT", "330100", _("大额医疗费用补助基金"), (("hifob_pay", ()),)),
-    ("RESIDENT_POOL", "390100", _("城乡居民基本医疗保险基金"), (("hifp_pay", ("390",)),)),
+    ("RETIRED_CADRES", "340100", _("离休人员医疗保障基金"), (("oth_pay", ()),)),
+    ("DISABLED_VETERANS", "350100", _("一至六级残疾军人医疗补助基金"), (("hifdm_pay", ()),)),
+    ("RESIDENT_POOL", "390100", _("城乡居民基本医疗保险基金"), (("hifp_pay", ("390",)), ("matn_pay", ("390",)))),
     ("CRITICAL_ILLNESS", "390200", _("城乡居民大病医疗保险基金"), (("hifmi_pay", ()),)),
+    ("MATERNITY", "510100", _("生育基金"), (("matn_pay", ()),)),
     ("ASSISTANCE", "610100", _("医疗救助基金"), (("maf_pay", ()),)),
 )
 # The funds before the split (issue 17). Rows written then keep their code (money rows are append-only) and

@@ -79,3 +79,35 @@ def chronic_flags(visits: pd.DataFrame, qualifications: pd.DataFrame) -> tuple[n
     qualified[vi[ok]] = True
     at_institution[vi[ok & ((q_inst == "") | (q_inst == v_inst))]] = True
     return qualified, at_institution
+
+
+WAGE_COLUMNS = ["person", "effective_from", "effective_to", "wage_fen"]
+
+
+def wage_in_force(visits: pd.DataFrame, wages: pd.DataFrame) -> np.ndarray:
+    """For each visit (columns person, begin_date), the employer's average monthly wage in fen (WAGE_COLUMNS;
+    effective_to missing = open) in force on the day of admission, the latest start first; -1 where none is
+    known (the allowance is then 0.00, applied for separately: docs/benefit-layers.md §M)."""
+    out = np.full(len(visits), -1, dtype=np.int64)
+    if not len(visits) or not len(wages):
+        return out
+    vi, fi = _pairs(visits, wages)
+    day = _day(visits["begin_date"])[vi]
+    start, end = _day(wages["effective_from"])[fi], _day(wages["effective_to"])[fi]
+    ok = (start <= day) & (np.isnat(end) | (end >= day))
+    vi, fi, start = vi[ok], fi[ok], start[ok]
+    order = np.lexsort((start.astype(np.int64), vi))  # per visit, the latest start last
+    vo, fo = vi[order], fi[order]
+    last = np.append(vo[1:] != vo[:-1], True) if len(vo) else np.zeros(0, bool)
+    out[vo[last]] = wages["wage_fen"].to_numpy(np.int64)[fo[last]]
+    return out
+
+
+def without_own(parallel: np.ndarray, insutype: np.ndarray) -> np.ndarray:
+    """parallel_in_force's lists less each visit's own insutype (a veteran settled under their 340 or 350
+    enrollment, no basic one in force: that enrollment is the visit's, not a parallel one)."""
+    out = np.asarray(parallel, dtype=object).copy()
+    for i, (held, own) in enumerate(zip(out.tolist(), np.asarray(insutype, dtype=object).tolist(), strict=True)):
+        if held and own and own in held.split(","):
+            out[i] = ",".join(c for c in held.split(",") if c != own)
+    return out

@@ -270,14 +270,18 @@ __all__ = [
 ENROLLMENT_COLUMNS = ["enrollment_id", "person_id", "insutype", "psn_type", "enrolled_from", "enrolled_to",
                       "paid_through", "assistance_category"]
 ENROLLMENT_FIELDS = ENROLLMENT_COLUMNS[2:]
+# the basic enrollments (docs/benefit-layers.md): a visit is settled under one of these when one is in force
+BASIC_INSUTYPES = ("310", "390")
 
 
 def enrollments_in_force(visits: pd.DataFrame, enrollments: pd.DataFrame) -> pd.DataFrame:
     """For each visit (columns person_id, begin_date, enrollment_id: the one it registered under, or missing), the
     enrollment it is settled under: the registered one; otherwise the person's enrollment covering the day of
     admission (enrolled_from ≤ day ≤ enrolled_to, open-ended when enrolled_to is missing), the latest start
-    first and then the latest id. Returns ENROLLMENT_FIELDS aligned with `visits`, empty ('' or missing) where
-    none applies: the engine then finds the visit NOT_ENROLLED.
+    first and then the latest id, a basic one (BASIC_INSUTYPES) before any parallel one (docs/benefit-layers.md:
+    a 320 or 510 enrollment beside a basic one is read by facts.parallel_in_force, not settled under). Returns
+    ENROLLMENT_FIELDS aligned with `visits`, empty ('' or missing) where none applies: the engine then finds the
+    visit NOT_ENROLLED.
 
     The one statement of this rule: both readers (the ORM one for a request, the COPY one for the night) read
     the persons' enrollments and call it. numpy only (no merge): one visit costs microseconds."""
@@ -288,7 +292,8 @@ def enrollments_in_force(visits: pd.DataFrame, enrollments: pd.DataFrame) -> pd.
     chosen = chosen_enrollments(
         visits["person_id"].to_numpy(np.int64), _days(visits["begin_date"]), v_registered,
         enrollments["enrollment_id"].to_numpy(np.int64), enrollments["person_id"].to_numpy(np.int64),
-        _days(enrollments["enrolled_from"]), _days(enrollments["enrolled_to"]))
+        _days(enrollments["enrolled_from"]), _days(enrollments["enrolled_to"]),
+        e_basic=np.isin(enrollments["insutype"].to_numpy(dtype=object), BASIC_INSUTYPES))
     found = chosen >= 0
     out = {}
     for c in ENROLLMENT_FIELDS:
@@ -310,14 +315,17 @@ def enrollments_in_force(visits: pd.DataFrame, enrollments: pd.DataFrame) -> pd.
 
 
 def chosen_enrollments(v_person: np.ndarray, v_day: np.ndarray, v_registered: np.ndarray, e_id: np.ndarray,
-                       e_person: np.ndarray, e_from: np.ndarray, e_to: np.ndarray) -> np.ndarray:
+                       e_person: np.ndarray, e_from: np.ndarray, e_to: np.ndarray,
+                       e_basic: np.ndarray | None = None) -> np.ndarray:
     """enrollments_in_force's choice on arrays: for each visit (its person id, day of admission as
     datetime64[D], registered enrollment id or -1) the position of its enrollment among the enrollments (id,
     person id, enrolled_from and enrolled_to as datetime64[D], NaT: open-ended), -1 where none applies. The
-    reader of one visit calls it without frames around it."""
+    reader of one visit calls it without frames around it. e_basic: whether each enrollment is a basic one
+    (preferred; None: all are)."""
     n = len(v_person)
-    # candidates by person, and within a person the preferred first (latest start, then latest id)
-    order = np.lexsort((-e_id, -e_from.astype(np.int64), e_person))
+    # candidates by person, and within a person the preferred first (basic, then latest start, then latest id)
+    not_basic = np.zeros(len(e_id), np.int64) if e_basic is None else (~np.asarray(e_basic, bool)).astype(np.int64)
+    order = np.lexsort((-e_id, -e_from.astype(np.int64), not_basic, e_person))
     person_sorted = e_person[order]
     lo = np.searchsorted(person_sorted, v_person, side="left")
     hi = np.searchsorted(person_sorted, v_person, side="right")

@@ -51,6 +51,8 @@ def test_every_guarded_claims_and_insurance_table_is_tested_here():
     assert guarded - events == {m._meta.label for m in MONEY_TABLES}
     assert events == {"claims.SettlementEvent", "claims.VisitEvent", "claims.FeeLineEvent",
                       "insurance.PersonEvent", "insurance.EnrollmentEvent", "insurance.InstitutionEvent",
+                      # the employer wages behind maternity allowances (docs/benefit-layers.md §M)
+                      "insurance.EmployerWageEvent",
                       # the history of logins and their roles (claims.models.accounts, the user pages)
                       "claims.UserEvent", "claims.UserRoleEvent"}
 

@@ -8,19 +8,23 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from claims.cases import run_case
 from claims.intake.services import register_visit, upload_fee_lines
 from claims.models import SettlementKind, SettlementStatus
+from claims.roles import ensure_roles
 from claims.selectors import inscp_copay, settlement_breakdown
 from claims.settlement.services import cancel_settlement, settle_visit
-from tests.api.base import CASES_DIR
+from tests.api.base import CASES_DIR, ROOT
 from tests.factories import local_dt as local
-from tests.review.conftest import LINES, make_person
+from tests.review.conftest import LINES, make_person, make_user
 
 D = Decimal
 CASE_FILES = sorted(CASES_DIR.glob("*.json"))
+# the project's case files with a stored layer (docs/benefit-layers.md)
+PROJECT_CASE_FILES = [ROOT / "policy_rules" / "fixtures" / "cases" / f"{n}.json"
+                      for n in ("civil-servant", "veterans", "maternity")]
 UNKNOWN_CODE = "ZZ9999999"
 
 # eleven lines, so that text order (1, 10, 11, 2, …) and numeric order differ; line 7 is not in the catalog;
@@ -127,6 +131,31 @@ def test_breakdown_adds_up_to_the_fen_on_every_shared_case(db, path):
     for settlement in result.settlements.values():
         settlement.refresh_from_db()
         assert_adds_up(settlement)
+
+
+@pytest.mark.parametrize("path", PROJECT_CASE_FILES, ids=lambda p: p.stem)
+def test_breakdown_adds_up_to_the_fen_with_the_projects_layers(db, path):
+    result = run_case(json.loads(path.read_text(encoding="utf-8")))
+    assert result.differences == []
+    for settlement in result.settlements.values():
+        settlement.refresh_from_db()
+        assert_adds_up(settlement)
+
+
+def test_a_delivery_shows_its_layers_and_its_kind_by_label(db, login):
+    result = run_case(json.loads(PROJECT_CASE_FILES[2].read_text(encoding="utf-8")))
+    delivery = result.settlements["M1"]
+    delivery.refresh_from_db()
+    with translation.override("en"):
+        labels = {str(c["label"]): c["amount"] for g in settlement_breakdown(delivery) for c in [g, *g["children"]]}
+    assert labels["Maternity fund"] == D("3800.00")
+    assert labels["Maternity allowance (paid to the person)"] == D("29037.01")
+    assert "Civil-servant medical subsidy" not in labels  # a layer that paid nothing is not shown
+    ensure_roles()
+    body = body_of(login(make_user("jingban-m", "caseworker")), delivery.visit)
+    card = body[body.index('id="breakdown"'):]
+    assert "生育类别 正常产" in card and "生育基金" in card and "生育津贴（支付给参保人）" in card
+    assert "29,037.01" in card and "3,800.00" in card
 
 
 def test_the_shared_cases_are_there():

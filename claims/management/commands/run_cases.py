@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from claims.cases import CaseFormatError, run_case
 from claims.errors import ServiceError
 from core.scratch import read_json_files, rolled_back, scratch_database
+from policy_rules.engine.adjudicate import LAYER_COLUMNS
 from policy_rules.engine.cases import SETL_FIELDS
 from policy_rules.engine.pack import PolicyPackError
 
@@ -48,6 +49,8 @@ class Command(BaseCommand):
         shown = ("medfee_sumamt", "inscp_scp_amt", "act_pay_dedc", "hifp_pay", "hifob_pay", "hifmi_pay", "maf_pay",
                  "acct_pay", "psn_cash_pay")
         assert set(shown) <= set(SETL_FIELDS)
+        # the project's layers (docs/benefit-layers.md), where a visit of the file has one
+        shown += tuple(f for f in LAYER_COLUMNS if any(getattr(s, f) for s in result.settlements.values()))
         header = f"  {'mdtrt_id':<10}{'':<4}" + "".join(f"{f[:13]:>14}" for f in shown)
         self.stdout.write(header)
         bad = {d.mdtrt_id for d in result.differences}

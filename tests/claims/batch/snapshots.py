@@ -4,7 +4,8 @@ from insurance.models import AccountMovement, PersonalAccount
 
 AMOUNTS = ("medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt",
            "act_pay_dedc", "hifp_pay", "hifob_pay", "hifmi_pay", "maf_pay", "fund_pay_sumamt", "psn_part_amt",
-           "acct_pay", "psn_cash_pay", "balc", "ineligible_reason", "setl_time", "status")
+           "acct_pay", "psn_cash_pay", "balc", "ineligible_reason", "setl_time", "status",
+           "cvlserv_pay", "hifdm_pay", "oth_pay", "matn_pay", "matn_alwn_amt")
 
 
 def settled_snapshot() -> dict:

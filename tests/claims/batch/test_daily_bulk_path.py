@@ -1,5 +1,6 @@
 """The daily job's COPY/set-based path stores exactly what the ORM path stores, audit hits included."""
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -11,12 +12,15 @@ from claims.models import Accumulator, FeeLine, Settlement, SettlementAccumulati
 from insurance.models import AccountMovement, PersonalAccount
 from policy_rules.models import AuditRuleDefinition
 from review.models import AuditHit, ReviewEvent, SuspectItem
+from tests.claims.batch.test_night_agrees import replay_nightly
 
 DAY = dt.date(2026, 3, 16)
 PACK = Path(__file__).resolve().parents[3] / "policy_rules" / "fixtures" / "demo-city-2026.json"
+PROJECT_CASES = PACK.parent / "cases"
 AMOUNTS = ("medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt",
            "act_pay_dedc", "hifp_pay", "hifob_pay", "hifmi_pay", "maf_pay", "fund_pay_sumamt", "psn_part_amt",
-           "acct_pay", "psn_cash_pay", "balc", "ineligible_reason", "setl_time", "status")
+           "acct_pay", "psn_cash_pay", "balc", "ineligible_reason", "setl_time", "status",
+           "cvlserv_pay", "hifdm_pay", "oth_pay", "matn_pay", "matn_alwn_amt")
 
 
 def snapshot() -> dict:
@@ -73,5 +77,27 @@ def test_bulk_path_equals_orm_path(settings):
     assert len(orm["settlements"]) == 600 and len(orm["lines"]) > 3000
     assert len(orm["hits"]) > 50 and len(orm["items"]) > 10  # the synthetic city breaks some rules
     assert "outlier" in {h[3] for h in orm["hits"]}  # a rule that reads the first day's statistics
+    for key in orm:
+        assert orm[key] == copy[key], key
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["civil-servant.json", "veterans.json", "maternity.json"])
+def test_bulk_path_equals_orm_path_with_layers(settings, name):
+    """The two readers fill the layers' visit columns (parallel enrollments, dise_codg, matn_type, the employer's
+    wage: claims.settlement.layer_facts) alike: the project's case files settle to the same rows either way."""
+    doc = json.loads((PROJECT_CASES / name).read_text(encoding="utf-8"))
+    results = {}
+    for bulk in (False, True):
+        settings.DAILY_JOB_BULK = bulk
+        with transaction.atomic():
+            replay_nightly(doc)
+            results[bulk] = snapshot()
+            transaction.set_rollback(True)
+    orm, copy = results[False], results[True]
+    assert len(orm["settlements"]) == len(doc["visits"])
+    layered = [s for s in orm["settlements"].values()
+               if any(s[c] for c in ("cvlserv_pay", "hifdm_pay", "oth_pay", "matn_pay", "matn_alwn_amt"))]
+    assert layered  # visits with layers
     for key in orm:
         assert orm[key] == copy[key], key
