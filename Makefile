@@ -81,10 +81,12 @@ test: venv
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5); that is a failure." >&2; fi; \
 	exit $$rc
 
+# make cases keeps its scratch SQLite file (var/scratch-cases.sqlite3, migrated forward on each run; `make clean`
+# removes it): both runners share it, and the migrations are replayed once rather than on every run.
 cases: venv
 	@if [ -z "$(strip $(CASES))" ]; then echo "make cases: no case files found (looked for ../shared/cases/*.json and policy_rules/fixtures/cases/*.json)" >&2; exit 1; fi
-	DEBUG=1 $(PY) manage.py run_cases $(CASES)
-	@if [ -n "$(strip $(DIP_CASES))" ]; then DEBUG=1 $(PY) manage.py run_dip_cases $(DIP_CASES); fi
+	DEBUG=1 $(PY) manage.py run_cases --keep-db $(CASES)
+	@if [ -n "$(strip $(DIP_CASES))" ]; then DEBUG=1 $(PY) manage.py run_dip_cases --keep-db $(DIP_CASES); fi
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -103,4 +105,4 @@ messages: venv
 	DEBUG=1 $(PY) manage.py compilemessages $(addprefix -l ,$(LOCALES)) --ignore=.venv
 
 clean:
-	rm -rf staticfiles .pytest_cache .ruff_cache
+	rm -rf staticfiles .pytest_cache .ruff_cache var/scratch-cases.sqlite3

@@ -10,13 +10,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import pandas as pd
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from claims.intake.services import discharge_visit, register_visit, upload_fee_lines
 from claims.models import Accumulator, Settlement, SettlementKind, SettlementLine
 from claims.settlement.services import settle_visit
 from claims.settlement.writers import accumulator_value
+from insurance.chronic_services import import_chronic_diseases, import_qualification
 from insurance.models import EmployerWage, Enrollment, Institution, InstitutionKind, Person, PersonalAccount
+from insurance.qualifications import ChronicDisease
 from policy_rules.engine.adjudicate import LAYER_COLUMNS
 from policy_rules.engine.cases import SETL_FIELDS, CaseFormatError, Difference, compare, validate_case
 from policy_rules.engine.frames import state_from_ytd
@@ -100,10 +103,33 @@ def load_reference_data(doc: dict) -> None:
 CASE_WAGE_FROM = dt.date(1901, 1, 1)
 
 
+CASE_RUNNER = "case-runner"  # the (inactive) user a case file's qualifications are imported by
+
+
+def load_qualifications(doc: dict) -> None:
+    """The 门慢特 facts of a case file (docs/benefit-layers.md "Case files"): the pack's disease list, and each
+    person's approved qualifications, imported as carried over from the file (insurance.chronic_services)."""
+    diseases = ((doc["policy"].get("chronic") or {}).get("diseases")) or []
+    held = [(p["psn_no"], q) for p in doc["persons"] for q in p.get("qualifications") or []]
+    if not held:
+        return
+    import_chronic_diseases(diseases)
+    runner, _created = get_user_model().objects.get_or_create(username=CASE_RUNNER, defaults={"is_active": False})
+    for psn_no, q in held:
+        code = q.get("fixmedins_code")
+        import_qualification(
+            person=Person.objects.get(psn_no=psn_no), disease=ChronicDisease.objects.get(code=q["disease"]),
+            valid_from=dt.date.fromisoformat(q["valid_from"]),
+            valid_to=dt.date.fromisoformat(q["valid_to"]) if q.get("valid_to") else None,
+            institution=Institution.objects.get(fixmedins_code=code) if code else None, user=runner,
+            source=str(doc.get("title") or "case file"))
+
+
 def run_case(doc: dict) -> CaseResult:
     """Load a case into the current (empty) database, settle it, compare. Raises CaseFormatError."""
     validate_case(doc)
     load_reference_data(doc)
+    load_qualifications(doc)
     institutions = {i.fixmedins_code: i for i in Institution.objects.all()}
     order = sorted(doc["visits"], key=lambda v: (local(v["setl_time"]), v["mdtrt_id"]))
     visits = {}

@@ -9,10 +9,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
+from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 
 T = TypeVar("T")
+
+SCRATCH_SQLITE = Path(settings.BASE_DIR) / "var" / "scratch-cases.sqlite3"
 
 
 class _Rollback(Exception):
@@ -21,11 +24,17 @@ class _Rollback(Exception):
 
 @contextlib.contextmanager
 def scratch_database(suffix: str, *, keepdb: bool = False) -> Iterator[None]:
-    """The default connection on a fresh test database `<NAME>_<suffix>` (SQLite: in memory) for the block."""
+    """The default connection on a fresh test database `<NAME>_<suffix>` (SQLite: in memory) for the block.
+    keepdb keeps it between runs, migrated forward (SQLite: the file SCRATCH_SQLITE), so that replaying the
+    migrations is paid once rather than by every runner and every run; each file still runs rolled back."""
     old_name = connection.settings_dict["NAME"]
     test_settings = connection.settings_dict.setdefault("TEST", {})
     if connection.vendor != "sqlite":
         test_settings.setdefault("NAME", f"{old_name}_{suffix}")
+    elif keepdb and not test_settings.get("NAME"):
+        # kept SQLite: one file for every runner (`make cases` runs two), under the git-ignored var/
+        SCRATCH_SQLITE.parent.mkdir(parents=True, exist_ok=True)
+        test_settings["NAME"] = str(SCRATCH_SQLITE)
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False, keepdb=keepdb)
     try:
         yield

@@ -187,3 +187,31 @@ def revoke_qualification(qualification: ChronicQualification, *, user, on: dt.da
             raise ValidationError(errors)
         return ChronicDecision.objects.create(qualification=q, outcome=DecisionOutcome.REVOKED, valid_to=on,
                                               reason=reason, decided_by=user)
+
+
+def import_qualification(*, person: Person, disease: ChronicDisease, valid_from: dt.date, valid_to: dt.date | None,
+                         user, source: str, institution: Institution | None = None) -> ChronicDecision:
+    """An approved qualification carried over from outside the platform (a predecessor system's register, a case
+    file): its application and approval appended together by the importing user, the source in the note. The
+    evidence and the two signatures stay with the source; the four-eyes rule is for decisions taken here."""
+    user = _authenticated(user)
+    source = (source or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not source:
+        errors["source"] = [_("An imported qualification names where it comes from.")]
+    _check_date(errors, "valid_from", valid_from)
+    valid_to = valid_to or default_valid_to(disease, valid_from)
+    _check_date(errors, "valid_to", valid_to)
+    if not errors and valid_to < valid_from:
+        errors["valid_to"] = [_("The last day of validity may not be before the first.")]
+    if disease.institution_required and institution is None:
+        errors["institution"] = [_("This disease is treated at one chosen institution: choose it.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        qualification = ChronicQualification.objects.create(
+            person=person, disease=disease, designated_institution=institution, applied_by=user,
+            note=_("Imported from %(source)s") % {"source": source})
+        return ChronicDecision.objects.create(
+            qualification=qualification, outcome=DecisionOutcome.APPROVED, valid_from=valid_from, valid_to=valid_to,
+            institution=institution, reason=_("Imported from %(source)s") % {"source": source}, decided_by=user)
