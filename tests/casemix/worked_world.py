@@ -4,9 +4,12 @@ Shared by the casemix tests and the year-end clearing's DIP line (tests/fund_bud
 import datetime as dt
 from decimal import Decimal
 
+from django.utils import timezone
+
 from casemix.importer import create_grouping_table, set_year_parameters, spec_rows
 from tests.api.base import APITestBase, make_person
 from tests.factories import local_dt
+from tests.fund_budget.conftest import local, settle, worked_parameters
 
 from .helpers import good_list, inpatient_settlement
 
@@ -28,6 +31,44 @@ CASES = [
 ]
 
 
+def build_worked_example(w, client_a, client_b, resident_cases=()) -> dict:
+    """The table, the year's parameters, the six settled visits of `w` (tests.api.base.build_world) and their
+    lists uploaded by each institution's API client; {case: settlement}. resident_cases are settled under a
+    resident (390) enrollment, the others employee (310)."""
+    create_grouping_table(spec_rows(GROUPS), code="EX-2026", name="worked example", region="410800",
+                          effective_from=dt.date(2026, 1, 1))
+    set_year_parameters(region="410800", year=2026,
+                        doc={"low": "0.5", "high": "2", "coef": {"3": "1.00", "2": "0.90"}, "budget": "30900.00"})
+    settlements = {}
+    for n, (case, inst, diag, oprn, fund, part) in enumerate(CASES):
+        institution = w.inst_a if inst == "a" else w.inst_b
+        person = make_person(f"PX{n}", insutype="390" if case in resident_cases else "310")
+        begntime = local_dt(2026, 3 + n, 2, 9)
+        settlement = inpatient_settlement(institution, person, fund=fund, part=part, setl_id=case,
+                                          policy_version=w.policy_2026, begntime=begntime,
+                                          endtime=begntime + dt.timedelta(days=6))
+        operations = [] if oprn is None else [{
+            "oprn_oprt_code": oprn, "oprn_oprt_name": "阑尾切除术", "main_oprn_flag": "1",
+            "oprn_oprt_date": (begntime + dt.timedelta(days=1)).date().isoformat()}]
+        body = good_list(diseinfo=[{"diag_code": diag, "diag_name": diag, "maindiag_flag": "1"}],
+                         oprninfo=operations)
+        client = client_a if inst == "a" else client_b
+        response = client.post(f"/api/v1/settlements/{case}/setl-list/", body, format="json")
+        assert response.status_code == 201, response.content
+        settlements[case] = settlement
+    return settlements
+
+
+def settle_year():
+    """The year's parameters and twelve monthly runs; the cases were recorded today, so each run reads up to now
+    (or the month's end, if later), a minute after the previous run."""
+    worked_parameters(2026)
+    now = timezone.now()
+    for month in range(1, 13):
+        end = local(2026 + month // 12, month % 12 + 1, 1)
+        settle(f"2026-{month:02d}", cutoff=max(now, end) + dt.timedelta(minutes=month))
+
+
 class WorkedExampleWorld(APITestBase):
     """The six cases; RESIDENT_CASES are settled under a resident (390) enrollment, the others employee."""
 
@@ -35,24 +76,4 @@ class WorkedExampleWorld(APITestBase):
 
     def setUp(self):
         super().setUp()
-        create_grouping_table(spec_rows(GROUPS), code="EX-2026", name="worked example", region="410800",
-                              effective_from=dt.date(2026, 1, 1))
-        set_year_parameters(region="410800", year=2026,
-                            doc={"low": "0.5", "high": "2", "coef": {"3": "1.00", "2": "0.90"}, "budget": "30900.00"})
-        self.settlements = {}
-        for n, (case, inst, diag, oprn, fund, part) in enumerate(CASES):
-            institution = self.w.inst_a if inst == "a" else self.w.inst_b
-            person = make_person(f"PX{n}", insutype="390" if case in self.RESIDENT_CASES else "310")
-            begntime = local_dt(2026, 3 + n, 2, 9)
-            settlement = inpatient_settlement(institution, person, fund=fund, part=part, setl_id=case,
-                                              policy_version=self.w.policy_2026, begntime=begntime,
-                                              endtime=begntime + dt.timedelta(days=6))
-            operations = [] if oprn is None else [{
-                "oprn_oprt_code": oprn, "oprn_oprt_name": "阑尾切除术", "main_oprn_flag": "1",
-                "oprn_oprt_date": (begntime + dt.timedelta(days=1)).date().isoformat()}]
-            body = good_list(diseinfo=[{"diag_code": diag, "diag_name": diag, "maindiag_flag": "1"}],
-                             oprninfo=operations)
-            client = self.client if inst == "a" else self.other_client
-            response = client.post(f"/api/v1/settlements/{case}/setl-list/", body, format="json")
-            assert response.status_code == 201, response.content
-            self.settlements[case] = settlement
+        self.settlements = build_worked_example(self.w, self.client, self.other_client, self.RESIDENT_CASES)

@@ -1,10 +1,7 @@
 """The DIP line of the year-end clearing (docs/dip.md): issue 18's worked example built through the API
 (tests/casemix/worked_world.py), the monthly statements, the year's final DIP run and clear_year; H1's line is
 −9,000.00 and H2's +900.00, entering A and the final amount of the employee pool's report."""
-import datetime as dt
 from decimal import Decimal
-
-from django.utils import timezone
 
 from casemix.services import run_dip_year
 from fund_budget.clearing import clear_year, recompute_clearing
@@ -17,22 +14,10 @@ from fund_budget.models import (
     PaymentMode,
     Rating,
 )
-from tests.casemix.worked_world import WorkedExampleWorld
-
-from .conftest import local, settle, worked_parameters
+from tests.casemix.worked_world import WorkedExampleWorld, settle_year
 
 D = Decimal
 EMP, RES = Fund.EMPLOYEE_POOL, Fund.RESIDENT_POOL
-
-
-def settle_year():
-    """The year's parameters and twelve monthly runs; the cases were recorded today, so each run reads up to now
-    (or the month's end, if later), a minute after the previous run."""
-    worked_parameters(2026)
-    now = timezone.now()
-    for month in range(1, 13):
-        end = local(2026 + month // 12, month % 12 + 1, 1)
-        settle(f"2026-{month:02d}", cutoff=max(now, end) + dt.timedelta(minutes=month))
 
 
 class DipClearingLineTests(WorkedExampleWorld):
