@@ -7,6 +7,8 @@ from decimal import Decimal
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
+from core.display import money_text
+
 from .models import CaseKind, DipCaseResult, DipGroup, DipRun, ListDiagnosis, ListOperation
 from .selectors import latest_run, run_case_results, run_institution_results
 
@@ -41,6 +43,14 @@ def year_rows(run: DipRun, institution_id: int | None = None) -> list[dict]:
     return rows
 
 
+def _plain(value) -> str:
+    """A points figure or ratio without trailing zeros (1000, 0.9, 2)."""
+    if value is None:
+        return "—"
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _why(case: DipCaseResult, group: DipGroup | None, diag: str, oprn: str, run: DipRun, level: int) -> str:
     params = run.parameters
     coef = getattr(params, f"coef_{level}", None)
@@ -48,8 +58,8 @@ def _why(case: DipCaseResult, group: DipGroup | None, diag: str, oprn: str, run:
         return _("主要诊断 %(diag)s、主要手术 %(oprn)s 无匹配病种，按项目付费") % {
             "diag": diag or "—", "oprn": oprn or _("无")}
     ref = getattr(group, f"ref_cost_{level}", None)
-    values = {"cost": case.medfee_sumamt, "ref": ref, "points": group.points, "coef": coef, "low": params.low,
-              "high": params.high}
+    values = {"cost": money_text(case.medfee_sumamt), "ref": money_text(ref), "points": _plain(group.points),
+              "coef": _plain(coef), "low": _plain(params.low), "high": _plain(params.high)}
     if case.kind == CaseKind.LOW:
         return _("费用 %(cost)s < %(low)s × 参考费用 %(ref)s：费用 ÷ 参考费用 × 分值 %(points)s × 系数 %(coef)s") % values
     if case.kind == CaseKind.HIGH:
