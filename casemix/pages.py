@@ -56,7 +56,7 @@ def _why(case: DipCaseResult, group: DipGroup | None, diag: str, oprn: str, run:
     coef = getattr(params, f"coef_{level}", None)
     if group is None:
         return _("主要诊断 %(diag)s、主要手术 %(oprn)s 无匹配病种，按项目付费") % {
-            "diag": diag or "—", "oprn": oprn or _("无")}
+            "diag": diag or "—", "oprn": oprn or "—"}
     ref = getattr(group, f"ref_cost_{level}", None)
     values = {"cost": money_text(case.medfee_sumamt), "ref": money_text(ref), "points": _plain(group.points),
               "coef": _plain(coef), "low": _plain(params.low), "high": _plain(params.high)}

@@ -27,13 +27,13 @@ class DipPagesTests(WorkedExampleWorld):
         page = self.bureau.get("/dip/410800/2026/")
         assert page.status_code == 200
         text = page.content.decode()
-        for figure in ("10.000000", "4340.0000", "-9,000.00", "900.00", "20,000.00", "10,900.00",
+        for figure in ("10.000000", "4,340.00", "66.7%", "1.11", "-9,000.00", "900.00", "20,000.00", "10,900.00",
                        self.w.inst_a.name, self.w.inst_b.name):
             assert figure in text, figure
         cases = self.bureau.get(f"/dip/410800/2026/{self.w.inst_b.fixmedins_code}/").content.decode()
         assert "2型糖尿病·保守治疗" in cases and "J18.900" in cases and "无匹配病种" in cases
         h1 = self.bureau.get(f"/dip/410800/2026/{self.w.inst_a.fixmedins_code}/").content.decode()
-        assert "低倍率病例" in h1 and "高倍率病例" in h1 and "1500.0000" in h1
+        assert "低倍率病例" in h1 and "高倍率病例" in h1 and "1,500.00" in h1
 
     def test_an_institution_reads_its_own_only(self):
         text = self.h1.get("/dip/410800/2026/").content.decode()
