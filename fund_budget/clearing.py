@@ -260,6 +260,8 @@ def clear_year(year: int, *, user=None) -> dict[str, int]:
         ClearingLine.objects.bulk_create(lines, batch_size=5000)
     counts["created"], counts["updated"] = len(created), len(drafts)
     counts["approved"] += len(changed) - len(drafts)
+    # DIP lines with no index of their institution and pool fund this year: nothing carries them (docs/dip.md)
+    counts["dip_unplaced"] = len(set(dip) - {(i.institution_id, i.fund) for i in indices})
     counts.update({f"capitation_{k}": v for k, v in capitation.reconcile_capitation(year).items()})
     return counts
 

@@ -39,7 +39,7 @@ class DipClearingLineTests(WorkedExampleWorld):
         self.index(self.w.inst_a, amount="40000")  # H1 under the budget: the DIP line lowers A from 29,000 to 20,000
         self.index(self.w.inst_b)  # H2 item by item: final = D + returned
         run_dip_year("410800", 2026, final=True)
-        clear_year(2026)
+        assert clear_year(2026)["dip_unplaced"] == 0
         h1 = ClearingReport.objects.get(institution=self.w.inst_a, fund=EMP)
         h2 = ClearingReport.objects.get(institution=self.w.inst_b, fund=EMP)
         assert self.lines(h1)["dip"] == D("-9000.00") and self.lines(h2)["dip"] == D("900.00")
@@ -62,7 +62,8 @@ class DipClearingLineTests(WorkedExampleWorld):
         assert "dip" not in self.lines(h2) and (h2.actual, h2.final) == (D("12000.00"), D("600.00"))
         # the year's final run arrives: the draft is recomputed with the line
         run_dip_year("410800", 2026, final=True)
-        assert clear_year(2026)["updated"] == 1
+        counts = clear_year(2026)
+        assert counts["updated"] == 1 and counts["dip_unplaced"] == 1  # H1 has no index: nothing carries its line
         h2.refresh_from_db()
         assert self.lines(h2)["dip"] == D("900.00") and h2.final == D("1500.00")
 
