@@ -17,6 +17,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("fund/", include("fund_budget.urls")),
+    path("dip/", include("casemix.urls")),
     path("ws/", include(WORKSPACE)),
     path("portal/", include("portal.urls")),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -8,7 +8,11 @@
   returned = round(W × s / 100);  final = due − A + returned  (> 0 the bureau pays, < 0 the institution owes).
 
 An institution paid item by item (outside the budget) is cleared for its deposit only: due = A, final =
-returned. Figures per index come from the statements' lines of the index's fund (one clearing per institution and
+returned.
+
+The DIP line D (docs/dip.md; fund_budget.dip_line) of the pool that paid the institution's grouped cases by
+items enters A and the final amount: A = Σ fund_amount − deductions + D; final = due − A + D + returned (what the
+monthly statements paid is A − D). Without a final DIP run of the year there is no line and nothing changes. Figures per index come from the statements' lines of the index's fund (one clearing per institution and
 fund, each with that fund's threshold: docs/benefit-layers.md §F). Reports are drafts,
 recomputed by each run while their figures change; an approved report is frozen (also by a trigger).
 """
@@ -28,6 +32,7 @@ from core.periods import add_months, day_in_month
 
 from . import capitation, funds
 from .common import ZERO, FundError, money, parameters_by_region, pick_parameters
+from .dip_line import dip_lines
 from .models import (
     ClearingLine,
     ClearingReport,
@@ -71,16 +76,23 @@ class Clearing:
 
 
 def compute_clearing(*, index_amount: Decimal | None, fund_total: Decimal, deductions: Decimal, withheld: Decimal,
-                     score: Decimal, rating: str, params: dict, item_by_item: bool = False) -> Clearing:
-    """The clearing arithmetic with every line shown; params is a snapshot() of the year's parameters."""
+                     score: Decimal, rating: str, params: dict, item_by_item: bool = False,
+                     dip: Decimal | None = None) -> Clearing:
+    """The clearing arithmetic with every line shown; params is a snapshot() of the year's parameters; dip is
+    the report's DIP line (None: none)."""
     p = {k: Decimal(v) for k, v in params.items() if k in PARAMETER_FIELDS}
-    actual = money(fund_total - deductions)
     lines = [
         ("fund_total", _("月度基金应付合计"), _("Σ 各月结算单基金应付"), money(fund_total)),
         ("deductions", _("年度审核扣款净额"), _("Σ 各月确认扣款 − 撤销扣款"), money(deductions)),
-        ("actual", _("实际发生 A"), f"{money(fund_total)} − {money(deductions)}", actual),
-        ("withheld", _("质量保证金 W"), _("Σ 各月预留质量保证金"), money(withheld)),
     ]
+    if dip is None:
+        actual, paid = money(fund_total - deductions), ZERO
+        lines.append(("actual", _("实际发生 A"), f"{money(fund_total)} − {money(deductions)}", actual))
+    else:
+        actual, paid = money(fund_total - deductions + dip), money(dip)
+        lines += [("dip", _("按病种分值付费清算 D"), _("DIP 点数 × 点值 − 个人负担 − 按项目已付基金"), paid),
+                  ("actual", _("实际发生 A"), f"{money(fund_total)} − {money(deductions)} + ({paid})", actual)]
+    lines.append(("withheld", _("质量保证金 W"), _("Σ 各月预留质量保证金"), money(withheld)))
     returned = money(withheld * score / 100)
     if item_by_item:
         result = Clearing(side=ClearingSide.ITEM_BY_ITEM, actual=actual, withheld=money(withheld), due=actual,
@@ -122,11 +134,15 @@ def compute_clearing(*, index_amount: Decimal | None, fund_total: Decimal, deduc
                 ("next_base", _("下年指标基数"), f"I × (1 − {p['down_factor']})", result.next_base),
             ]
     result.returned = returned
-    result.final = result.due - actual + returned
+    result.final = result.due - actual + paid + returned
+    if dip is None:
+        final_formula = f"{_('应付总额')} − A + {_('返还保证金')} = {result.due} − {actual} + {returned}"
+    else:
+        final_formula = (f"{_('应付总额')} − A + D + {_('返还保证金')} = {result.due} − {actual} + ({paid}) + "
+                         f"{returned}")
     lines += [
         ("returned", _("返还保证金"), f"W × s / 100 = {money(withheld)} × {score} / 100", returned),
-        ("final", _("清算额"), f"{_('应付总额')} − A + {_('返还保证金')} = {result.due} − {actual} + {returned}",
-         result.final),
+        ("final", _("清算额"), final_formula, result.final),
     ]
     result.lines = lines
     return result
@@ -161,13 +177,16 @@ def index_totals(index: InstitutionIndex, totals: dict) -> dict[str, Decimal]:
     return {k: money(sum((r[k] for r in rows), ZERO)) for k in ("amount", "withheld", "deductions")}
 
 
-def _figures(index: InstitutionIndex, totals: dict, params: FundYearParameters) -> tuple[dict, Clearing]:
+def _figures(index: InstitutionIndex, totals: dict, params: FundYearParameters,
+             dip: dict | None = None) -> tuple[dict, Clearing]:
+    """dip: dip_line.dip_lines of the year ((institution, pool fund) → the DIP line)."""
     t = index_totals(index, totals)
     snap = snapshot(params)
     item_by_item = index.payment_mode == PaymentMode.ITEM_BY_ITEM
     result = compute_clearing(index_amount=None if item_by_item else index.agreed_amount, fund_total=t["amount"],
                               deductions=t["deductions"], withheld=t["withheld"], score=index.assessment_score,
-                              rating=index.rating, params=snap, item_by_item=item_by_item)
+                              rating=index.rating, params=snap, item_by_item=item_by_item,
+                              dip=(dip or {}).get((index.institution_id, index.fund)))
     figures = {"side": result.side, "rating": index.rating, "assessment_score": index.assessment_score,
                "index_amount": result.index_amount, "fund_total": t["amount"], "deductions": t["deductions"],
                "actual": result.actual, "withheld": result.withheld, "retained": result.retained,
@@ -203,6 +222,7 @@ def clear_year(year: int, *, user=None) -> dict[str, int]:
         raise FundError(_("%(year)s 年缺少统筹区 %(regions)s 的年度结算参数。") % {
             "year": year, "regions": ", ".join(missing)})
     totals = year_totals(year)
+    dip = dip_lines(year, [i.institution.region for i in indices])
     existing = {r.index_id: r for r in ClearingReport.objects.filter(year=year)}
     counts = {"created": 0, "updated": 0, "unchanged": 0, "approved": 0,
               "not_agreed": InstitutionIndex.objects.filter(year=year, payment_mode=PaymentMode.BUDGET)
@@ -211,7 +231,7 @@ def clear_year(year: int, *, user=None) -> dict[str, int]:
     new: list[tuple[ClearingReport, Clearing]] = []
     changed: dict[int, tuple[dict, Clearing]] = {}
     for index in indices:  # one row per institution index, not per settlement
-        figures, result = _figures(index, totals, pick_parameters(params, index.institution.region))
+        figures, result = _figures(index, totals, pick_parameters(params, index.institution.region), dip)
         report = existing.get(index.pk)
         if report is None:
             new.append((ClearingReport(index=index, year=year, institution_id=index.institution_id, fund=index.fund,
@@ -240,6 +260,8 @@ def clear_year(year: int, *, user=None) -> dict[str, int]:
         ClearingLine.objects.bulk_create(lines, batch_size=5000)
     counts["created"], counts["updated"] = len(created), len(drafts)
     counts["approved"] += len(changed) - len(drafts)
+    # DIP lines with no index of their institution and pool fund this year: nothing carries them (docs/dip.md)
+    counts["dip_unplaced"] = len(set(dip) - {(i.institution_id, i.fund) for i in indices})
     counts.update({f"capitation_{k}": v for k, v in capitation.reconcile_capitation(year).items()})
     return counts
 
@@ -252,7 +274,8 @@ def recompute_clearing(report: ClearingReport, *, user=None) -> ClearingReport:
     params = pick_parameters(parameters_by_region(report.year), report.index.institution.region)
     if params is None:
         raise FundError(_("%(year)s 年缺少年度结算参数。") % {"year": report.year})
-    figures, result = _figures(report.index, year_totals(report.year), params)
+    figures, result = _figures(report.index, year_totals(report.year), params,
+                               dip_lines(report.year, [report.index.institution.region]))
     with transaction.atomic(), money_writes(user=user):
         if not ClearingReport.objects.filter(pk=report.pk, status=ClearingStatus.DRAFT).update(
                 computed_at=timezone.now(), computed_by=_user(user), **figures):

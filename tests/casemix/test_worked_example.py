@@ -1,66 +1,24 @@
 """The worked example of issue 18 (shared/spec/dip.md section 4) through the database: settled inpatient visits
 at H1 (level 3) and H2 (level 2), their lists uploaded over the API [4101], the grouping table and parameters
 imported, the year run by run_dip_year (the year-end clearing's service) and every stored figure checked."""
-import datetime as dt
 import io
 from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from casemix.importer import create_grouping_table, set_year_parameters, spec_rows
 from casemix.models import DipCaseResult, DipInstitutionResult
 from casemix.selectors import dip_clearing_lines
 from casemix.services import run_dip_year
 from claims.errors import ServiceError
-from tests.api.base import APITestBase, make_person
-from tests.factories import local_dt
 
-from .helpers import good_list, inpatient_settlement
+from .helpers import good_list
+from .worked_world import WorkedExampleWorld
 
 D = Decimal
-GROUPS = [
-    {"code": "A", "name": "急性阑尾炎·阑尾切除术", "diag": "K35", "oprn": "47.0", "points": "1000",
-     "ref_cost": {"3": "10000.00", "2": "8000.00"}},
-    {"code": "B", "name": "2型糖尿病·保守治疗", "diag": "E11", "oprn": None, "points": "600",
-     "ref_cost": {"3": "6000.00", "2": "5000.00"}},
-]
-# case, institution (a: H1 level 3, b: H2 level 2), main diagnosis, main operation, fund paid, patient's share
-CASES = [
-    ("c1", "a", "K35.800", "47.0100", "7000.00", "2000.00"),
-    ("c2", "a", "K35.900", "47.0900", "3000.00", "1000.00"),
-    ("c3", "a", "K35.800", "47.0100", "19000.00", "6000.00"),
-    ("c4", "b", "E11.900", None, "4000.00", "1500.00"),
-    ("c5", "b", "K35.800", "47.0100", "6000.00", "2000.00"),
-    ("c6", "b", "J18.900", None, "2000.00", "1000.00"),
-]
 
 
-class WorkedExampleTests(APITestBase):
-    def setUp(self):
-        super().setUp()
-        create_grouping_table(spec_rows(GROUPS), code="EX-2026", name="worked example", region="410800",
-                              effective_from=dt.date(2026, 1, 1))
-        set_year_parameters(region="410800", year=2026,
-                            doc={"low": "0.5", "high": "2", "coef": {"3": "1.00", "2": "0.90"}, "budget": "30900.00"})
-        self.settlements = {}
-        for n, (case, inst, diag, oprn, fund, part) in enumerate(CASES):
-            institution = self.w.inst_a if inst == "a" else self.w.inst_b
-            person = make_person(f"PX{n}")
-            begntime = local_dt(2026, 3 + n, 2, 9)
-            settlement = inpatient_settlement(institution, person, fund=fund, part=part, setl_id=case,
-                                              policy_version=self.w.policy_2026, begntime=begntime,
-                                              endtime=begntime + dt.timedelta(days=6))
-            operations = [] if oprn is None else [{
-                "oprn_oprt_code": oprn, "oprn_oprt_name": "阑尾切除术", "main_oprn_flag": "1",
-                "oprn_oprt_date": (begntime + dt.timedelta(days=1)).date().isoformat()}]
-            body = good_list(diseinfo=[{"diag_code": diag, "diag_name": diag, "maindiag_flag": "1"}],
-                             oprninfo=operations)
-            client = self.client if inst == "a" else self.other_client
-            response = client.post(f"/api/v1/settlements/{case}/setl-list/", body, format="json")
-            assert response.status_code == 201, response.content
-            self.settlements[case] = settlement
-
+class WorkedExampleTests(WorkedExampleWorld):
     def test_the_year_reproduces_the_example_to_the_fen(self):
         run = run_dip_year("410800", 2026, final=True, reason="year-end clearing 2026")
         assert run.point_value == D("10.000000") and run.total_points == D("4340.0000")

@@ -1,0 +1,10 @@
+"""The DIP pages (casemix.views); config/urls.py mounts them under /dip/."""
+from django.urls import path
+
+from . import views
+
+app_name = "casemix"
+urlpatterns = [
+    path("<str:region>/<int:year>/", views.dip_year, name="dip-year"),
+    path("<str:region>/<int:year>/<str:code>/", views.dip_cases, name="dip-cases"),
+]

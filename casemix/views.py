@@ -1,0 +1,56 @@
+"""The DIP pages (/dip/): a region's year (point value, each institution's points, grouping rate, CMI-like index,
+DIP amount and clearing) and an institution's cases (group, kind, points and why). The bureau sees every
+institution; an institution login sees its own row and its own cases (404 for another's); any other login 403
+(fund_budget.permissions, as the statement and clearing pages)."""
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from fund_budget.permissions import institution_of, is_fund_bureau
+from insurance.models import Institution
+
+from .pages import case_rows, year_rows, year_run
+
+
+def _scope(user) -> int | None:
+    """None for the bureau, the institution's id for an institution login; 403 for anyone else."""
+    if is_fund_bureau.test(user):
+        return None
+    institution_id = institution_of(user)
+    if institution_id is None:
+        raise PermissionDenied(_("只有医保经办机构和医药机构可以查看DIP结果。"))
+    return institution_id
+
+
+def _render(request, template: str, context: dict):
+    bureau = is_fund_bureau.test(request.user)
+    layout = "workspace/base.html" if bureau else "fund_budget/_portal_base.html"
+    return render(request, template, {"layout": layout, "is_bureau": bureau, **context})
+
+
+@login_required
+@require_safe
+def dip_year(request, region: str, year: int):
+    own = _scope(request.user)
+    run = year_run(region, year)
+    rows = [] if run is None else year_rows(run, own)
+    return _render(request, "casemix/dip_year.html", {"region": region, "year": year, "run": run, "rows": rows})
+
+
+@login_required
+@require_safe
+def dip_cases(request, region: str, year: int, code: str):
+    own = _scope(request.user)
+    institution = get_object_or_404(Institution, fixmedins_code=code, region=region)
+    if own is not None and own != institution.pk:
+        raise Http404
+    run = year_run(region, year)
+    rows = [] if run is None else case_rows(run, institution)
+    summary = (year_rows(run, institution.pk) or [None])[0] if run is not None else None
+    return _render(request, "casemix/dip_cases.html", {"region": region, "year": year, "run": run, "rows": rows,
+                                                       "institution": institution, "summary": summary})
