@@ -20,6 +20,16 @@ def year_run(region: str, year: int) -> DipRun | None:
     return latest_run(region, year, final=True) or latest_run(region, year)
 
 
+def year_runs() -> list[DipRun]:
+    """The latest run of each (region, year), newest year first: the index of the DIP pages."""
+    seen, out = set(), []
+    for run in DipRun.objects.select_related("table").order_by("-year", "region", "-final", "-pk"):
+        if (run.region, run.year) not in seen:
+            seen.add((run.region, run.year))
+            out.append(run)
+    return out
+
+
 def _ratio(num, den) -> Decimal | None:
     return None if not den else (Decimal(num) / Decimal(den)).quantize(RATIO_PLACES)
 

@@ -5,6 +5,7 @@ from . import views
 
 app_name = "casemix"
 urlpatterns = [
+    path("", views.dip_index, name="dip-index"),
     path("<str:region>/<int:year>/", views.dip_year, name="dip-year"),
     path("<str:region>/<int:year>/<str:code>/", views.dip_cases, name="dip-cases"),
 ]

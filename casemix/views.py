@@ -14,7 +14,7 @@ from django.views.decorators.http import require_safe
 from fund_budget.permissions import institution_of, is_fund_bureau
 from insurance.models import Institution
 
-from .pages import case_rows, year_rows, year_run
+from .pages import case_rows, year_rows, year_run, year_runs
 
 
 def _scope(user) -> int | None:
@@ -31,6 +31,13 @@ def _render(request, template: str, context: dict):
     bureau = is_fund_bureau.test(request.user)
     layout = "workspace/base.html" if bureau else "fund_budget/_portal_base.html"
     return render(request, template, {"layout": layout, "is_bureau": bureau, **context})
+
+
+@login_required
+@require_safe
+def dip_index(request):
+    _scope(request.user)
+    return _render(request, "casemix/dip_index.html", {"runs": year_runs()})
 
 
 @login_required

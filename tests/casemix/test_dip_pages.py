@@ -35,6 +35,12 @@ class DipPagesTests(WorkedExampleWorld):
         h1 = self.bureau.get(f"/dip/410800/2026/{self.w.inst_a.fixmedins_code}/").content.decode()
         assert "低倍率病例" in h1 and "高倍率病例" in h1 and "1,500.00" in h1
 
+    def test_the_index_lists_each_year_and_the_nav_links_it(self):
+        run_dip_year("410800", 2026, final=False)  # a later trial run: the index still shows the final one
+        text = self.bureau.get("/dip/").content.decode()
+        assert 'href="/dip/410800/2026/"' in text and "10.000000" in text and "最终分组" in text
+        assert 'href="/dip/"' in self.bureau.get("/fund/statements/").content.decode()
+
     def test_an_institution_reads_its_own_only(self):
         text = self.h1.get("/dip/410800/2026/").content.decode()
         assert self.w.inst_a.name in text and self.w.inst_b.name not in text
