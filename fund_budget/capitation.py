@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from claims.models import Visit
 from core.periods import year_bounds
 
-from .common import FundError, money
+from . import chronic_capitation
+from .common import FundError, decimal_sum, money
 from .models import CapitationContract, CapitationPenalty, CapitationReconciliation, MonthlyStatement
 
 # How many years back a covered visit's settlement may still be reversed and recognised as covered.
@@ -54,12 +55,15 @@ def covered_condition(year: int, med_types: set[str] | None = None) -> Q | None:
     return Q(institution_id__in=every) & reduce(or_, parts)
 
 
-def monthly_amounts(year: int) -> pd.DataFrame:
-    """institution_id → the month's capitation payment (heads × monthly rate, to the fen)."""
-    rows = list(CapitationContract.objects.filter(year=year).values("institution_id", "heads", "monthly_rate"))
+def monthly_amounts(month: dt.date) -> pd.DataFrame:
+    """institution_id → the month's capitation payment: the contract's heads × monthly rate, plus the per-disease
+    capitation of 门慢特 (fund_budget.chronic_capitation), each to the fen."""
+    rows = list(CapitationContract.objects.filter(year=month.year).values("institution_id", "heads", "monthly_rate"))
     frame = pd.DataFrame(rows, columns=["institution_id", "heads", "monthly_rate"])
     frame["capitation"] = [money(h * r) for h, r in zip(frame["heads"], frame["monthly_rate"], strict=True)]
-    return frame[["institution_id", "capitation"]]
+    both = pd.concat([frame[["institution_id", "capitation"]], chronic_capitation.monthly_amounts(month)],
+                     ignore_index=True)
+    return decimal_sum(both, ["institution_id"], ["capitation"])
 
 
 def record_penalty(contract: CapitationContract, *, date: dt.date, amount, reason: str, cases: int = 1,

@@ -205,7 +205,7 @@ def compute_month(month: dt.date, cutoff: dt.datetime, prev: MonthlyRun | None, 
     by_method = _sum(matched, ["institution_id", "method"], ["sign", "fund", "claim", "gain_loss"])
     gains = _sum(matched, ["institution_id", "pool"], ["gain_loss"])
     deductions = _deductions(month, prev)
-    caps = capitation.monthly_amounts(month.year)
+    caps = capitation.monthly_amounts(month)
     receivable, receivable_ids = _receivables()
 
     ids = sorted(set(all_rows["institution_id"]) | set(deductions["institution_id"]) | set(caps["institution_id"])
