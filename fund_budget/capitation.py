@@ -30,8 +30,8 @@ COVERED_YEARS_BACK = 2
 
 def covered_condition(year: int, med_types: set[str] | None = None) -> Q | None:
     """Settlements covered by a capitation contract: at a contract's institution, for a visit of the covered
-    medical type discharged (else begun) in the contract's year. With med_types, only contracts covering one
-    of them. None when no contract covers anything.
+    medical type discharged (else begun) in the contract's year; and those a 门慢特 per-disease capitation pays
+    (fund_budget.chronic_capitation). With med_types, only visits of those types. None when nothing is covered.
 
     Written as visit_id IN (visits …) with the institutions also at the top level, so that PostgreSQL
     filters both sides by institution before joining (a plain join drove the plan from all visits)."""
@@ -43,8 +43,9 @@ def covered_condition(year: int, med_types: set[str] | None = None) -> Q | None:
     for contract_year, med_type, institution_id in contracts.values_list("year", "covered_med_type",
                                                                          "institution_id"):
         groups.setdefault((contract_year, med_type), []).append(institution_id)
+    chronic = chronic_capitation.covered_condition(year - COVERED_YEARS_BACK, year, med_types)
     if not groups:
-        return None
+        return chronic
     parts = []
     for (contract_year, med_type), institutions in sorted(groups.items()):
         start, end = year_bounds(contract_year)
@@ -52,7 +53,8 @@ def covered_condition(year: int, med_types: set[str] | None = None) -> Q | None:
             Q(endtime__gte=start, endtime__lt=end) | Q(endtime__isnull=True, begntime__gte=start, begntime__lt=end))
         parts.append(Q(institution_id__in=institutions, visit_id__in=visits.values("pk")))
     every = sorted({i for institutions in groups.values() for i in institutions})
-    return Q(institution_id__in=every) & reduce(or_, parts)
+    contracted = Q(institution_id__in=every) & reduce(or_, parts)
+    return contracted if chronic is None else contracted | chronic
 
 
 def monthly_amounts(month: dt.date) -> pd.DataFrame:
