@@ -13,7 +13,7 @@ from functools import reduce
 from operator import or_
 
 import pandas as pd
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,8 +21,14 @@ from claims.models import Visit
 from core.periods import year_bounds
 
 from . import chronic_capitation
-from .common import FundError, decimal_sum, money
-from .models import CapitationContract, CapitationPenalty, CapitationReconciliation, MonthlyStatement
+from .common import ZERO, FundError, decimal_sum, money
+from .models import (
+    CapitationContract,
+    CapitationPenalty,
+    CapitationReconciliation,
+    ChronicCapitationReconciliation,
+    MonthlyStatement,
+)
 
 # How many years back a covered visit's settlement may still be reversed and recognised as covered.
 COVERED_YEARS_BACK = 2
@@ -59,13 +65,15 @@ def covered_condition(year: int, med_types: set[str] | None = None) -> Q | None:
 
 def monthly_amounts(month: dt.date) -> pd.DataFrame:
     """institution_id → the month's capitation payment: the contract's heads × monthly rate, plus the per-disease
-    capitation of 门慢特 (fund_budget.chronic_capitation), each to the fen."""
+    capitation of 门慢特 (fund_budget.chronic_capitation), each to the fen; `chronic` is the latter part."""
     rows = list(CapitationContract.objects.filter(year=month.year).values("institution_id", "heads", "monthly_rate"))
     frame = pd.DataFrame(rows, columns=["institution_id", "heads", "monthly_rate"])
     frame["capitation"] = [money(h * r) for h, r in zip(frame["heads"], frame["monthly_rate"], strict=True)]
-    both = pd.concat([frame[["institution_id", "capitation"]], chronic_capitation.monthly_amounts(month)],
-                     ignore_index=True)
-    return decimal_sum(both, ["institution_id"], ["capitation"])
+    frame["chronic"] = ZERO
+    chronic = chronic_capitation.monthly_amounts(month)
+    chronic["chronic"] = chronic["capitation"]
+    both = pd.concat([frame[["institution_id", "capitation", "chronic"]], chronic], ignore_index=True)
+    return decimal_sum(both, ["institution_id"], ["capitation", "chronic"])
 
 
 def record_penalty(contract: CapitationContract, *, date: dt.date, amount, reason: str, cases: int = 1,
@@ -82,13 +90,20 @@ def record_penalty(contract: CapitationContract, *, date: dt.date, amount, reaso
         recorded_by=user if getattr(user, "is_authenticated", False) else None)
 
 
-def reconcile_capitation(year: int) -> dict[str, int]:
-    """Write (or refresh) each contract's annual reconciliation from the issued statements and penalties.
-    A row is rewritten only when a figure changed."""
+def _paid(year: int, amount) -> dict[int, dict]:
+    """institution_id → {total, months} of an amount on the year's current statements (months where it is not 0)."""
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 1)
-    paid = {row["institution_id"]: row for row in (
-        MonthlyStatement.objects.current().filter(month__gte=start, month__lte=end).exclude(capitation_amount=0)
-        .values("institution_id").annotate(total=Sum("capitation_amount"), months=Count("pk")))}
+    return {row["institution_id"]: row for row in (
+        MonthlyStatement.objects.current().filter(month__gte=start, month__lte=end)
+        .annotate(part=amount).exclude(part=0)
+        .values("institution_id").annotate(total=Sum("part"), months=Count("pk")))}
+
+
+def reconcile_capitation(year: int) -> dict[str, int]:
+    """Write (or refresh) each contract's annual reconciliation from the issued statements and penalties (the
+    contract's part of their capitation payment), and each institution's 门慢特 per-disease one (its part).
+    A row is rewritten only when a figure changed."""
+    paid = _paid(year, F("capitation_amount") - F("chronic_capitation_amount"))
     penalties = dict(CapitationPenalty.objects.filter(contract__year=year).values("contract_id")
                      .annotate(total=Sum("amount")).values_list("contract_id", "total"))
     existing = {r.contract_id: r for r in CapitationReconciliation.objects.filter(contract__year=year)}
@@ -109,5 +124,29 @@ def reconcile_capitation(year: int) -> dict[str, int]:
         else:
             counts["unchanged"] += 1
     CapitationReconciliation.objects.bulk_create(new, batch_size=1000)
+    counts["created"] = len(new)
+    for key, value in _reconcile_chronic(year, now).items():
+        counts[key] += value
+    return counts
+
+
+def _reconcile_chronic(year: int, now) -> dict[str, int]:
+    """The 门慢特 per-disease capitation's annual rows, one per institution paid it: Σ monthly (no penalties)."""
+    existing = {r.institution_id: r for r in ChronicCapitationReconciliation.objects.filter(year=year)}
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    new = []
+    for institution_id, row in sorted(_paid(year, F("chronic_capitation_amount")).items()):
+        total = money(row["total"])
+        figures = {"months": row["months"], "monthly_total": total, "net": total}
+        current = existing.get(institution_id)
+        if current is None:
+            new.append(ChronicCapitationReconciliation(institution_id=institution_id, year=year, computed_at=now,
+                                                       **figures))
+        elif any(getattr(current, k) != v for k, v in figures.items()):
+            ChronicCapitationReconciliation.objects.filter(pk=current.pk).update(computed_at=now, **figures)
+            counts["updated"] += 1
+        else:
+            counts["unchanged"] += 1
+    ChronicCapitationReconciliation.objects.bulk_create(new, batch_size=1000)
     counts["created"] = len(new)
     return counts

@@ -9,7 +9,13 @@ from types import SimpleNamespace
 import pytest
 
 from fund_budget import chronic_capitation
-from fund_budget.models import PaymentMethod
+from fund_budget.capitation import reconcile_capitation
+from fund_budget.models import (
+    CapitationContract,
+    CapitationReconciliation,
+    ChronicCapitationReconciliation,
+    PaymentMethod,
+)
 from insurance.chronic_services import import_demo_diseases, import_qualification, revoke_qualification
 from insurance.models import ChronicDisease
 from policy_rules.models import PolicyStatus, PolicyVersion
@@ -74,17 +80,26 @@ def test_the_rate_follows_the_pack_of_the_institutions_region(world):
     assert _amounts(dt.date(2026, 2, 1)) == {clinic.pk: D("286.50"), hospital.pk: D("95.50")}
 
 
-def test_the_statement_pays_it_as_the_months_capitation(world):
+def test_the_statement_pays_it_as_the_months_capitation_reconciled_at_year_end(world):
+    """K also holds an ordinary capitation contract (10 heads × 12.50 = 125.00 a month): the statement pays both,
+    shows the 门慢特 part, and each is reconciled on its own row."""
     clinic = world.clinic
     _pack([{"disease": "M03900", "max_level": 1, "monthly_rate": "120"}])
+    contract = CapitationContract.objects.create(institution=clinic, year=2026, heads=10, monthly_rate=D("12.50"))
     got = []
     for month in ("2026-01", "2026-02", "2026-03"):
         run, _created = settle(month)
         s = run.statements.get(institution=clinic)
-        got.append((s.fund_amount, s.capitation_amount, s.payable, s.net_payable))
-    assert got == [(D("0.00"), D("120.00"), D("120.00"), D("120.00")),
-                   (D("0.00"), D("360.00"), D("360.00"), D("360.00")),
-                   (D("0.00"), D("240.00"), D("240.00"), D("240.00"))]
+        got.append((s.fund_amount, s.capitation_amount, s.chronic_capitation_amount, s.payable, s.net_payable))
+    assert got == [(D("0.00"), D("245.00"), D("120.00"), D("245.00"), D("245.00")),
+                   (D("0.00"), D("485.00"), D("360.00"), D("485.00"), D("485.00")),
+                   (D("0.00"), D("365.00"), D("240.00"), D("365.00"), D("365.00"))]
+    assert reconcile_capitation(2026) == {"created": 2, "updated": 0, "unchanged": 0}
+    rec = CapitationReconciliation.objects.get(contract=contract)
+    assert (rec.months, rec.monthly_total, rec.penalty_total, rec.net) == (3, D("375.00"), D("0.00"), D("375.00"))
+    chronic = ChronicCapitationReconciliation.objects.get(institution=clinic, year=2026)
+    assert (chronic.months, chronic.monthly_total, chronic.net) == (3, D("720.00"), D("720.00"))
+    assert reconcile_capitation(2026) == {"created": 0, "updated": 0, "unchanged": 2}
 
 
 def methods(statement) -> dict:
