@@ -106,47 +106,39 @@ def reconcile_capitation(year: int) -> dict[str, int]:
     paid = _paid(year, F("capitation_amount") - F("chronic_capitation_amount"))
     penalties = dict(CapitationPenalty.objects.filter(contract__year=year).values("contract_id")
                      .annotate(total=Sum("amount")).values_list("contract_id", "total"))
-    existing = {r.contract_id: r for r in CapitationReconciliation.objects.filter(contract__year=year)}
-    counts = {"created": 0, "updated": 0, "unchanged": 0}
-    now = timezone.now()
-    new = []
+    wanted = {}
     for contract in CapitationContract.objects.filter(year=year):  # contracts, not settlements
         row = paid.get(contract.institution_id, {})
         figures = {"months": row.get("months", 0), "monthly_total": money(row.get("total")),
                    "penalty_total": money(penalties.get(contract.pk))}
         figures["net"] = figures["monthly_total"] - figures["penalty_total"]
-        current = existing.get(contract.pk)
-        if current is None:
-            new.append(CapitationReconciliation(contract=contract, computed_at=now, **figures))
-        elif any(getattr(current, k) != v for k, v in figures.items()):
-            CapitationReconciliation.objects.filter(pk=current.pk).update(computed_at=now, **figures)
-            counts["updated"] += 1
-        else:
-            counts["unchanged"] += 1
-    CapitationReconciliation.objects.bulk_create(new, batch_size=1000)
-    counts["created"] = len(new)
-    for key, value in _reconcile_chronic(year, now).items():
-        counts[key] += value
-    return counts
+        wanted[contract.pk] = figures
+    now = timezone.now()
+    counts = _write(CapitationReconciliation, "contract_id", wanted,
+                    CapitationReconciliation.objects.filter(contract__year=year), now)
+    chronic = {}
+    for institution_id, row in _paid(year, F("chronic_capitation_amount")).items():
+        total = money(row["total"])  # penalties are recorded under a contract: none here
+        chronic[institution_id] = {"year": year, "months": row["months"], "monthly_total": total, "net": total}
+    more = _write(ChronicCapitationReconciliation, "institution_id", chronic,
+                  ChronicCapitationReconciliation.objects.filter(year=year), now)
+    return {k: counts[k] + more[k] for k in counts}
 
 
-def _reconcile_chronic(year: int, now) -> dict[str, int]:
-    """The 门慢特 per-disease capitation's annual rows, one per institution paid it: Σ monthly (no penalties)."""
-    existing = {r.institution_id: r for r in ChronicCapitationReconciliation.objects.filter(year=year)}
+def _write(model, key: str, wanted: dict, existing_qs, now) -> dict[str, int]:
+    """Create the missing rows of `wanted` (key value → figures), rewrite those whose figures changed."""
+    existing = {getattr(r, key): r for r in existing_qs}
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     new = []
-    for institution_id, row in sorted(_paid(year, F("chronic_capitation_amount")).items()):
-        total = money(row["total"])
-        figures = {"months": row["months"], "monthly_total": total, "net": total}
-        current = existing.get(institution_id)
+    for value, figures in sorted(wanted.items()):
+        current = existing.get(value)
         if current is None:
-            new.append(ChronicCapitationReconciliation(institution_id=institution_id, year=year, computed_at=now,
-                                                       **figures))
+            new.append(model(**{key: value}, computed_at=now, **figures))
         elif any(getattr(current, k) != v for k, v in figures.items()):
-            ChronicCapitationReconciliation.objects.filter(pk=current.pk).update(computed_at=now, **figures)
+            model.objects.filter(pk=current.pk).update(computed_at=now, **figures)
             counts["updated"] += 1
         else:
             counts["unchanged"] += 1
-    ChronicCapitationReconciliation.objects.bulk_create(new, batch_size=1000)
+    model.objects.bulk_create(new, batch_size=1000)
     counts["created"] = len(new)
     return counts
