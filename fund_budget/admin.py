@@ -17,6 +17,7 @@ from .models import (
     CapitationContract,
     CapitationPenalty,
     CapitationReconciliation,
+    ChronicCapitationReconciliation,
     ClearingLine,
     ClearingReport,
     ClearingStatus,
@@ -214,6 +215,13 @@ class CapitationReconciliationAdmin(ReadOnlyModelAdmin):
     list_display = ["contract", "months", "monthly_total", "penalty_total", "net", "computed_at"]
     list_filter = ["contract__year"]
     search_fields = ["contract__institution__fixmedins_code"]
+
+
+@admin.register(ChronicCapitationReconciliation)
+class ChronicCapitationReconciliationAdmin(ReadOnlyModelAdmin):
+    list_display = ["year", "institution", "months", "monthly_total", "net", "computed_at"]
+    list_filter = ["year"]
+    search_fields = ["institution__fixmedins_code"]
 
 
 @admin.register(MonthlyRun)

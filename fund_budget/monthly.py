@@ -205,7 +205,7 @@ def compute_month(month: dt.date, cutoff: dt.datetime, prev: MonthlyRun | None, 
     by_method = _sum(matched, ["institution_id", "method"], ["sign", "fund", "claim", "gain_loss"])
     gains = _sum(matched, ["institution_id", "pool"], ["gain_loss"])
     deductions = _deductions(month, prev)
-    caps = capitation.monthly_amounts(month.year)
+    caps = capitation.monthly_amounts(month)
     receivable, receivable_ids = _receivables()
 
     ids = sorted(set(all_rows["institution_id"]) | set(deductions["institution_id"]) | set(caps["institution_id"])
@@ -239,10 +239,11 @@ def compute_month(month: dt.date, cutoff: dt.datetime, prev: MonthlyRun | None, 
         {"sign": "std_visits", "fund": "std_fund", "gain_loss": "standard_gain_loss"}, 0)
     put(_sum(deductions, ["institution_id"], ["confirmed", "reversed"]),
         {"confirmed": "deductions_confirmed", "reversed": "deductions_reversed"}, 0)
-    put(caps, {"capitation": "capitation_amount"}, 0)
+    put(caps, {"capitation": "capitation_amount", "chronic": "chronic_capitation_amount"}, 0)
     put(receivable, {"receivable": "offset_amount"}, 0)
     money_columns = ["medfee_amount", "ffs_fund_amount", "cov_fund", "std_fund", "standard_gain_loss",
-                     "deductions_confirmed", "deductions_reversed", "capitation_amount", "offset_amount",
+                     "deductions_confirmed", "deductions_reversed", "capitation_amount", "chronic_capitation_amount",
+                     "offset_amount",
                      *[f"ffs_{f}" for f in FUNDS]]
     st[money_columns] = st[money_columns].map(money)
     st["fund_amount"] = st["ffs_fund_amount"] + st["standard_gain_loss"]
@@ -313,7 +314,7 @@ def _method_lines(st: pd.DataFrame, by_method: pd.DataFrame) -> pd.DataFrame:
 
 STATEMENT_FIELDS = ["visit_count", "reversal_count", "medfee_amount", "ffs_fund_amount", "standard_gain_loss",
                     "fund_amount", "withheld", "deductions_confirmed", "deductions_reversed", "deductions",
-                    "capitation_amount", "payable", "offset_amount", "net_payable", "payment_due"]
+                    "capitation_amount", "chronic_capitation_amount", "payable", "offset_amount", "net_payable", "payment_due"]
 
 
 def _issue(month, sequence, cutoff, prev, user, st: pd.DataFrame, lines: pd.DataFrame,

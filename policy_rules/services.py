@@ -101,9 +101,9 @@ def _check_no_overlap(region, start, end, exclude_pk=None) -> None:
 # Layers the engine settles (docs/benefit-layers.md) but the platform does not pay in full yet. A pack using
 # them is refused here, by name, rather than settled and half paid. The civil-servant subsidy, veterans and
 # maternity are stored (the settlement's columns, parallel enrollments, employers' wages); 门慢特 (chronic) pays
-# in the stored amounts and reads insurance.ChronicQualification; only its per-disease capitation is not paid by
-# the statements yet.
-NOT_YET_STORED = ("chronic.capitation",)
+# in the stored amounts and reads insurance.ChronicQualification, its per-disease capitation is paid and
+# reconciled by the statements (fund_budget.chronic_capitation). None is left.
+NOT_YET_STORED: tuple[str, ...] = ()
 
 
 def import_policy_pack(doc: dict, *, user=None, source_name: str = "", activate: bool = True) -> PolicyVersion:

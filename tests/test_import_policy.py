@@ -205,15 +205,12 @@ def test_a_pack_with_a_stored_layer_is_imported(name):
     assert PolicyVersion.objects.get().pk == version.pk
 
 
-def test_a_chronic_pack_is_stored_but_not_its_capitation():
-    """门慢特 pays in the stored amounts and reads stored qualifications: its pack imports; per-disease capitation
-    is not paid by the statements yet, so a pack with it is refused, naming the key."""
+def test_a_chronic_pack_is_stored_with_its_capitation():
+    """门慢特 pays in the stored amounts and reads stored qualifications, and its per-disease capitation is paid
+    by the monthly statements (fund_budget.chronic_capitation): a pack with it imports, capitation included."""
     doc = _layer_pack("chronic-diseases")
-    assert import_policy_pack(copy.deepcopy(doc)).region == doc["region"]
     doc["chronic"]["capitation"] = [{"disease": "M03900", "max_level": 1, "monthly_rate": "120"}]
-    doc["code"] = "PROJ-C-2026-CAP"
-    with pytest.raises(PolicyPackError) as exc:
-        import_policy_pack(doc, activate=False)
-    assert [e["key"] for e in exc.value.errors] == ["chronic.capitation"]
+    version = import_policy_pack(copy.deepcopy(doc))
+    assert version.document["chronic"]["capitation"] == doc["chronic"]["capitation"]
     assert list(PolicyVersion.objects.values_list("code", flat=True)) == ["PROJ-C-2026"]
 

@@ -131,4 +131,27 @@ class CapitationReconciliation(models.Model):
         return f"{self.contract} = {self.net}"
 
 
+class ChronicCapitationReconciliation(models.Model):
+    """The annual reconciliation of an institution's 门慢特 per-disease capitation (docs/benefit-layers.md §C): the
+    months and Σ of the per-disease capitation its current statements paid. Penalties are recorded under a
+    capitation contract, so the net is the monthly total."""
+
+    institution = models.ForeignKey("insurance.Institution", on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("医药机构"))
+    year = models.PositiveSmallIntegerField(_("年度"))
+    months = models.PositiveSmallIntegerField(_("已结算月数"))
+    monthly_total = models.DecimalField(_("月度包干费用合计"), **MONEY)
+    net = models.DecimalField(_("年度清算额"), **MONEY)
+    computed_at = models.DateTimeField(_("计算时间"))
+
+    class Meta:
+        verbose_name = _("门慢特按人头年度清算")
+        verbose_name_plural = _("门慢特按人头年度清算")
+        ordering = ["-year", "institution"]
+        constraints = [models.UniqueConstraint(fields=["institution", "year"], name="%(app_label)s_%(class)s_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.institution_id} = {self.net}"
+
+
 # --- monthly statements and disbursements ---------------------------------------------------------------

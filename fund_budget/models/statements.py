@@ -85,6 +85,9 @@ class MonthlyStatement(models.Model):
     deductions_reversed = models.DecimalField(_("本月撤销扣款"), **MONEY, default=Decimal("0"))
     deductions = models.DecimalField(_("审核扣款净额"), **MONEY, default=Decimal("0"))
     capitation_amount = models.DecimalField(_("按人头包干费用"), **MONEY, default=Decimal("0"))
+    chronic_capitation_amount = models.DecimalField(
+        _("其中门慢特按人头"), **MONEY, default=Decimal("0"),
+        help_text=_("按人头包干费用中按门慢特病种人头支付的部分"))
     payable = models.DecimalField(_("本月应付"), **MONEY, default=Decimal("0"))
     offset_amount = models.DecimalField(_("抵扣以前应收"), **MONEY, default=Decimal("0"),
                                         help_text=_("机构以前欠付(负数拨付)在本月抵扣"))

@@ -148,6 +148,18 @@ class CapitationReconciliationFactory(DjangoModelFactory):
     computed_at = factory.LazyFunction(timezone.now)
 
 
+class ChronicCapitationReconciliationFactory(DjangoModelFactory):
+    class Meta:
+        model = fb.ChronicCapitationReconciliation
+
+    institution = factory.SubFactory(InstitutionFactory)
+    year = 2026
+    months = 12
+    monthly_total = D("4440")
+    net = D("4440")
+    computed_at = factory.LazyFunction(timezone.now)
+
+
 class MonthlyRunFactory(DjangoModelFactory):
     class Meta:
         model = fb.MonthlyRun
@@ -284,6 +296,7 @@ FACTORIES = {
     "fund_budget.capitationcontract": CapitationContractFactory,
     "fund_budget.capitationpenalty": CapitationPenaltyFactory,
     "fund_budget.capitationreconciliation": CapitationReconciliationFactory,
+    "fund_budget.chroniccapitationreconciliation": ChronicCapitationReconciliationFactory,
     "fund_budget.monthlyrun": MonthlyRunFactory,
     "fund_budget.monthlystatement": MonthlyStatementFactory,
     "fund_budget.statementline": StatementLineFactory,
@@ -297,7 +310,7 @@ FACTORIES = {
 }
 FUND_READ_ONLY = {
     "fund_budget.indexnegotiation", "fund_budget.negotiationstep", "fund_budget.auditdeduction",
-    "fund_budget.capitationreconciliation", "fund_budget.monthlyrun", "fund_budget.monthlystatement",
+    "fund_budget.capitationreconciliation", "fund_budget.chroniccapitationreconciliation", "fund_budget.monthlyrun", "fund_budget.monthlystatement",
     "fund_budget.statementline", "fund_budget.statementmethodline", "fund_budget.disbursement",
     "fund_budget.clearingreport", "fund_budget.clearingline", "fund_budget.monthreopeningrequest",
     "fund_budget.monthreopeningapproval", "fund_budget.supersededstatement",

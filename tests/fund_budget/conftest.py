@@ -54,12 +54,12 @@ def threshold(params: FundYearParameters, fund: str, amount) -> FundThreshold:
 
 def make_settlement(institution, when: dt.datetime, *, person, policy, hifp="0", hifob="0", hifmi="0", maf="0",
                     psn_part="0", med_type="21", begin=None, end=None, diagnoses=None,
-                    created_at: dt.datetime | None = None, enrollment=None) -> Settlement:
+                    created_at: dt.datetime | None = None, enrollment=None, dise_codg: str = "") -> Settlement:
     """A settlement at `when` (recorded a minute later unless created_at is given); the visit registered under
     enrollment, when given (else its scheme is the person's enrollment in force, fund_budget.funds.scheme)."""
     visit = VisitFactory(person=person, institution=institution, med_type=med_type, enrollment=enrollment,
                          begntime=begin or when - dt.timedelta(days=3), endtime=end if end is not None else when,
-                         diagnoses=diagnoses or [], status=VisitStatus.SETTLED)
+                         diagnoses=diagnoses or [], status=VisitStatus.SETTLED, dise_codg=dise_codg)
     s = PaidSettlementFactory(visit=visit, policy_version=policy, setl_time=when, hifp_pay=D(str(hifp)),
                               hifob_pay=D(str(hifob)), hifmi_pay=D(str(hifmi)), maf_pay=D(str(maf)),
                               psn_part=D(str(psn_part)))
