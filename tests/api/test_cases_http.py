@@ -12,16 +12,16 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from claims.cases import load_reference_data, local
+from claims.cases import load_qualifications, load_reference_data, local
 from insurance.models import Institution
 from policy_rules.engine.adjudicate import LAYER_COLUMNS
 from policy_rules.engine.cases import SETL_FIELDS, validate_case
 
 from .base import CASES_DIR, ROOT, make_institution_user
 
-# the project's case files whose layers are stored (门慢特, chronic-diseases.json, once its qualifications are)
+# the project's case files (docs/benefit-layers.md), 门慢特's with its qualifications imported as the runner does
 PROJECT_CASE_FILES = [ROOT / "policy_rules" / "fixtures" / "cases" / f"{n}.json"
-                      for n in ("civil-servant", "veterans", "maternity")]
+                      for n in ("civil-servant", "veterans", "maternity", "chronic-diseases")]
 CASE_FILES = sorted(CASES_DIR.glob("*.json")) + PROJECT_CASE_FILES
 LINE_FIELDS = {"fulamt_ownpay_amt": "fulamt_ownpay_amt", "overlmt_selfpay": "overlmt_amt",
                "preselfpay_amt": "preselfpay_amt", "inscp_scp_amt": "inscp_scp_amt", "reason": "reason"}
@@ -52,6 +52,7 @@ def test_case_file_over_http_matches_to_the_fen(path):
     doc = json.loads(path.read_text(encoding="utf-8"))
     validate_case(doc)
     load_reference_data(doc)
+    load_qualifications(doc)
     clients = clients_of_institutions()
 
     platform_id = {}  # the case's mdtrt_id → the one the platform assigned
