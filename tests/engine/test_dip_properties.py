@@ -18,7 +18,16 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policy_rules.engine.dip import HIGH, LOW, NORMAL, POINT_SCALE, DipParams, dip_year, group_cases, groups_frame
+from policy_rules.engine.dip import (
+    HIGH,
+    LOW,
+    NORMAL,
+    POINT_SCALE,
+    DipParams,
+    dip_year,
+    group_cases,
+    groups_frame,
+)
 from policy_rules.engine.money import RATIO_SCALE
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
