@@ -120,7 +120,7 @@ class DipYearParameters(models.Model):
             models.CheckConstraint(condition=Q(low__gte=0) & Q(low__lte=1) & Q(high__gte=1),
                                    name="%(app_label)s_%(class)s_thresholds"),
             models.CheckConstraint(condition=Q(budget__gte=0), name="%(app_label)s_%(class)s_budget_gte_0"),
-            models.CheckConstraint(condition=~Q(method=PaymentMethod.DRG_RATE) | Q(rate__gt=0),
+            models.CheckConstraint(condition=~Q(method=PaymentMethod.DRG_RATE) | Q(rate__isnull=False, rate__gt=0),
                                    name="%(app_label)s_%(class)s_rate_of_drg_rate"),
         ]
 
