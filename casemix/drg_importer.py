@@ -208,8 +208,9 @@ def _check_drg(rows: list[Row], adrgs: set[str], errors: list[dict], out: list[d
         if severity and severity not in DrgSeverity.values:
             sheet.error(where, "severity", "INVALID_VALUE", _("并发症情况为 MCC、CC、none 或 any。"))
         elif code and adrg and severity and code != adrg + SUFFIX[severity]:
-            sheet.error(where, "code", "INVALID_CODE", _("DRG编码应为ADRG编码加并发症位（1 MCC、3 CC、5 无、9 不区分）："
-                                                         "%(v)s") % {"v": adrg + SUFFIX[severity]})
+            expected = adrg + SUFFIX[severity]
+            sheet.error(where, "code", "INVALID_CODE", _("DRG编码应为 %(v)s（ADRG编码加并发症位：1 MCC、3 CC、5 无、9 不区分）。")
+                        % {"v": expected})
         if adrg and severity:
             _first(sheet, where, "severity", severity_seen, (adrg, severity), _("同一ADRG的并发症情况"))
         rw = _number(sheet, where, "rw", POINT_SCALE)
