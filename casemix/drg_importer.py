@@ -291,6 +291,11 @@ def read_drg_json(data: bytes, file: str) -> dict[str, list[Row]]:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise _unreadable(file, exc) from exc
+    return doc_sheets(doc, file)
+
+
+def doc_sheets(doc, file: str) -> dict[str, list[Row]]:
+    """The four lists of a table in docs/drg.md's shape (a JSON file's, or a DRG case file's `drg_table`)."""
     if not isinstance(doc, dict):
         raise _unreadable(file, _("JSON应为对象 {mdc, adrg, cc, drg}。"))
     sheets: dict[str, list[Row]] = {}
