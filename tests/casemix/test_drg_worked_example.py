@@ -55,6 +55,16 @@ class DrgPointsTests(DrgExampleWorld):
         assert {r.mdc for r in DipCaseResult.objects.filter(run=run)} == {""}
 
 
+    def test_the_institution_reads_its_drg_cases_over_the_api(self):
+        run_dip_year("410800", 2026)
+        rows = self.client.get("/api/v1/dip-cases/?year=2026").json()["results"]
+        assert [(r["setl_id"], r["dise_grp_code"], r["mdc_code"], r["adrg_code"], r["severity"],
+                 r["ungrouped_reason"], r["points"]) for r in rows] == [
+            ("d1", "GB11", "G", "GB1", "MCC", "", "400.0000"), ("d2", "GB15", "G", "GB1", "CC", "", "250.0000"),
+            ("d3", "GD19", "G", "GD1", "MCC", "", "40.0000"), ("d4", "GS13", "G", "GS1", "CC", "", "180.0000"),
+            ("d5", "", "F", "FR3", "none", "NO_DRG", None), ("d6", "", "", "", "", "NO_MDC", None)]
+
+
 class DrgRateTests(DrgExampleWorld):
     PARAMS = RATE_PARAMS
 
