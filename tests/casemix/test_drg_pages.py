@@ -28,7 +28,7 @@ class DrgPagesTests(DrgExampleWorld):
 
     def test_the_year_and_the_cases_show_the_drgs(self):
         text = self.bureau.get("/dip/410800/2026/").content.decode()
-        for figure in ("DRG付费年度结果", "DRG点数法", "162.068966", "870.00", "120,000.00", "41,000.00",
+        for figure in ("DRG付费年度结果", "DRG点数法", "DRG应付", "DRG清算", "162.068966", "870.00", "120,000.00", "41,000.00",
                        "4 / 6", self.w.inst_a.name):
             assert figure in text, figure
         cases = self.bureau.get(f"/dip/410800/2026/{self.w.inst_a.fixmedins_code}/").content.decode()
