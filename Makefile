@@ -30,7 +30,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/yibao
 # the shared worked examples and the project's own (docs/benefit-layers.md)
 PROJECT_CASES := $(wildcard policy_rules/fixtures/cases/*.json)
 CASES ?= $(wildcard ../shared/cases/*.json) $(PROJECT_CASES)
-DIP_CASES ?= $(wildcard ../shared/cases-dip/*.json)
+DIP_CASES ?= $(wildcard ../shared/cases-dip/*.json) $(wildcard policy_rules/fixtures/cases-drg/*.json)
 LOCALES := zh_Hans en
 
 .PHONY: help venv demo test cases lint bench migrate messages clean
