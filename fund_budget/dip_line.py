@@ -44,3 +44,15 @@ def dip_lines(year: int, regions) -> dict[tuple[int, str], Decimal]:
             for pool, amount in _split(result).items():
                 out[(institution_id, pool)] = amount
     return out
+
+
+def report_dip(report) -> dict | None:
+    """What the clearing page shows of a report's DIP line: {"result": its institution's figures in the region's
+    latest final run (points, point value, patients' share, DIP amount, fund paid by items, clearing), "part": the
+    line D of this report (the pool's part when the institution's cases are of both schemes)}; None without a
+    line."""
+    line = report.lines.filter(key="dip").first()
+    if line is None:
+        return None
+    result = dip_clearing_lines(report.institution.region, report.year).get(report.institution_id)
+    return None if result is None else {"result": result, "part": line.amount}
