@@ -244,6 +244,7 @@ class CaseKind(models.TextChoices):
     NORMAL = "normal", _("正常病例")
     LOW = "low", _("低倍率病例")
     HIGH = "high", _("高倍率病例")
+    SPECIAL = "special", _("特病单议(按项目付费)")
     UNGROUPED = "", _("未入组")
 
 
@@ -292,6 +293,8 @@ class DipInstitutionResult(models.Model):
     point_value = models.DecimalField(_("点值"), max_digits=16, decimal_places=6)
     patient_share = models.DecimalField(_("个人负担"), **MONEY)
     fund_paid_by_items = models.DecimalField(_("已按项目支付"), **MONEY)
+    special_fund = models.DecimalField(_("特病单议按项目支付"), default=0, **MONEY,
+                                       help_text=_("特病单议病例的基金支付，先从DIP预算中扣除"))
     dip_amount = models.DecimalField(_("DIP应付金额"), max_digits=16, decimal_places=2)
     clearing = models.DecimalField(_("DIP清算金额"), max_digits=16, decimal_places=2)
 
@@ -305,3 +308,7 @@ class DipInstitutionResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id} {self.institution_id} {self.clearing}"
+
+
+# the special-case review's models (特病单议), kept in their own module
+from .special_models import SpecialCaseRequest, SpecialCaseStep  # noqa: E402, F401

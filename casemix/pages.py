@@ -72,6 +72,9 @@ def _why(case: DipCaseResult, group: DipGroup | None, diag: str, oprn: str, run:
     ref = getattr(group, f"ref_cost_{level}", None)
     values = {"cost": money_text(case.medfee_sumamt), "ref": money_text(ref), "points": _plain(group.points),
               "coef": _plain(coef), "low": _plain(params.low), "high": _plain(params.high)}
+    if case.kind == CaseKind.SPECIAL:
+        return _("特病单议已同意：按项目付费，基金支付 %(fund)s 先从DIP预算中扣除，不计点数") % {
+            "fund": money_text(case.fund_pay_sumamt)}
     if case.kind == CaseKind.LOW:
         return _("费用 %(cost)s < %(low)s × 参考费用 %(ref)s：费用 ÷ 参考费用 × 分值 %(points)s × 系数 %(coef)s") % values
     if case.kind == CaseKind.HIGH:

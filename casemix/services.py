@@ -14,7 +14,7 @@ from claims.errors import ServiceError
 from policy_rules.engine.dip import POINT_SCALE, VALUE_SCALE, DipInputError
 from policy_rules.engine.money import FEN
 
-from . import scoring, selectors
+from . import scoring, selectors, special_selectors
 from .drg_models import TableKind
 from .models import DipCaseResult, DipInstitutionResult, DipRun
 
@@ -53,6 +53,8 @@ def run_dip_year(region: str, year: int, *, user=None, reason: str = "", final: 
     if errors:
         raise ServiceError(errors)
     cases = selectors.year_cases(region, year)
+    # approved special cases (特病单议): paid by items, their fund payment out of the budget first
+    cases["special"] = cases["settlement_id"].isin(list(special_selectors.approved_settlements(region, year)))
     try:
         result = scoring.score_year_of(parameters, table, cases)
     except DipInputError as exc:
@@ -77,7 +79,8 @@ def run_dip_year(region: str, year: int, *, user=None, reason: str = "", final: 
         DipInstitutionResult.objects.bulk_create([
             DipInstitutionResult(run=run, institution_id=int(i.institution), points=_points(i.points_e4),
                                  point_value=value, patient_share=_money(i.patient_share_fen),
-                                 fund_paid_by_items=_money(i.fund_paid_fen), dip_amount=_money(i.dip_amount_fen),
+                                 fund_paid_by_items=_money(i.fund_paid_fen), special_fund=_money(i.special_fund_fen),
+                                 dip_amount=_money(i.dip_amount_fen),
                                  clearing=_money(i.clearing_fen))
             for i in result.institutions.itertuples()])
     return run

@@ -62,7 +62,8 @@ class SettlementListView(InstitutionAPIMixin, GenericAPIView):
 @extend_schema_view(
     list=extend_schema(
         summary="本机构的DIP入组病例", tags=["setl-list"], parameters=[YEAR_PARAM],
-        description="本机构某年度最近一次DIP运行中每个病例的病种、病例类型(normal/low/high，空为未入组)与点数。",
+        description="本机构某年度最近一次DIP运行中每个病例的病种、病例类型(normal/low/high，special 为特病单议按项目付费，"
+                    "空为未入组)与点数。",
         responses={200: s.DipCaseSerializer, 400: ERRORS, **COMMON},
     ),
 )

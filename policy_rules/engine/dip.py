@@ -8,7 +8,9 @@ coefficients by 10^6. Every rounding is half up at the place the spec names, com
 Inputs:
   groups  code, diag, oprn ('' = conservative treatment, 保守治疗), points_e4, ref_<level> (fen, -1 = none)
           for the levels 0..3 (groups_frame builds it from the spec's records)
-  cases   case_id, institution, level, main_diag, main_oprn ('' = none), medfee_fen, fund_fen, psn_part_fen
+  cases   case_id, institution, level, main_diag, main_oprn ('' = none), medfee_fen, fund_fen, psn_part_fen,
+          and optionally special (bool): the case is an approved special case (特病单议, docs/dip.md): grouped, it
+          earns no points (kind `special`), is paid by items, and its fund payment comes out of the budget first
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from .money import FEN, RATIO_SCALE, to_decimal
 POINT_SCALE = 10_000  # points carry 4 decimals
 VALUE_SCALE = 1_000_000  # the point value carries 6 decimals
 LEVELS = (0, 1, 2, 3)
-NORMAL, LOW, HIGH = "normal", "low", "high"
+NORMAL, LOW, HIGH, SPECIAL = "normal", "low", "high", "special"
 
 
 class DipInputError(ValueError):
@@ -51,7 +53,8 @@ class DipParams:
 @dataclass
 class DipResult:
     cases: pd.DataFrame  # case_id, institution, group ('' = ungrouped), kind, points_e4 (-1 = none)
-    institutions: pd.DataFrame  # institution, points_e4, patient_share_fen, fund_paid_fen, dip_amount_fen, clearing_fen
+    # institution, points_e4, patient_share_fen, fund_paid_fen, special_fund_fen, dip_amount_fen, clearing_fen
+    institutions: pd.DataFrame
     point_value_e6: int
 
 
@@ -131,9 +134,16 @@ def _round_div(num, den):
     return (2 * num + den) // (2 * den)
 
 
+def special_cases(cases: pd.DataFrame) -> np.ndarray:
+    """The cases' `special` column as booleans (all False without the column)."""
+    if "special" not in cases:
+        return np.zeros(len(cases), dtype=bool)
+    return cases["special"].fillna(False).to_numpy(dtype=bool)
+
+
 def score_cases(cases: pd.DataFrame, group: np.ndarray, groups: pd.DataFrame, params: DipParams) -> pd.DataFrame:
     """Kind and points of each case (spec section 2). Ungrouped, or no reference cost at the case's level:
-    kind '' and points -1."""
+    kind '' and points -1. A scored case marked special: kind `special` and points -1 (it keeps its group)."""
     n = len(cases)
     level = cases["level"].to_numpy(np.int64)
     medfee = cases["medfee_fen"].to_numpy(np.int64)
@@ -149,9 +159,11 @@ def score_cases(cases: pd.DataFrame, group: np.ndarray, groups: pd.DataFrame, pa
     for lv, c in params.coef_e6.items():
         coef[level == lv] = c
     points = groups["points_e4"].to_numpy(np.int64)[g] if len(groups) else np.zeros(n, np.int64)
-    low = scored & (medfee * RATIO_SCALE < params.low_e6 * ref)
-    high = scored & (medfee * RATIO_SCALE > params.high_e6 * ref)
-    normal = scored & ~low & ~high
+    special = scored & special_cases(cases)
+    pointed = scored & ~special
+    low = pointed & (medfee * RATIO_SCALE < params.low_e6 * ref)
+    high = pointed & (medfee * RATIO_SCALE > params.high_e6 * ref)
+    normal = pointed & ~low & ~high
     out = np.full(n, -1, dtype=np.int64)
     out[normal] = (2 * points[normal] * coef[normal] + RATIO_SCALE) // (2 * RATIO_SCALE)
     if low.any():
@@ -162,15 +174,16 @@ def score_cases(cases: pd.DataFrame, group: np.ndarray, groups: pd.DataFrame, pa
         num = (m * RATIO_SCALE - (params.high_e6 - RATIO_SCALE) * r) * p * c
         out[high] = _round_div(num, r * RATIO_SCALE * RATIO_SCALE).astype(np.int64)
     kind = np.full(n, "", dtype=object)
-    kind[normal], kind[low], kind[high] = NORMAL, LOW, HIGH
+    kind[normal], kind[low], kind[high], kind[special] = NORMAL, LOW, HIGH, SPECIAL
     codes = groups["code"].to_numpy(dtype=object)[g] if len(groups) else np.full(n, "", dtype=object)
     return pd.DataFrame({"case_id": cases["case_id"].to_numpy(), "institution": cases["institution"].to_numpy(),
                          "group": np.where(scored, codes, ""), "kind": kind, "points_e4": out})
 
 
 def point_value_e6(budget_fen: int, patient_share_fen: int, points_e4: int) -> int:
-    """round((budget + Σ patients' share) ÷ Σ points, 6); 0 without points."""
-    if points_e4 <= 0:
+    """round((budget + Σ patients' share) ÷ Σ points, 6); 0 without points. `budget_fen` is what is left of the
+    budget after the special cases' fund payments and may be negative; the point value is never below 0."""
+    if points_e4 <= 0 or budget_fen + patient_share_fen <= 0:
         return 0
     return int(_round_div((budget_fen + patient_share_fen) * (VALUE_SCALE * POINT_SCALE // FEN), points_e4))
 
@@ -187,20 +200,28 @@ def score_year(cases: pd.DataFrame, group: np.ndarray, groups: pd.DataFrame, par
     fixed value per point (DRG 费率法) in place of the value computed from the budget."""
     scored = score_cases(cases, group, groups, params)
     counted = scored["points_e4"].to_numpy() >= 0
-    frame = pd.DataFrame({"institution": cases["institution"].to_numpy()[counted],
-                          "points_e4": scored["points_e4"].to_numpy()[counted],
-                          "patient_share_fen": cases["psn_part_fen"].to_numpy(np.int64)[counted],
-                          "fund_paid_fen": cases["fund_fen"].to_numpy(np.int64)[counted]})
+    special = (scored["kind"] == SPECIAL).to_numpy()
+    rows = counted | special
+    fund = cases["fund_fen"].to_numpy(np.int64)
+    frame = pd.DataFrame({"institution": cases["institution"].to_numpy()[rows],
+                          "points_e4": np.where(counted, scored["points_e4"].to_numpy(), 0)[rows],
+                          "patient_share_fen": np.where(counted, cases["psn_part_fen"].to_numpy(np.int64), 0)[rows],
+                          "fund_paid_fen": fund[rows],
+                          "special_fund_fen": np.where(special, fund, 0)[rows]})
     per = frame.groupby("institution", sort=True).sum()
-    value = (point_value_e6(params.budget_fen, int(frame["patient_share_fen"].sum()), int(frame["points_e4"].sum()))
+    # the special cases are paid by items out of the budget first; the rest is shared by the points
+    value = (point_value_e6(params.budget_fen - int(frame["special_fund_fen"].sum()),
+                            int(frame["patient_share_fen"].sum()), int(frame["points_e4"].sum()))
              if rate_e6 is None else rate_e6)
     points = per["points_e4"].to_numpy(np.int64).astype(object)
     gross = _round_div(points * value, VALUE_SCALE * POINT_SCALE // FEN) if len(per) else np.array([], dtype=object)
-    dip_amount = np.asarray(gross, dtype=object) - per["patient_share_fen"].to_numpy(np.int64).astype(object)
+    dip_amount = (np.asarray(gross, dtype=object) - per["patient_share_fen"].to_numpy(np.int64).astype(object)
+                  + per["special_fund_fen"].to_numpy(np.int64).astype(object))
     institutions = pd.DataFrame({
         "institution": per.index.to_numpy(), "points_e4": per["points_e4"].to_numpy(np.int64),
         "patient_share_fen": per["patient_share_fen"].to_numpy(np.int64),
         "fund_paid_fen": per["fund_paid_fen"].to_numpy(np.int64),
+        "special_fund_fen": per["special_fund_fen"].to_numpy(np.int64),
         "dip_amount_fen": dip_amount.astype(np.int64),
     })
     institutions["clearing_fen"] = institutions["dip_amount_fen"] - institutions["fund_paid_fen"]
