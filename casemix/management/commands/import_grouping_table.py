@@ -1,8 +1,8 @@
 """python manage.py import_grouping_table FILE --code C --region R --effective-from D [--params PARAMS.json]
 
 Imports a DIP grouping table (CSV or XLSX, casemix/importer.py) for a region, effective from a date; with
---params, also the year's DIP parameters ({year, low, high, coef {level: ratio}, budget}). Nothing is stored
-when any row is bad: every error is printed with its row and column. A table whose code exists is kept.
+--params, also the year's DIP parameters ({year, low, high, coef {level: ratio}, budget, list_deadline_days}).
+Nothing is stored when any row is bad: every error is printed with its row and column. A table whose code exists is kept.
 """
 import datetime as dt
 import json
