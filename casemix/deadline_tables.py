@@ -14,10 +14,10 @@ ATTRS = {"class": "table"}
 
 def status_text(days_overdue: int) -> str:
     if days_overdue > 0:
-        return ngettext("逾期 %(n)d 天", "逾期 %(n)d 天", days_overdue) % {"n": days_overdue}
+        return ngettext("%(n)d day overdue", "%(n)d days overdue", days_overdue) % {"n": days_overdue}
     if days_overdue == 0:
         return str(_("今日到期"))
-    return ngettext("剩余 %(n)d 天", "剩余 %(n)d 天", -days_overdue) % {"n": -days_overdue}
+    return ngettext("%(n)d day left", "%(n)d days left", -days_overdue) % {"n": -days_overdue}
 
 
 class MissingListTable(tables.Table):

@@ -10,7 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, DateField, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    DateField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import ExtractYear, TruncDate
 from django.utils import timezone
 

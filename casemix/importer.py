@@ -23,7 +23,14 @@ from policy_rules.catalog_import import _read_bytes, _read_frame
 from policy_rules.engine.dip import POINT_SCALE, DipInputError, DipParams, decimal_scaled
 from policy_rules.engine.money import FEN, RATIO_SCALE
 
-from .models import LEVELS, LIST_DEADLINE_DAYS, MAX_LIST_DEADLINE_DAYS, DipGroup, DipYearParameters, GroupingTable
+from .models import (
+    LEVELS,
+    LIST_DEADLINE_DAYS,
+    MAX_LIST_DEADLINE_DAYS,
+    DipGroup,
+    DipYearParameters,
+    GroupingTable,
+)
 
 COLUMNS = ("code", "name", "diag", "oprn", "points", *(f"ref_cost_{lv}" for lv in LEVELS))
 REQUIRED_COLUMNS = ("code", "name", "diag", "points")

@@ -8,6 +8,7 @@ from django.test import Client
 
 from .deadline_world import TODAY, DeadlineWorld
 
+
 def cell(setl_id: str) -> str:
     """A settlement id as the table's cell shows it (a bare "m1" may occur in a CSRF token)."""
     return f">{setl_id}<"

@@ -36,7 +36,7 @@ class EstimatePagesTests(WorkedExampleWorld):
             assert page.status_code == 200
             text = page.content.decode()
             for shown in ('id="dip-estimate"', "本机构累计点数", "2,900.0000", "6,960.0000", "21,600.00",
-                          "30,900.00", "7.543103", "3 / 3", "2026 年前 5 个月"):
+                          "30,900.00", "7.543103", "3 / 3", "2026 年 1—5 月"):
                 assert shown in text, shown
         assert self.h2.get(f"/fund/statements/{may.pk}/").status_code == 404
 
