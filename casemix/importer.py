@@ -23,7 +23,15 @@ from policy_rules.catalog_import import _read_bytes, _read_frame
 from policy_rules.engine.dip import POINT_SCALE, VALUE_SCALE, DipInputError, DipParams, decimal_scaled
 from policy_rules.engine.money import FEN, RATIO_SCALE
 
-from .models import LEVELS, DipGroup, DipYearParameters, GroupingTable, PaymentMethod
+from .models import (
+    LEVELS,
+    LIST_DEADLINE_DAYS,
+    MAX_LIST_DEADLINE_DAYS,
+    DipGroup,
+    DipYearParameters,
+    GroupingTable,
+    PaymentMethod,
+)
 
 COLUMNS = ("code", "name", "diag", "oprn", "points", *(f"ref_cost_{lv}" for lv in LEVELS))
 REQUIRED_COLUMNS = ("code", "name", "diag", "points")
@@ -181,7 +189,8 @@ def _method_and_rate(doc: Mapping) -> tuple[str, Decimal | None]:
 
 def set_year_parameters(*, region: str, year: int, doc: Mapping, user=None, reason: str = "") -> DipYearParameters:
     """A new row of the year's parameters from the spec's `params` {low, high, coef {level: ratio}, budget}, with
-    the payment method (`method`: dip by default, drg_points or drg_rate with its `rate`)."""
+    the payment method (`method`: dip by default, drg_points or drg_rate with its `rate`) and `list_deadline_days`
+    (an integer 0..365, default 7: days after settlement to upload the list)."""
     try:
         params = DipParams.from_doc(doc)
     except DipInputError as exc:
@@ -192,10 +201,15 @@ def set_year_parameters(*, region: str, year: int, doc: Mapping, user=None, reas
         raise ServiceError([_error(None, f"coef.{unknown[0]}", "INVALID_VALUE", _("医院等级为0至3。"))])
     if not 1900 < int(year) < 2200:
         raise ServiceError([_error(None, "year", "INVALID_VALUE", _("年度无效。"))])
+    deadline = doc.get("list_deadline_days", LIST_DEADLINE_DAYS)
+    if isinstance(deadline, bool) or not isinstance(deadline, int) or not 0 <= deadline <= MAX_LIST_DEADLINE_DAYS:
+        raise ServiceError([_error(None, "list_deadline_days", "INVALID_VALUE",
+                                   _("结算清单上传时限须为0至%(max)d之间的整数天数。") % {"max": MAX_LIST_DEADLINE_DAYS})])
     def ratio(e6: int) -> Decimal:
         return (Decimal(e6) / RATIO_SCALE).quantize(Decimal("0.000001"))
 
     coef = {f"coef_{lv}": ratio(params.coef_e6[lv]) if lv in params.coef_e6 else None for lv in LEVELS}
     return DipYearParameters.objects.create(
         region=region, year=year, low=ratio(params.low_e6), high=ratio(params.high_e6), method=method, rate=rate,
-        budget=(Decimal(params.budget_fen) / FEN).quantize(Decimal("0.01")), reason=reason, created_by=user, **coef)
+        budget=(Decimal(params.budget_fen) / FEN).quantize(Decimal("0.01")), list_deadline_days=deadline,
+        reason=reason, created_by=user, **coef)

@@ -29,6 +29,8 @@ MONEY = {"max_digits": 16, "decimal_places": 2}
 POINTS = {"max_digits": 16, "decimal_places": 4}
 RATIO = {"max_digits": 8, "decimal_places": 6}
 LEVELS = (0, 1, 2, 3)
+LIST_DEADLINE_DAYS = 7  # days after an inpatient settlement to upload its list, unless the year's parameters say
+MAX_LIST_DEADLINE_DAYS = 365
 
 
 class GroupingTable(models.Model):
@@ -106,6 +108,9 @@ class DipYearParameters(models.Model):
     method = models.CharField(_("付费方式"), max_length=10, choices=PaymentMethod.choices, default=PaymentMethod.DIP)
     rate = models.DecimalField(_("DRG费率(元/点)"), max_digits=16, decimal_places=6, null=True, blank=True,
                                help_text=_("费率法：每点的固定金额"))
+    list_deadline_days = models.PositiveSmallIntegerField(
+        _("结算清单上传时限(天)"), default=LIST_DEADLINE_DAYS, db_default=LIST_DEADLINE_DAYS,
+        help_text=_("住院结算后多少天内上传结算清单(casemix.deadlines)"))
     reason = models.TextField(_("原因"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
@@ -122,6 +127,8 @@ class DipYearParameters(models.Model):
             models.CheckConstraint(condition=Q(budget__gte=0), name="%(app_label)s_%(class)s_budget_gte_0"),
             models.CheckConstraint(condition=~Q(method=PaymentMethod.DRG_RATE) | Q(rate__isnull=False, rate__gt=0),
                                    name="%(app_label)s_%(class)s_rate_of_drg_rate"),
+            models.CheckConstraint(condition=Q(list_deadline_days__lte=MAX_LIST_DEADLINE_DAYS),
+                                   name="%(app_label)s_%(class)s_list_deadline"),
         ]
 
     def __str__(self) -> str:

@@ -65,11 +65,19 @@ def year_settlements(region: str, year: int):
                                      med_type__in=INPATIENT_MED_TYPES)
 
 
-def year_cases(region: str, year: int) -> pd.DataFrame:
+def year_cases(region: str, year: int, *, until: dt.datetime | None = None,
+               cutoff: dt.datetime | None = None) -> pd.DataFrame:
     """The year's settled inpatient cases that have a list, as the engine's case frame (with each case's
-    settlement and list ids): the main diagnosis and main operation of each settlement's latest list."""
+    settlement and list ids): the main diagnosis and main operation of each settlement's latest list.
+    `until` keeps the settlements before it (by settlement time); `cutoff` the settlements recorded and the
+    list versions uploaded before it (a monthly statement's view of the year so far, casemix.estimates)."""
+    settlements, lists = year_settlements(region, year), SettlementList.objects.all()
+    if until is not None:
+        settlements = settlements.filter(setl_time__lt=until)
+    if cutoff is not None:
+        settlements, lists = settlements.filter(created_at__lt=cutoff), lists.filter(uploaded_at__lt=cutoff)
     latest: dict[int, tuple[int, int]] = {}
-    for pk, settlement_id, version in (SettlementList.objects.filter(settlement__in=year_settlements(region, year))
+    for pk, settlement_id, version in (lists.filter(settlement__in=settlements)
                                        .values_list("pk", "settlement_id", "version").iterator()):
         if settlement_id not in latest or latest[settlement_id][0] < version:
             latest[settlement_id] = (version, pk)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_safe
 from fund_budget.permissions import institution_of, is_fund_bureau
 from insurance.models import Institution
 
+from .deadlines import missing_lists, queue_counts
 from .pages import case_rows, year_rows, year_run, year_runs
 
 
@@ -36,8 +37,9 @@ def _render(request, template: str, context: dict):
 @login_required
 @require_safe
 def dip_index(request):
-    _scope(request.user)
-    return _render(request, "casemix/dip_index.html", {"runs": year_runs()})
+    own = _scope(request.user)
+    return _render(request, "casemix/dip_index.html", {
+        "runs": year_runs(), "lists": queue_counts(missing_lists(institution_id=own))})
 
 
 @login_required

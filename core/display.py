@@ -50,6 +50,15 @@ def percent_text(value, *, ratio: bool = False) -> str:
     return f"{number.quantize(TENTH, rounding=ROUND_HALF_UP):,.1f}%"
 
 
+def decimal_text(value, places: int) -> str:
+    """A figure with `places` decimals, half up, and thousands separators (DIP points with 4: 1,940.0000; a point
+    value with 6: 6.301546); empty for None."""
+    number = _decimal(value)
+    if number is None:
+        return "" if value is None or value == "" else str(value)
+    return f"{number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):,.{places}f}"
+
+
 class MoneyColumn(tables.Column):
     """A django-tables2 column of amounts: right-aligned, shown by money_text (a dash when empty)."""
 

@@ -48,6 +48,7 @@ from .common import (
     pick_parameters,
     signed,
 )
+from .dip_estimate import issue_estimates
 from .models import (
     CURRENT_FUNDS,
     AuditDeduction,
@@ -123,6 +124,7 @@ def settle_month(month: dt.date, *, cutoff: dt.datetime | None = None, user=None
             statements, lines, methods = compute_month(month, cutoff, prev, floor)
             sequence = (MonthlyRun.objects.filter(month=month).aggregate(n=Max("sequence"))["n"] or 0) + 1
             run = _issue(month, sequence, cutoff, prev, user, statements, lines, methods)
+            issue_estimates(run)  # DIP regions: running points and the estimated point value (docs/dip.md)
     except IntegrityError:
         existing = runs.filter(month=month).first()
         if existing is None:

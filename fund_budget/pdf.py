@@ -21,6 +21,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from claims.templatetags.money import money as money_text
+from core.display import decimal_text
 
 from .models import ClearingReport, MonthlyStatement
 from .selectors import clearing_parts, statement_parts, superseding
@@ -143,6 +144,18 @@ def statement_pdf(st: MonthlyStatement) -> bytes:
                 [_p(line.get_method_display()), str(line.visits), money_text(line.ffs_fund_amount),
                  money_text(line.claim_amount), money_text(line.gain_loss)] for line in parts["method_lines"]],
             [38 * mm, 24 * mm, 36 * mm, 36 * mm, 36 * mm], extra=_money_cols(1))]
+    if parts["dip"] is not None:
+        dip, e = parts["dip"], parts["dip"].estimate
+        story += [_p(_("按病种分值付费(DIP)累计点数与预估点值"), HEADING), _table([[_("项目"), _("数值")]] + [
+            [_p(label), value] for label, value in (
+                (_("本机构累计点数"), decimal_text(dip.points, 4)),
+                (_("本机构入组病例数"), f"{dip.grouped} / {dip.cases}"),
+                (_("统筹区累计点数"), decimal_text(e.points, 4)),
+                (_("全年预测点数"), decimal_text(e.forecast_points, 4)),
+                (_("全年预测个人负担"), money_text(e.forecast_patient_share)),
+                (_("DIP基金预算"), money_text(e.budget)),
+                (_("预估点值"), decimal_text(e.point_value, 6)))],
+            [100 * mm, 70 * mm], extra=_money_cols(1))]
     story += [_p(_("Payment"), HEADING), _p(_disbursement_text(parts["disbursement"]))]
     return _build(statement_title(st), story)
 

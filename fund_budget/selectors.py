@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from .dip_estimate import statement_dip
 from .dip_line import report_dip
 from .models import (
     ClearingReport,
@@ -112,13 +113,14 @@ def statement_formula(st: MonthlyStatement) -> list[FormulaLine]:
 
 def statement_parts(st: MonthlyStatement) -> dict:
     """What a statement page and its PDF show besides the formula: fund lines, payment-method lines and the
-    payment (or receivable) it made."""
+    payment (or receivable) it made, and in a DIP region its running points and estimated point value."""
     return {
         "formula": statement_formula(st),
         "rate": rate_text(st.withholding_rate),
         "fund_lines": list(st.lines.order_by("fund")),
         "method_lines": list(st.method_lines.order_by("method")),
         "disbursement": Disbursement.objects.filter(statement=st).first(),
+        "dip": statement_dip(st),
     }
 
 

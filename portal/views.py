@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 from django_tables2 import RequestConfig
 
+from casemix.deadlines import missing_lists, queue_counts
 from claims.errors import ServiceError
 from claims.models import SettlementStatus
 from claims.selectors import current_settlement, settlement_breakdown, visit_lines, visit_settlements
@@ -55,7 +56,8 @@ def _service_errors(form, exc: ServiceError) -> None:
 @require_safe
 @institution_required
 def home(request):
-    """The institution's settlements (filtered by date, status and type) and its open suspect items."""
+    """The institution's settlements (filtered by date, status and type), its open suspect items and how many
+    settlement lists it still owes (casemix.deadlines; the list at /dip/lists/)."""
     filterset = SettlementFilter(request.GET, queryset=selectors.settlements_of(request.institution))
     settlements = SettlementTable(filterset.qs, prefix="s-")
     items = ItemTable(selectors.items_of(request.user, selectors.OPEN_ITEM_STATES), prefix="i-")
@@ -66,6 +68,7 @@ def home(request):
         "filter": filterset, "settlements": settlements, "items": items,
         "pending": counts[SuspectState.PENDING], "confirmed": counts[SuspectState.CONFIRMED],
         "appealed": counts[SuspectState.APPEALED],
+        "lists": queue_counts(missing_lists(institution_id=request.institution.pk)),
     })
 
 

@@ -4,7 +4,7 @@
 Imports a grouping table for a region, effective from a date: a DIP table (CSV or XLSX, casemix/importer.py) or,
 with --kind drg, a CHS-DRG table (a JSON file, an XLSX workbook with the sheets mdc, adrg, cc, drg, or a directory
 of mdc.csv, adrg.csv, cc.csv, drg.csv: casemix/drg_importer.py). With --params, also the year's parameters
-({year, method (dip, drg_points, drg_rate), rate, low, high, coef {level: ratio}, budget}). Nothing is stored
+({year, method (dip, drg_points, drg_rate), rate, low, high, coef {level: ratio}, budget, list_deadline_days}). Nothing is stored
 when any row is bad: every error is printed with its file, row and column. A table whose code exists is kept.
 """
 import datetime as dt
