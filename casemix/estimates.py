@@ -6,8 +6,11 @@ With m the month's number (January 1) and, over the region's grouped cases of th
 points and S the patients' share:
   forecast points         = round(P × 12 ÷ m, 4)
   forecast patients' share = round(S × 12 ÷ m, 2)
-  estimated point value    = round((budget + forecast patients' share) ÷ forecast points, 6)   (0 without points)
-the final point value's formula (shared/spec/dip.md section 3) over the forecast year. Nothing is stored here:
+  estimated point value    = round((budget − forecast special fund + forecast patients' share) ÷ forecast points, 6)
+                             (0 without points; the forecast special fund is round(F × 12 ÷ m, 2) of the
+                             approved special cases' fund payments F so far, docs/dip.md "Special-case review")
+the final point value's formula (shared/spec/dip.md section 3) over the forecast year. The year's payment method
+decides the table and the grouper (casemix.scoring); under DRG 费率法 the estimate is the year's fixed rate. Nothing is stored here:
 fund_budget.dip_estimate stores it with the month's statements.
 """
 from __future__ import annotations
@@ -18,10 +21,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from core.periods import month_bounds
-from policy_rules.engine.dip import DipInputError, dip_year, point_value_e6
+from policy_rules.engine.dip import VALUE_SCALE, DipInputError, point_value_e6
 
-from . import selectors
-from .models import DipYearParameters, GroupingTable
+from . import scoring, selectors, special_selectors
+from .models import DipYearParameters, GroupingTable, PaymentMethod
 from .services import _money, _points, _value  # the run's own conversions from the engine's integers
 
 log = logging.getLogger(__name__)
@@ -58,12 +61,14 @@ def _half_up_div(num: int, den: int) -> int:
     return (2 * num + den) // (2 * den)
 
 
-def forecast(points_e4: int, share_fen: int, months: int, budget_fen: int) -> tuple[int, int, int]:
+def forecast(points_e4: int, share_fen: int, months: int, budget_fen: int,
+             special_fen: int = 0) -> tuple[int, int, int]:
     """(forecast points ×10⁴, forecast patients' share in fen, estimated point value ×10⁶) from the running
-    points and patients' share of `months` months (the formulas of the module's docstring)."""
+    points, patients' share and special cases' fund payments of `months` months (the module's formulas)."""
     points = _half_up_div(points_e4 * MONTHS, months)
     share = _half_up_div(share_fen * MONTHS, months)
-    return points, share, point_value_e6(budget_fen, share, points)
+    special = _half_up_div(special_fen * MONTHS, months)
+    return points, share, point_value_e6(budget_fen - special, share, points)
 
 
 def month_estimate(region: str, month: dt.date, cutoff: dt.datetime) -> MonthEstimate | None:
@@ -73,14 +78,17 @@ def month_estimate(region: str, month: dt.date, cutoff: dt.datetime) -> MonthEst
     no parameters of the year (no DIP there), or when the engine refuses the parameters (logged: the year-end
     run refuses them too and says why)."""
     year = month.year
-    table = selectors.table_in_force(region, dt.date(year, 12, 31))
     parameters = selectors.parameters_of(region, year)
-    if table is None or parameters is None:
+    if parameters is None:
         return None
-    cases = selectors.year_cases(region, year, until=month_bounds(month)[1], cutoff=cutoff)
+    table = selectors.table_in_force(region, dt.date(year, 12, 31), scoring.table_kind(parameters))
+    if table is None:
+        return None
+    cases = special_selectors.with_special(
+        selectors.year_cases(region, year, until=month_bounds(month)[1], cutoff=cutoff), region, year)
     params = selectors.engine_params(parameters)
     try:
-        result = dip_year(cases, selectors.groups_frame(table), params)
+        result = scoring.score_year_of(parameters, table, cases)
     except DipInputError as exc:
         log.warning("DIP estimate of %s %s skipped: %s", region, f"{month:%Y-%m}", exc)
         return None
@@ -95,7 +103,10 @@ def month_estimate(region: str, month: dt.date, cutoff: dt.datetime) -> MonthEst
                                                     _money(share_fen))
     points_e4 = int(per["points_e4"].sum()) if len(per) else 0
     share_fen = int(per["patient_share_fen"].sum()) if len(per) else 0
-    f_points, f_share, value = forecast(points_e4, share_fen, month.month, params.budget_fen)
+    special_fen = int(per["special_fund_fen"].sum()) if len(per) else 0
+    f_points, f_share, value = forecast(points_e4, share_fen, month.month, params.budget_fen, special_fen)
+    if parameters.method == PaymentMethod.DRG_RATE:
+        value = int(parameters.rate * VALUE_SCALE)
     return MonthEstimate(
         region=region, year=year, months=month.month, table=table, parameters=parameters, cases=len(cases),
         grouped=int(scored["grouped"].sum()), points=_points(points_e4), patient_share=_money(share_fen),

@@ -52,9 +52,7 @@ def run_dip_year(region: str, year: int, *, user=None, reason: str = "", final: 
                        "message": _("统筹区 %(r)s %(y)s 年没有DIP年度参数。") % {"r": region, "y": year}})
     if errors:
         raise ServiceError(errors)
-    cases = selectors.year_cases(region, year)
-    # approved special cases (特病单议): paid by items, their fund payment out of the budget first
-    cases["special"] = cases["settlement_id"].isin(list(special_selectors.approved_settlements(region, year)))
+    cases = special_selectors.with_special(selectors.year_cases(region, year), region, year)
     try:
         result = scoring.score_year_of(parameters, table, cases)
     except DipInputError as exc:

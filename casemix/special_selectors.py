@@ -86,6 +86,13 @@ def approved_settlements(region: str, year: int) -> set[int]:
                .values_list("request__settlement_id", flat=True))
 
 
+def with_special(cases, region: str, year: int):
+    """The year's cases (selectors.year_cases) with their `special` column: approved special cases are paid by
+    items, their fund payment out of the budget first (docs/dip.md, "Special-case review")."""
+    cases["special"] = cases["settlement_id"].isin(list(approved_settlements(region, year)))
+    return cases
+
+
 def case_in_latest_run(settlement) -> DipCaseResult | None:
     """The settlement's result in the latest run of its region's year (None without a run or not in it)."""
     run = latest_run(settlement.institution.region, settlement_year(settlement))
