@@ -8,10 +8,10 @@ import datetime as dt
 
 from django.utils import timezone
 
+from casemix.coding import run_dip_year_audited
 from casemix.lists import upload_settlement_list
 from casemix.models import SettlementList
 from casemix.selectors import parameters_of, table_in_force, year_settlements
-from casemix.services import run_dip_year
 from claims.errors import ServiceError
 
 # the demo diagnoses' usual main operation (ICD-9-CM-3 医保版); none: conservative treatment
@@ -55,7 +55,8 @@ def seed_dip(region: str, year: int, say=print) -> dict[str, int]:
             counts["refused"] += 1
     say(f"DIP lists {region} {year}: {counts['lists']} uploaded, {counts['kept']} kept, {counts['refused']} refused")
     if table_in_force(region, dt.date(year, 12, 31)) and parameters_of(region, year):
-        run = run_dip_year(region, year, reason="demo")
-        say(f"DIP run #{run.pk}: {run.grouped}/{run.cases} cases grouped, point value {run.point_value}")
+        run, audited = run_dip_year_audited(region, year, reason="demo")
+        say(f"DIP run #{run.pk}: {run.grouped}/{run.cases} cases grouped, point value {run.point_value}; "
+            f"coding audit: {len(audited['items'])} suspect items")
         counts["grouped"] = run.grouped
     return counts
