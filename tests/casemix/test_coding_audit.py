@@ -127,6 +127,9 @@ class CasePageTests(WorkedExampleWorld):
                       "未入组", "无匹配病种", "CODE-DXPX", "主要诊断 K35.800 与主要手术操作 36.0600 不相符",
                       "待审核", "6,000.00"):
             assert shown in text, shown
+        item = SuspectItem.objects.get(settlement__setl_id="c5")
+        assert f'href="/ws/items/{item.pk}/"' in text  # the caseworker goes on to the item in the queue
+        assert f'href="/ws/items/{item.pk}/"' not in self.h2.get(f"/dip/410800/2026/{self.h2_code}/c5/").content.decode()
         grouped = self.bureau.get(f"/dip/410800/2026/{self.h1_code}/c3/").content.decode()
         assert "A 急性阑尾炎·阑尾切除术" in grouped and "高倍率病例" in grouped and "1,500.00" in grouped
         assert "没有编码质量疑点" in grouped
