@@ -106,8 +106,7 @@ def test_split_admission_is_the_readmission_rule_with_the_same_main_diagnosis():
     hits = audit(cases, rules=[SPLIT, READM])
     assert hits[["mdtrt_id", "related_mdtrt_id"]].values.tolist() == [["s2", "s1"]]
     assert hits.evidence[0] == ("2026-03-10 从 H1 出院（就诊 s1）后第 10 天于 2026-03-20 再次入院同一机构，间隔不超过 15 天"
-                                "(规则 READM-001)；两次住院主要诊断同属 K35(K35.800 / K35.900)，疑似分解住院；上次出院 "
-                                "2026-03-10")
+                                "(规则 READM-001)；两次住院主要诊断同属 K35(K35.800 / K35.900)，疑似分解住院")
     # the window is the readmission rule's: without it in force, nothing; a wider one widens it
     assert audit(cases, rules=[SPLIT]).empty
     wide = AuditRule("READM-001", "readmission", {"days": 20}, "suspect")
@@ -165,3 +164,26 @@ def test_low_admission_matches_its_definition(rows, max_days, ratio):
                 and Decimal(cost) < ratio * refs[(g, level)]}
     assert got == expected
     assert np.all(audit(cases, rules=[rule])["amount_fen"] == 700_000)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["P1", "P2"]), st.sampled_from(["H1", "H2"]), st.integers(0, 60),
+                          st.integers(0, 10), st.sampled_from(["K35.800", "K35.900", "E11.900", "K80.100"])),
+                min_size=1, max_size=8))
+def test_split_is_exactly_the_readmission_pairs_with_the_same_diagnosis(stays):
+    """CODE-SPLIT's hits are READM-001's (run by the fee-line audit on the same stays) whose two main diagnoses
+    share their first three characters: the same window, the same pairs."""
+    start = pd.Timestamp("2026-01-01 08:00")
+    cases = [case(f"v{n}", diag, psn=psn, inst=inst, begn=str(start + pd.Timedelta(days=b)),
+                  end=str(start + pd.Timedelta(days=b + length, hours=2)))
+             for n, (psn, inst, b, length, diag) in enumerate(stays)]
+    diag = {c["mdtrt_id"]: c["main_diag"] for c in cases}
+    visits = pd.DataFrame(cases)[["mdtrt_id", "psn_no", "fixmedins_code", "med_type", "begntime", "endtime"]]
+    no_lines = pd.DataFrame({"mdtrt_id": pd.Series(dtype=object), "feedetl_sn": pd.Series(dtype=object),
+                             "med_list_codg": pd.Series(dtype=object), "cnt_e4": pd.Series(dtype=np.int64),
+                             "pric_e4": pd.Series(dtype=np.int64), "amount_fen": pd.Series(dtype=np.int64)})
+    readm = run_audit(no_lines, visits, pd.DataFrame({"med_list_codg": []}), [READM])
+    expected = {(m, r) for m, r in zip(readm["mdtrt_id"], readm["related_mdtrt_id"], strict=True)
+                if diag[m][:3] == diag[r][:3]}
+    split = audit(cases, rules=[SPLIT, READM])
+    assert set(zip(split["mdtrt_id"], split["related_mdtrt_id"], strict=True)) == expected

@@ -32,7 +32,7 @@ import pandas as pd
 
 from ..money import RATIO_SCALE
 from .context import AuditContext
-from .evidence import cat, fmt_day, fmt_fen
+from .evidence import cat, fmt_fen
 from .rules.visits import rule_readmission
 from .runner import OUTPUT_COLUMNS, empty_hits
 from .schema import AuditRule, AuditRuleError, prepared
@@ -237,8 +237,7 @@ def rule_coding_split(cc: CodingContext, p: dict):
         return None
     vpos, prev = found.vpos[same], prev[same]
     evidence = cat(found.evidence[same], "(规则 ", readm.code, ")；两次住院主要诊断同属 ", head[vpos], "(",
-                   diag[prev], " / ", diag[vpos], ")，疑似分解住院；上次出院 ",
-                   fmt_day(day_of(ns_of(cc.cases["endtime"])[prev])))
+                   diag[prev], " / ", diag[vpos], ")，疑似分解住院")
     return vpos.astype(np.int64), evidence, found.related[same]
 
 
