@@ -125,19 +125,17 @@ def rule_coding_cc(cc: CodingContext, p: dict):
     bad = np.setdiff1d(np.arange(len(di)), supported_rows)
     if not len(bad):
         return None
-    rows = pd.DataFrame({"pos": cc.diag_pos[di[bad]], "code": cc.diag_code.to_numpy()[di[bad]],
-                         "name": cc.diag_name[di[bad]], "key": keys.to_numpy()[kj[bad]]})
-    vpos, evidence = [], []
-    for pos, part in rows.groupby("pos", sort=True):
-        pieces = []
-        for key, diag in part.groupby("key", sort=True):
-            wanted = support.loc[support["key"] == key, "value"]
-            named = "、".join(f"{c} {n}".strip() for c, n in zip(diag["code"], diag["name"], strict=True))
-            pieces.append(f"次要诊断 {named} 属严重并发症/合并症目录({key})，但本次住院费用明细中没有支持性项目"
-                          f"(编码前缀 {_listed(wanted)})")
-        vpos.append(int(pos))
-        evidence.append("；".join(pieces))
-    return np.asarray(vpos, np.int64), np.asarray(evidence, dtype=object), None
+    keys_bad = keys.to_numpy(dtype=object)[kj[bad]]
+    named = cat(cc.diag_code.to_numpy(dtype=object)[di[bad]], " ", cc.diag_name[di[bad]])
+    rows = pd.DataFrame({"pos": cc.diag_pos[di[bad]], "key": keys_bad, "named": np.char.strip(named.astype(str))})
+    per_key = rows.groupby(["pos", "key"], sort=True)["named"].agg("、".join).reset_index()
+    wanted = support.groupby("key")["value"].agg(_listed)
+    per_key["piece"] = cat("次要诊断 ", per_key["named"].to_numpy(dtype=object), " 属严重并发症/合并症目录(",
+                           per_key["key"].to_numpy(dtype=object), ")，但本次住院费用明细中没有支持性项目(编码前缀 ",
+                           wanted.loc[per_key["key"]].to_numpy(dtype=object), ")")
+    per_case = per_key.groupby("pos", sort=True)["piece"].agg("；".join)
+    vpos, evidence = per_case.index.to_numpy(np.int64), per_case.to_numpy(dtype=object)
+    return vpos, evidence, None
 
 
 def rule_coding_dxpx(cc: CodingContext, p: dict):
@@ -162,7 +160,8 @@ def rule_coding_dxpx(cc: CodingContext, p: dict):
     bad = np.setdiff1d(np.unique(case), np.unique(case[fits]))
     if not len(bad):
         return None
-    allowed_of = pd.Series(wanted).groupby(case).agg(_listed)
+    of_bad = np.isin(case, bad)
+    allowed_of = pd.Series(wanted[of_bad]).groupby(case[of_bad]).agg(_listed)
     evidence = cat("主要诊断 ", cc.main_diag.to_numpy(dtype=object)[bad], " 与主要手术操作 ",
                    cc.main_oprn.to_numpy(dtype=object)[bad], " 不相符：与该诊断配对的手术操作编码前缀为 ",
                    allowed_of.loc[bad].to_numpy(dtype=object))
