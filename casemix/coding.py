@@ -50,7 +50,7 @@ def run_frames(run: DipRun) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, d
     cases = pd.DataFrame(rows, columns=["mdtrt_id", "psn_no", "fixmedins_code", "med_type", "begntime", "endtime",
                                         "level", "list_id", "group", "medfee_fen", "fund_fen"])
     mdtrt_of_list = dict(zip(cases["list_id"], cases["mdtrt_id"], strict=True))
-    main_diag, main_oprn, secondary = {}, {}, []
+    main_diag, secondary = {}, []
     for list_id, code, name, main in ListDiagnosis.objects.filter(setl_list_id__in=list(mdtrt_of_list)).values_list(
             "setl_list_id", "diag_code", "diag_name", "maindiag_flag"):
         if main:
