@@ -1,7 +1,8 @@
 # 医保结算审核平台 — developer entry points.
 #
 #   make demo    virtualenv, install, migrate, demo policy pack, synthetic city (a past year and this one),
-#                its fund side (budgets, statements, the past year cleared), the demo day's daily run, serve
+#                its fund side (budgets, statements, the past year cleared), the demo day's daily run, DIP lists,
+#                the past year's final DIP run in its clearing and this year's trial run, serve
 #   make test    the whole pytest suite against the local PostgreSQL server (never SQLite)
 #
 # Everything runs from the project's own virtualenv (.venv), created on first use.
@@ -29,7 +30,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/yibao
 # the shared worked examples and the project's own (docs/benefit-layers.md)
 PROJECT_CASES := $(wildcard policy_rules/fixtures/cases/*.json)
 CASES ?= $(wildcard ../shared/cases/*.json) $(PROJECT_CASES)
-DIP_CASES ?= $(wildcard ../shared/cases-dip/*.json)
+DIP_CASES ?= $(wildcard ../shared/cases-dip/*.json) $(wildcard policy_rules/fixtures/cases-drg/*.json)
 LOCALES := zh_Hans en
 
 .PHONY: help venv demo test cases lint bench migrate messages clean
@@ -69,6 +70,11 @@ demo: venv
 	DEBUG=1 $(PY) manage.py import_grouping_table casemix/fixtures/demo-dip-2026.csv --code DEMO-DIP-2026 \
 	  --name 示范市DIP病种目录2026 --region 410800 --effective-from 2026-01-01 \
 	  --params casemix/fixtures/demo-dip-params-2026.json
+# the past year's DIP catalogue (seed_demo_dip closes that year with it): the same groups, points and reference
+# costs as 2026's, imported as its own 2025 version
+	DEBUG=1 $(PY) manage.py import_grouping_table casemix/fixtures/demo-dip-2026.csv --code DEMO-DIP-2025 \
+	  --name 示范市DIP病种目录2025 --region 410800 --effective-from 2025-01-01 --effective-to 2025-12-31 \
+	  --params casemix/fixtures/demo-dip-params-2025.json
 	DEBUG=1 $(PY) manage.py run_daily --date $(DEMO_DATE)
 	DEBUG=1 $(PY) manage.py seed_demo_dip --date $(DEMO_DATE)
 	DEBUG=1 $(PY) manage.py ensure_demo_user --base-url http://$(DEMO_HOST):$(DEMO_PORT)

@@ -1,5 +1,6 @@
-"""Run a DIP case file (shared/spec/dip.md section 5) through the database: everything in the file is loaded
-into the (empty) database — the grouping table and the year's parameters through the importer, institutions,
+"""Run a DIP case file (shared/spec/dip.md section 5), or a DRG one (docs/drg.md: `method` drg_points or drg_rate,
+`drg_table`, `params.rate`), through the database: everything in the file is loaded into the (empty) database —
+the grouping table and the year's parameters through the importers, institutions,
 and each case as a settled inpatient visit with its amounts and its settlement list through the list service —
 then the year runs through casemix.coding.run_dip_year_audited (the year-end clearing's run_dip_year and its coding audit), and what it
 stored is compared with `expected` by the engine's compare_dip."""
@@ -20,6 +21,7 @@ from policy_rules.engine.money import FEN, to_decimal
 from policy_rules.models import PolicyStatus, PolicyVersion
 
 from .coding import run_dip_year_audited
+from .drg_importer import create_drg_table, doc_sheets
 from .importer import create_grouping_table, set_year_parameters, spec_rows
 from .lists import FEMALE_DIAG, FEMALE_OPRN, upload_settlement_list
 from .models import DipRun
@@ -83,8 +85,9 @@ def stored_result(run: DipRun) -> DipResult:
     """What the run stored, as the engine's result frames (compare_dip reads them)."""
     cases = pd.DataFrame([
         {"case_id": r.settlement.setl_id, "institution": r.institution.fixmedins_code, "group": r.group_code,
-         "kind": r.kind, "points_e4": -1 if r.points is None else int(r.points * POINT_SCALE)}
-        for r in run_case_results(run)], columns=["case_id", "institution", "group", "kind", "points_e4"])
+         "kind": r.kind, "points_e4": -1 if r.points is None else int(r.points * POINT_SCALE),
+         "reason": r.ungrouped_reason}
+        for r in run_case_results(run)], columns=["case_id", "institution", "group", "kind", "points_e4", "reason"])
     institutions = pd.DataFrame([
         {"institution": r.institution.fixmedins_code, "points_e4": int(r.points * POINT_SCALE),
          "patient_share_fen": int(r.patient_share * FEN), "fund_paid_fen": int(r.fund_paid_by_items * FEN),
@@ -104,10 +107,14 @@ def run_dip_case(doc: dict) -> DipCaseRun:
         raise DipInputError(f"missing top-level keys: {', '.join(missing)}")
     year = int(doc["year"])
     first = dt.date(year, 1, 1)
-    create_grouping_table(spec_rows(doc["groups"]), code=f"DIP-CASE-{year}", name=doc.get("title") or "DIP case",
-                          region=REGION, effective_from=first, effective_to=dt.date(year, 12, 31),
-                          source_name="case file")
-    set_year_parameters(region=REGION, year=year, doc=doc["params"], reason="DIP case file")
+    table = {"code": f"DIP-CASE-{year}", "name": doc.get("title") or "DIP case", "region": REGION,
+             "effective_from": first, "effective_to": dt.date(year, 12, 31), "source_name": "case file"}
+    method = doc.get("method") or "dip"
+    if method == "dip":
+        create_grouping_table(spec_rows(doc["groups"]), **table)
+    else:
+        create_drg_table(doc_sheets(doc.get("drg_table"), "drg_table"), **table)
+    set_year_parameters(region=REGION, year=year, doc={**doc["params"], "method": method}, reason="DIP case file")
     policy = PolicyVersion.objects.create(code=f"DIP-CASE-{year}", name="DIP case file", region=REGION,
                                           effective_from=first, effective_to=dt.date(year, 12, 31),
                                           status=PolicyStatus.ACTIVE, document={}, source_name="case file")

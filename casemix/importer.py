@@ -20,10 +20,10 @@ from django.utils.translation import gettext as _
 from claims.errors import ServiceError
 from core import bounds
 from policy_rules.catalog_import import _read_bytes, _read_frame
-from policy_rules.engine.dip import POINT_SCALE, DipInputError, DipParams, decimal_scaled
+from policy_rules.engine.dip import POINT_SCALE, VALUE_SCALE, DipInputError, DipParams, decimal_scaled
 from policy_rules.engine.money import FEN, RATIO_SCALE
 
-from .models import LEVELS, DipGroup, DipYearParameters, GroupingTable
+from .models import LEVELS, DipGroup, DipYearParameters, GroupingTable, PaymentMethod
 
 COLUMNS = ("code", "name", "diag", "oprn", "points", *(f"ref_cost_{lv}" for lv in LEVELS))
 REQUIRED_COLUMNS = ("code", "name", "diag", "points")
@@ -74,10 +74,8 @@ def check_group(row: int, values: Mapping[str, str], errors: list[dict]) -> DipG
                     **{f"ref_cost_{lv}": refs[lv] for lv in LEVELS})
 
 
-def create_grouping_table(rows: Iterable[tuple[int, Mapping[str, str]]], *, code: str, name: str, region: str,
-                          effective_from: dt.date, effective_to: dt.date | None = None, source_name: str = "",
-                          user=None) -> GroupingTable:
-    """The table and its groups from (row number, {column: text}); ServiceError listing every bad row."""
+def table_errors(code: str, region: str, effective_from: dt.date, effective_to: dt.date | None) -> list[dict]:
+    """What is wrong with a new table's version code, region and period (DIP and DRG tables alike)."""
     errors: list[dict] = []
     if not code or len(code) > 50:
         errors.append(_error(None, "code", "INVALID_VALUE", _("分组版本编码必填，最长50位。")))
@@ -92,6 +90,14 @@ def create_grouping_table(rows: Iterable[tuple[int, Mapping[str, str]]], *, code
             errors.append(_error(None, field, "INVALID_VALUE", exc.messages[0]))
     if effective_to is not None and effective_from and effective_to < effective_from:
         errors.append(_error(None, "effective_to", "INVALID_VALUE", _("失效日期早于生效日期。")))
+    return errors
+
+
+def create_grouping_table(rows: Iterable[tuple[int, Mapping[str, str]]], *, code: str, name: str, region: str,
+                          effective_from: dt.date, effective_to: dt.date | None = None, source_name: str = "",
+                          user=None) -> GroupingTable:
+    """The table and its groups from (row number, {column: text}); ServiceError listing every bad row."""
+    errors = table_errors(code, region, effective_from, effective_to)
     groups, seen_codes, seen_keys = [], {}, {}
     for row, values in rows:
         group = check_group(row, values, errors)
@@ -155,12 +161,32 @@ def spec_rows(groups: Iterable[Mapping]) -> list[tuple[int, dict[str, str]]]:
             for i, g in enumerate(groups)]
 
 
+def _method_and_rate(doc: Mapping) -> tuple[str, Decimal | None]:
+    """The year's payment method (dip, drg_points, drg_rate; docs/drg.md section 3) and, for drg_rate, the rate
+    in yuan per point (> 0, at most 6 decimals)."""
+    method = str(doc.get("method") or PaymentMethod.DIP)
+    if method not in PaymentMethod.values:
+        raise ServiceError([_error(None, "method", "INVALID_VALUE",
+                                   _("付费方式为 %(m)s 之一。") % {"m": ", ".join(PaymentMethod.values)})])
+    if method != PaymentMethod.DRG_RATE:
+        return method, None
+    try:
+        rate = Decimal(decimal_scaled(doc.get("rate"), VALUE_SCALE, "rate")) / VALUE_SCALE
+    except DipInputError as exc:
+        raise ServiceError([_error(None, "rate", "INVALID_VALUE", exc)]) from exc
+    if rate <= 0:
+        raise ServiceError([_error(None, "rate", "INVALID_VALUE", _("费率法的费率必须大于0。"))])
+    return method, rate.quantize(Decimal("0.000001"))
+
+
 def set_year_parameters(*, region: str, year: int, doc: Mapping, user=None, reason: str = "") -> DipYearParameters:
-    """A new row of the year's DIP parameters from the spec's `params` {low, high, coef {level: ratio}, budget}."""
+    """A new row of the year's parameters from the spec's `params` {low, high, coef {level: ratio}, budget}, with
+    the payment method (`method`: dip by default, drg_points or drg_rate with its `rate`)."""
     try:
         params = DipParams.from_doc(doc)
     except DipInputError as exc:
         raise ServiceError([_error(None, "params", "INVALID_VALUE", exc)]) from exc
+    method, rate = _method_and_rate(doc)
     unknown = sorted(set(params.coef_e6) - set(LEVELS))
     if unknown:
         raise ServiceError([_error(None, f"coef.{unknown[0]}", "INVALID_VALUE", _("医院等级为0至3。"))])
@@ -171,5 +197,5 @@ def set_year_parameters(*, region: str, year: int, doc: Mapping, user=None, reas
 
     coef = {f"coef_{lv}": ratio(params.coef_e6[lv]) if lv in params.coef_e6 else None for lv in LEVELS}
     return DipYearParameters.objects.create(
-        region=region, year=year, low=ratio(params.low_e6), high=ratio(params.high_e6),
+        region=region, year=year, low=ratio(params.low_e6), high=ratio(params.high_e6), method=method, rate=rate,
         budget=(Decimal(params.budget_fen) / FEN).quantize(Decimal("0.01")), reason=reason, created_by=user, **coef)

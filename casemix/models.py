@@ -13,6 +13,18 @@ from django.utils.translation import gettext_lazy as _
 from core.ledger import append_only
 from insurance.validators import validate_region_code
 
+from .drg_models import (  # noqa: F401 (the DRG table's models register with the app here)
+    AdrgKind,
+    CcLevel,
+    DrgAdrg,
+    DrgCc,
+    DrgGroup,
+    DrgMdc,
+    DrgSeverity,
+    PaymentMethod,
+    TableKind,
+)
+
 MONEY = {"max_digits": 16, "decimal_places": 2}
 POINTS = {"max_digits": 16, "decimal_places": 4}
 RATIO = {"max_digits": 8, "decimal_places": 6}
@@ -20,10 +32,12 @@ LEVELS = (0, 1, 2, 3)
 
 
 class GroupingTable(models.Model):
-    """One imported DIP grouping table (病种目录库), in force for its region from effective_from to
-    effective_to; on a day the latest imported table covering it counts."""
+    """One imported grouping table, in force for its region from effective_from to effective_to; on a day the
+    latest imported table of its kind covering it counts. Kind dip: a DIP 病种目录库 (DipGroup rows); kind drg: a
+    CHS-DRG table (casemix.drg_models)."""
 
     code = models.CharField(_("分组版本编码"), max_length=50, unique=True)
+    kind = models.CharField(_("分组表类型"), max_length=3, choices=TableKind.choices, default=TableKind.DIP)
     name = models.CharField(_("名称"), max_length=200)
     region = models.CharField(_("统筹区"), max_length=6, validators=[validate_region_code])
     effective_from = models.DateField(_("生效日期"))
@@ -89,6 +103,9 @@ class DipYearParameters(models.Model):
     coef_2 = models.DecimalField(_("二级系数"), null=True, blank=True, **RATIO)
     coef_3 = models.DecimalField(_("三级系数"), null=True, blank=True, **RATIO)
     budget = models.DecimalField(_("DIP基金预算"), **MONEY)
+    method = models.CharField(_("付费方式"), max_length=10, choices=PaymentMethod.choices, default=PaymentMethod.DIP)
+    rate = models.DecimalField(_("DRG费率(元/点)"), max_digits=16, decimal_places=6, null=True, blank=True,
+                               help_text=_("费率法：每点的固定金额"))
     reason = models.TextField(_("原因"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
@@ -103,6 +120,8 @@ class DipYearParameters(models.Model):
             models.CheckConstraint(condition=Q(low__gte=0) & Q(low__lte=1) & Q(high__gte=1),
                                    name="%(app_label)s_%(class)s_thresholds"),
             models.CheckConstraint(condition=Q(budget__gte=0), name="%(app_label)s_%(class)s_budget_gte_0"),
+            models.CheckConstraint(condition=~Q(method=PaymentMethod.DRG_RATE) | Q(rate__isnull=False, rate__gt=0),
+                                   name="%(app_label)s_%(class)s_rate_of_drg_rate"),
         ]
 
     def __str__(self) -> str:
@@ -238,8 +257,13 @@ class DipCaseResult(models.Model):
                                   verbose_name=_("结算清单"))
     institution = models.ForeignKey("insurance.Institution", on_delete=models.PROTECT, related_name="+",
                                     verbose_name=_("医药机构"))
-    group_code = models.CharField(_("病种编码"), max_length=30, blank=True)
+    group_code = models.CharField(_("病种编码"), max_length=30, blank=True, help_text=_("DIP病种或DRG编码"))
     kind = models.CharField(_("病例类型"), max_length=10, choices=CaseKind.choices, blank=True)
+    # DRG years only: the case's path through the table and why it stayed ungrouped (NO_MDC, NO_ADRG, NO_DRG)
+    mdc = models.CharField(_("MDC"), max_length=3, blank=True)
+    adrg = models.CharField(_("ADRG"), max_length=6, blank=True)
+    severity = models.CharField(_("并发症情况"), max_length=4, blank=True)
+    ungrouped_reason = models.CharField(_("未入组原因"), max_length=10, blank=True)
     points = models.DecimalField(_("点数"), null=True, blank=True, **POINTS)
     medfee_sumamt = models.DecimalField(_("医疗费总额"), **MONEY)
     fund_pay_sumamt = models.DecimalField(_("基金支付总额"), **MONEY)

@@ -9,7 +9,9 @@ from django.utils.translation import gettext as _
 
 from core.display import money_text
 
-from .models import CaseKind, DipCaseResult, DipGroup, DipRun, ListDiagnosis, ListOperation
+from .drg_pages import drg_path
+from .drg_selectors import drg_groups
+from .models import CaseKind, DipCaseResult, DipGroup, DipRun, ListDiagnosis, ListOperation, TableKind
 from .selectors import latest_run, run_case_results, run_institution_results
 
 RATIO_PLACES = Decimal("0.0001")
@@ -23,7 +25,7 @@ def year_run(region: str, year: int) -> DipRun | None:
 def year_runs() -> list[DipRun]:
     """The latest run of each (region, year), newest year first: the index of the DIP pages."""
     seen, out = set(), []
-    for run in DipRun.objects.select_related("table").order_by("-year", "region", "-final", "-pk"):
+    for run in DipRun.objects.select_related("table", "parameters").order_by("-year", "region", "-final", "-pk"):
         if (run.region, run.year) not in seen:
             seen.add((run.region, run.year))
             out.append(run)
@@ -82,15 +84,17 @@ def _why(case: DipCaseResult, group: DipGroup | None, diag: str, oprn: str, run:
 
 
 def case_rows(run: DipRun, institution, *, kind: str | None = None, setl_id: str | None = None) -> list[dict]:
-    """The institution's cases of the run: case, group (code and name), kind, points and why; only those of a
-    kind (low, high: the deviation cases) or the one settlement if asked."""
+    """The institution's cases of the run: case, group (code and name: a DIP group or a DRG), kind, points and
+    why (for a DRG also its path: MDC, ADRG, severity, or why it stayed ungrouped); only those of a kind (low,
+    high: the deviation cases) or the one settlement if asked."""
     cases = run_case_results(run).filter(institution=institution)
     if kind is not None:
         cases = cases.filter(kind=kind)
     if setl_id is not None:
         cases = cases.filter(settlement__setl_id=setl_id)
     cases = list(cases)
-    groups = {g.code: g for g in DipGroup.objects.filter(table_id=run.table_id)}
+    drg = run.table.kind == TableKind.DRG
+    groups = drg_groups(run.table) if drg else {g.code: g for g in DipGroup.objects.filter(table_id=run.table_id)}
     list_ids = [c.setl_list_id for c in cases]
     diag = dict(ListDiagnosis.objects.filter(setl_list_id__in=list_ids, maindiag_flag=True)
                 .values_list("setl_list_id", "diag_code"))
@@ -100,8 +104,10 @@ def case_rows(run: DipRun, institution, *, kind: str | None = None, setl_id: str
     for c in cases:
         group = groups.get(c.group_code) if c.group_code else None
         d, o = diag.get(c.setl_list_id, ""), oprn.get(c.setl_list_id, "")
-        rows.append({"case": c, "group": group, "diag": d, "oprn": o, "kind": CaseKind(c.kind).label,
-                     "why": _why(c, group, d, o, run, institution.level)})
+        why = _why(c, group, d, o, run, institution.level)
+        if drg:
+            why = drg_path(c, group, d, o) if group is None else f"{drg_path(c, group, d, o)}；{why}"
+        rows.append({"case": c, "group": group, "diag": d, "oprn": o, "kind": CaseKind(c.kind).label, "why": why})
     return rows
 
 

@@ -22,15 +22,16 @@ from .models import (
     ListDiagnosis,
     ListOperation,
     SettlementList,
+    TableKind,
 )
 
 CASE_COLUMNS = ["case_id", "institution", "level", "main_diag", "main_oprn", "medfee_fen", "fund_fen",
                 "psn_part_fen", "settlement_id", "list_id"]
 
 
-def table_in_force(region: str, day: dt.date) -> GroupingTable | None:
-    """The latest imported grouping table of the region covering `day`."""
-    return (GroupingTable.objects.filter(region=region, effective_from__lte=day)
+def table_in_force(region: str, day: dt.date, kind: str = TableKind.DIP) -> GroupingTable | None:
+    """The latest imported grouping table of the kind (dip or drg) of the region covering `day`."""
+    return (GroupingTable.objects.filter(region=region, kind=kind, effective_from__lte=day)
             .exclude(effective_to__lt=day).order_by("-effective_from", "-pk").first())
 
 

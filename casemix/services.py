@@ -1,5 +1,5 @@
-"""The year's DIP: read the region's settled inpatient cases with their lists, group and score them with the
-engine (policy_rules/engine/dip.py), and store the run: each case's group, kind and points, each institution's
+"""The year's DIP or DRG: read the region's settled inpatient cases with their lists, group and score them with
+the engine by the year's method (casemix.scoring: policy_rules/engine/dip.py or drg.py), and store the run: each case's group, kind and points, each institution's
 points, point value, amount, what it was paid by items and its clearing. Runs are append-only; the latest
 final run is the year's DIP line of the year-end clearing (selectors.dip_clearing_lines)."""
 from __future__ import annotations
@@ -11,10 +11,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from claims.errors import ServiceError
-from policy_rules.engine.dip import POINT_SCALE, VALUE_SCALE, DipInputError, dip_year
+from policy_rules.engine.dip import POINT_SCALE, VALUE_SCALE, DipInputError
 from policy_rules.engine.money import FEN
 
-from . import selectors
+from . import scoring, selectors
+from .drg_models import TableKind
 from .models import DipCaseResult, DipInstitutionResult, DipRun
 
 POINTS_PLACES = Decimal("0.0001")
@@ -35,13 +36,17 @@ def _value(e6: int) -> Decimal:
 def run_dip_year(region: str, year: int, *, user=None, reason: str = "", final: bool = False) -> DipRun:
     """Group and score the region's year and store the run. final=True (the year-end clearing's run) fixes
     the groups: the lists of its cases can no longer be replaced. ServiceError without a grouping table in
-    force on the year's last day or without the year's parameters."""
-    table = selectors.table_in_force(region, dt.date(year, 12, 31))
+    force on the year's last day (of the kind the year's method reads: DIP, or DRG for drg_points and drg_rate)
+    or without the year's parameters."""
     parameters = selectors.parameters_of(region, year)
+    kind = scoring.table_kind(parameters)
+    table = selectors.table_in_force(region, dt.date(year, 12, 31), kind)
     errors = []
     if table is None:
+        message = (_("统筹区 %(r)s %(y)s 年没有有效的DRG分组表。") if kind == TableKind.DRG
+                   else _("统筹区 %(r)s %(y)s 年没有有效的DIP分组表。"))
         errors.append({"line": None, "field": "table", "code": "NO_GROUPING_TABLE",
-                       "message": _("统筹区 %(r)s %(y)s 年没有有效的DIP分组表。") % {"r": region, "y": year}})
+                       "message": message % {"r": region, "y": year}})
     if parameters is None:
         errors.append({"line": None, "field": "parameters", "code": "NO_PARAMETERS",
                        "message": _("统筹区 %(r)s %(y)s 年没有DIP年度参数。") % {"r": region, "y": year}})
@@ -49,7 +54,7 @@ def run_dip_year(region: str, year: int, *, user=None, reason: str = "", final: 
         raise ServiceError(errors)
     cases = selectors.year_cases(region, year)
     try:
-        result = dip_year(cases, selectors.groups_frame(table), selectors.engine_params(parameters))
+        result = scoring.score_year_of(parameters, table, cases)
     except DipInputError as exc:
         raise ServiceError([{"line": None, "field": "parameters", "code": "INVALID_PARAMETERS",
                              "message": str(exc)}]) from exc
@@ -62,7 +67,8 @@ def run_dip_year(region: str, year: int, *, user=None, reason: str = "", final: 
             cases=len(cases), grouped=int((scored["points_e4"] >= 0).sum()), reason=reason, created_by=user)
         DipCaseResult.objects.bulk_create([
             DipCaseResult(run=run, settlement_id=int(c.settlement_id), setl_list_id=int(c.list_id),
-                          institution_id=int(c.institution), group_code=s.group, kind=s.kind,
+                          institution_id=int(c.institution), group_code=s.group, kind=s.kind, mdc=s.mdc,
+                          adrg=s.adrg, severity=s.severity, ungrouped_reason=s.reason,
                           points=None if s.points_e4 < 0 else _points(s.points_e4),
                           medfee_sumamt=_money(c.medfee_fen), fund_pay_sumamt=_money(c.fund_fen),
                           psn_part_amt=_money(c.psn_part_fen))

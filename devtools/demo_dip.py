@@ -1,7 +1,12 @@
-"""The demo city's settlement lists and DIP run: every settled inpatient settlement of the year without a list
+"""The demo city's settlement lists and DIP runs: every settled inpatient settlement of a year without a list
 gets one through the list service [4101] (its visit's diagnosis as the main diagnosis, the usual operation of
-that diagnosis, on the day after admission), then the year runs through casemix (not final, so the lists stay
-open). A list the service refuses (a code that does not fit the person) is counted and skipped."""
+that diagnosis, on the day after admission); a list the service refuses (a code that does not fit the person) is
+counted and skipped.
+
+The past year is closed as the bureau closes it: its final DIP run (casemix.coding.run_dip_year_audited, final=True,
+which fixes the groups) and then the year-end clearing (fund_budget.clearing.clear_year), whose draft reports
+take each institution's DIP line from that run. The current year gets a trial run (not final, so its lists stay
+open). Each step keeps what is there, so it can run again."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,8 +16,9 @@ from django.utils import timezone
 from casemix.coding import run_dip_year_audited
 from casemix.lists import upload_settlement_list
 from casemix.models import SettlementList
-from casemix.selectors import parameters_of, table_in_force, year_settlements
+from casemix.selectors import latest_run, parameters_of, table_in_force, year_settlements
 from claims.errors import ServiceError
+from fund_budget.clearing import clear_year
 
 # the demo diagnoses' usual main operation (ICD-9-CM-3 医保版); none: conservative treatment
 OPERATIONS = {"K35": ("47.0100", "腹腔镜下阑尾切除术"), "I21": ("36.0601", "冠状动脉药物洗脱支架置入术"),
@@ -32,9 +38,8 @@ def demo_list(diag: str, operated: dt.date) -> dict:
     }
 
 
-def seed_dip(region: str, year: int, say=print) -> dict[str, int]:
-    """Lists for the year's settled inpatient settlements that have none, then a DIP run when the region has
-    a grouping table and parameters for the year."""
+def seed_lists(region: str, year: int, say=print) -> dict[str, int]:
+    """Lists for the year's settled inpatient settlements that have none."""
     counts = {"lists": 0, "refused": 0, "kept": 0}
     listed = set(SettlementList.objects.values_list("settlement_id", flat=True))
     for settlement in year_settlements(region, year).select_related("visit", "person").order_by("setl_time"):
@@ -54,9 +59,43 @@ def seed_dip(region: str, year: int, say=print) -> dict[str, int]:
         except ServiceError:
             counts["refused"] += 1
     say(f"DIP lists {region} {year}: {counts['lists']} uploaded, {counts['kept']} kept, {counts['refused']} refused")
-    if table_in_force(region, dt.date(year, 12, 31)) and parameters_of(region, year):
+    return counts
+
+
+def _has_table(region: str, year: int) -> bool:
+    return table_in_force(region, dt.date(year, 12, 31)) is not None and parameters_of(region, year) is not None
+
+
+def _said(run) -> str:
+    return (f"DIP run #{run.pk}{' (final)' if run.final else ''}: {run.grouped}/{run.cases} cases grouped, "
+            f"point value {run.point_value}")
+
+
+def seed_dip(region: str, year: int, say=print) -> dict[str, int]:
+    """The current year: lists, then a trial DIP run when the region has a grouping table and parameters for
+    the year."""
+    counts = seed_lists(region, year, say)
+    if _has_table(region, year):
         run, audited = run_dip_year_audited(region, year, reason="demo")
-        say(f"DIP run #{run.pk}: {run.grouped}/{run.cases} cases grouped, point value {run.point_value}; "
-            f"coding audit: {len(audited['items'])} suspect items")
+        say(f"{_said(run)}; coding audit: {len(audited['items'])} suspect items")
         counts["grouped"] = run.grouped
+    return counts
+
+
+def close_dip_year(region: str, year: int, say=print) -> dict[str, int]:
+    """A past year: lists, the year's final DIP run (unless it has one; kept then) and the year-end clearing,
+    which carries each institution's DIP line. Without a grouping table or parameters for the year: the lists
+    only. The clearing raises FundError without December's statements."""
+    counts = seed_lists(region, year, say)
+    if not _has_table(region, year):
+        return counts
+    run = latest_run(region, year, final=True)
+    if run is None:
+        run, _audited = run_dip_year_audited(region, year, final=True, reason=f"year-end clearing {year} (demo)")
+    else:
+        say("the year's final DIP run is kept")
+    say(_said(run))
+    counts["grouped"] = run.grouped
+    cleared = clear_year(year)
+    say(f"clearing {year}: " + ", ".join(f"{k} {v}" for k, v in cleared.items()))
     return counts

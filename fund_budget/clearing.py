@@ -32,7 +32,7 @@ from core.periods import add_months, day_in_month
 
 from . import capitation, funds
 from .common import ZERO, FundError, money, parameters_by_region, pick_parameters
-from .dip_line import dip_lines
+from .dip_line import LINE_LABELS, dip_lines, dip_methods
 from .models import (
     ClearingLine,
     ClearingReport,
@@ -77,9 +77,9 @@ class Clearing:
 
 def compute_clearing(*, index_amount: Decimal | None, fund_total: Decimal, deductions: Decimal, withheld: Decimal,
                      score: Decimal, rating: str, params: dict, item_by_item: bool = False,
-                     dip: Decimal | None = None) -> Clearing:
+                     dip: Decimal | None = None, dip_method: str | None = None) -> Clearing:
     """The clearing arithmetic with every line shown; params is a snapshot() of the year's parameters; dip is
-    the report's DIP line (None: none)."""
+    the report's DIP line (None: none), labelled by dip_method (dip_line.LINE_LABELS: DIP by default)."""
     p = {k: Decimal(v) for k, v in params.items() if k in PARAMETER_FIELDS}
     lines = [
         ("fund_total", _("月度基金应付合计"), _("Σ 各月结算单基金应付"), money(fund_total)),
@@ -90,7 +90,8 @@ def compute_clearing(*, index_amount: Decimal | None, fund_total: Decimal, deduc
         lines.append(("actual", _("实际发生 A"), f"{money(fund_total)} − {money(deductions)}", actual))
     else:
         actual, paid = money(fund_total - deductions + dip), money(dip)
-        lines += [("dip", _("按病种分值付费清算 D"), _("DIP 点数 × 点值 − 个人负担 − 按项目已付基金"), paid),
+        label, formula = LINE_LABELS[dip_method or "dip"]
+        lines += [("dip", label, formula, paid),
                   ("actual", _("实际发生 A"), f"{money(fund_total)} − {money(deductions)} + ({paid})", actual)]
     lines.append(("withheld", _("质量保证金 W"), _("Σ 各月预留质量保证金"), money(withheld)))
     returned = money(withheld * score / 100)
@@ -178,15 +179,17 @@ def index_totals(index: InstitutionIndex, totals: dict) -> dict[str, Decimal]:
 
 
 def _figures(index: InstitutionIndex, totals: dict, params: FundYearParameters,
-             dip: dict | None = None) -> tuple[dict, Clearing]:
-    """dip: dip_line.dip_lines of the year ((institution, pool fund) → the DIP line)."""
+             dip: dict | None = None, methods: dict | None = None) -> tuple[dict, Clearing]:
+    """dip: dip_line.dip_lines of the year ((institution, pool fund) → the DIP line); methods: dip_line.dip_methods
+    (institution → the line's payment method)."""
     t = index_totals(index, totals)
     snap = snapshot(params)
     item_by_item = index.payment_mode == PaymentMode.ITEM_BY_ITEM
     result = compute_clearing(index_amount=None if item_by_item else index.agreed_amount, fund_total=t["amount"],
                               deductions=t["deductions"], withheld=t["withheld"], score=index.assessment_score,
                               rating=index.rating, params=snap, item_by_item=item_by_item,
-                              dip=(dip or {}).get((index.institution_id, index.fund)))
+                              dip=(dip or {}).get((index.institution_id, index.fund)),
+                              dip_method=(methods or {}).get(index.institution_id))
     figures = {"side": result.side, "rating": index.rating, "assessment_score": index.assessment_score,
                "index_amount": result.index_amount, "fund_total": t["amount"], "deductions": t["deductions"],
                "actual": result.actual, "withheld": result.withheld, "retained": result.retained,
@@ -223,6 +226,7 @@ def clear_year(year: int, *, user=None) -> dict[str, int]:
             "year": year, "regions": ", ".join(missing)})
     totals = year_totals(year)
     dip = dip_lines(year, [i.institution.region for i in indices])
+    methods = dip_methods(year, [i.institution.region for i in indices])
     existing = {r.index_id: r for r in ClearingReport.objects.filter(year=year)}
     counts = {"created": 0, "updated": 0, "unchanged": 0, "approved": 0,
               "not_agreed": InstitutionIndex.objects.filter(year=year, payment_mode=PaymentMode.BUDGET)
@@ -231,7 +235,7 @@ def clear_year(year: int, *, user=None) -> dict[str, int]:
     new: list[tuple[ClearingReport, Clearing]] = []
     changed: dict[int, tuple[dict, Clearing]] = {}
     for index in indices:  # one row per institution index, not per settlement
-        figures, result = _figures(index, totals, pick_parameters(params, index.institution.region), dip)
+        figures, result = _figures(index, totals, pick_parameters(params, index.institution.region), dip, methods)
         report = existing.get(index.pk)
         if report is None:
             new.append((ClearingReport(index=index, year=year, institution_id=index.institution_id, fund=index.fund,
@@ -274,8 +278,9 @@ def recompute_clearing(report: ClearingReport, *, user=None) -> ClearingReport:
     params = pick_parameters(parameters_by_region(report.year), report.index.institution.region)
     if params is None:
         raise FundError(_("%(year)s 年缺少年度结算参数。") % {"year": report.year})
-    figures, result = _figures(report.index, year_totals(report.year), params,
-                               dip_lines(report.year, [report.index.institution.region]))
+    regions = [report.index.institution.region]
+    figures, result = _figures(report.index, year_totals(report.year), params, dip_lines(report.year, regions),
+                               dip_methods(report.year, regions))
     with transaction.atomic(), money_writes(user=user):
         if not ClearingReport.objects.filter(pk=report.pk, status=ClearingStatus.DRAFT).update(
                 computed_at=timezone.now(), computed_by=_user(user), **figures):

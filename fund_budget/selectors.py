@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from .dip_line import report_dip
 from .models import (
     ClearingReport,
     ClearingStatus,
@@ -123,7 +124,7 @@ def statement_parts(st: MonthlyStatement) -> dict:
 
 def clearing_parts(report: ClearingReport) -> dict:
     return {"lines": list(report.lines.order_by("seq")),
-            "disbursement": Disbursement.objects.filter(clearing_report=report).first()}
+            "disbursement": Disbursement.objects.filter(clearing_report=report).first(), "dip": report_dip(report)}
 
 
 # --- reopening a month (fund_budget.reopening) -------------------------------------------------------------

@@ -79,6 +79,10 @@ class DipCaseSerializer(serializers.ModelSerializer):
     psn_no = serializers.CharField(source="settlement.person.psn_no")
     setl_time = serializers.DateTimeField(source="settlement.setl_time")
     dise_grp_code = serializers.CharField(source="group_code", help_text=_("病种编码；空为未入组"))
+    mdc_code = serializers.CharField(source="mdc", help_text=_("DRG年度：主要诊断大类(MDC)编码"))
+    adrg_code = serializers.CharField(source="adrg", help_text=_("DRG年度：核心疾病诊断相关组(ADRG)编码"))
+    severity = serializers.CharField(help_text=_("DRG年度：并发症情况 MCC、CC、none"))
+    ungrouped_reason = serializers.CharField(help_text=_("DRG年度未入组原因：NO_MDC、NO_ADRG、NO_DRG、NO_REF"))
     points = serializers.DecimalField(max_digits=16, decimal_places=4, coerce_to_string=True, allow_null=True)
     medfee_sumamt = money()
     fund_pay_sumamt = money()
@@ -89,5 +93,6 @@ class DipCaseSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DipCaseResult
-        fields = ["setl_id", "mdtrt_id", "psn_no", "setl_time", "dise_grp_code", "kind", "points",
+        fields = ["setl_id", "mdtrt_id", "psn_no", "setl_time", "dise_grp_code", "mdc_code", "adrg_code", "severity",
+                  "ungrouped_reason", "kind", "points",
                   "medfee_sumamt", "fund_pay_sumamt", "psn_part_amt", "year", "run_id", "final"]

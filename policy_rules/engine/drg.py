@@ -118,6 +118,13 @@ def _severity(main: pd.Series, secondary: pd.Series, table: DrgTable) -> np.ndar
 
 def group_drg(cases: pd.DataFrame, table: DrgTable) -> tuple[np.ndarray, np.ndarray]:
     """(each case's row in table.drgs or -1, the reason of an ungrouped case: NO_MDC, NO_ADRG, NO_DRG or '')."""
+    row, reason, _path = group_drg_path(cases, table)
+    return row, reason
+
+
+def group_drg_path(cases: pd.DataFrame, table: DrgTable) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """group_drg with each case's path: a frame of its MDC and ADRG ('' for none) and the severity of its
+    complications (none, CC or MCC; '' without an MDC) before any fall to a lower DRG."""
     main = cases["main_diag"].fillna("").astype(str).str.strip().str.upper().reset_index(drop=True)
     oprn = cases["main_oprn"].fillna("").astype(str).str.strip().str.upper().reset_index(drop=True)
     secondary = cases["secondary"].reset_index(drop=True) if "secondary" in cases else pd.Series([""] * len(main))
@@ -154,12 +161,17 @@ def group_drg(cases: pd.DataFrame, table: DrgTable) -> tuple[np.ndarray, np.ndar
     reason[(row < 0) & (adrgs != "")] = NO_DRG
     reason[(adrgs == "") & (mdc != "").to_numpy()] = NO_ADRG
     reason[(mdc == "").to_numpy()] = NO_MDC
-    return row, reason
+    path = pd.DataFrame({"mdc": mdc.to_numpy(dtype=object), "adrg": adrgs,
+                         "severity": np.where((mdc != "").to_numpy(), names[severity], "")})
+    return row, reason, path
 
 
 def drg_year(cases: pd.DataFrame, table: DrgTable, params: DipParams, rate_e6: int | None = None) -> DipResult:
-    """Group by DRG and score the year (点数法; 费率法 with `rate_e6`): dip.score_year on the DRGs."""
-    row, reason = group_drg(cases, table)
+    """Group by DRG and score the year (点数法; 费率法 with `rate_e6`): dip.score_year on the DRGs; the cases
+    frame also carries each case's reason, mdc, adrg and severity (group_drg_path)."""
+    row, reason, path = group_drg_path(cases, table)
     result = score_year(cases, row, table.drgs, params, rate_e6)
     result.cases["reason"] = reason
+    for column in path.columns:
+        result.cases[column] = path[column].to_numpy()
     return result
