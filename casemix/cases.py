@@ -2,7 +2,7 @@
 `drg_table`, `params.rate`), through the database: everything in the file is loaded into the (empty) database —
 the grouping table and the year's parameters through the importers, institutions,
 and each case as a settled inpatient visit with its amounts and its settlement list through the list service —
-then the year runs through casemix.services.run_dip_year, the service of the year-end clearing, and what it
+then the year runs through casemix.coding.run_dip_year_audited (the year-end clearing's run_dip_year and its coding audit), and what it
 stored is compared with `expected` by the engine's compare_dip."""
 from __future__ import annotations
 
@@ -20,12 +20,12 @@ from policy_rules.engine.dip_cases import TOP_KEYS, DipDifference, compare_dip
 from policy_rules.engine.money import FEN, to_decimal
 from policy_rules.models import PolicyStatus, PolicyVersion
 
+from .coding import run_dip_year_audited
 from .drg_importer import create_drg_table, doc_sheets
 from .importer import create_grouping_table, set_year_parameters, spec_rows
 from .lists import FEMALE_DIAG, FEMALE_OPRN, upload_settlement_list
 from .models import DipRun
 from .selectors import run_case_results, run_institution_results
-from .services import run_dip_year
 
 REGION = "999999"  # the case file's pool: one region for its institutions, table and parameters
 
@@ -129,6 +129,6 @@ def run_dip_case(doc: dict) -> DipCaseRun:
         admitted = first + dt.timedelta(days=n % 300)
         settlement = _settle(c, institutions[c["fixmedins_code"]], policy, admitted)
         upload_settlement_list(settlement, case_list(c, admitted + dt.timedelta(days=1)))
-    run = run_dip_year(REGION, year, reason="DIP case run", final=True)
+    run, _audited = run_dip_year_audited(REGION, year, reason="DIP case run", final=True)
     differences, matching, total = compare_dip(doc["expected"], stored_result(run))
     return DipCaseRun(doc.get("title", ""), run, differences, matching, total)

@@ -40,7 +40,9 @@ def year_rows(run: DipRun, institution_id: int | None = None) -> list[dict]:
     """Each institution of the run: its stored figures, its cases and grouped cases, its grouping rate, its average
     points per grouped case and that average over the region's (a CMI-like index); one institution if given."""
     counts = {r["institution_id"]: r for r in DipCaseResult.objects.filter(run=run).values("institution_id")
-              .annotate(cases=Count("pk"), grouped=Count("pk", filter=Q(points__isnull=False))).order_by()}
+              .annotate(cases=Count("pk"), grouped=Count("pk", filter=Q(points__isnull=False)),
+                        low=Count("pk", filter=Q(kind=CaseKind.LOW)), high=Count("pk", filter=Q(kind=CaseKind.HIGH)))
+              .order_by()}
     region_avg = _ratio(run.total_points, run.grouped)
     results = run_institution_results(run)
     if institution_id is not None:
@@ -51,7 +53,8 @@ def year_rows(run: DipRun, institution_id: int | None = None) -> list[dict]:
         avg = _ratio(r.points, c["grouped"])
         rows.append({"result": r, "institution": r.institution, "cases": c["cases"], "grouped": c["grouped"],
                      "grouping_rate": _ratio(c["grouped"], c["cases"]), "avg_points": avg,
-                     "cmi": _ratio(avg, region_avg) if avg is not None else None})
+                     "cmi": _ratio(avg, region_avg) if avg is not None else None,
+                     "low": c.get("low", 0), "high": c.get("high", 0)})
     return rows
 
 
@@ -83,10 +86,16 @@ def _why(case: DipCaseResult, group: DipGroup | None, diag: str, oprn: str, run:
     return _("病种分值 %(points)s × 系数 %(coef)s") % values
 
 
-def case_rows(run: DipRun, institution) -> list[dict]:
+def case_rows(run: DipRun, institution, *, kind: str | None = None, setl_id: str | None = None) -> list[dict]:
     """The institution's cases of the run: case, group (code and name: a DIP group or a DRG), kind, points and
-    why (for a DRG also its path: MDC, ADRG, severity, or why it stayed ungrouped)."""
-    cases = list(run_case_results(run).filter(institution=institution))
+    why (for a DRG also its path: MDC, ADRG, severity, or why it stayed ungrouped); only those of a kind (low,
+    high: the deviation cases) or the one settlement if asked."""
+    cases = run_case_results(run).filter(institution=institution)
+    if kind is not None:
+        cases = cases.filter(kind=kind)
+    if setl_id is not None:
+        cases = cases.filter(settlement__setl_id=setl_id)
+    cases = list(cases)
     drg = run.table.kind == TableKind.DRG
     groups = drg_groups(run.table) if drg else {g.code: g for g in DipGroup.objects.filter(table_id=run.table_id)}
     list_ids = [c.setl_list_id for c in cases]
@@ -103,3 +112,9 @@ def case_rows(run: DipRun, institution) -> list[dict]:
             why = drg_path(c, group, d, o) if group is None else f"{drg_path(c, group, d, o)}；{why}"
         rows.append({"case": c, "group": group, "diag": d, "oprn": o, "kind": CaseKind(c.kind).label, "why": why})
     return rows
+
+
+def case_list(setl_list) -> dict:
+    """The uploaded list a case was grouped with: its header, diagnoses and operations in their order."""
+    return {"list": setl_list, "diagnoses": list(ListDiagnosis.objects.filter(setl_list=setl_list).order_by("seq")),
+            "operations": list(ListOperation.objects.filter(setl_list=setl_list).order_by("seq"))}

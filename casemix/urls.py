@@ -15,4 +15,5 @@ urlpatterns = [
     path("lists/", deadline_views.list_queue, name="list-queue"),
     path("<str:region>/<int:year>/", views.dip_year, name="dip-year"),
     path("<str:region>/<int:year>/<str:code>/", views.dip_cases, name="dip-cases"),
+    path("<str:region>/<int:year>/<str:code>/<str:setl_id>/", views.dip_case, name="dip-case"),
 ]

@@ -14,8 +14,10 @@ from django.views.decorators.http import require_safe
 from fund_budget.permissions import institution_of, is_fund_bureau
 from insurance.models import Institution
 
+from .coding import case_hits
 from .deadlines import missing_lists, queue_counts
-from .pages import case_rows, year_rows, year_run, year_runs
+from .models import CaseKind
+from .pages import case_list, case_rows, year_rows, year_run, year_runs
 
 
 def _scope(user) -> int | None:
@@ -59,7 +61,27 @@ def dip_cases(request, region: str, year: int, code: str):
     if own is not None and own != institution.pk:
         raise Http404
     run = year_run(region, year)
-    rows = [] if run is None else case_rows(run, institution)
+    kind = request.GET.get("kind")
+    kind = kind if kind in (CaseKind.LOW, CaseKind.HIGH) else None  # the deviation cases of one kind
+    rows = [] if run is None else case_rows(run, institution, kind=kind)
     summary = (year_rows(run, institution.pk) or [None])[0] if run is not None else None
     return _render(request, "casemix/dip_cases.html", {"region": region, "year": year, "run": run, "rows": rows,
-                                                       "institution": institution, "summary": summary})
+                                                       "institution": institution, "summary": summary,
+                                                       "kind": kind and CaseKind(kind)})
+
+
+@login_required
+@require_safe
+def dip_case(request, region: str, year: int, code: str, setl_id: str):
+    """One case: its uploaded list, group, kind, points and why, and the coding-quality hits on it."""
+    own = _scope(request.user)
+    institution = get_object_or_404(Institution, fixmedins_code=code, region=region)
+    if own is not None and own != institution.pk:
+        raise Http404
+    run = year_run(region, year)
+    row = (case_rows(run, institution, setl_id=setl_id) or [None])[0] if run is not None else None
+    if row is None:
+        raise Http404
+    return _render(request, "casemix/dip_case.html", {
+        "region": region, "year": year, "run": run, "institution": institution, "row": row,
+        **case_list(row["case"].setl_list), "hits": case_hits(row["case"].settlement)})

@@ -3,7 +3,7 @@ gets one through the list service [4101] (its visit's diagnosis as the main diag
 that diagnosis, on the day after admission); a list the service refuses (a code that does not fit the person) is
 counted and skipped.
 
-The past year is closed as the bureau closes it: its final DIP run (casemix.services.run_dip_year, final=True,
+The past year is closed as the bureau closes it: its final DIP run (casemix.coding.run_dip_year_audited, final=True,
 which fixes the groups) and then the year-end clearing (fund_budget.clearing.clear_year), whose draft reports
 take each institution's DIP line from that run. The current year gets a trial run (not final, so its lists stay
 open). Each step keeps what is there, so it can run again."""
@@ -13,10 +13,10 @@ import datetime as dt
 
 from django.utils import timezone
 
+from casemix.coding import run_dip_year_audited
 from casemix.lists import upload_settlement_list
 from casemix.models import SettlementList
 from casemix.selectors import latest_run, parameters_of, table_in_force, year_settlements
-from casemix.services import run_dip_year
 from claims.errors import ServiceError
 from fund_budget.clearing import clear_year
 
@@ -76,8 +76,8 @@ def seed_dip(region: str, year: int, say=print) -> dict[str, int]:
     the year."""
     counts = seed_lists(region, year, say)
     if _has_table(region, year):
-        run = run_dip_year(region, year, reason="demo")
-        say(_said(run))
+        run, audited = run_dip_year_audited(region, year, reason="demo")
+        say(f"{_said(run)}; coding audit: {len(audited['items'])} suspect items")
         counts["grouped"] = run.grouped
     return counts
 
@@ -91,7 +91,7 @@ def close_dip_year(region: str, year: int, say=print) -> dict[str, int]:
         return counts
     run = latest_run(region, year, final=True)
     if run is None:
-        run = run_dip_year(region, year, final=True, reason=f"year-end clearing {year} (demo)")
+        run, _audited = run_dip_year_audited(region, year, final=True, reason=f"year-end clearing {year} (demo)")
     else:
         say("the year's final DIP run is kept")
     say(_said(run))

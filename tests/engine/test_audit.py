@@ -425,7 +425,8 @@ def test_validate_rule_params(rule_type, params, errors):
 def test_rule_types_and_the_starter_library():
     assert set(RULE_TYPES) == {
         "restriction", "frequency", "duplicate_charge", "mutually_exclusive", "bed_days", "prescription_days",
-        "course_limit", "indication", "readmission", "overlapping_stays", "fee_outside_visit", "price_markup", "outlier"}
+        "course_limit", "indication", "readmission", "overlapping_stays", "fee_outside_visit", "price_markup", "outlier",
+        "coding_cc", "coding_dxpx", "coding_low_admission", "coding_split"}
     for label, doc in RULE_TYPES.values():
         assert label and all(isinstance(v, str) for v in doc.values())
     rules = default_rules()

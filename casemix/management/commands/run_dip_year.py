@@ -1,12 +1,12 @@
 """python manage.py run_dip_year --region R --year Y [--final] — the region's DIP year through the engine.
 
-Stores a run (casemix.services.run_dip_year) and prints the point value and each institution's DIP line. A
+Stores a run and its coding audit (casemix.coding.run_dip_year_audited) and prints the point value and each institution's DIP line. A
 final run is the year-end clearing's: it fixes the groups of its cases (their lists can no longer change).
 """
 from django.core.management.base import BaseCommand, CommandError
 
+from casemix.coding import run_dip_year_audited
 from casemix.selectors import run_institution_results
-from casemix.services import run_dip_year
 from claims.errors import ServiceError
 
 
@@ -21,13 +21,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            run = run_dip_year(options["region"], options["year"], final=options["final"],
-                               reason=options["reason"] or "run_dip_year")
+            run, audited = run_dip_year_audited(options["region"], options["year"], final=options["final"],
+                                                 reason=options["reason"] or "run_dip_year")
         except ServiceError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"DIP {run.region} {run.year} run #{run.pk}{' (final)' if run.final else ''}: "
                           f"{run.grouped}/{run.cases} cases grouped, {run.total_points} points, "
-                          f"point value {run.point_value}")
+                          f"point value {run.point_value}; coding audit: {len(audited['hits'])} new hits, "
+                          f"{len(audited['items'])} new suspect items")
         for r in run_institution_results(run):
             self.stdout.write(f"  {r.institution.fixmedins_code}  points {r.points}  DIP amount {r.dip_amount}  "
                               f"paid by items {r.fund_paid_by_items}  clearing {r.clearing}")

@@ -14,7 +14,8 @@ DEMO_ITEMS = {
     "阿莫西林胶囊": "XJ01CAA040", "头孢克肟片": "XJ01DDA041", "二甲双胍片": "XA10BAA042",
     "硝苯地平缓释片": "XC08CAA043", "阿托伐他汀钙片": "XC10AAA044", "胰岛素注射液": "XA10ABA045",
     "利妥昔单抗注射液": "XL01XCA046", "黄体酮注射液": "XG03DAA047", "小儿止咳糖浆": "XR05CBA048",
-    "复方丹参滴丸": "ZC01AAA049", "银杏叶片": "ZC01AAA050",
+    "复方丹参滴丸": "ZC01AAA049", "银杏叶片": "ZC01AAA050", "吸氧": "120800001", "呼吸机辅助呼吸": "310603001",
+    "血液透析": "311300002",
 }
 
 
@@ -98,6 +99,17 @@ def default_rules(catalog=None) -> list[AuditRule]:
          {"factor": 3, "min_visits": 30, "med_types": ["21"]}),
         ("OUTL-002", "outlier", "门诊费用超过本机构次均 5 倍", "suspect",
          {"factor": 5, "min_visits": 100, "med_types": ["11", "14"]}),
+    ]
+    # coding-quality rules over the settlement lists (audit.coding, at the DIP run; docs/dip.md)
+    support = {prefix: items for prefix, items in (("J96", codes("吸氧", "呼吸机辅助呼吸")), ("N17", codes("血液透析")))
+               if items}
+    candidates += [
+        ("CODE-MCC", "coding_cc", "高套编码：严重并发症/合并症无支持性收费", "suspect", {"support": support}),
+        ("CODE-DXPX", "coding_dxpx", "主要诊断与主要手术操作不符", "suspect", {"use_grouping_table": True}),
+        ("CODE-LOWADM", "coding_low_admission", "低标准入院：住院 3 天内且费用低于病种参考费用 30%", "suspect",
+         {"diag_prefixes": ["E11", "I10", "I25", "J44", "K29", "M54"], "max_days": 3, "cost_ratio": "0.3"}),
+        ("CODE-SPLIT", "coding_split", "分解住院：READM-001 时间窗内再入院且主要诊断相同", "suspect",
+         {"readmission_rule": "READM-001", "prefix_len": 3}),
     ]
     rules = [AuditRule(code, rtype, params, severity, name) for code, rtype, name, severity, params in candidates]
     return [r for r in rules if not validate_rule(r)]

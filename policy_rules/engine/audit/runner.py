@@ -32,7 +32,7 @@ import pandas as pd
 
 from .context import AuditContext, Hits
 from .rules import RULE_FUNCTIONS
-from .schema import AuditRule, AuditRuleError, prepared
+from .schema import LIST_RULE_TYPES, AuditRule, AuditRuleError, prepared
 
 OUTPUT_COLUMNS = ["rule_code", "rule_type", "severity", "mdtrt_id", "feedetl_sns", "amount_fen", "evidence",
                   "related_mdtrt_id"]
@@ -48,7 +48,8 @@ def run_audit(lines: pd.DataFrame, visits: pd.DataFrame, catalog: pd.DataFrame, 
               history: pd.DataFrame | None = None, inst_stats: pd.DataFrame | None = None,
               line_split: pd.DataFrame | None = None) -> pd.DataFrame:
     """Run every rule over the batch; one row per hit (see the module docstring)."""
-    rules = list(rules)
+    # the coding rules run over settlement lists at the DIP run (audit.coding), not here
+    rules = [r for r in rules if r.rule_type not in LIST_RULE_TYPES]
     checked = [prepared(r) for r in rules]
     errors = [f"{r.code}: {e}" for r, (problems, _) in zip(rules, checked, strict=True) for e in problems]
     if errors:

@@ -110,12 +110,31 @@ SCHEMAS: dict[str, tuple[str, dict[str, Param]]] = {
         "min_visits": Param("int", "机构次均样本人次至少为多少才采信", default=30, minimum=1),
         "med_types": Param("med_types", MED_TYPES_DOC + "，空表示不限", default=[]),
     }),
+    # coding-quality rules over settlement lists: they run at the DIP run (audit.coding), not over fee lines
+    "coding_cc": ("编码质量：严重并发症/合并症无支持性收费(高套编码)", {
+        "support": Param("prefix_map", "{次要诊断编码前缀: [支持性收费项目编码前缀]}", required=True),
+    }),
+    "coding_dxpx": ("编码质量：主要诊断与主要手术操作不符", {
+        "pairs": Param("prefix_map", "{主要诊断编码前缀: [相符的主要手术操作编码前缀]}", default=None),
+        "use_grouping_table": Param("bool", "分组表中与主要诊断配对的手术操作也视为相符", default=True),
+    }),
+    "coding_low_admission": ("编码质量：低标准入院", {
+        "diag_prefixes": Param("codes", "监测的主要诊断编码前缀", required=True),
+        "max_days": Param("int", "住院天数不超过", default=3, minimum=1),
+        "cost_ratio": Param("number", "医疗费用低于病种参考费用的倍数，如 0.3", default="0.3", minimum=0, above=True),
+    }),
+    "coding_split": ("编码质量：分解住院(再入院且主要诊断相同)", {
+        "readmission_rule": Param("str", "借用其时间窗的再入院规则编码；空为在用的时间窗最长的再入院规则", default=""),
+        "prefix_len": Param("int", "主要诊断比较的编码位数", default=3, minimum=1),
+    }),
 }
+# the rule types that run over settlement lists (audit.coding), not over a batch of fee lines (run_audit)
+LIST_RULE_TYPES = ("coding_cc", "coding_dxpx", "coding_low_admission", "coding_split")
 
 RULE_TYPES: dict[str, tuple[str, dict[str, str]]] = {
     t: (label, {k: p.describe() for k, p in params.items()}) for t, (label, params) in SCHEMAS.items()
 }
-assert set(RULE_TYPES) == set(RULE_FUNCTIONS)
+assert set(RULE_TYPES) == set(RULE_FUNCTIONS) | set(LIST_RULE_TYPES)
 
 
 def _is_number(v) -> bool:
@@ -254,6 +273,8 @@ def normalize_params(rule_type: str, params: Mapping) -> dict:
         p["ratio_e6"] = scaled(p["ratio"], RATIO_SCALE)
     elif rule_type == "outlier":
         p["factor_e6"] = scaled(p["factor"], RATIO_SCALE)
+    elif rule_type == "coding_low_admission":
+        p["cost_ratio_e6"] = scaled(p["cost_ratio"], RATIO_SCALE)
     return p
 
 
