@@ -26,6 +26,7 @@ statement, COMMIT, COPY, the engine, Python).
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
 import io
 import multiprocessing
@@ -109,6 +110,9 @@ def writes_floor(cursor) -> dict[str, float]:
     return out
 
 
+PROFILE_OUT = None  # --profile-out: each worker's chunks are profiled (cProfile) into PROFILE_OUT.<chunk id>
+
+
 def run_chunk(chunk_id: int) -> dict:
     """One chunk in a worker process (forked from the benchmark, Django set up): its phases and peak RSS."""
     from django.db import connection
@@ -118,7 +122,12 @@ def run_chunk(chunk_id: int) -> dict:
     with connection.cursor() as cursor:
         cpu0 = cpu_now(cursor)
     with support.Phases() as phases:
-        daily.run_chunk(chunk_id)
+        if PROFILE_OUT:
+            profile = cProfile.Profile()
+            profile.runcall(daily.run_chunk, chunk_id)
+            profile.dump_stats(f"{PROFILE_OUT}.{chunk_id}")
+        else:
+            daily.run_chunk(chunk_id)
     with connection.cursor() as cursor:
         cpu = cpu_now(cursor) - cpu0
     connection.close()
@@ -144,7 +153,12 @@ def main() -> int:
     parser.add_argument("--unclassified", action="store_true",
                         help="lines without their upload-time split (the batch writes every line's split); by "
                              "default the lines are classified as the upload verbs leave them")
+    parser.add_argument("--profile-out", metavar="FILE",
+                        help="profile each chunk's Python with cProfile into FILE.<chunk id> (pstats; the profiler "
+                             "slows the Python down, so the timings of such a run are not the benchmark's)")
     args = parser.parse_args()
+    global PROFILE_OUT
+    PROFILE_OUT = args.profile_out
     print("reproduce:", support.reproduce("bench/daily_bench.py", sys.argv[1:]))
 
     if args.max_wal_size:

@@ -98,8 +98,21 @@ def _utf8(values, n: int, prefix: bytes = b"") -> tuple[np.ndarray, np.ndarray]:
         data = (prefix.decode() + prefix.decode().join(items)).encode()
         lengths = np.fromiter(map(len, items), np.int64, n)
         if len(data) != int(lengths.sum()) + n * len(prefix):  # not all ASCII: count each text's bytes
-            lengths = np.fromiter((len(t.encode()) for t in items), np.int64, n)
+            return _utf8_lengths(items, n, prefix)
     return lengths + len(prefix), np.frombuffer(data, np.uint8)
+
+
+def _utf8_lengths(items: list[str], n: int, prefix: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """_utf8 of texts that are not all ASCII: one encode of the texts joined by NUL (which no PostgreSQL text
+    holds), each text's length in bytes read from where the NULs fell, the NULs then taken out."""
+    lead = prefix.decode()
+    raw = np.frombuffer((lead + ("\x00" + lead).join(items)).encode(), np.uint8)
+    cuts = np.flatnonzero(raw == 0)
+    if len(cuts) != n - 1:  # a text with a NUL of its own (PostgreSQL will refuse it): count each text's bytes
+        data = (lead + lead.join(items)).encode()
+        return np.fromiter((len(t.encode()) for t in items), np.int64, n) + len(prefix), np.frombuffer(data, np.uint8)
+    ends = np.append(cuts, len(raw))
+    return ends - np.concatenate(([0], cuts + 1)), np.delete(raw, cuts)
 
 
 def _pieces(values, n: int) -> list:
@@ -166,6 +179,8 @@ def binary_copy_data(columns: dict[str, object]) -> bytes:
     pieces = [("fixed", _bytes(np.full(n, len(columns)), ">i2", 2, n))]  # each row: its number of fields
     for values in columns.values():
         for piece in _pieces(values, n):
+            if piece[0] == "var" and n and (piece[1] == piece[1][0]).all():  # as wide in every row: fixed
+                piece = ("fixed", piece[2].reshape(n, int(piece[1][0])))
             if piece[0] == "fixed" and pieces[-1][0] == "fixed":
                 pieces[-1] = ("fixed", np.hstack([pieces[-1][1], piece[1]]))
             else:

@@ -9,6 +9,7 @@ import datetime as dt
 import pandas as pd
 from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 
+from core.idlists import among
 from insurance.models import Person
 from insurance.qualifications import (
     ChronicDecision,
@@ -87,7 +88,7 @@ def diseases() -> QuerySet[ChronicDisease]:
 
 def approved_in_force(person_ids, on: dt.date | None = None) -> QuerySet[ChronicQualification]:
     """The approved, unrevoked-or-not-yet-ended qualifications of these persons (valid on `on` when given)."""
-    qs = with_state(ChronicQualification.objects.filter(person_id__in=set(person_ids))).filter(
+    qs = with_state(ChronicQualification.objects.filter(person_id__in=among(person_ids))).filter(
         approved_from__isnull=False).filter(valid_to__gte=F("approved_from"))
     if on is not None:
         qs = qs.filter(Q(approved_from__lte=on) & Q(valid_to__gte=on))

@@ -37,10 +37,19 @@ def _text(value) -> str:
     return str(value).strip()
 
 
+# json.dumps(value, ensure_ascii=False), the same text, without building an encoder for every call
+_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
+def json_text(value) -> str:
+    """json.dumps(value, ensure_ascii=False): how a hit's key and its lists are written."""
+    return _JSON.encode(value)
+
+
 def hit_key(stage: str, rule_code: str, visit_id: int, settlement_id: int | None, sns: list[str], amount_fen: int,
             related: str) -> str:
     """The hit's identity (AuditHit.key): stage, rule, visit, settlement, lines, amount and related visit."""
-    raw = json.dumps([stage, rule_code, visit_id, settlement_id, sorted(sns), amount_fen, related], ensure_ascii=False)
+    raw = _JSON.encode([stage, rule_code, visit_id, settlement_id, sorted(sns), amount_fen, related])
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
@@ -75,6 +84,39 @@ def hit_rows(hits_df) -> list[dict]:
             "related_mdtrt_id": _text(rec.get("related_mdtrt_id")),
         })
     return rows
+
+
+def _texts(values: list) -> list[str]:
+    """_text of each value (str values stripped without the checks)."""
+    return [v.strip() if type(v) is str else _text(v) for v in values]
+
+
+def hit_columns(hits_df) -> dict[str, list]:
+    """hit_rows as columns (Python lists, one value per hit, without `line`), for many hits: the same checks and
+    values, checked column by column. A frame that fails a check goes through hit_rows, which raises its error
+    (for the first line at fault)."""
+    if any(c not in hits_df.columns for c in HIT_COLUMNS):
+        hit_rows(hits_df)
+    n = len(hits_df)
+
+    def texts(column: str) -> list[str]:
+        return _texts(hits_df[column].tolist()) if column in hits_df.columns else [""] * n
+
+    severity = texts("severity")
+    amounts = hits_df["amount_fen"].to_numpy()
+    if amounts.dtype.kind not in "iu" or not set(severity) <= set(SEVERITIES) or (amounts < 0).any():
+        return _columns(hit_rows(hits_df))
+    sns = [(s,) if isinstance(s, str) else () if s is None else tuple(map(str, s))
+           for s in hits_df["feedetl_sns"].tolist()]
+    return {"rule_code": texts("rule_code"), "rule_type": texts("rule_type"), "severity": severity,
+            "mdtrt_id": texts("mdtrt_id"), "feedetl_sns": [list(s) for s in sns], "amount_fen": amounts.tolist(),
+            "evidence": texts("evidence"), "related_mdtrt_id": texts("related_mdtrt_id")}
+
+
+def _columns(rows: list[dict]) -> dict[str, list]:
+    """hit_rows' rows (which passed its checks) as hit_columns' columns."""
+    return {c: [r[c] for r in rows] for c in ("rule_code", "rule_type", "severity", "mdtrt_id", "feedetl_sns",
+                                              "amount_fen", "evidence", "related_mdtrt_id")}
 
 
 def items_to_open(suspect_hits, fund_fen, existing=frozenset()) -> list[tuple[int, int, int, int]]:

@@ -24,7 +24,7 @@ from policy_rules.audit_library import rules_in_force
 from policy_rules.engine.audit import run_audit
 from policy_rules.engine.frames import diagnosis_codes, full_years
 from policy_rules.models import AuditRuleDefinition
-from review.hits import hit_key, hit_rows, items_to_open
+from review.hits import hit_columns, hit_key, items_to_open, json_text
 from review.models import HitSeverity, HitStage, ReviewAction, SuspectState
 
 VISIT_COLUMNS = ["mdtrt_id", "psn_no", "fixmedins_code", "med_type", "begntime", "endtime", "inst_level", "gender",
@@ -67,7 +67,9 @@ def _visits(cursor, sql: str, params: dict) -> pd.DataFrame:
     for c in ("begntime", "endtime"):
         frame[c] = pd.to_datetime(frame[c], format="ISO8601")
     frame["age"] = full_years(frame["begntime"], frame["birth_date"]) if len(frame) else np.zeros(0, np.int64)
-    frame["diagnoses"] = [_diagnoses(d) for d in frame["diagnoses"]]
+    texts = [t if isinstance(t, str) else "" for t in frame["diagnoses"].tolist()]
+    codes = {t: _diagnoses(t) for t in set(texts)}  # each distinct JSON text parsed once
+    frame["diagnoses"] = [codes[t] for t in texts]
     frame["gender"] = frame["gender"].fillna("")
     return frame[VISIT_COLUMNS]
 
@@ -119,50 +121,52 @@ def audit_chunk(cursor, visits: pd.DataFrame, lines: pd.DataFrame, catalog: pd.D
 
 def record_hits(cursor, hits: pd.DataFrame, visits: pd.DataFrame, lines: pd.DataFrame,
                 settlement_of: dict[str, int], fund_fen: dict[str, int]) -> tuple[int, int]:
-    """The settlement-stage part of review.services.record_hits, set-based, for new settlements of this chunk."""
-    rows = hit_rows(hits)
-    rule_ids = dict(AuditRuleDefinition.objects.filter(code__in={r["rule_code"] for r in rows})
-                    .values_list("code", "pk"))
-    missing = {r["rule_code"] for r in rows} - set(rule_ids)
+    """The settlement-stage part of review.services.record_hits, set-based, for new settlements of this chunk:
+    the same rows, keys and first-of-each-key, built column by column."""
+    cols = hit_columns(hits)
+    codes = cols["rule_code"]
+    rule_ids = dict(AuditRuleDefinition.objects.filter(code__in=set(codes)).values_list("code", "pk"))
+    missing = set(codes) - set(rule_ids)
     if missing:
         raise ValueError(f"audit rules not in the rule library: {sorted(missing)}")
-    visit_of = dict(zip(visits["mdtrt_id"], visits["visit_id"].tolist(), strict=True))
-    institution_of = dict(zip(visits["mdtrt_id"], visits["institution_id"].tolist(), strict=True))
-    line_ids = dict(zip(zip(lines["mdtrt_id"], lines["feedetl_sn"], strict=True), lines["fee_line_id"].tolist(),
-                        strict=True))
-    related_codes = sorted({r["related_mdtrt_id"] for r in rows if r["related_mdtrt_id"]})
-    related = {}
-    if related_codes:
-        cursor.execute("SELECT mdtrt_id, id FROM claims_visit WHERE mdtrt_id = ANY(%s)", [related_codes])
-        related = dict(cursor.fetchall())
-    built: dict[str, dict] = {}
-    for r in rows:
-        mdtrt = r["mdtrt_id"]
-        visit_id = visit_of[mdtrt]
-        settlement_id = settlement_of[mdtrt]
-        key = hit_key(HitStage.SETTLEMENT, r["rule_code"], visit_id, settlement_id, r["feedetl_sns"],
-                       r["amount_fen"], r["related_mdtrt_id"])
-        built.setdefault(key, {
-            "rule_id": rule_ids[r["rule_code"]], "rule_code": r["rule_code"], "rule_type": r["rule_type"],
-            "severity": r["severity"], "visit_id": visit_id, "settlement_id": settlement_id,
-            "institution_id": institution_of[mdtrt],
-            "feedetl_sns": json.dumps(r["feedetl_sns"], ensure_ascii=False),
-            "fee_line_ids": json.dumps([line_ids[(mdtrt, sn)] for sn in r["feedetl_sns"] if (mdtrt, sn) in line_ids]),
-            "amount_fen": r["amount_fen"], "evidence": r["evidence"], "related_mdtrt_id": r["related_mdtrt_id"],
-            "related_visit_id": related.get(r["related_mdtrt_id"], -1), "key": key,
-        })
+    mdtrt = np.array(cols["mdtrt_id"], dtype=object)
+    vpos = pd.Index(visits["mdtrt_id"]).get_indexer(mdtrt)
+    if (vpos < 0).any():
+        raise KeyError(f"hits of visits not in the chunk: {sorted(set(mdtrt[vpos < 0]))[:5]}")
+    visit_id = visits["visit_id"].to_numpy(np.int64)[vpos].tolist()
+    settlement_id = [settlement_of[m] for m in cols["mdtrt_id"]]
+    related = cols["related_mdtrt_id"]
+    keys = [hit_key(HitStage.SETTLEMENT, *row) for row in zip(codes, visit_id, settlement_id, cols["feedetl_sns"],
+                                                               cols["amount_fen"], related, strict=True)]
+    first = ~pd.Index(keys).duplicated()  # a key recorded once: its first hit
+    rule_id = np.array([rule_ids[c] for c in codes], dtype=np.int64)
     # a rule without its own rule_type in the frame takes the library's, as record_hits does
     types = dict(AuditRuleDefinition.objects.filter(pk__in=set(rule_ids.values())).values_list("pk", "rule_type"))
-    for h in built.values():
-        h["rule_type"] = h["rule_type"] or types[h["rule_id"]]
-    frame = pd.DataFrame(list(built.values()))
+    rule_type = [t or types[r] for t, r in zip(cols["rule_type"], rule_id.tolist(), strict=True)]
+    related_ids = {}
+    if any(related):
+        cursor.execute("SELECT mdtrt_id, id FROM claims_visit WHERE mdtrt_id = ANY(%s)", [sorted(set(related) - {""})])
+        related_ids = dict(cursor.fetchall())
+    frame = pd.DataFrame({
+        "rule_id": rule_id, "rule_code": np.array(codes, dtype=object), "rule_type": np.array(rule_type, dtype=object),
+        "severity": np.array(cols["severity"], dtype=object), "visit_id": np.array(visit_id, dtype=np.int64),
+        "settlement_id": np.array(settlement_id, dtype=np.int64),
+        "institution_id": visits["institution_id"].to_numpy(np.int64)[vpos],
+        "feedetl_sns": np.array([json_text(s) for s in cols["feedetl_sns"]], dtype=object),
+        "fee_line_ids": _fee_line_ids(lines, mdtrt, cols["feedetl_sns"]),
+        "amount_fen": np.array(cols["amount_fen"], dtype=np.int64), "evidence": np.array(cols["evidence"], dtype=object),
+        "related_mdtrt_id": np.array(related, dtype=object),
+        "related_visit_id": np.array([related_ids.get(r, -1) for r in related], dtype=np.int64),
+        "key": np.array(keys, dtype=object),
+    }, copy=False)[first].reset_index(drop=True)
     items = _open_items(cursor, frame, settlement_of, fund_fen)
     frame["item_id"] = [items.get((s, r), -1) if sev == HitSeverity.SUSPECT else -1
-                        for s, r, sev in zip(frame["settlement_id"], frame["rule_id"], frame["severity"], strict=True)]
+                        for s, r, sev in zip(frame["settlement_id"].tolist(), frame["rule_id"].tolist(),
+                                             frame["severity"], strict=True)]
     related_visit = frame["related_visit_id"].to_numpy(np.int64)
     item = frame["item_id"].to_numpy(np.int64)
     # COPY straight into the table: a hit's key names its settlement, new in this transaction, so no hit recorded
-    # before can share it (and `built` holds each key once); a collision would fail the chunk, not skip a hit
+    # before can share it (and `frame` holds each key once); a collision would fail the chunk, not skip a hit
     copy_in_binary(cursor, "claims_audithit", {
         **{c: frame[c].to_numpy(dtype=object) for c in ("rule_code", "rule_type", "severity")},
         "stage": np.full(len(frame), HitStage.SETTLEMENT.value, dtype=object),
@@ -171,12 +175,28 @@ def record_hits(cursor, hits: pd.DataFrame, visits: pd.DataFrame, lines: pd.Data
         "fee_line_ids": Jsonb(frame["fee_line_ids"].to_numpy(dtype=object)),
         "amount": Numeric(frame["amount_fen"].to_numpy(np.int64), 2),
         "evidence": frame["evidence"].to_numpy(dtype=object),
-        "related_mdtrt_id": frame["related_mdtrt_id"].fillna("").to_numpy(dtype=object),
+        "related_mdtrt_id": frame["related_mdtrt_id"].to_numpy(dtype=object),
         "related_visit_id": Int8(related_visit, related_visit == -1),
         "key": frame["key"].to_numpy(dtype=object), "item_id": Int8(item, item == -1),
         "created_at": Timestamp(np.full(len(frame), now_micros(), dtype=np.int64)),
     })
     return len(frame), len(items)
+
+
+def _fee_line_ids(lines: pd.DataFrame, mdtrt: np.ndarray, sns: list[list[str]]) -> np.ndarray:
+    """Each hit's fee lines as a JSON list of ids: its lines (mdtrt_id, feedetl_sn) that are among the chunk's
+    `lines`, in the hit's order."""
+    counts = np.fromiter(map(len, sns), np.int64, len(sns))
+    pairs = pd.MultiIndex.from_arrays([np.repeat(mdtrt, counts), np.fromiter(
+        (sn for hit in sns for sn in hit), object, int(counts.sum()))])
+    at = pd.MultiIndex.from_arrays([lines["mdtrt_id"].to_numpy(dtype=object),
+                                    lines["feedetl_sn"].to_numpy(dtype=object)]).get_indexer(pairs)
+    ids = np.where(at >= 0, lines["fee_line_id"].to_numpy(np.int64)[at], -1).tolist()
+    out, start = [], 0
+    for n in counts.tolist():
+        out.append(json_text([i for i in ids[start:start + n] if i >= 0]))
+        start += n
+    return np.array(out, dtype=object)
 
 
 def _open_items(cursor, hits: pd.DataFrame, settlement_of: dict[str, int],
@@ -211,8 +231,10 @@ def _open_items(cursor, hits: pd.DataFrame, settlement_of: dict[str, int],
     copy_in_binary(cursor, "claims_suspectitem", {
         "id": ids, **keys, "amount_at_stake": at_stake, "state": np.full(n, SuspectState.PENDING.value, dtype=object),
         "review_reason": np.full(n, "", dtype=object), "created_at": Timestamp(now)})
-    reasons = [_("规则 %(code)s %(name)s 命中 %(n)d 处") % {"code": code, "name": names[int(rule)], "n": int(hits)}
-               for code, rule, hits in zip(groups["rule_code"], groups["rule_id"], groups["n"], strict=True)]
+    reason = _("规则 %(code)s %(name)s 命中 %(n)d 处")  # translated once for the chunk's items
+    reasons = [reason % {"code": code, "name": names[rule], "n": hits}
+               for code, rule, hits in zip(groups["rule_code"].tolist(), groups["rule_id"].tolist(),
+                                           groups["n"].tolist(), strict=True)]
     copy_in_binary(cursor, "claims_reviewevent", {
         "item_id": ids, "visit_id": keys["visit_id"], "at": Timestamp(now),
         "action": np.full(n, ReviewAction.OPENED.value, dtype=object), "from_state": np.full(n, "", dtype=object),

@@ -190,7 +190,8 @@ def _settle_chunk(cursor, job, reason: str, inst_stats) -> tuple[int, int]:
     fee_lines = []
     if settling.any():
         result = adjudicate(**{**engine, "lines": lines[line_of_settled], "visits": engine["visits"][settling]})
-        plan = plan_settlements(result, inputs.visit_keys, inputs.line_keys, inputs.version_ids)
+        plan = plan_settlements(result, inputs.visit_keys, inputs.line_keys[line_of_settled],
+                                inputs.version_ids)
         settlement_of = write_plan(cursor, plan, reason=reason, job_id=job.pk)
         # a visit held (no policy in force) keeps the classification of its lines if uploaded today
         held_today = set(visits.loc[visits["today"] & settling, "mdtrt_id"]) - set(settlement_of)

@@ -16,6 +16,7 @@ import datetime as dt
 from django.utils import timezone
 
 from claims.models import QuarantinedVisit, QuarantineReason
+from core.idlists import among
 
 # pandas' datetime64[ns] range (1677-09-21 .. 2262-04-11), a day inside it either side: the readers shift times to
 # local time
@@ -80,5 +81,5 @@ def record(job_id: int | None, chunk_no: int, rows: list[tuple[int, str, str, st
 def resolve(visit_ids: list[int]) -> None:
     """The open quarantine rows of these visits, which the night has now taken without error, resolved."""
     if visit_ids:
-        QuarantinedVisit.objects.filter(visit_id__in=visit_ids, resolved_at__isnull=True).update(
+        QuarantinedVisit.objects.filter(visit_id__in=among(visit_ids), resolved_at__isnull=True).update(
             resolved_at=timezone.now())

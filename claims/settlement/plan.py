@@ -114,8 +114,8 @@ def new_setl_ids(setl_times) -> np.ndarray:
     """Settlement ids (setl_id) for settlements at these naive local times: 'S', the local date as YYYYMMDD, and
     16 random upper-case hexadecimal digits (64 random bits: no two settlements of a city ever meet)."""
     arr = np.asarray(setl_times)
-    if arr.dtype == "datetime64[ns]" and 0 < len(arr) <= SMALL and not np.isnat(arr).any():
-        # the few settlements of a request: the day by numpy ('YYYY-MM-DD'), without a DatetimeIndex
+    if arr.dtype == "datetime64[ns]" and len(arr) and not np.isnat(arr).any():
+        # the day by numpy ('YYYY-MM-DD'), without a DatetimeIndex (whose strftime formats each time in Python)
         n = len(arr)
         days = np.array(["S" + d.replace("-", "") for d in np.datetime_as_string(arr, unit="D").tolist()],
                         dtype="S9")
@@ -286,10 +286,23 @@ def _as_text(values: np.ndarray) -> np.ndarray:
 
 def _split_of(split: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
     """The engine's line split joined to the readers' keys of the same lines, in the engine's order."""
+    if _same_lines(split, lines):  # the same lines in the same order: joined by position, without a merge
+        return split.assign(**{c: lines[c].to_numpy() for c in LINE_KEYS[2:]})
     joined = split.merge(lines[list(LINE_KEYS)], on=["mdtrt_id", "feedetl_sn"], how="left", validate="one_to_one")
     if joined["fee_line_id"].isna().any():
         raise PlanInputError("a line of the engine's split has no fee line")
     return joined
+
+
+def _same_lines(split: pd.DataFrame, lines: pd.DataFrame) -> bool:
+    """Whether split's lines are lines' lines, one for one in the same order, each once (what the merge of
+    _split_of would find, validated one to one)."""
+    if len(split) != len(lines) or not len(lines) or split.columns.intersection(LINE_KEYS[2:]).size:
+        return False
+    for c in ("mdtrt_id", "feedetl_sn"):
+        if not np.array_equal(split[c].to_numpy(dtype=object), lines[c].to_numpy(dtype=object)):
+            return False
+    return not lines.duplicated(["mdtrt_id", "feedetl_sn"]).any()
 
 
 def _lines(joined: dict, refs: np.ndarray) -> pd.DataFrame:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from django.db import connection
 
-from core.pgcopy import Numeric, Timestamp, binary_copy_data, copy_in_binary
+from core.pgcopy import Int8, Numeric, Timestamp, binary_copy_data, copy_in_binary
 
 FEN = [0, 1, 5, 10, 99, 100, 101, 12345, 999_999, 1_000_000, 100_000_000, 123_456_789_012, -1, -12345, 10_000_00]
 RATIO_E4 = [0, 1, 10, 1000, 2500, 9999, 10000]
@@ -56,3 +56,12 @@ def test_fixed_width_rows_need_no_mask():
     """Fixed-width columns give every row the same bytes: 2 (field count) + 12 per bigint."""
     data = binary_copy_data({"a": np.array([1, 2], np.int64), "b": np.array([3, 4], np.int64)})
     assert len(data) == 19 + 2 * (2 + 12 + 12) + 2
+
+
+def test_a_column_as_wide_in_every_row_is_written_as_the_varying_one():
+    """Texts of one width (and an Int8 without NULLs) are laid out as fixed-width blocks: the same bytes."""
+    same = {"t": np.array(["ab", "cd"], dtype=object), "n": Int8(np.array([1, 2], np.int64), np.zeros(2, bool))}
+    varying = {"t": np.array(["ab", "c"], dtype=object), "n": Int8(np.array([1, 2], np.int64), np.array([False, True]))}
+    first = b"\x00\x02" + b"\x00\x00\x00\x02ab" + b"\x00\x00\x00\x08" + (1).to_bytes(8, "big")
+    assert binary_copy_data(same)[19:-2] == first + b"\x00\x02\x00\x00\x00\x02cd\x00\x00\x00\x08" + (2).to_bytes(8, "big")
+    assert binary_copy_data(varying)[19:-2] == first + b"\x00\x02\x00\x00\x00\x01c\xff\xff\xff\xff"

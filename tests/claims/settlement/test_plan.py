@@ -173,3 +173,23 @@ def test_the_small_path_gives_the_pandas_paths_plan(monkeypatch, case):
     assert small.visit_ids.tolist() == large.visit_ids.tolist() and small.visit_ids.dtype == large.visit_ids.dtype
     pd.testing.assert_frame_equal(small.balances, large.balances)
     pd.testing.assert_frame_equal(small.accumulator_totals(), large.accumulator_totals())
+
+
+def test_lines_in_the_engines_order_are_joined_by_position_as_the_merge_joins_them(monkeypatch):
+    """The night hands the planner the keys of exactly the lines it gave the engine, in that order: _split_of then
+    joins by position; the result is the merge's. Lines in another order (or not one for one) take the merge."""
+    frames = one_person(PACK, [visit("1000.00"), visit("500.00", begntime="2026-03-10T08:00:00",
+                                                       setl_time="2026-03-12T09:00:00")], acct_balance="50.00")
+    result = settle(frames)
+    _, line_keys = keys(frames)
+    line_keys["stored_inscp_scp_amt"] = np.arange(len(line_keys), dtype=np.int64)
+    assert plan_module._same_lines(result.lines, line_keys)
+    by_position = plan_module._split_of(result.lines, line_keys)
+    with monkeypatch.context() as m:
+        m.setattr(plan_module, "_same_lines", lambda split, lines: False)
+        merged = plan_module._split_of(result.lines, line_keys)
+    pd.testing.assert_frame_equal(by_position.reset_index(drop=True), merged, check_exact=True)
+    shuffled = line_keys.iloc[::-1]
+    assert not plan_module._same_lines(result.lines, shuffled)
+    pd.testing.assert_frame_equal(plan_module._split_of(result.lines, shuffled), merged, check_exact=True)
+    assert not plan_module._same_lines(result.lines, pd.concat([line_keys.iloc[:1]] * len(line_keys)))
