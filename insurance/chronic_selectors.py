@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 
+from core.prepared import Prepared
 from insurance.models import Person
 from insurance.qualifications import (
     ChronicDecision,
@@ -94,13 +96,23 @@ def approved_in_force(person_ids, on: dt.date | None = None) -> QuerySet[Chronic
     return qs
 
 
+# the rows of qualification_frame, compiled once per number of persons (core.prepared): the counter asks for
+# one person's on every settlement, and the query's five sub-selects cost Django more to compile than to run
+_QUALIFICATION_ROWS = Prepared(ChronicQualification, lambda person_ids: approved_in_force(person_ids).order_by(
+    "pk").values_list("person_id", "disease__code", "approved_from", "valid_to", "approved_institution"))
+
+
 def qualification_frame(person_ids) -> pd.DataFrame:
     """The approved qualifications of these persons as the engine's frame (QUALIFICATION_FRAME_COLUMNS): the
     disease's code, the validity (ended by a revocation where there is one), the designated institution's pk
     as text or "" for any institution. One query; empty persons, no query."""
-    person_ids = set(person_ids)
-    rows = [] if not person_ids else list(approved_in_force(person_ids).order_by("pk").values_list(
-        "person_id", "disease__code", "approved_from", "valid_to", "approved_institution"))
+    person_ids = sorted(set(person_ids))
+    rows = _QUALIFICATION_ROWS(person_ids) if person_ids else []
+    if not rows:  # the usual answer at the counter: the empty frame's columns and types, without parsing
+        return pd.DataFrame({
+            "person": np.zeros(0, np.int64), "disease": np.zeros(0, object),
+            "valid_from": np.zeros(0, "datetime64[ns]"), "valid_to": np.zeros(0, "datetime64[ns]"),
+            "institution": np.zeros(0, object)}, columns=QUALIFICATION_FRAME_COLUMNS)
     return pd.DataFrame({
         "person": pd.Series([r[0] for r in rows], dtype="int64"),
         "disease": pd.Series([r[1] for r in rows], dtype=object),

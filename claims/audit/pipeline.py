@@ -88,8 +88,10 @@ def chronic_holders(person_ids, begin_dates) -> np.ndarray:
     person_ids = np.asarray(person_ids, dtype=np.int64)
     if not len(person_ids):
         return np.zeros(0, dtype=bool)
-    return holds_qualification(pd.DataFrame({"person": person_ids, "begin_date": list(begin_dates)}),
-                               qualification_frame(person_ids.tolist()))
+    qualifications = qualification_frame(person_ids.tolist())
+    if qualifications.empty:  # holds_qualification's answer then, without the visits' frame (most persons hold none)
+        return np.zeros(len(person_ids), dtype=bool)
+    return holds_qualification(pd.DataFrame({"person": person_ids, "begin_date": list(begin_dates)}), qualifications)
 
 
 STATS_COLUMNS = ["fixmedins_code", "med_type", "avg_amount_fen", "visits"]

@@ -214,6 +214,8 @@ def chronic_columns(visits: pd.DataFrame) -> dict[str, np.ndarray]:
 
 def _with_chronic(visits: list[Visit], records: list[dict]) -> list[dict]:
     """The visit records with their 门慢特 columns (chronic_columns), where a visit names a disease."""
+    if all(v.dise_codg in (None, "") for v in visits):  # chronic_columns' {} without its frame (most visits)
+        return records
     columns = chronic_columns(pd.DataFrame({
         "person": [v.person_id for v in visits], "begin_date": [timezone.localtime(v.begntime).date() for v in visits],
         "dise_codg": [v.dise_codg for v in visits], "institution": [v.institution_id for v in visits]}))

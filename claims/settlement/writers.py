@@ -23,6 +23,7 @@ from claims.models import (
     VisitStatus,
 )
 from claims.settlement.plan import SETTLEMENT_FEN, SPLIT_FEN, Plan
+from core.inserts import insert_new, update_by_pk
 from core.ledger import money_writes
 from core.pgcopy import insert_rows
 from insurance.models import AccountMovement, MovementKind, PersonalAccount
@@ -63,13 +64,13 @@ def write_plan(plan: Plan, *, user=None, reason: str = "", daily_job=None) -> di
                    daily_job=daily_job, **{c: fen_to_decimal(getattr(row, c)) for c in SETTLEMENT_FEN})
         for row, when in zip(s.itertuples(index=False), times, strict=True)
     ]
-    Settlement.objects.bulk_create(settlements)  # ids set on every database the project supports
+    insert_new(Settlement, settlements)  # ids set on every database the project supports
     ids = [st.pk for st in settlements]
     _write_lines(plan.lines, ids)
     write_fee_lines(plan.fee_lines)
     _write_accumulators(plan, ids)
     _write_accounts(plan, ids, user)
-    Visit.objects.filter(pk__in=plan.visit_ids.tolist()).update(status=VisitStatus.SETTLED)
+    update_by_pk(Visit, plan.visit_ids.tolist(), status=VisitStatus.SETTLED)
     return {st_row: st for st_row, st in zip(s["mdtrt_id"].tolist(), settlements, strict=True)}
 
 
