@@ -259,7 +259,7 @@ def line_keys_frame(rows: list[dict]) -> pd.DataFrame:
                                             for r in rows], dtype=np.int64),
         "stored_chrgitm_lv": inferred_column([r["chrgitm_lv"] or "" for r in rows]),
         "stored_reason": inferred_column([r["reason"] or "" for r in rows]),
-    }, columns=list(LINE_KEYS), copy=False)  # fresh columns: not copied
+    }, copy=False)  # fresh columns, not copied; the dict is in LINE_KEYS' order (no columns=: pandas re-aligns)
 
 
 def _balances_in_hand(persons: dict) -> dict | None:
@@ -320,7 +320,7 @@ def load_inputs(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with
         "institution_id": np.array([v.institution_id for v in visits], dtype=np.int64),
         "med_type": inferred_column([v.med_type for v in visits]),
         "setl_time": datetime_column([r["setl_time"] for r in records]),
-    }, columns=list(VISIT_KEYS), copy=False)
+    }, copy=False)  # in VISIT_KEYS' order (columns= would cost pandas several times the frame)
     inputs = Inputs(
         lines=lines_frame([{"mdtrt_id": r["mdtrt_id"], "feedetl_sn": r["feedetl_sn"],
                             "med_list_codg": r["med_list_codg"], "cnt": r["cnt"], "pric": r["pric"],

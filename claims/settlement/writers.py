@@ -57,12 +57,17 @@ def write_plan(plan: Plan, *, user=None, reason: str = "", daily_job=None) -> di
         write_fee_lines(plan.fee_lines)
         return {}
     times = _local_aware(s["setl_time"])
+    # column by column (itertuples builds a namedtuple class on every call: most of the cost for one settlement)
+    columns = {c: s[c].tolist() for c in ("setl_id", "visit_id", "person_id", "institution_id", "policy_version_id",
+                                          "med_type", "ineligible_reason", *SETTLEMENT_FEN)}
     settlements = [
-        Settlement(setl_id=row.setl_id, kind=SettlementKind.SETTLEMENT, visit_id=row.visit_id, person_id=row.person_id,
-                   institution_id=row.institution_id, policy_version_id=row.policy_version_id, setl_time=when,
-                   med_type=row.med_type, ineligible_reason=row.ineligible_reason, created_by=user, reason=reason,
-                   daily_job=daily_job, **{c: fen_to_decimal(getattr(row, c)) for c in SETTLEMENT_FEN})
-        for row, when in zip(s.itertuples(index=False), times, strict=True)
+        Settlement(setl_id=columns["setl_id"][i], kind=SettlementKind.SETTLEMENT, visit_id=columns["visit_id"][i],
+                   person_id=columns["person_id"][i], institution_id=columns["institution_id"][i],
+                   policy_version_id=columns["policy_version_id"][i], setl_time=when,
+                   med_type=columns["med_type"][i], ineligible_reason=columns["ineligible_reason"][i],
+                   created_by=user, reason=reason, daily_job=daily_job,
+                   **{c: fen_to_decimal(columns[c][i]) for c in SETTLEMENT_FEN})
+        for i, when in enumerate(times)
     ]
     insert_new(Settlement, settlements)  # ids set on every database the project supports
     ids = [st.pk for st in settlements]
