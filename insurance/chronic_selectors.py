@@ -106,6 +106,12 @@ _ANY_QUALIFICATION = Prepared(ChronicQualification, lambda person_ids: ChronicQu
     person_id__in=person_ids).order_by().values_list("pk")[:1])
 
 
+# qualification_frame of no rows (tests/insurance/test_qualification_frame.py compares it with the general path's)
+_NO_QUALIFICATIONS = pd.DataFrame({
+    "person": np.zeros(0, np.int64), "disease": np.zeros(0, object), "valid_from": np.zeros(0, "datetime64[ns]"),
+    "valid_to": np.zeros(0, "datetime64[ns]"), "institution": np.zeros(0, object)})  # in the columns' order
+
+
 def qualification_frame(person_ids) -> pd.DataFrame:
     """The approved qualifications of these persons as the engine's frame (QUALIFICATION_FRAME_COLUMNS): the
     disease's code, the validity (ended by a revocation where there is one), the designated institution's pk
@@ -113,11 +119,8 @@ def qualification_frame(person_ids) -> pd.DataFrame:
     empty persons, no query."""
     person_ids = sorted(set(person_ids))
     rows = _QUALIFICATION_ROWS(person_ids) if person_ids and _ANY_QUALIFICATION(person_ids) else []
-    if not rows:  # the usual answer at the counter: the empty frame's columns and types, without parsing
-        return pd.DataFrame({
-            "person": np.zeros(0, np.int64), "disease": np.zeros(0, object),
-            "valid_from": np.zeros(0, "datetime64[ns]"), "valid_to": np.zeros(0, "datetime64[ns]"),
-            "institution": np.zeros(0, object)})  # in QUALIFICATION_FRAME_COLUMNS' order
+    if not rows:  # the usual answer at the counter: the empty frame below, without building it again
+        return _NO_QUALIFICATIONS.copy(deep=False)
     return pd.DataFrame({
         "person": pd.Series([r[0] for r in rows], dtype="int64"),
         "disease": pd.Series([r[1] for r in rows], dtype=object),
