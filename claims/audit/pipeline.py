@@ -192,6 +192,15 @@ def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *,
             qty[key] = scaled(value, QTY_SCALE)
         return qty[key]
 
+    fen = {}  # and the same amounts: each converted once (numerically equal amounts give the same fen)
+
+    def f(value):
+        try:
+            return fen[value]
+        except KeyError:
+            result = fen[value] = int(value * 100)
+            return result
+
     naive = {}  # the lines of a visit share a few fee times: each converted to local time once
 
     def local(value):
@@ -207,7 +216,7 @@ def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *,
         "med_list_codg": inferred_column([r["med_list_codg"] for r in line_rows]),
         "cnt_e4": inferred_column([q(r["cnt"]) for r in line_rows]),
         "pric_e4": inferred_column([q(r["pric"]) for r in line_rows]),
-        "amount_fen": inferred_column([int(r["det_item_fee_sumamt"] * 100) for r in line_rows]),
+        "amount_fen": inferred_column([f(r["det_item_fee_sumamt"]) for r in line_rows]),
         "fee_ocur_time": datetime_column([local(r["fee_ocur_time"]) for r in line_rows]),
     }, copy=False)
     codes = set(lines["med_list_codg"])

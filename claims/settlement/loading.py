@@ -244,19 +244,31 @@ _ACCUMULATORS = Prepared(Accumulator, lambda persons, years: Accumulator.objects
     person__in=persons, year__in=years).values_list("person__psn_no", "year", "kind", "key", "amount"))
 
 
-def _fen_or_none(value) -> int:
-    return -1 if value is None else int(value.scaleb(2))
+def _scaled_or_none(exponent: int):
+    """value → int(value.scaleb(exponent)), -1 for None; each distinct value converted once (a stored split
+    repeats a few amounts over a visit's lines, and Decimal.scaleb costs more than a dict look-up). Numerically
+    equal values give the same integer, so keying by the value is exact."""
+    done: dict = {None: -1}
+
+    def get(value) -> int:
+        try:
+            return done[value]
+        except KeyError:
+            result = done[value] = int(value.scaleb(exponent))
+            return result
+
+    return get
 
 
 def line_keys_frame(rows: list[dict]) -> pd.DataFrame:
     """The plan's LINE_KEYS of these lines: their ids and the split each holds now (-1 / '' where none)."""
+    fen, e6 = _scaled_or_none(2), _scaled_or_none(6)
     return pd.DataFrame({
         "mdtrt_id": inferred_column([r["mdtrt_id"] for r in rows]),
         "feedetl_sn": inferred_column([r["feedetl_sn"] for r in rows]),
         "fee_line_id": np.array([r["pk"] for r in rows], dtype=np.int64),
-        **{f"stored_{c}": np.array([_fen_or_none(r[c]) for r in rows], dtype=np.int64) for c in SPLIT_FEN},
-        "stored_selfpay_prop_e6": np.array([-1 if r["selfpay_prop"] is None else int(r["selfpay_prop"].scaleb(6))
-                                            for r in rows], dtype=np.int64),
+        **{f"stored_{c}": np.array([fen(r[c]) for r in rows], dtype=np.int64) for c in SPLIT_FEN},
+        "stored_selfpay_prop_e6": np.array([e6(r["selfpay_prop"]) for r in rows], dtype=np.int64),
         "stored_chrgitm_lv": inferred_column([r["chrgitm_lv"] or "" for r in rows]),
         "stored_reason": inferred_column([r["reason"] or "" for r in rows]),
     }, copy=False)  # fresh columns, not copied; the dict is in LINE_KEYS' order (no columns=: pandas re-aligns)

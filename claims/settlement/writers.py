@@ -82,7 +82,8 @@ def write_plan(plan: Plan, *, user=None, reason: str = "", daily_job=None) -> di
 def _write_lines(lines: pd.DataFrame, ids: list[int]) -> None:
     cols = [lines[c].tolist() for c in ("settlement_ref", "fee_line_id", "feedetl_sn", "det_item_fee_sumamt",
                                         *SPLIT_FEN, "chrgitm_lv", "selfpay_prop_e6", "reason")]
-    yuan: dict[int, Decimal] = {}  # the same few amounts recur on many lines: each converted once
+    yuan: dict[int, Decimal] = {}  # the same few amounts and ratios recur on many lines: each converted once
+    ratios: dict[int, Decimal | None] = {}
 
     def money(fen: int) -> Decimal:
         value = yuan.get(fen)
@@ -90,10 +91,17 @@ def _write_lines(lines: pd.DataFrame, ids: list[int]) -> None:
             value = yuan[fen] = fen_to_decimal(fen)
         return value
 
+    def ratio(e6: int) -> Decimal | None:
+        try:
+            return ratios[e6]
+        except KeyError:
+            value = ratios[e6] = ratio_to_decimal(e6)
+            return value
+
     insert_rows(SettlementLine, [
         {"settlement_id": ids[ref], "fee_line_id": fl, "feedetl_sn": sn, "det_item_fee_sumamt": money(amount),
          "fulamt_ownpay_amt": money(a), "overlmt_selfpay": money(b), "preselfpay_amt": money(c),
-         "inscp_scp_amt": money(d), "chrgitm_lv": lv, "selfpay_prop": ratio_to_decimal(prop), "reason": why}
+         "inscp_scp_amt": money(d), "chrgitm_lv": lv, "selfpay_prop": ratio(prop), "reason": why}
         for ref, fl, sn, amount, a, b, c, d, lv, prop, why in zip(*cols, strict=True)
     ])
 
