@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from claims.models import Accumulator, FeeLine, FeeLineStatus, Visit
 from claims.settlement.layer_facts import read_layer_columns, uses_layers
-from claims.settlement.plan import LINE_KEYS, SPLIT_FEN, VISIT_KEYS, Inputs
+from claims.settlement.plan import SPLIT_FEN, Inputs
 from claims.settlement.writers import ratio_to_decimal
 from core.periods import local_naive
 from core.prepared import Prepared
