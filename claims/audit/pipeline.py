@@ -7,6 +7,7 @@ policy_rules.engine.audit, for one visit and for a batch alike.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import numpy as np
 import pandas as pd
@@ -54,6 +55,17 @@ def _visit_values(visits: list[Visit]) -> list[tuple]:
 def _visit_rows(rows: list[tuple], **extra: np.ndarray) -> pd.DataFrame:
     """The audit's visits frame of VISIT_FIELDS rows, with these extra columns last (built with the frame: a
     column set afterwards costs pandas several times more)."""
+    if not rows and not extra:  # no history (most visits at the counter): the frame of no rows, built once
+        return _no_visit_rows().copy(deep=False)
+    return _visit_frame(rows, **extra)
+
+
+@functools.cache
+def _no_visit_rows() -> pd.DataFrame:
+    return _visit_frame([])
+
+
+def _visit_frame(rows: list[tuple], **extra: np.ndarray) -> pd.DataFrame:
     # built column by column: cheaper than a frame from many small dicts with dates parsed afterwards
     m, psn, inst, med_type, begn, end, level, gender, birth, diag = zip(*rows, strict=True) if rows else ((),) * 10
     begntime = [local_naive(t) for t in begn]

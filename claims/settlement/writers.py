@@ -45,8 +45,9 @@ def movement_reason(mdtrt_id: str) -> str:
     return _("结算 %(id)s 个人账户支付") % {"id": mdtrt_id}
 
 
-def _local_aware(values) -> list:
-    return [timezone.make_aware(t) for t in pd.DatetimeIndex(values).to_pydatetime()]
+def _local_aware(values: pd.Series) -> list:
+    """Naive local datetime64 values → aware datetimes (to the microsecond, as DatetimeIndex.to_pydatetime)."""
+    return [timezone.make_aware(t) for t in values.to_numpy("datetime64[us]").tolist()]
 
 
 def write_plan(plan: Plan, *, user=None, reason: str = "", daily_job=None) -> dict[str, Settlement]:
