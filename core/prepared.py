@@ -73,9 +73,10 @@ def _shape(values: tuple) -> tuple | None:
 
 
 class Prepared:
-    """build(*values) → a queryset of model instances or of values_list tuples (annotations allowed in both: Django
-    selects a values_list's columns in its order, annotations included), without extra or prefetching; calling the Prepared with the values gives that queryset's rows
-    as a list, as list(queryset) would (see the module's docstring).
+    """build(*values) → a queryset of model instances or of values_list tuples (annotations allowed in both:
+    Django selects a values_list's columns in its order, annotations included), without extra or prefetching;
+    calling the Prepared with the values gives that queryset's rows as a list, as list(queryset) would (see the
+    module's docstring).
 
     build must put nothing in the queryset but its arguments and constants: a value it computes itself (today's
     date, a setting) would be kept with the SQL of the shape's first call.
