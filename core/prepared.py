@@ -73,9 +73,10 @@ def _shape(values: tuple) -> tuple | None:
 
 
 class Prepared:
-    """build(*values) → a queryset of model instances (annotations allowed) or of values_list tuples (no
-    annotations), without extra or prefetching; calling the Prepared with the values gives that queryset's rows
-    as a list, as list(queryset) would (see the module's docstring).
+    """build(*values) → a queryset of model instances or of values_list tuples (annotations allowed in both:
+    Django selects a values_list's columns in its order, annotations included), without extra or prefetching;
+    calling the Prepared with the values gives that queryset's rows as a list, as list(queryset) would (see the
+    module's docstring).
 
     build must put nothing in the queryset but its arguments and constants: a value it computes itself (today's
     date, a setting) would be kept with the SQL of the shape's first call.
@@ -117,8 +118,7 @@ class Prepared:
         queryset = self.build(*stand_ins)
         instances = queryset._iterable_class is ModelIterable
         if not (instances or queryset._iterable_class is ValuesListIterable) or queryset.query.extra_select or \
-                (queryset.query.annotation_select and not instances) or queryset._known_related_objects or \
-                queryset._prefetch_related_lookups or queryset.db != alias:
+                queryset._known_related_objects or queryset._prefetch_related_lookups or queryset.db != alias:
             return None
         compiler = queryset.query.get_compiler(using=alias)
         try:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from core.idlists import among
+from core.prepared import Prepared
 from insurance.models import Person
 from insurance.qualifications import (
     ChronicDecision,
@@ -95,13 +97,31 @@ def approved_in_force(person_ids, on: dt.date | None = None) -> QuerySet[Chronic
     return qs
 
 
+# the rows of qualification_frame, compiled once per number of persons (core.prepared): the counter asks for
+# one person's on every settlement, and the query's five sub-selects cost Django more to compile than to run
+_QUALIFICATION_ROWS = Prepared(ChronicQualification, lambda person_ids: approved_in_force(person_ids).order_by(
+    "pk").values_list("person_id", "disease__code", "approved_from", "valid_to", "approved_institution"))
+# whether any of these persons has a qualification at all (applied, approved or otherwise): most persons have none,
+# and PostgreSQL plans this in a fraction of the time it takes to plan the query above
+_ANY_QUALIFICATION = Prepared(ChronicQualification, lambda person_ids: ChronicQualification.objects.filter(
+    person_id__in=among(person_ids)).order_by().values_list("pk")[:1])
+
+
+# qualification_frame of no rows (tests/insurance/test_qualification_frame.py compares it with the general path's)
+_NO_QUALIFICATIONS = pd.DataFrame({
+    "person": np.zeros(0, np.int64), "disease": np.zeros(0, object), "valid_from": np.zeros(0, "datetime64[ns]"),
+    "valid_to": np.zeros(0, "datetime64[ns]"), "institution": np.zeros(0, object)})  # in the columns' order
+
+
 def qualification_frame(person_ids) -> pd.DataFrame:
     """The approved qualifications of these persons as the engine's frame (QUALIFICATION_FRAME_COLUMNS): the
     disease's code, the validity (ended by a revocation where there is one), the designated institution's pk
-    as text or "" for any institution. One query; empty persons, no query."""
-    person_ids = set(person_ids)
-    rows = [] if not person_ids else list(approved_in_force(person_ids).order_by("pk").values_list(
-        "person_id", "disease__code", "approved_from", "valid_to", "approved_institution"))
+    as text or "" for any institution. One query when none of the persons has a qualification, two otherwise;
+    empty persons, no query."""
+    person_ids = sorted(set(person_ids))
+    rows = _QUALIFICATION_ROWS(person_ids) if person_ids and _ANY_QUALIFICATION(person_ids) else []
+    if not rows:  # the usual answer at the counter: the empty frame below, without building it again
+        return _NO_QUALIFICATIONS.copy(deep=False)
     return pd.DataFrame({
         "person": pd.Series([r[0] for r in rows], dtype="int64"),
         "disease": pd.Series([r[1] for r in rows], dtype=object),

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from claims.errors import ServiceError
 from claims.models import FeeLine, Settlement, Visit
 from claims.permissions import can_decide_appeal, can_file_appeal, can_review_item
+from core.inserts import insert_new
 from core.ledger import money_writes
 from core.prepared import Prepared
 from fund_budget.funds import pool_fund_of
@@ -164,45 +165,9 @@ def record_hits(hits_df, *, stage: str, visits_by_mdtrt: dict[str, Visit],
             if attach:
                 AuditHit.objects.filter(pk__in=list(attach), item__isnull=True).update(
                     item=Case(*[When(pk=pk, then=Value(item)) for pk, item in attach.items()]))
-        _insert_new(AuditHit, new, "key")
+        insert_new(AuditHit, new, "key")
     # a hit a concurrent recorder wrote first (outside the settlement stage's lock) is not ours: no pk
     return {"hits": [h for h in new if h.pk is not None], "items": new_items}
-
-
-def _insert_new(model, objs: list, unique: str | None) -> None:
-    """INSERT … ON CONFLICT (unique) DO NOTHING RETURNING id, in one statement: each object inserted gets its
-    pk (bulk_create(ignore_conflicts=True) returns none on PostgreSQL); one whose `unique` value is already
-    there keeps pk None. unique None: a plain INSERT … RETURNING id, bulk_create's statement without its query
-    compilation (PostgreSQL; bulk_create elsewhere)."""
-    if not objs:
-        return
-    if unique is None and connection.vendor != "postgresql":
-        model.objects.bulk_create(objs)
-        return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    params = [f.get_db_prep_save(f.pre_save(o, True), connection) for o in objs for f in fields]
-    qn = connection.ops.quote_name
-    sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-           f"VALUES {', '.join([row] * len(objs))}")
-    if unique is None:
-        with connection.cursor() as cursor:
-            cursor.execute(f"{sql} RETURNING {qn(model._meta.pk.column)}", params)
-            pks = [pk for (pk,) in cursor.fetchall()]  # in the order of the VALUES, as bulk_create relies on
-        for o, pk in zip(objs, pks, strict=True):
-            o.pk = pk
-            o._state.adding, o._state.db = False, connection.alias
-        return
-    unique_column = model._meta.get_field(unique).column
-    sql += f" ON CONFLICT ({qn(unique_column)}) DO NOTHING RETURNING {qn(model._meta.pk.column)}, {qn(unique_column)}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        inserted = dict((value, pk) for pk, value in cursor.fetchall())
-    for o in objs:
-        pk = inserted.get(getattr(o, unique))
-        if pk is not None:
-            o.pk = pk
-            o._state.adding, o._state.db = False, connection.alias
 
 
 def _open_items(built: dict[str, AuditHit], fen: dict[str, int], found: dict[str, tuple],
@@ -233,8 +198,8 @@ def _open_items(built: dict[str, AuditHit], fen: dict[str, int], found: dict[str
                                      institution_id=settlement.institution_id, rule=rule_of[rule_id],
                                      amount_at_stake=Decimal(at_stake).scaleb(-2)))
     if new_items:
-        _insert_new(SuspectItem, new_items, None)
-        _insert_new(ReviewEvent, [
+        insert_new(SuspectItem, new_items, None)
+        insert_new(ReviewEvent, [
             ReviewEvent(item=item, visit_id=item.visit_id, action=ReviewAction.OPENED, from_state="",
                         to_state=SuspectState.PENDING, amount=item.amount_at_stake,
                         reason=_("规则 %(code)s %(name)s 命中 %(n)d 处") % {

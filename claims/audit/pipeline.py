@@ -7,6 +7,7 @@ policy_rules.engine.audit, for one visit and for a batch alike.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import numpy as np
 import pandas as pd
@@ -51,8 +52,20 @@ def _visit_values(visits: list[Visit]) -> list[tuple]:
              v.institution.level, v.person.gender, v.person.birth_date, v.diagnoses) for v in visits]
 
 
-def _visit_rows(rows: list[tuple]) -> pd.DataFrame:
-    """The audit's visits frame of VISIT_FIELDS rows."""
+def _visit_rows(rows: list[tuple], **extra: np.ndarray) -> pd.DataFrame:
+    """The audit's visits frame of VISIT_FIELDS rows, with these extra columns last (built with the frame: a
+    column set afterwards costs pandas several times more)."""
+    if not rows and not extra:  # no history (most visits at the counter): the frame of no rows, built once
+        return _no_visit_rows().copy(deep=False)
+    return _visit_frame(rows, **extra)
+
+
+@functools.cache
+def _no_visit_rows() -> pd.DataFrame:
+    return _visit_frame([])
+
+
+def _visit_frame(rows: list[tuple], **extra: np.ndarray) -> pd.DataFrame:
     # built column by column: cheaper than a frame from many small dicts with dates parsed afterwards
     m, psn, inst, med_type, begn, end, level, gender, birth, diag = zip(*rows, strict=True) if rows else ((),) * 10
     begntime = [local_naive(t) for t in begn]
@@ -69,6 +82,7 @@ def _visit_rows(rows: list[tuple]) -> pd.DataFrame:
         "gender": inferred_column(list(gender)),
         "age": full_years(begntime, list(birth)) if rows else np.zeros(0, np.int64),
         "diagnoses": diagnoses,
+        **extra,
     }, copy=False)  # fresh columns: not copied
 
 
@@ -88,8 +102,10 @@ def chronic_holders(person_ids, begin_dates) -> np.ndarray:
     person_ids = np.asarray(person_ids, dtype=np.int64)
     if not len(person_ids):
         return np.zeros(0, dtype=bool)
-    return holds_qualification(pd.DataFrame({"person": person_ids, "begin_date": list(begin_dates)}),
-                               qualification_frame(person_ids.tolist()))
+    qualifications = qualification_frame(person_ids.tolist())
+    if qualifications.empty:  # holds_qualification's answer then, without the visits' frame (most persons hold none)
+        return np.zeros(len(person_ids), dtype=bool)
+    return holds_qualification(pd.DataFrame({"person": person_ids, "begin_date": list(begin_dates)}), qualifications)
 
 
 STATS_COLUMNS = ["fixmedins_code", "med_type", "avg_amount_fen", "visits"]
@@ -140,7 +156,7 @@ def day_stats(day: dt.date, institutions: dict[int, str]) -> pd.DataFrame:
         "fixmedins_code": _objects([r[0] for r in rows]), "med_type": _objects([r[1] for r in rows]),
         "avg_amount_fen": np.array([r[2] for r in rows], dtype=np.int64),
         "visits": np.array([r[3] for r in rows], dtype=np.int64),
-    }, columns=STATS_COLUMNS, copy=False)
+    }, copy=False)  # in STATS_COLUMNS' order (columns= would cost pandas several times the frame)
 
 
 def _objects(values: list) -> np.ndarray:
@@ -188,6 +204,15 @@ def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *,
             qty[key] = scaled(value, QTY_SCALE)
         return qty[key]
 
+    fen = {}  # and the same amounts: each converted once (numerically equal amounts give the same fen)
+
+    def f(value):
+        try:
+            return fen[value]
+        except KeyError:
+            result = fen[value] = int(value * 100)
+            return result
+
     naive = {}  # the lines of a visit share a few fee times: each converted to local time once
 
     def local(value):
@@ -203,7 +228,7 @@ def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *,
         "med_list_codg": inferred_column([r["med_list_codg"] for r in line_rows]),
         "cnt_e4": inferred_column([q(r["cnt"]) for r in line_rows]),
         "pric_e4": inferred_column([q(r["pric"]) for r in line_rows]),
-        "amount_fen": inferred_column([int(r["det_item_fee_sumamt"] * 100) for r in line_rows]),
+        "amount_fen": inferred_column([f(r["det_item_fee_sumamt"]) for r in line_rows]),
         "fee_ocur_time": datetime_column([local(r["fee_ocur_time"]) for r in line_rows]),
     }, copy=False)
     codes = set(lines["med_list_codg"])
@@ -216,9 +241,8 @@ def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *,
     else:
         catalog = catalog_frame(items)
     catalog["name"] = [i["name"] for i in items]
-    frame = _visit_rows(_visit_values(visits))
-    frame["chronic_holder"] = chronic_holders([v.person_id for v in visits],
-                                              [local_naive(v.begntime).date() for v in visits])
+    frame = _visit_rows(_visit_values(visits), chronic_holder=chronic_holders(
+        [v.person_id for v in visits], [local_naive(v.begntime).date() for v in visits]))
     begin = min(v.begntime for v in visits) - dt.timedelta(days=HISTORY_DAYS)
     last = max((v.endtime or v.begntime) for v in visits)
     end = last + dt.timedelta(days=HISTORY_DAYS)

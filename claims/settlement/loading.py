@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from claims.models import Accumulator, FeeLine, FeeLineStatus, Visit
 from claims.settlement.layer_facts import read_layer_columns, uses_layers
-from claims.settlement.plan import LINE_KEYS, SPLIT_FEN, VISIT_KEYS, Inputs
+from claims.settlement.plan import SPLIT_FEN, Inputs
 from claims.settlement.writers import ratio_to_decimal
 from core.periods import local_naive
 from core.prepared import Prepared
@@ -214,6 +214,8 @@ def chronic_columns(visits: pd.DataFrame) -> dict[str, np.ndarray]:
 
 def _with_chronic(visits: list[Visit], records: list[dict]) -> list[dict]:
     """The visit records with their 门慢特 columns (chronic_columns), where a visit names a disease."""
+    if all(v.dise_codg in (None, "") for v in visits):  # chronic_columns' {} without its frame (most visits)
+        return records
     columns = chronic_columns(pd.DataFrame({
         "person": [v.person_id for v in visits], "begin_date": [timezone.localtime(v.begntime).date() for v in visits],
         "dise_codg": [v.dise_codg for v in visits], "institution": [v.institution_id for v in visits]}))
@@ -242,22 +244,34 @@ _ACCUMULATORS = Prepared(Accumulator, lambda persons, years: Accumulator.objects
     person__in=persons, year__in=years).values_list("person__psn_no", "year", "kind", "key", "amount"))
 
 
-def _fen_or_none(value) -> int:
-    return -1 if value is None else int(value.scaleb(2))
+def _scaled_or_none(exponent: int):
+    """value → int(value.scaleb(exponent)), -1 for None; each distinct value converted once (a stored split
+    repeats a few amounts over a visit's lines, and Decimal.scaleb costs more than a dict look-up). Numerically
+    equal values give the same integer, so keying by the value is exact."""
+    done: dict = {None: -1}
+
+    def get(value) -> int:
+        try:
+            return done[value]
+        except KeyError:
+            result = done[value] = int(value.scaleb(exponent))
+            return result
+
+    return get
 
 
 def line_keys_frame(rows: list[dict]) -> pd.DataFrame:
     """The plan's LINE_KEYS of these lines: their ids and the split each holds now (-1 / '' where none)."""
+    fen, e6 = _scaled_or_none(2), _scaled_or_none(6)
     return pd.DataFrame({
         "mdtrt_id": inferred_column([r["mdtrt_id"] for r in rows]),
         "feedetl_sn": inferred_column([r["feedetl_sn"] for r in rows]),
         "fee_line_id": np.array([r["pk"] for r in rows], dtype=np.int64),
-        **{f"stored_{c}": np.array([_fen_or_none(r[c]) for r in rows], dtype=np.int64) for c in SPLIT_FEN},
-        "stored_selfpay_prop_e6": np.array([-1 if r["selfpay_prop"] is None else int(r["selfpay_prop"].scaleb(6))
-                                            for r in rows], dtype=np.int64),
+        **{f"stored_{c}": np.array([fen(r[c]) for r in rows], dtype=np.int64) for c in SPLIT_FEN},
+        "stored_selfpay_prop_e6": np.array([e6(r["selfpay_prop"]) for r in rows], dtype=np.int64),
         "stored_chrgitm_lv": inferred_column([r["chrgitm_lv"] or "" for r in rows]),
         "stored_reason": inferred_column([r["reason"] or "" for r in rows]),
-    }, columns=list(LINE_KEYS), copy=False)  # fresh columns: not copied
+    }, copy=False)  # fresh columns, not copied; the dict is in LINE_KEYS' order (no columns=: pandas re-aligns)
 
 
 def _balances_in_hand(persons: dict) -> dict | None:
@@ -318,7 +332,7 @@ def load_inputs(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with
         "institution_id": np.array([v.institution_id for v in visits], dtype=np.int64),
         "med_type": inferred_column([v.med_type for v in visits]),
         "setl_time": datetime_column([r["setl_time"] for r in records]),
-    }, columns=list(VISIT_KEYS), copy=False)
+    }, copy=False)  # in VISIT_KEYS' order (columns= would cost pandas several times the frame)
     inputs = Inputs(
         lines=lines_frame([{"mdtrt_id": r["mdtrt_id"], "feedetl_sn": r["feedetl_sn"],
                             "med_list_codg": r["med_list_codg"], "cnt": r["cnt"], "pric": r["pric"],

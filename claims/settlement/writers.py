@@ -23,6 +23,7 @@ from claims.models import (
     VisitStatus,
 )
 from claims.settlement.plan import SETTLEMENT_FEN, SPLIT_FEN, Plan
+from core.inserts import insert_new, update_by_pk
 from core.ledger import money_writes
 from core.pgcopy import insert_rows
 from insurance.models import AccountMovement, MovementKind, PersonalAccount
@@ -44,8 +45,9 @@ def movement_reason(mdtrt_id: str) -> str:
     return _("结算 %(id)s 个人账户支付") % {"id": mdtrt_id}
 
 
-def _local_aware(values) -> list:
-    return [timezone.make_aware(t) for t in pd.DatetimeIndex(values).to_pydatetime()]
+def _local_aware(values: pd.Series) -> list:
+    """Naive local datetime64 values → aware datetimes (to the microsecond, as DatetimeIndex.to_pydatetime)."""
+    return [timezone.make_aware(t) for t in values.to_numpy("datetime64[us]").tolist()]
 
 
 def write_plan(plan: Plan, *, user=None, reason: str = "", daily_job=None) -> dict[str, Settlement]:
@@ -56,27 +58,33 @@ def write_plan(plan: Plan, *, user=None, reason: str = "", daily_job=None) -> di
         write_fee_lines(plan.fee_lines)
         return {}
     times = _local_aware(s["setl_time"])
+    # column by column (itertuples builds a namedtuple class on every call: most of the cost for one settlement)
+    columns = {c: s[c].tolist() for c in ("setl_id", "visit_id", "person_id", "institution_id", "policy_version_id",
+                                          "med_type", "ineligible_reason", *SETTLEMENT_FEN)}
     settlements = [
-        Settlement(setl_id=row.setl_id, kind=SettlementKind.SETTLEMENT, visit_id=row.visit_id, person_id=row.person_id,
-                   institution_id=row.institution_id, policy_version_id=row.policy_version_id, setl_time=when,
-                   med_type=row.med_type, ineligible_reason=row.ineligible_reason, created_by=user, reason=reason,
-                   daily_job=daily_job, **{c: fen_to_decimal(getattr(row, c)) for c in SETTLEMENT_FEN})
-        for row, when in zip(s.itertuples(index=False), times, strict=True)
+        Settlement(setl_id=columns["setl_id"][i], kind=SettlementKind.SETTLEMENT, visit_id=columns["visit_id"][i],
+                   person_id=columns["person_id"][i], institution_id=columns["institution_id"][i],
+                   policy_version_id=columns["policy_version_id"][i], setl_time=when,
+                   med_type=columns["med_type"][i], ineligible_reason=columns["ineligible_reason"][i],
+                   created_by=user, reason=reason, daily_job=daily_job,
+                   **{c: fen_to_decimal(columns[c][i]) for c in SETTLEMENT_FEN})
+        for i, when in enumerate(times)
     ]
-    Settlement.objects.bulk_create(settlements)  # ids set on every database the project supports
+    insert_new(Settlement, settlements)  # ids set on every database the project supports
     ids = [st.pk for st in settlements]
     _write_lines(plan.lines, ids)
     write_fee_lines(plan.fee_lines)
     _write_accumulators(plan, ids)
     _write_accounts(plan, ids, user)
-    Visit.objects.filter(pk__in=plan.visit_ids.tolist()).update(status=VisitStatus.SETTLED)
+    update_by_pk(Visit, plan.visit_ids.tolist(), status=VisitStatus.SETTLED)
     return {st_row: st for st_row, st in zip(s["mdtrt_id"].tolist(), settlements, strict=True)}
 
 
 def _write_lines(lines: pd.DataFrame, ids: list[int]) -> None:
     cols = [lines[c].tolist() for c in ("settlement_ref", "fee_line_id", "feedetl_sn", "det_item_fee_sumamt",
                                         *SPLIT_FEN, "chrgitm_lv", "selfpay_prop_e6", "reason")]
-    yuan: dict[int, Decimal] = {}  # the same few amounts recur on many lines: each converted once
+    yuan: dict[int, Decimal] = {}  # the same few amounts and ratios recur on many lines: each converted once
+    ratios: dict[int, Decimal | None] = {}
 
     def money(fen: int) -> Decimal:
         value = yuan.get(fen)
@@ -84,10 +92,17 @@ def _write_lines(lines: pd.DataFrame, ids: list[int]) -> None:
             value = yuan[fen] = fen_to_decimal(fen)
         return value
 
+    def ratio(e6: int) -> Decimal | None:
+        try:
+            return ratios[e6]
+        except KeyError:
+            value = ratios[e6] = ratio_to_decimal(e6)
+            return value
+
     insert_rows(SettlementLine, [
         {"settlement_id": ids[ref], "fee_line_id": fl, "feedetl_sn": sn, "det_item_fee_sumamt": money(amount),
          "fulamt_ownpay_amt": money(a), "overlmt_selfpay": money(b), "preselfpay_amt": money(c),
-         "inscp_scp_amt": money(d), "chrgitm_lv": lv, "selfpay_prop": ratio_to_decimal(prop), "reason": why}
+         "inscp_scp_amt": money(d), "chrgitm_lv": lv, "selfpay_prop": ratio(prop), "reason": why}
         for ref, fl, sn, amount, a, b, c, d, lv, prop, why in zip(*cols, strict=True)
     ])
 

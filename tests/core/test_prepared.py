@@ -20,6 +20,8 @@ LOCKED = Prepared(Visit, lambda ids: Visit.objects.select_for_update(of=("self",
     pk__in=ids).order_by("pk"))
 ANNOTATED = Prepared(Visit, lambda ids: Visit.objects.filter(pk__in=ids).order_by("pk").defer("diagnoses").annotate(
     id_length=Length("mdtrt_id")))
+ANNOTATED_VALUES = Prepared(Visit, lambda ids: Visit.objects.filter(pk__in=ids).order_by("pk").annotate(
+    id_length=Length("mdtrt_id")).values_list("id_length", "pk", "mdtrt_id"))
 BY_CODE = Prepared(Institution, lambda code: Institution.objects.filter(fixmedins_code=code).values_list("pk"))
 
 
@@ -44,6 +46,10 @@ def test_prepared_reads_give_what_the_queryset_gives():
         assert [(v.pk, v.id_length, v.get_deferred_fields()) for v in got] == [
             (v.pk, v.id_length, v.get_deferred_fields()) for v in want]
         assert got[0].get_deferred_fields() == {"diagnoses"}
+    for chosen in (ids[:2], ids[1:]):  # a values_list naming an annotation, in the list's order
+        assert ANNOTATED_VALUES(chosen) == list(ANNOTATED_VALUES.build(chosen))
+        assert ANNOTATED_VALUES(chosen)[0][0] == len(visits[ids.index(chosen[0])].mdtrt_id)
+    assert len(ANNOTATED_VALUES._compiled) == 1 and None not in ANNOTATED_VALUES._compiled.values()
     assert LINES(ids, since + dt.timedelta(days=400)) == []
     assert len(LINES._compiled) == 2  # one per shape: (1 id, a datetime) and (3 ids, a datetime)
     assert BY_CODE(visits[0].institution.fixmedins_code) == [(visits[0].institution_id,)]

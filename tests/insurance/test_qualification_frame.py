@@ -16,6 +16,18 @@ def test_the_columns_are_the_engines():
     assert selectors.QUALIFICATION_FRAME_COLUMNS == QUALIFICATION_COLUMNS
 
 
+def test_no_qualification_gives_the_empty_frame_of_the_general_path(chronic):
+    apply_for_qualification(person=chronic.other, disease=chronic.diabetes, user=chronic.clerk_a, uploads=[pdf()])
+    # the person without any qualification (one statement), the other with an undecided one (two): the same frame
+    for persons in ([chronic.person.pk], [chronic.other.pk]):
+        frame = selectors.qualification_frame(persons)
+        pd.testing.assert_frame_equal(frame, pd.DataFrame({
+            "person": pd.Series([], dtype="int64"), "disease": pd.Series([], dtype=object),
+            "valid_from": pd.to_datetime(pd.Series([], dtype=object)),
+            "valid_to": pd.to_datetime(pd.Series([], dtype=object)),
+            "institution": pd.Series([], dtype=object)}, columns=QUALIFICATION_COLUMNS))
+
+
 def test_validity_and_institution_through_chronic_flags(chronic):
     diabetes = apply_for_qualification(person=chronic.person, disease=chronic.diabetes, user=chronic.clerk_a,
                                        uploads=[pdf()])

@@ -16,6 +16,7 @@ from claims.cases import load_reference_data
 from claims.intake.services import register_visit
 from claims.settlement.layer_facts import layer_columns, parallel_frame, read_layer_columns, wage_frame
 from claims.settlement.loading import load_inputs
+from claims.settlement.plan import LINE_KEYS, VISIT_KEYS
 from insurance.models import BASIC_INSUTYPES as MODEL_BASIC
 from insurance.models import PARALLEL_INSUTYPES, EmployerWage, Enrollment, Institution, Insutype, Person
 from policy_rules.engine.frames import BASIC_INSUTYPES, ENROLLMENT_COLUMNS, enrollments_in_force
@@ -76,6 +77,8 @@ def test_a_visit_registers_under_the_basic_enrollment_and_reads_its_layers_facts
     inputs, _ = load_inputs([visit], {visit.pk: timezone.make_aware(dt.datetime(2026, 8, 10, 10))})
     row = inputs.visits.iloc[0]
     assert (row["insutype"], row["parallel"], row["matn_type"], row["employer_wage_fen"]) == ("310", "510", "1", 888888)
+    # the keys' frames are built without columns= (claims.settlement.loading): their columns in the plan's order
+    assert tuple(inputs.visit_keys.columns) == VISIT_KEYS and tuple(inputs.line_keys.columns) == LINE_KEYS
 
 
 def test_a_veteran_settled_under_their_own_enrollment_has_it_not_as_a_parallel_one():

@@ -1,0 +1,63 @@
+"""Model rows inserted and updated in one statement each, without Django's query compilation.
+
+`bulk_create` and `QuerySet.update` build and compile a query on every call: about a millisecond of CPU for
+a settlement's few rows, more than PostgreSQL takes to write them. The counter's writers (the settlement, its
+audit hits, suspect items and events) use these instead. On PostgreSQL each is the statement Django would
+send, written from the model's fields; elsewhere (the demo's SQLite, run_cases) Django's own call.
+"""
+from __future__ import annotations
+
+from django.db import connection
+
+
+def insert_new(model, objs: list, unique: str | None = None) -> None:
+    """INSERT … RETURNING id of these unsaved model instances in one statement; each gets its pk, in the order
+    of the VALUES (as bulk_create relies on). unique: a field with a unique constraint, for INSERT … ON CONFLICT
+    (unique) DO NOTHING; an object whose value is already there keeps pk None (bulk_create(ignore_conflicts=True)
+    sets none on PostgreSQL). Every concrete field but the pk is written as bulk_create would (pre_save: the
+    auto_now_add stamps), so a field must not hold an expression such as a DatabaseDefault."""
+    if not objs:
+        return
+    if unique is None and connection.vendor != "postgresql":
+        model.objects.bulk_create(objs)
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params = [f.get_db_prep_save(f.pre_save(o, True), connection) for o in objs for f in fields]
+    qn = connection.ops.quote_name
+    sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+           f"VALUES {', '.join([row] * len(objs))}")
+    if unique is None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} RETURNING {qn(model._meta.pk.column)}", params)
+            pks = [pk for (pk,) in cursor.fetchall()]  # in the order of the VALUES, as bulk_create relies on
+        for o, pk in zip(objs, pks, strict=True):
+            o.pk = pk
+            o._state.adding, o._state.db = False, connection.alias
+        return
+    unique_column = model._meta.get_field(unique).column
+    sql += f" ON CONFLICT ({qn(unique_column)}) DO NOTHING RETURNING {qn(model._meta.pk.column)}, {qn(unique_column)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        inserted = dict((value, pk) for pk, value in cursor.fetchall())
+    for o in objs:
+        pk = inserted.get(getattr(o, unique))
+        if pk is not None:
+            o.pk = pk
+            o._state.adding, o._state.db = False, connection.alias
+
+
+def update_by_pk(model, pks: list[int], **values) -> None:
+    """model.objects.filter(pk__in=pks).update(**values) for plain values of concrete fields: on PostgreSQL one
+    UPDATE … WHERE pk = ANY(…), written from the fields (as update() does, no auto_now stamp and no signal)."""
+    if not pks:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.filter(pk__in=pks).update(**values)
+        return
+    qn = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in values]
+    assignments = ", ".join(f"{qn(f.column)} = %s" for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {qn(model._meta.db_table)} SET {assignments} WHERE {qn(model._meta.pk.column)} "
+                       "= ANY(%s)", [f.get_db_prep_save(values[f.name], connection) for f in fields] + [list(pks)])
