@@ -33,19 +33,27 @@ from .models import DipYearParameters, SettlementList
 
 
 class _Plus(Func):
-    """date + integer days (PostgreSQL: a date)."""
+    """date + integer days: a date (PostgreSQL adds days to a date; SQLite, which `make demo` runs on, has date())."""
 
     arg_joiner = " + "
     template = "(%(expressions)s)"
     output_field = DateField()
 
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="date(%(expressions)s || ' days')",
+                           arg_joiner=", '+' || ", **extra)
+
 
 class _DaysBetween(Func):
-    """date − date (PostgreSQL: an integer number of days)."""
+    """date − date: an integer number of days (PostgreSQL subtracts dates; SQLite, Julian day numbers)."""
 
     arg_joiner = " - "
     template = "(%(expressions)s)"
     output_field = IntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="CAST(julianday(%(expressions)s) AS INTEGER)",
+                           arg_joiner=") - julianday(", **extra)
 
 
 def missing_lists(*, today: dt.date | None = None, region: str | None = None,
