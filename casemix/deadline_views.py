@@ -11,7 +11,7 @@ from django_tables2 import RequestConfig
 from .deadline_filters import MissingListFilter
 from .deadline_tables import MissingListTable
 from .deadlines import missing_lists, queue_counts
-from .views import _render, _scope  # the DIP pages' own scope and layout
+from .views import page_scope, render_page
 
 PER_PAGE = 25
 
@@ -19,13 +19,13 @@ PER_PAGE = 25
 @login_required
 @require_safe
 def list_queue(request):
-    own = _scope(request.user)
+    own = page_scope(request.user)
     queue = missing_lists(institution_id=own)
     filterset = MissingListFilter(request.GET or None, queryset=queue, bureau=own is None)
     valid = not filterset.is_bound or filterset.is_valid()
     table = MissingListTable(filterset.qs if valid else queue.none())
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    response = _render(request, "casemix/list_queue.html", {"filter": filterset, "table": table,
+    response = render_page(request, "casemix/list_queue.html", {"filter": filterset, "table": table,
                                                            "counts": queue_counts(queue)})
     response.status_code = 200 if valid else 400  # a bad filter value: the form names the field
     return response

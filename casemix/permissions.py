@@ -5,7 +5,8 @@ pass the four-eyes check either.
   an institution login        asks for its own high cases and withdraws its own open requests
   caseworker, supervisor,     proposes (approve or reject, with a reason), or decides a request another of
   active superuser            them proposed (four eyes: never the proposer)
-  any bureau role             reads the queue and every request
+  any bureau role, and the     reads the queue and every request: the DIP pages' readers
+  fund bureau group           (casemix.views.page_scope)
 """
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ import rules
 from claims.permissions import (
     _institution_id,
     is_active_superuser,
-    is_bureau_staff,
     is_caseworker,
     is_supervisor,
 )
@@ -41,7 +41,6 @@ def proposed_it(user, request) -> bool:
     return any(s.action == SpecialCaseAction.PROPOSED and s.actor_id == user.pk for s in request.steps.all())
 
 
-can_read_special_cases = is_bureau_staff
 can_handle_special_case = is_caseworker | is_supervisor | is_active_superuser
 can_decide_special_case = can_handle_special_case & ~proposed_it
 can_withdraw_special_case = is_own_request

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,12 +25,11 @@ from .models import CaseKind, DipCaseResult, DipGroup
 from .permissions import (
     can_decide_special_case,
     can_handle_special_case,
-    can_read_special_cases,
     can_withdraw_special_case,
-    institution_of,
     proposed_it,
 )
 from .special_models import SpecialCaseState
+from .views import page_scope, render_page
 
 REASON = {"widget": forms.Textarea(attrs={"rows": 3}), "max_length": special_cases.REASON_MAX}
 
@@ -61,19 +60,7 @@ class WithdrawForm(forms.Form):
 
 
 def _scope(user) -> int | None:
-    """None for the bureau, the institution's id for an institution login; 403 for anyone else."""
-    if can_read_special_cases.test(user):
-        return None
-    institution_id = institution_of(user)
-    if institution_id is None:
-        raise PermissionDenied(_("只有医保经办机构和医药机构可以查看特病单议。"))
-    return institution_id
-
-
-def _render(request, template: str, context: dict, status: int = 200):
-    bureau = can_read_special_cases.test(request.user)
-    layout = "workspace/base.html" if bureau else "fund_budget/_portal_base.html"
-    return render(request, template, {"layout": layout, "is_bureau": bureau, **context}, status=status)
+    return page_scope(user, _("只有医保经办机构和医药机构可以查看特病单议。"))
 
 
 def _errors(form, exc: ServiceError) -> None:
@@ -89,10 +76,10 @@ def _list(request, own, ask_form=None, status=200):
     if own is None:
         everything = request.GET.get("stas") == "all"
         rows = _rows(sel.requests().order_by("-created_at", "-pk") if everything else sel.queue())
-        return _render(request, "casemix/special_list.html", {"rows": rows, "everything": everything})
+        return render_page(request, "casemix/special_list.html", {"rows": rows, "everything": everything})
     institution = get_object_or_404(Institution, pk=own)
     cases = sel.askable_cases(institution)
-    return _render(request, "casemix/special_list.html", {
+    return render_page(request, "casemix/special_list.html", {
         "rows": _rows(sel.institution_requests(own)), "institution": institution, "cases": cases,
         "ask_form": ask_form or AskForm(cases=cases)}, status=status)
 
@@ -143,7 +130,7 @@ def _detail(request, obj, *, form=None, error=None, status=200):
     may_withdraw = open_ and can_withdraw_special_case.test(request.user, obj)
     if form is None:
         form = WithdrawForm() if may_withdraw else StepForm()
-    return _render(request, "casemix/special_detail.html", {
+    return render_page(request, "casemix/special_detail.html", {
         "obj": obj, "state": state, "result": result, "group": group,
         "kind": CaseKind(result.kind).label if result is not None else "",
         "steps": list(obj.steps.all()), "proposal": sel.proposal(obj), "form": form, "error": error,

@@ -1,9 +1,11 @@
 """The special-case pages (特病单议, /dip/special-cases/): the institution asks for its high case and sees the state;
 the bureau's queue; a caseworker proposes, the same one is refused the decision (four eyes), a second decides;
 the institution withdraws; another institution's request is a 404, a login of neither side a 403."""
+from django.contrib.auth.models import Group
 from django.test import Client
 
 from casemix.special_models import SpecialCaseRequest
+from fund_budget.permissions import FUND_BUREAU_GROUP
 from tests.factories import UserFactory
 
 from .special_world import SpecialCaseWorld
@@ -67,3 +69,16 @@ class SpecialCasePagesTests(SpecialCaseWorld):
         assert Client().get("/dip/special-cases/").status_code == 302  # to the login
         assert self.h1.post(url + "withdraw/", {"reason": "补充材料"}).status_code == 302
         assert "已撤回" in self.h1.get("/dip/special-cases/").content.decode()
+
+    def test_the_fund_bureau_reads_the_queue_as_it_reads_the_dip_pages_but_does_not_decide(self):
+        request = self.ask_c3()
+        clerk = UserFactory(username="fund-clerk")
+        clerk.groups.add(Group.objects.get_or_create(name=FUND_BUREAU_GROUP)[0])
+        client = Client()
+        client.force_login(clerk)
+        assert client.get("/dip/410800/2026/").status_code == 200
+        queue = client.get("/dip/special-cases/")
+        assert queue.status_code == 200 and request.settlement.setl_id in queue.content.decode()
+        assert client.get(f"/dip/special-cases/{request.pk}/").status_code == 200
+        assert client.post(f"/dip/special-cases/{request.pk}/propose/",
+                           {"approve": "1", "reason": "r"}).status_code == 403
