@@ -22,10 +22,11 @@ from decimal import Decimal
 
 from core.periods import month_bounds
 from policy_rules.engine.dip import VALUE_SCALE, DipInputError, point_value_e6
+from policy_rules.engine.money import fen_to_decimal
 
 from . import scoring, selectors, special_selectors
 from .models import DipYearParameters, GroupingTable, PaymentMethod
-from .services import _money, _points, _value  # the run's own conversions from the engine's integers
+from .services import points_decimal, value_decimal
 
 log = logging.getLogger(__name__)
 MONTHS = 12
@@ -99,8 +100,8 @@ def month_estimate(region: str, month: dt.date, cutoff: dt.datetime) -> MonthEst
     for inst, row in counts.iterrows():
         points_e4 = int(per.at[inst, "points_e4"]) if inst in per.index else 0
         share_fen = int(per.at[inst, "patient_share_fen"]) if inst in per.index else 0
-        institutions[int(inst)] = InstitutionPoints(int(row["size"]), int(row["sum"]), _points(points_e4),
-                                                    _money(share_fen))
+        institutions[int(inst)] = InstitutionPoints(int(row["size"]), int(row["sum"]), points_decimal(points_e4),
+                                                    fen_to_decimal(share_fen))
     points_e4 = int(per["points_e4"].sum()) if len(per) else 0
     share_fen = int(per["patient_share_fen"].sum()) if len(per) else 0
     special_fen = int(per["special_fund_fen"].sum()) if len(per) else 0
@@ -109,7 +110,7 @@ def month_estimate(region: str, month: dt.date, cutoff: dt.datetime) -> MonthEst
         value = int(parameters.rate * VALUE_SCALE)
     return MonthEstimate(
         region=region, year=year, months=month.month, table=table, parameters=parameters, cases=len(cases),
-        grouped=int(scored["grouped"].sum()), points=_points(points_e4), patient_share=_money(share_fen),
-        forecast_points=_points(f_points), forecast_patient_share=_money(f_share), point_value=_value(value),
+        grouped=int(scored["grouped"].sum()), points=points_decimal(points_e4), patient_share=fen_to_decimal(share_fen),
+        forecast_points=points_decimal(f_points), forecast_patient_share=fen_to_decimal(f_share), point_value=value_decimal(value),
         institutions=institutions)
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from claims.errors import ServiceError
 from policy_rules.engine.dip import POINT_SCALE, VALUE_SCALE, DipInputError
-from policy_rules.engine.money import FEN
+from policy_rules.engine.money import fen_to_decimal
 
 from . import scoring, selectors, special_selectors
 from .drg_models import TableKind
@@ -21,15 +21,13 @@ from .models import DipCaseResult, DipInstitutionResult, DipRun
 POINTS_PLACES = Decimal("0.0001")
 
 
-def _points(e4: int) -> Decimal:
+def points_decimal(e4: int) -> Decimal:
+    """The engine's points (×10⁴) as stored: 4 decimals."""
     return (Decimal(int(e4)) / POINT_SCALE).quantize(POINTS_PLACES)
 
 
-def _money(fen: int) -> Decimal:
-    return (Decimal(int(fen)) / FEN).quantize(Decimal("0.01"))
-
-
-def _value(e6: int) -> Decimal:
+def value_decimal(e6: int) -> Decimal:
+    """The engine's point value (×10⁶) as stored: 6 decimals."""
     return (Decimal(int(e6)) / VALUE_SCALE).quantize(Decimal("0.000001"))
 
 
@@ -62,23 +60,23 @@ def run_dip_year(region: str, year: int, *, user=None, reason: str = "", final: 
     with transaction.atomic():
         run = DipRun.objects.create(
             region=region, year=year, table=table, parameters=parameters, final=final,
-            point_value=_value(result.point_value_e6),
-            total_points=_points(int(result.institutions["points_e4"].sum()) if len(result.institutions) else 0),
+            point_value=value_decimal(result.point_value_e6),
+            total_points=points_decimal(int(result.institutions["points_e4"].sum()) if len(result.institutions) else 0),
             cases=len(cases), grouped=int((scored["points_e4"] >= 0).sum()), reason=reason, created_by=user)
         DipCaseResult.objects.bulk_create([
             DipCaseResult(run=run, settlement_id=int(c.settlement_id), setl_list_id=int(c.list_id),
                           institution_id=int(c.institution), group_code=s.group, kind=s.kind, mdc=s.mdc,
                           adrg=s.adrg, severity=s.severity, ungrouped_reason=s.reason,
-                          points=None if s.points_e4 < 0 else _points(s.points_e4),
-                          medfee_sumamt=_money(c.medfee_fen), fund_pay_sumamt=_money(c.fund_fen),
-                          psn_part_amt=_money(c.psn_part_fen))
+                          points=None if s.points_e4 < 0 else points_decimal(s.points_e4),
+                          medfee_sumamt=fen_to_decimal(c.medfee_fen), fund_pay_sumamt=fen_to_decimal(c.fund_fen),
+                          psn_part_amt=fen_to_decimal(c.psn_part_fen))
             for c, s in zip(cases.itertuples(), scored.itertuples(), strict=True)], batch_size=2000)
-        value = _value(result.point_value_e6)
+        value = value_decimal(result.point_value_e6)
         DipInstitutionResult.objects.bulk_create([
-            DipInstitutionResult(run=run, institution_id=int(i.institution), points=_points(i.points_e4),
-                                 point_value=value, patient_share=_money(i.patient_share_fen),
-                                 fund_paid_by_items=_money(i.fund_paid_fen), special_fund=_money(i.special_fund_fen),
-                                 dip_amount=_money(i.dip_amount_fen),
-                                 clearing=_money(i.clearing_fen))
+            DipInstitutionResult(run=run, institution_id=int(i.institution), points=points_decimal(i.points_e4),
+                                 point_value=value, patient_share=fen_to_decimal(i.patient_share_fen),
+                                 fund_paid_by_items=fen_to_decimal(i.fund_paid_fen), special_fund=fen_to_decimal(i.special_fund_fen),
+                                 dip_amount=fen_to_decimal(i.dip_amount_fen),
+                                 clearing=fen_to_decimal(i.clearing_fen))
             for i in result.institutions.itertuples()])
     return run
