@@ -10,12 +10,17 @@ from __future__ import annotations
 from django.db import connection
 
 
-def insert_new(model, objs: list, unique: str | None = None) -> None:
+def insert_new(model, objs: list, unique: str | None = None, *, along: tuple[str, list] | None = None) -> None:
     """INSERT … RETURNING id of these unsaved model instances in one statement; each gets its pk, in the order
     of the VALUES (as bulk_create relies on). unique: a field with a unique constraint, for INSERT … ON CONFLICT
     (unique) DO NOTHING; an object whose value is already there keeps pk None (bulk_create(ignore_conflicts=True)
     sets none on PostgreSQL). Every concrete field but the pk is written as bulk_create would (pre_save: the
-    auto_now_add stamps), so a field must not hold an expression such as a DatabaseDefault."""
+    auto_now_add stamps), so a field must not hold an expression such as a DatabaseDefault.
+
+    along: (sql, params) of another data-modifying statement (e.g. update_by_pk_sql's) made part of this one, as
+    a WITH query ahead of the INSERT: one statement for both. PostgreSQL only (the caller keeps its fallback)."""
+    if along is not None and (connection.vendor != "postgresql" or not objs):
+        raise ValueError("insert_new(along=...) needs PostgreSQL and rows to insert")
     if not objs:
         return
     if unique is None and connection.vendor != "postgresql":
@@ -27,6 +32,8 @@ def insert_new(model, objs: list, unique: str | None = None) -> None:
     qn = connection.ops.quote_name
     sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
            f"VALUES {', '.join([row] * len(objs))}")
+    if along is not None:
+        sql, params = f"WITH along AS ({along[0]}) {sql}", [*along[1], *params]
     if unique is None:
         with connection.cursor() as cursor:
             cursor.execute(f"{sql} RETURNING {qn(model._meta.pk.column)}", params)
@@ -47,6 +54,20 @@ def insert_new(model, objs: list, unique: str | None = None) -> None:
             o._state.adding, o._state.db = False, connection.alias
 
 
+def _run(sql: str, params: list) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def update_by_pk_sql(model, pks: list[int], **values) -> tuple[str, list]:
+    """update_by_pk's statement and parameters (PostgreSQL's SQL), e.g. for insert_new's `along`."""
+    qn = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in values]
+    assignments = ", ".join(f"{qn(f.column)} = %s" for f in fields)
+    return (f"UPDATE {qn(model._meta.db_table)} SET {assignments} WHERE {qn(model._meta.pk.column)} = ANY(%s)",
+            [f.get_db_prep_save(values[f.name], connection) for f in fields] + [list(pks)])
+
+
 def update_by_pk(model, pks: list[int], **values) -> None:
     """model.objects.filter(pk__in=pks).update(**values) for plain values of concrete fields: on PostgreSQL one
     UPDATE … WHERE pk = ANY(…), written from the fields (as update() does, no auto_now stamp and no signal)."""
@@ -55,9 +76,4 @@ def update_by_pk(model, pks: list[int], **values) -> None:
     if connection.vendor != "postgresql":
         model.objects.filter(pk__in=pks).update(**values)
         return
-    qn = connection.ops.quote_name
-    fields = [model._meta.get_field(name) for name in values]
-    assignments = ", ".join(f"{qn(f.column)} = %s" for f in fields)
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {qn(model._meta.db_table)} SET {assignments} WHERE {qn(model._meta.pk.column)} "
-                       "= ANY(%s)", [f.get_db_prep_save(values[f.name], connection) for f in fields] + [list(pks)])
+    _run(*update_by_pk_sql(model, pks, **values))

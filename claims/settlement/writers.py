@@ -23,7 +23,7 @@ from claims.models import (
     VisitStatus,
 )
 from claims.settlement.plan import SETTLEMENT_FEN, SPLIT_FEN, Plan
-from core.inserts import insert_new, update_by_pk
+from core.inserts import insert_new, update_by_pk, update_by_pk_sql
 from core.ledger import money_writes
 from core.pgcopy import insert_rows
 from insurance.models import AccountMovement, MovementKind, PersonalAccount
@@ -70,13 +70,21 @@ def write_plan(plan: Plan, *, user=None, reason: str = "", daily_job=None) -> di
                    **{c: fen_to_decimal(columns[c][i]) for c in SETTLEMENT_FEN})
         for i, when in enumerate(times)
     ]
-    insert_new(Settlement, settlements)  # ids set on every database the project supports
+    visit_ids = plan.visit_ids.tolist()
+    if connection.vendor == "postgresql":
+        # the visits' status in the settlements' statement (a WITH query): one statement for both
+        insert_new(Settlement, settlements, along=update_by_pk_sql(Visit, visit_ids, status=VisitStatus.SETTLED))
+    else:
+        insert_new(Settlement, settlements)  # ids set on every database the project supports
     ids = [st.pk for st in settlements]
     _write_lines(plan.lines, ids)
     write_fee_lines(plan.fee_lines)
-    _write_accumulators(plan, ids)
-    _write_accounts(plan, ids, user)
-    update_by_pk(Visit, plan.visit_ids.tolist(), status=VisitStatus.SETTLED)
+    if connection.vendor == "postgresql":
+        _write_money(plan, ids, user)
+    else:
+        _write_accumulators(plan, ids)
+        _write_accounts(plan, ids, user)
+        update_by_pk(Visit, visit_ids, status=VisitStatus.SETTLED)
     return {st_row: st for st_row, st in zip(s["mdtrt_id"].tolist(), settlements, strict=True)}
 
 
@@ -136,27 +144,37 @@ def _rows_sql(n: int, casts: tuple[str, ...]) -> str:
     return ", ".join([one] * n)
 
 
+def _accumulator_sql(plan: Plan, ids: list[int]) -> tuple[str, str, list] | None:
+    """PostgreSQL's statement of the settlements' accumulations and the upsert of the accumulators they add to, as
+    (its WITH list, its INSERT, the parameters); None without accumulations. The caller holds the persons' locks:
+    adding to the stored amounts is what the ORM path (_write_accumulators) does."""
+    acc = plan.accumulations
+    if acc.empty:
+        return None
+    rows = _accumulation_rows(acc, ids)
+    totals = _accumulator_totals(acc)
+    return (f"given AS (INSERT INTO {SettlementAccumulation._meta.db_table} "
+            f"(settlement_id, kind, key, year, delta) VALUES "
+            f"{_rows_sql(len(rows), ('bigint', 'text', 'text', 'integer', 'numeric'))} RETURNING 1)",
+            f"INSERT INTO {Accumulator._meta.db_table} AS a (person_id, year, kind, key, amount) VALUES "
+            f"{_rows_sql(len(totals), ('bigint', 'integer', 'text', 'text', 'numeric'))} "
+            "ON CONFLICT (person_id, year, kind, key) DO UPDATE SET amount = a.amount + EXCLUDED.amount",
+            [v for row in rows for v in row]
+            + [v for p, y, k, key, d in totals for v in (p, y, k, key, accumulator_value(k, d))])
+
+
+def _accumulation_rows(acc: pd.DataFrame, ids: list[int]) -> list[tuple]:
+    return [(ids[ref], kind, key, year, accumulator_value(kind, delta)) for ref, kind, key, year, delta in zip(
+        *(acc[c].tolist() for c in ("settlement_ref", "kind", "key", "year", "delta")), strict=True)]
+
+
 def _write_accumulators(plan: Plan, ids: list[int]) -> None:
+    """The ORM's way (SQLite: the demo, run_cases) of _accumulator_sql's statement."""
     acc = plan.accumulations
     if acc.empty:
         return
-    rows = [(ids[ref], kind, key, year, accumulator_value(kind, delta)) for ref, kind, key, year, delta in zip(
-        *(acc[c].tolist() for c in ("settlement_ref", "kind", "key", "year", "delta")), strict=True)]
+    rows = _accumulation_rows(acc, ids)
     totals = _accumulator_totals(acc)
-    if connection.vendor == "postgresql":
-        # one statement: the settlement's accumulations and the upsert of the accumulators they add to (the
-        # caller holds the persons' locks: adding to the stored amounts is what the ORM path below does)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"WITH given AS (INSERT INTO {SettlementAccumulation._meta.db_table} "
-                f"(settlement_id, kind, key, year, delta) VALUES "
-                f"{_rows_sql(len(rows), ('bigint', 'text', 'text', 'integer', 'numeric'))} RETURNING 1) "
-                f"INSERT INTO {Accumulator._meta.db_table} AS a (person_id, year, kind, key, amount) VALUES "
-                f"{_rows_sql(len(totals), ('bigint', 'integer', 'text', 'text', 'numeric'))} "
-                "ON CONFLICT (person_id, year, kind, key) DO UPDATE SET amount = a.amount + EXCLUDED.amount",
-                [v for row in rows for v in row]
-                + [v for p, y, k, key, d in totals for v in (p, y, k, key, accumulator_value(k, d))])
-        return
     SettlementAccumulation.objects.bulk_create([
         SettlementAccumulation(settlement_id=sid, kind=kind, key=key, year=year, delta=delta)
         for sid, kind, key, year, delta in rows
@@ -175,35 +193,59 @@ def _write_accumulators(plan: Plan, ids: list[int]) -> None:
     Accumulator.objects.bulk_create(create)
 
 
-def _write_accounts(plan: Plan, ids: list[int], user) -> None:
+def _movement_columns(plan: Plan) -> tuple:
+    """The settlements' mdtrt_ids, the payments' settlement_ref, person_id, amount_fen and balance_after_fen, and
+    {person: the balance after their last payment}."""
     moves = plan.movements
-    if moves.empty:
-        return
-    mdtrt_ids = plan.settlements["mdtrt_id"].tolist()
     refs, persons = moves["settlement_ref"].tolist(), moves["person_id"].tolist()
-    amounts, after = moves["amount_fen"].tolist(), moves["balance_after_fen"].tolist()
+    after = moves["balance_after_fen"].tolist()
     balances = {int(p): b for p, b in zip(persons, after, strict=True)}  # each person's last payment's balance
-    if connection.vendor == "postgresql":
-        # one statement: the balances set and the payments appended to the ledger, in the plan's order
-        stamp = timezone.now()
-        table = PersonalAccount._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"WITH balance (person_id, balance) AS (VALUES {_rows_sql(len(balances), ('bigint', 'numeric'))}), "
-                f"account AS (UPDATE {table} a SET balance = b.balance, updated_at = %s FROM balance b "
-                "WHERE a.person_id = b.person_id RETURNING a.id, a.person_id), "
-                "move (seq, person_id, amount, balance_after, settlement_id, reason) AS (VALUES "
-                f"{_rows_sql(len(refs), ('integer', 'bigint', 'numeric', 'numeric', 'bigint', 'text'))}) "
-                f"INSERT INTO {AccountMovement._meta.db_table} (account_id, amount, balance_after, kind, "
-                "settlement_id, created_at, created_by_id, reason) "
-                "SELECT account.id, m.amount, m.balance_after, %s, m.settlement_id, %s, %s, m.reason "
-                "FROM move m JOIN account ON account.person_id = m.person_id ORDER BY m.seq",
-                [v for p, b in balances.items() for v in (p, fen_to_decimal(b))] + [stamp]
-                + [v for i, (ref, p, amount, b) in enumerate(zip(refs, persons, amounts, after, strict=True))
-                   for v in (i, p, fen_to_decimal(amount), fen_to_decimal(b), ids[ref],
-                             movement_reason(mdtrt_ids[ref]))]
-                + [MovementKind.SETTLEMENT.value, stamp, user.pk if user is not None else None])
+    return plan.settlements["mdtrt_id"].tolist(), refs, persons, moves["amount_fen"].tolist(), after, balances
+
+
+def _account_sql(plan: Plan, ids: list[int], user) -> tuple[str, str, list] | None:
+    """PostgreSQL's statement of the account payments: the balances set and the payments appended to the ledger,
+    in the plan's order, as (its WITH list, its INSERT, the parameters); None without payments."""
+    if plan.movements.empty:
+        return None
+    mdtrt_ids, refs, persons, amounts, after, balances = _movement_columns(plan)
+    stamp = timezone.now()
+    table = PersonalAccount._meta.db_table
+    return (f"balance (person_id, balance) AS (VALUES {_rows_sql(len(balances), ('bigint', 'numeric'))}), "
+            f"account AS (UPDATE {table} a SET balance = b.balance, updated_at = %s FROM balance b "
+            "WHERE a.person_id = b.person_id RETURNING a.id, a.person_id), "
+            "move (seq, person_id, amount, balance_after, settlement_id, reason) AS (VALUES "
+            f"{_rows_sql(len(refs), ('integer', 'bigint', 'numeric', 'numeric', 'bigint', 'text'))})",
+            f"INSERT INTO {AccountMovement._meta.db_table} (account_id, amount, balance_after, kind, "
+            "settlement_id, created_at, created_by_id, reason) "
+            "SELECT account.id, m.amount, m.balance_after, %s, m.settlement_id, %s, %s, m.reason "
+            "FROM move m JOIN account ON account.person_id = m.person_id ORDER BY m.seq",
+            [v for p, b in balances.items() for v in (p, fen_to_decimal(b))] + [stamp]
+            + [v for i, (ref, p, amount, b) in enumerate(zip(refs, persons, amounts, after, strict=True))
+               for v in (i, p, fen_to_decimal(amount), fen_to_decimal(b), ids[ref], movement_reason(mdtrt_ids[ref]))]
+            + [MovementKind.SETTLEMENT.value, stamp, user.pk if user is not None else None])
+
+
+def _write_money(plan: Plan, ids: list[int], user) -> None:
+    """On PostgreSQL, the accumulations, the accumulators, the balances and the account payments in one statement:
+    _accumulator_sql's and _account_sql's, the first's INSERT a WITH query of the second's."""
+    parts = [p for p in (_accumulator_sql(plan, ids), _account_sql(plan, ids, user)) if p is not None]
+    if not parts:
         return
+    if len(parts) == 1:
+        (with_list, insert, params), = parts
+    else:
+        (acc_with, acc_insert, acc_params), (with_list, insert, params) = parts
+        with_list, params = f"{acc_with}, totals AS ({acc_insert} RETURNING 1), {with_list}", acc_params + params
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {with_list} {insert}", params)
+
+
+def _write_accounts(plan: Plan, ids: list[int], user) -> None:
+    """The ORM's way (SQLite: the demo, run_cases) of _account_sql's statement."""
+    if plan.movements.empty:
+        return
+    mdtrt_ids, refs, persons, amounts, after, balances = _movement_columns(plan)
     accounts = {a.person_id: a for a in PersonalAccount.objects.filter(person_id__in=set(balances))}
     AccountMovement.objects.bulk_create([
         AccountMovement(account=accounts[int(p)], amount=fen_to_decimal(amount),
