@@ -26,12 +26,8 @@ def insert_new(model, objs: list, unique: str | None = None, *, along: tuple[str
     if unique is None and connection.vendor != "postgresql":
         model.objects.bulk_create(objs)
         return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    params = [f.get_db_prep_save(f.pre_save(o, True), connection) for o in objs for f in fields]
+    sql, params = insert_sql(model, objs)
     qn = connection.ops.quote_name
-    sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-           f"VALUES {', '.join([row] * len(objs))}")
     if along is not None:
         sql, params = f"WITH along AS ({along[0]}) {sql}", [*along[1], *params]
     if unique is None:
@@ -52,6 +48,30 @@ def insert_new(model, objs: list, unique: str | None = None, *, along: tuple[str
         if pk is not None:
             o.pk = pk
             o._state.adding, o._state.db = False, connection.alias
+
+
+def insert_sql(model, objs: list, refs: dict[str, list[tuple[str, list]]] | None = None) -> tuple[str, list]:
+    """insert_new's INSERT … VALUES of these unsaved instances (PostgreSQL's SQL), without RETURNING: every concrete
+    field but the pk, as bulk_create writes it. refs: {attname: [(sql, params) of each object]}, an SQL expression
+    in place of that field's value (e.g. a sub-select of a WITH query's rows, for a key made in the same statement)."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    refs = refs or {}
+    row = [None if f.attname in refs else "%s" for f in fields]
+    params, rows = [], []
+    for i, o in enumerate(objs):
+        values = []
+        for f, slot in zip(fields, row, strict=True):
+            if slot is None:
+                expression, more = refs[f.attname][i]
+                values.append(expression)
+                params.extend(more)
+            else:
+                values.append(slot)
+                params.append(f.get_db_prep_save(f.pre_save(o, True), connection))
+        rows.append("(" + ", ".join(values) + ")")
+    qn = connection.ops.quote_name
+    return (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+            f"VALUES {', '.join(rows)}", params)
 
 
 def _run(sql: str, params: list) -> None:

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,13 +22,13 @@ from django.utils.translation import gettext as _
 from claims.errors import ServiceError
 from claims.models import FeeLine, Settlement, Visit
 from claims.permissions import can_decide_appeal, can_file_appeal, can_review_item
-from core.inserts import insert_new
+from core.inserts import insert_new, insert_sql
 from core.ledger import money_writes
 from core.prepared import Prepared
 from fund_budget.funds import pool_fund_of
 from fund_budget.services import FundError, record_deduction, reverse_deduction
 from policy_rules.models import AuditRuleDefinition
-from review.hits import hit_key, hit_rows, items_to_open
+from review.hits import hit_key, hit_rows, items_to_open, json_text
 from review.models import (
     Appeal,
     AppealState,
@@ -125,6 +125,8 @@ def record_hits(hits_df, *, stage: str, visits_by_mdtrt: dict[str, Visit],
             }
         related_ids = {r["related_mdtrt_id"] for r in rows if r["related_mdtrt_id"]}
         related = {v.mdtrt_id: v for v in Visit.objects.filter(mdtrt_id__in=related_ids)} if related_ids else {}
+        if new_settlements and connection.vendor == "postgresql":
+            return _record_at_new_settlements(rows, stage, rules, visits, settlements_by_mdtrt, line_ids, related)
 
         built: dict[str, AuditHit] = {}
         fen: dict[str, int] = {}
@@ -170,6 +172,90 @@ def record_hits(hits_df, *, stage: str, visits_by_mdtrt: dict[str, Visit],
     return {"hits": [h for h in new if h.pk is not None], "items": new_items}
 
 
+def _opened_events(items: list[SuspectItem], groups: dict[tuple[int, int], int]) -> list[ReviewEvent]:
+    """The OPENED event of each new item (groups: {(settlement, rule): its suspect hits}). An item without its pk
+    (inserted in the same statement) leaves the event's item_id to the caller's SQL."""
+    return [ReviewEvent(item=item if item.pk is not None else None, visit_id=item.visit_id,
+                        action=ReviewAction.OPENED, from_state="", to_state=SuspectState.PENDING,
+                        amount=item.amount_at_stake, reason=_("规则 %(code)s %(name)s 命中 %(n)d 处") % {
+                            "code": item.rule.code, "name": item.rule.name,
+                            "n": groups[(item.settlement_id, item.rule_id)]})
+            for item in items]
+
+
+# (settlement, rule) → the item a WITH query `item` of the same statement inserted for them
+_ITEM_OF = "(SELECT id FROM item WHERE settlement_id = %s AND rule_id = %s)"
+
+
+def _record_at_new_settlements(rows: list[dict], stage: str, rules: dict, visits: dict, settlements_by_mdtrt: dict,
+                               line_ids: dict, related: dict) -> dict:
+    """record_hits at settlements new in the caller's transaction, on PostgreSQL: the same hits, items and OPENED
+    events as the general path (nothing to look up: no hit or item can name these settlements yet), written in one
+    statement (the items a WITH query whose ids the events and the suspect hits take by sub-select), the hits as
+    plain values, without an AuditHit built and checked field by field before the INSERT."""
+    now = timezone.now()
+    hits: dict[str, list] = {}
+    groups: dict[tuple[int, int], int] = defaultdict(int)
+    suspect = []
+    for r in rows:
+        visit, settlement, rule = visits[r["mdtrt_id"]], settlements_by_mdtrt[r["mdtrt_id"]], rules[r["rule_code"]]
+        sns = r["feedetl_sns"]
+        key = hit_key(stage, rule.code, visit.pk, settlement.pk, sns, r["amount_fen"], r["related_mdtrt_id"])
+        if key in hits:
+            continue
+        related_visit = related.get(r["related_mdtrt_id"])
+        # AuditHit's concrete fields in their order (the pk first, item_id None until the items are known)
+        hits[key] = [None, rule.pk, rule.code, r["rule_type"] or rule.rule_type, r["severity"], stage, visit.pk,
+                     settlement.pk, visit.institution_id, sns,
+                     [line_ids[(visit.pk, sn)] for sn in sns if (visit.pk, sn) in line_ids],
+                     Decimal(r["amount_fen"]).scaleb(-2), r["evidence"], r["related_mdtrt_id"],
+                     related_visit.pk if related_visit is not None else None, None, key, now]
+        if r["severity"] == HitSeverity.SUSPECT:
+            groups[(settlement.pk, rule.pk)] += 1
+            suspect.append((settlement.pk, rule.pk, r["amount_fen"]))
+    settlements = {s.pk: s for s in settlements_by_mdtrt.values()}
+    opened = items_to_open(suspect, {pk: int(s.fund_pay_sumamt.scaleb(2)) for pk, s in settlements.items()}) \
+        if suspect else []
+    rule_of = {r.pk: r for r in rules.values()}
+    items = [SuspectItem(visit_id=settlements[s].visit_id, settlement=settlements[s],
+                         institution_id=settlements[s].institution_id, rule=rule_of[r],
+                         amount_at_stake=Decimal(at_stake).scaleb(-2)) for s, r, at_stake, _n in opened]
+    with_items = {(s, r) for s, r, _a, _n in opened}
+    values, params = [], []
+    for h in hits.values():
+        item = (h[7], h[1]) in with_items and h[4] == HitSeverity.SUSPECT
+        values.append("(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+                      + (_ITEM_OF if item else "NULL") + ", %s, %s)")
+        params += [*h[1:9], json_text(h[9]), json_text(h[10]), *h[11:15], *((h[7], h[1]) if item else ()), *h[16:]]
+    fields = [f.column for f in AuditHit._meta.concrete_fields if not f.primary_key]
+    sql = (f"INSERT INTO {AuditHit._meta.db_table} ({', '.join(fields)}) VALUES {', '.join(values)} "
+           "ON CONFLICT (key) DO NOTHING RETURNING id, key, item_id")
+    if items:
+        item_sql, item_params = insert_sql(SuspectItem, items)
+        event_sql, event_params = insert_sql(ReviewEvent, _opened_events(items, groups), refs={"item_id": [
+            (_ITEM_OF, [i.settlement_id, i.rule_id]) for i in items]})
+        sql = (f"WITH item AS ({item_sql} RETURNING id, settlement_id, rule_id), event AS ({event_sql} RETURNING 1) "
+               f"{sql}")
+        params = item_params + event_params + params
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        written = {key: (pk, item) for pk, key, item in cursor.fetchall()}
+    item_ids = {}
+    new = []
+    for key, h in hits.items():
+        if key in written:  # (all of them: a key names its new settlement)
+            h[0], h[15] = written[key]
+            hit = AuditHit(*h)  # positionally, as from_db builds a row's instance
+            hit._state.adding, hit._state.db = False, connection.alias
+            new.append(hit)
+            if h[15] is not None:
+                item_ids[(h[7], h[1])] = h[15]
+    for i in items:
+        i.pk = item_ids.get((i.settlement_id, i.rule_id))
+        i._state.adding, i._state.db = False, connection.alias
+    return {"hits": new, "items": items}
+
+
 def _open_items(built: dict[str, AuditHit], fen: dict[str, int], found: dict[str, tuple],
                 settlements: dict[int, Settlement], rule_of: dict[int, AuditRuleDefinition], none_open: bool = False
                 ) -> tuple[list[SuspectItem], dict[tuple[int, int], int]]:
@@ -199,14 +285,7 @@ def _open_items(built: dict[str, AuditHit], fen: dict[str, int], found: dict[str
                                      amount_at_stake=Decimal(at_stake).scaleb(-2)))
     if new_items:
         insert_new(SuspectItem, new_items, None)
-        insert_new(ReviewEvent, [
-            ReviewEvent(item=item, visit_id=item.visit_id, action=ReviewAction.OPENED, from_state="",
-                        to_state=SuspectState.PENDING, amount=item.amount_at_stake,
-                        reason=_("规则 %(code)s %(name)s 命中 %(n)d 处") % {
-                            "code": item.rule.code, "name": item.rule.name,
-                            "n": groups[(item.settlement_id, item.rule_id)]})
-            for item in new_items
-        ], None)
+        insert_new(ReviewEvent, _opened_events(new_items, groups), None)
     item_of = {**existing, **{(i.settlement_id, i.rule_id): i.pk for i in new_items}}
     return new_items, item_of
 
