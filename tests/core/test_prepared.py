@@ -86,3 +86,17 @@ def test_a_locking_read_outside_a_transaction_raises_as_the_queryset_does():
         LOCKED([visit.pk])
     with transaction.atomic():
         assert LOCKED([visit.pk])[0].person.pk == visit.person_id
+
+
+TWICE = Prepared(Visit, lambda ids: Visit.objects.filter(pk__in=ids).filter(
+    person__in=Visit.objects.filter(pk__in=ids).values("person_id")).order_by("pk").values_list("pk"))
+
+
+@pytest.mark.django_db
+def test_a_value_the_queryset_uses_twice_is_kept_and_put_in_both_places():
+    visits = [VisitFactory() for _ in range(3)]
+    assert TWICE([visits[0].pk]) == [(visits[0].pk,)]
+    assert any(shape == ((int,),) for (_a, _c, shape) in TWICE._compiled)
+    with CaptureQueriesContext(connection) as queries:
+        got = TWICE([visits[2].pk])
+    assert got == [(visits[2].pk,)] == list(TWICE.build([visits[2].pk])) and len(queries) == 1
