@@ -74,8 +74,8 @@ class _Deferred:
     `execute_wrapper` blocks, which pop the list's last entry, never take it off. The SQL starts with a comment:
     pghistory's context wrapper, inside it, leaves statements starting with SELECT alone, and its context must
     still reach the write behind ours. A COPY (core.pgcopy) does not pass through Django's cursor: it is an
-    INSERT, which the guards never check. A server-side (named) cursor or executemany gets the SQL as a
-    statement of its own first."""
+    INSERT, which the guards never check. In front of a server-side (named) cursor's statement or an
+    executemany, the SQL runs alone first, on a cursor of the driver's own."""
 
     def __init__(self, connection):
         self.connection = connection
@@ -102,7 +102,8 @@ class _Deferred:
             return execute(sql, params, many, context)
         prefix = "/* core.ledger */ SELECT " + ", ".join(pending) + "; "
         if many or getattr(context["cursor"], "name", None) or isinstance(sql, bytes):
-            execute(prefix, None, False, context)
+            with self.connection.connection.cursor() as cursor:  # the driver's own, unnamed: the prefix alone
+                cursor.execute(prefix)
             return execute(sql, params, many, context)
         return execute(prefix + sql, params, many, context)
 
