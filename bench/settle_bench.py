@@ -79,6 +79,7 @@ PARTS = [
     ("writing: settlement lines (_write_lines)", "claims.settlement.writers", "_write_lines"),
     ("writing: accumulators (_write_accumulators)", "claims.settlement.writers", "_write_accumulators"),
     ("writing: account (_write_accounts)", "claims.settlement.writers", "_write_accounts"),
+    ("writing: accumulators and account in one statement (_write_money)", "claims.settlement.writers", "_write_money"),
     ("audit: the rules in force (rules_in_force)", "claims.audit.pipeline", "rules_in_force"),
     ("audit: its frames (audit_frames)", "claims.audit.pipeline", "audit_frames"),
     ("audit: the day's statistics (day_stats)", "claims.audit.pipeline", "day_stats"),

@@ -1,0 +1,94 @@
+"""The counter's settlement in few statements (issue 14): the persons' and visits' locks in one, the visits' status
+with the settlement's INSERT, the money rows in one, money_writes' setting in front of the writes; the same
+rows, the same guards."""
+import psycopg2
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from claims.models import Settlement, SettlementAccumulation, Visit, VisitStatus
+from claims.settlement import services
+from claims.settlement.services import settle_visit
+from core.ledger import money_writes
+from insurance.models import AccountMovement, PersonalAccount
+from tests.append_only import REFUSED
+from tests.claims.conftest import admit, line, local
+
+AMOXICILLIN = "XA01ABD075A002010100483"
+
+
+@pytest.fixture
+def visit(case01):
+    return admit("P0001", "H41080000001", [line(1, AMOXICILLIN, 100, "30.00")], local(2026, 3, 2, 9),
+                 local(2026, 3, 10, 10))
+
+
+def _setting() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(current_setting('money.writer', true), '')")
+        return cursor.fetchone()[0]
+
+
+def test_the_writes_of_a_settlement_are_few_statements_and_leave_the_guard_on(visit):
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        s = settle_visit(visit, setl_time=local(2026, 3, 10, 10), audit=False)
+        after = _setting()  # the first statement after money_writes gives the setting back
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert after == ""
+    assert not any(q.startswith(("SELECT set_config", "SELECT coalesce(current_setting")) for q in sql)  # none alone
+    [insert] = [q for q in sql if 'INSERT INTO "claims_settlement"' in q]
+    assert 'UPDATE "claims_visit"' in insert  # one statement for both
+    [money] = [q for q in sql if "claims_settlementaccumulation" in q]
+    assert "insurance_personalaccount" in money and "insurance_accountmovement" in money
+    locks = [q for q in sql if "FOR UPDATE" in q]
+    assert len(locks) == 1 and "FOR UPDATE OF p" in locks[0]  # the persons' lock is part of the visits' read
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.SETTLED and s.acct_pay > 0
+    assert SettlementAccumulation.objects.filter(settlement=s).exists()
+    assert AccountMovement.objects.get(settlement=s).balance_after == PersonalAccount.objects.get(
+        person=visit.person).balance
+    with pytest.raises(DatabaseError, match=REFUSED), transaction.atomic():
+        Settlement.objects.filter(pk=s.pk).update(reason="changed")
+
+
+def test_money_writes_gives_each_nested_block_its_own_value_back(db):
+    with transaction.atomic():
+        with money_writes():
+            assert _setting() == "services"
+            with money_writes():
+                assert _setting() == "services"
+            assert _setting() == "services"  # the inner block gave back the outer's value
+            with money_writes():
+                pass  # no statement: nothing set, nothing given back
+            assert _setting() == "services"
+        assert _setting() == ""
+        with money_writes():
+            pass
+        assert _setting() == ""
+
+
+def test_a_block_that_fails_gives_its_setting_back_with_its_savepoint(db):
+    with transaction.atomic():
+        with pytest.raises(ZeroDivisionError), money_writes():
+            assert _setting() == "services"
+            1 / 0  # noqa: B018
+        assert _setting() == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_one_lock_statement_locks_the_persons_first(case01):
+    visit = admit("P0001", "H41080000001", [line(1, AMOXICILLIN, 1, "30.00")], local(2026, 3, 2, 9),
+                  local(2026, 3, 10, 10))
+    other = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with transaction.atomic():
+            [locked] = services._LOCK_PERSONS_AND_VISITS([visit.pk])
+            assert locked.pk == visit.pk and locked.person.pk == visit.person_id
+            with other.cursor() as cursor:
+                for table, pk in (("insurance_person", visit.person_id), ("claims_visit", visit.pk)):
+                    with pytest.raises(psycopg2.errors.LockNotAvailable):
+                        cursor.execute(f"SELECT id FROM {table} WHERE id = %s FOR UPDATE NOWAIT", [pk])
+                    other.rollback()
+        assert Visit.objects.get(pk=visit.pk).status == VisitStatus.DISCHARGED
+    finally:
+        other.close()
