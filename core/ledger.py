@@ -19,6 +19,7 @@ import contextlib
 import pghistory
 import pghistory.middleware
 import pgtrigger
+import psycopg2.extensions
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 SETTING = "money.writer"
@@ -95,6 +96,10 @@ class _Deferred:
         return False
 
     def __call__(self, execute, sql, params, many, context):
+        if self.pending and self._in_error():
+            # a failed transaction runs nothing but its rollback: the SQL waits for the statement after it (a
+            # ROLLBACK TO SAVEPOINT taken after the block brings back the setting of the block, not the one before)
+            return execute(sql, params, many, context)
         pending, self.pending = self.pending, []
         if self.__call__ in self.connection.execute_wrappers:
             self.connection.execute_wrappers.remove(self.__call__)
@@ -106,6 +111,11 @@ class _Deferred:
                 cursor.execute(prefix)
             return execute(sql, params, many, context)
         return execute(prefix + sql, params, many, context)
+
+
+    def _in_error(self) -> bool:
+        raw = self.connection.connection
+        return raw is not None and raw.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_INERROR
 
 
 def _deferred(connection) -> _Deferred:

@@ -78,6 +78,18 @@ def test_a_block_that_fails_gives_its_setting_back_with_its_savepoint(db):
         assert _setting() == ""
 
 
+def test_a_failure_outside_djangos_cursor_leaves_the_rollback_and_the_setting_as_they_should_be(db):
+    with transaction.atomic():
+        with pytest.raises(psycopg2.Error), transaction.atomic():
+            with money_writes(savepoint=False):
+                assert _setting() == "services"
+            # the setting's return waits for the next statement; this one fails without Django's cursor (as a
+            # COPY would), and the savepoint's rollback must still run
+            with connection.connection.cursor() as raw:
+                raw.execute("SELECT 1 / 0")
+        assert _setting() == ""
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_one_lock_statement_locks_the_persons_first(case01):
     visit = admit("P0001", "H41080000001", [line(1, AMOXICILLIN, 1, "30.00")], local(2026, 3, 2, 9),
