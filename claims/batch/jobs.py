@@ -136,7 +136,9 @@ def plan_job(job: DailyJob) -> None:
 def ensure_planned(job_id: int) -> DailyJob:
     """The job, planned: a job created before jobs were planned is planned once, by the first chunk to run."""
     with transaction.atomic():
-        job = DailyJob.objects.select_for_update().get(pk=job_id)
+        # FOR NO KEY UPDATE: it serializes the finishers without waiting for the key-share locks the other
+        # worker's settlements take on the job row at their COMMIT (the job's key is not changed)
+        job = DailyJob.objects.select_for_update(no_key=True).get(pk=job_id)
         if job.planned_at is None:
             plan_job(job)
     return job
@@ -292,7 +294,9 @@ def settle_day_visits(job: DailyJob, chunk_no: int) -> tuple[int, int]:
 def finish_job_if_complete(job_id: int) -> bool:
     """When the last chunk is done, write the per-institution summary once."""
     with transaction.atomic():
-        job = DailyJob.objects.select_for_update().get(pk=job_id)
+        # FOR NO KEY UPDATE: it serializes the finishers without waiting for the key-share locks the other
+        # worker's settlements take on the job row at their COMMIT (the job's key is not changed)
+        job = DailyJob.objects.select_for_update(no_key=True).get(pk=job_id)
         if job.status == JobStatus.DONE or job.chunks.exclude(status=JobStatus.DONE).exists():
             return False
         totals = job.chunks.aggregate(lines=Sum("lines_classified"), settled=Sum("visits_settled"),
