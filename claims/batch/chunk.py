@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from claims.batch import audit as bulk_audit
 from claims.batch import quarantine
-from claims.batch.reader import read_chunk
+from claims.batch.reader import read_chunk, read_lines
 from claims.batch.writer import write_fee_lines, write_plan
 from claims.models import QuarantineReason
 from claims.settlement.plan import plan_fee_lines, plan_settlements
@@ -108,12 +108,15 @@ def run_chunk(job, chunk_no: int, visit_ids: list[int], reason: str, settle: boo
         cursor.execute("UPDATE chunk_visit SET endtime = %s WHERE endtime IS NULL", [timezone.now()])
         set_aside = quarantine.set_aside(cursor, job.pk, chunk_no)
         cursor.execute("ANALYZE chunk_visit")
+        # the lines are read once, here: checked by the quarantine, then given to every try of _settle_chunk
+        lines, lines_aside = quarantine.set_aside_lines(cursor, job.pk, chunk_no, read_lines(cursor))
+        set_aside += lines_aside
         cursor.execute("SELECT count(*) FROM claims_visit v WHERE v.status = 'discharged' AND v.endtime < %s "
                        "AND v.person_id %% %s = %s", [end, job.chunks_total, chunk_no])
         candidates = cursor.fetchone()[0] - sum(to_settle for _, to_settle in set_aside)
         cursor.execute("SELECT id, person_id, settle FROM chunk_visit")
         taken = cursor.fetchall()
-        classified, settled, failed = _settle_isolating(cursor, job, chunk_no, taken, reason, inst_stats)
+        classified, settled, failed = _settle_isolating(cursor, job, chunk_no, taken, reason, inst_stats, lines)
         quarantine.resolve([visit_id for visit_id, person_id, _ in taken if person_id not in failed])
         set_aside_later = sum(to_settle for _, person_id, to_settle in taken if person_id in failed)
         return classified, settled, candidates - settled - set_aside_later
@@ -124,14 +127,14 @@ TRANSIENT = (OperationalError, InterfaceError, MemoryError)
 
 
 def _settle_isolating(cursor, job, chunk_no: int, taken: list[tuple[int, int, bool]], reason: str,
-                      inst_stats) -> tuple[int, int, set[int]]:
+                      inst_stats, lines: pd.DataFrame) -> tuple[int, int, set[int]]:
     """_settle_chunk over chunk_visit in a savepoint; when it raises, again in halves by person (a person's visits
     stay together: their year is settled in order), down to the persons whose visits the engine cannot settle,
     which are quarantined. Returns (lines classified, visits settled, persons quarantined). When every person
     of the chunk fails, the fault is not one visit's: the first error is raised and the chunk fails as a whole."""
     try:
         with transaction.atomic():
-            return (*_settle_chunk(cursor, job, reason, inst_stats), set())
+            return (*_settle_chunk(cursor, job, reason, inst_stats, lines), set())
     except TRANSIENT:
         raise
     except Exception as exc:  # noqa: BLE001  (any error of the engine, the plan or the writer on this data)
@@ -140,7 +143,7 @@ def _settle_isolating(cursor, job, chunk_no: int, taken: list[tuple[int, int, bo
     cursor.execute("DROP TABLE IF EXISTS chunk_all")
     cursor.execute("CREATE TEMP TABLE chunk_all ON COMMIT DROP AS SELECT * FROM chunk_visit")
     persons = sorted({person_id for _, person_id, _ in taken})
-    classified, settled, failed = _in_halves(cursor, job, persons, error, reason, inst_stats)
+    classified, settled, failed = _in_halves(cursor, job, persons, error, reason, inst_stats, lines)
     if len(failed) == len(persons) > 1:
         raise error
     quarantine.record(job.pk, chunk_no, [
@@ -150,7 +153,7 @@ def _settle_isolating(cursor, job, chunk_no: int, taken: list[tuple[int, int, bo
 
 
 def _in_halves(cursor, job, persons: list[int], error: Exception, reason: str,
-               inst_stats) -> tuple[int, int, dict[int, Exception]]:
+               inst_stats, lines: pd.DataFrame) -> tuple[int, int, dict[int, Exception]]:
     """Settle these persons (whose visits together raised `error`) half by half, each in a savepoint."""
     if len(persons) == 1:
         return 0, 0, {persons[0]: error}
@@ -163,21 +166,21 @@ def _in_halves(cursor, job, persons: list[int], error: Exception, reason: str,
                 cursor.execute("DELETE FROM chunk_visit")
                 cursor.execute("INSERT INTO chunk_visit SELECT * FROM chunk_all WHERE person_id = ANY(%s)", [half])
                 cursor.execute("ANALYZE chunk_visit")
-                c, s = _settle_chunk(cursor, job, reason, inst_stats)
+                c, s = _settle_chunk(cursor, job, reason, inst_stats, lines)
         except TRANSIENT:
             raise
         except Exception as exc:  # noqa: BLE001  (as in _settle_isolating)
-            c, s, f = _in_halves(cursor, job, half, exc, reason, inst_stats)
+            c, s, f = _in_halves(cursor, job, half, exc, reason, inst_stats, lines)
             failed.update(f)
         classified += c
         settled += s
     return classified, settled, failed
 
 
-def _settle_chunk(cursor, job, reason: str, inst_stats) -> tuple[int, int]:
-    """The visits of chunk_visit read, classified or settled, written and audited: (lines classified, visits
-    settled)."""
-    chunk = read_chunk(cursor)
+def _settle_chunk(cursor, job, reason: str, inst_stats, lines: pd.DataFrame) -> tuple[int, int]:
+    """The visits of chunk_visit read (their lines among `lines`, the chunk's), classified or settled, written and
+    audited: (lines classified, visits settled)."""
+    chunk = read_chunk(cursor, lines)
     if chunk is None:
         return 0, 0
     inputs, visits, lines = chunk.inputs, chunk.visits, chunk.lines

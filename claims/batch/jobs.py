@@ -13,8 +13,8 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import Now
+from django.db.models import Count, F, Q, Subquery, Sum
+from django.db.models.functions import Greatest, Now
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -136,7 +136,9 @@ def plan_job(job: DailyJob) -> None:
 def ensure_planned(job_id: int) -> DailyJob:
     """The job, planned: a job created before jobs were planned is planned once, by the first chunk to run."""
     with transaction.atomic():
-        job = DailyJob.objects.select_for_update().get(pk=job_id)
+        # FOR NO KEY UPDATE: it serializes the finishers without waiting for the key-share locks the other
+        # worker's settlements take on the job row at their COMMIT (the job's key is not changed)
+        job = DailyJob.objects.select_for_update(no_key=True).get(pk=job_id)
         if job.planned_at is None:
             plan_job(job)
     return job
@@ -195,7 +197,6 @@ def run_chunk(chunk_id: int, wait: bool = True) -> bool:
                 settled, held = settle_day_visits(job, chunk.chunk_no)
             leases.release(DailyJobChunk, chunk.pk, taken.token, status=JobStatus.DONE, finished_at=Now(), error="",
                            lines_classified=classified, visits_settled=settled, visits_held=held)
-            DailyJob.objects.filter(pk=job.pk).update(chunks_done=F("chunks_done") + 1)
     except leases.LeaseLost:
         log.warning("daily job %s chunk %s: lease lost to another worker, its work rolled back", job.run_date,
                     chunk.chunk_no)
@@ -207,8 +208,21 @@ def run_chunk(chunk_id: int, wait: bool = True) -> bool:
         if failed:
             DailyJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error=str(exc)[:2000])
         raise
+    count_chunks_done(job.pk)
     finish_job_if_complete(job.pk)
     return True
+
+
+def count_chunks_done(job_id: int) -> None:
+    """The job's progress counter, after the chunk's COMMIT and in a statement of its own: inside the chunk's
+    transaction the job row's lock was held until that COMMIT (its deferred key checks included), and the other
+    worker's chunk waited for it at its end. The counter is the chunks marked done (the chunks' own rows, written
+    with the chunk, are the truth), never lowered: a count from an older snapshot waiting for a newer one's lock
+    keeps the newer. A worker killed between its COMMIT and this statement leaves the counter behind until the next
+    chunk's count or the job's end (finish_job_if_complete)."""
+    done = DailyJobChunk.objects.filter(job_id=job_id, status=JobStatus.DONE).values("job_id").annotate(
+        n=Count("pk")).values("n")
+    DailyJob.objects.filter(pk=job_id).update(chunks_done=Greatest(F("chunks_done"), Subquery(done)))
 
 
 def chunks_to_send() -> list[int]:
@@ -280,7 +294,9 @@ def settle_day_visits(job: DailyJob, chunk_no: int) -> tuple[int, int]:
 def finish_job_if_complete(job_id: int) -> bool:
     """When the last chunk is done, write the per-institution summary once."""
     with transaction.atomic():
-        job = DailyJob.objects.select_for_update().get(pk=job_id)
+        # FOR NO KEY UPDATE: it serializes the finishers without waiting for the key-share locks the other
+        # worker's settlements take on the job row at their COMMIT (the job's key is not changed)
+        job = DailyJob.objects.select_for_update(no_key=True).get(pk=job_id)
         if job.status == JobStatus.DONE or job.chunks.exclude(status=JobStatus.DONE).exists():
             return False
         totals = job.chunks.aggregate(lines=Sum("lines_classified"), settled=Sum("visits_settled"),
@@ -290,6 +306,7 @@ def finish_job_if_complete(job_id: int) -> bool:
         job.visits_settled = totals["settled"] or 0
         job.visits_held = totals["held"] or 0
         job.visits_quarantined = job.quarantined.count()
+        job.chunks_done = job.chunks.count()  # all done (above), whatever count_chunks_done last saw
         job.status = JobStatus.DONE
         job.finished_at = timezone.now()
         job.save()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 from django.conf import settings
 
+from claims.batch.quarantine import DATE_HIGH, DATE_LOW
 from claims.settlement.layer_facts import layer_columns, parallel_frame, uses_layers, wage_frame
 from claims.settlement.loading import active_policies, chronic_columns
 from claims.settlement.plan import LINE_KEYS, SPLIT_FEN, VISIT_KEYS, Inputs
@@ -46,16 +47,23 @@ SELECT w.person_id AS person, w.effective_from, w.effective_to, round(w.avg_mont
 FROM insurance_employerwage w WHERE w.person_id IN (SELECT DISTINCT person_id FROM chunk_visit)
 """
 
+# a line's time outside the quarantine's range is neither turned into local time nor read: its visit is set aside
+# before the engine (claims.batch.quarantine.set_aside_lines, from bad_time). The rest cannot fail on the columns'
+# types: numeric(16, 4) × 10^4 and numeric(14, 2) × 10^2 fit a bigint.
+_IN_RANGE = "fl.fee_ocur_time BETWEEN %(low)s AND %(high)s"
 LINES_SQL = f"""
 SELECT fl.id AS fee_line_id, v.mdtrt_id, fl.feedetl_sn, fl.med_list_codg,
        round(fl.cnt * 10000)::bigint AS cnt_e4, round(fl.pric * 10000)::bigint AS pric_e4,
-       round(fl.det_item_fee_sumamt * 100)::bigint AS amount_fen, {_local('fl.fee_ocur_time')} AS fee_ocur_time,
+       round(fl.det_item_fee_sumamt * 100)::bigint AS amount_fen,
+       CASE WHEN {_IN_RANGE} THEN {_local('fl.fee_ocur_time')} END AS fee_ocur_time,
        {', '.join(f"coalesce(round(fl.{c} * 100)::bigint, -1) AS stored_{c}" for c in SPLIT_FEN)},
        fl.chrgitm_lv AS stored_chrgitm_lv, coalesce(round(fl.selfpay_prop * 1000000)::bigint, -1) AS stored_selfpay_prop_e6,
-       fl.reason AS stored_reason
+       fl.reason AS stored_reason, c.id AS visit_id, (NOT coalesce({_IN_RANGE}, true))::int AS bad_time
 FROM chunk_visit c JOIN claims_visit v ON v.id = c.id
 JOIN claims_feeline fl ON fl.visit_id = v.id AND fl.status = 'active'
 """
+# LINES_SQL's columns for the quarantine only, dropped before the engine
+LINE_CHECKS = ["visit_id", "bad_time"]
 
 PERSONS_SQL = """
 SELECT p.psn_no, p.gender, p.birth_date, coalesce(round(a.balance * 100)::bigint, 0) AS acct_balance_fen,
@@ -127,8 +135,30 @@ class Chunk:
     lines: pd.DataFrame
 
 
-def read_chunk(cursor) -> Chunk | None:
-    """The engine's inputs for the chunk's visits (chunk_visit); None when it has none."""
+def read_lines(cursor) -> pd.DataFrame:
+    """The active fee lines of the chunk's visits (chunk_visit), read once per chunk: the quarantine checks them
+    (claims.batch.quarantine.set_aside_lines), then read_chunk takes those of its visits."""
+    # fee_ocur_time stays text: only the audit reads it, for the settled visits' lines (claims.batch.audit)
+    lines = copy_out(cursor, LINES_SQL, {"tz": settings.TIME_ZONE, "low": DATE_LOW, "high": DATE_HIGH},
+                     dtype={"feedetl_sn": str, "med_list_codg": str, "mdtrt_id": str, "fee_ocur_time": str,
+                            "stored_chrgitm_lv": str, "stored_reason": str})
+    for c in ("stored_chrgitm_lv", "stored_reason"):
+        lines[c] = lines[c].fillna("")
+    return lines
+
+
+def _lines_of(lines: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:
+    """read_lines' lines of these visits (all of them but when the chunk is retried in halves), without the
+    quarantine's columns."""
+    kept = lines["visit_id"].isin(visits["visit_id"]).to_numpy()
+    if not kept.all():
+        lines = lines[kept].reset_index(drop=True)
+    return lines.drop(columns=LINE_CHECKS)
+
+
+def read_chunk(cursor, lines: pd.DataFrame) -> Chunk | None:
+    """The engine's inputs for the chunk's visits (chunk_visit), with their lines among `lines` (read_lines);
+    None when it has none."""
     tz = settings.TIME_ZONE
     visits = copy_out(cursor, VISITS_SQL, {"tz": tz},
                       dtype={"med_type": str, "psn_no": str, "mdtrt_id": str, "region": str, "dise_codg": str,
@@ -147,12 +177,7 @@ def read_chunk(cursor) -> Chunk | None:
     for c in ENROLLMENT_FIELDS:
         visits[c] = chosen[c].to_numpy()
     _add_chronic(visits, begin_date)
-    # fee_ocur_time stays text: only the audit reads it, for the settled visits' lines (claims.batch.audit)
-    lines = copy_out(cursor, LINES_SQL, {"tz": tz}, dtype={"feedetl_sn": str, "med_list_codg": str, "mdtrt_id": str,
-                                                            "fee_ocur_time": str, "stored_chrgitm_lv": str,
-                                                            "stored_reason": str})
-    for c in ("stored_chrgitm_lv", "stored_reason"):
-        lines[c] = lines[c].fillna("")
+    lines = _lines_of(lines, visits)
     persons = copy_out(cursor, PERSONS_SQL, dtype={"psn_no": str, "gender": str}, parse_dates=["birth_date"])
     codes = sorted(set(lines["med_list_codg"]))
     catalog = _catalog_frame(copy_out(cursor, CATALOG_SQL, {"codes": codes},

@@ -69,6 +69,15 @@ POISONS = {
     "huge-amount": (lambda: _lines().update(cnt=Decimal("1"), pric=Decimal("999999999999.99"),
                                             det_item_fee_sumamt=Decimal("999999999999.99")),
                     QuarantineReason.AMOUNT_OUT_OF_RANGE, "det_item_fee_sumamt"),
+    # at fault on two counts, one of the visit's and one of its lines' (checked apart: quarantine.set_aside, then
+    # set_aside_lines), or two of its lines': the first of (kind, field) is the reason, as when one query found both
+    "begntime-and-fee-time": (lambda: (_visit().update(begntime=dt.datetime(436, 3, 1, tzinfo=dt.UTC)),
+                                       _lines().update(fee_ocur_time=dt.datetime(2797, 1, 1, tzinfo=dt.UTC))),
+                              QuarantineReason.DATE_OUT_OF_RANGE, "begntime"),
+    "fee-time-and-huge-amount": (lambda: _lines().update(fee_ocur_time=dt.datetime(2797, 1, 1, tzinfo=dt.UTC),
+                                                         pric=Decimal("999999999999.99"),
+                                                         det_item_fee_sumamt=Decimal("999999999999.99")),
+                                 QuarantineReason.DATE_OUT_OF_RANGE, "fee_ocur_time"),
 }
 
 
