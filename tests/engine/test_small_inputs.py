@@ -139,6 +139,7 @@ def test_lookups_agree_with_pandas():
     ["a", "b"], ["a", None], [None, None], [], ["", "x"], ["a", float("nan")], [1, None], [1, 2],
     [dt.datetime(2026, 3, 1, 9), None], [dt.datetime(2026, 3, 1, 9)], [True, None], ["a", pd.NaT], ["a", pd.NA],
 ])
+@pytest.mark.filterwarnings("ignore:Downcasting object dtype arrays:FutureWarning")  # fillna's own, on ints
 def test_filled_text_is_fillna(values):
     column = pd.Series(values, dtype=object)
     got = lookup.filled_text(column.to_numpy(dtype=object))
