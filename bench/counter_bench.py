@@ -6,7 +6,9 @@ without Django or a database, on plain records shaped as the database gives them
 quantities, dates, naive local datetimes):
 
   1. the engine's input frames from the records (engine.frames: lines, visits, persons, catalog, state);
-  2. adjudicate() under the demo policy pack (parsed once beforehand, as the server caches its packs);
+  2. adjudicate() under the demo policy pack (parsed once beforehand, as the server caches its packs), and the
+     write plan of its result (claims.settlement.plan.plan_settlements, pure: no Django), with the keys a
+     reader gives (the visit's and its lines' ids, no split stored yet);
   3. the audit's frames (lines with fee times, the visit, its catalog rows with their names, the stored
      visits of the person), built as claims.audit_io.audit_frames builds them;
   4. run_audit() with the starter library default_rules(catalog) (25 rules, every type).
@@ -19,7 +21,8 @@ readmission) and the institution's statistics for the outlier rules.
 
 Reports process CPU milliseconds per settlement (time.process_time around stages 1-4), p50 and p95 over
 --repeat settlements after a warm-up, per stage and in total, and a digest of every output frame so that two
-versions of the engine can be compared for identical results. --profile prints cProfile's top 30.
+versions of the engine can be compared for identical results (the plan's frames, less the random setl_id,
+in a digest of their own). --profile prints cProfile's top 30.
 
     .venv/bin/python bench/counter_bench.py [--repeat 300] [--profile]
 """
@@ -45,6 +48,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this checkout's engine, whichever one the virtualenv has installed
 
+from claims.settlement.plan import SPLIT_FEN, plan_settlements  # noqa: E402
 from policy_rules.engine import adjudicate, parse_pack  # noqa: E402
 from policy_rules.engine.audit import DEMO_ITEMS, default_rules, run_audit  # noqa: E402
 from policy_rules.engine.frames import (  # noqa: E402
@@ -232,6 +236,25 @@ def audit_lines_frame(line_rows: list[dict]) -> pd.DataFrame:
     })
 
 
+def plan_keys(rec: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The reader's VISIT_KEYS and LINE_KEYS of the visit (claims.settlement.loading): ids, and no split stored."""
+    lines = rec["lines"]
+    visit_keys = pd.DataFrame({
+        "mdtrt_id": inferred_column([MDTRT]), "visit_id": np.array([1], dtype=np.int64),
+        "person_id": np.array([7], dtype=np.int64), "institution_id": np.array([3], dtype=np.int64),
+        "med_type": inferred_column([rec["visit"]["med_type"]]), "setl_time": datetime_column([DISCHARGE]),
+    }, copy=False)
+    none = np.full(len(lines), -1, dtype=np.int64)
+    line_keys = pd.DataFrame({
+        "mdtrt_id": inferred_column([r["mdtrt_id"] for r in lines]),
+        "feedetl_sn": inferred_column([r["feedetl_sn"] for r in lines]),
+        "fee_line_id": np.array([r["pk"] for r in lines], dtype=np.int64),
+        **{f"stored_{c}": none.copy() for c in SPLIT_FEN}, "stored_selfpay_prop_e6": none.copy(),
+        "stored_chrgitm_lv": inferred_column([""] * len(lines)), "stored_reason": inferred_column([""] * len(lines)),
+    }, copy=False)
+    return visit_keys, line_keys
+
+
 def settle(rec: dict, packs: list, rules: list, clock=None) -> tuple:
     """The engine's share of one settlement; clock(stage) is called after each stage when given."""
     tick = clock or (lambda stage: None)
@@ -242,6 +265,8 @@ def settle(rec: dict, packs: list, rules: list, clock=None) -> tuple:
     tick("frames")
     result = adjudicate(**frames)
     tick("adjudicate")
+    plan = plan_settlements(result, *rec["plan_keys"], {p.code: 1 for p in packs})
+    tick("plan")
     audit_catalog = catalog.copy()
     audit_catalog["name"] = [i["name"] for i in rec["catalog_items"]]
     audit = {"lines": audit_lines_frame(rec["lines"]), "visits": audit_visit_frame([rec["audit_visit"]]),
@@ -250,7 +275,20 @@ def settle(rec: dict, packs: list, rules: list, clock=None) -> tuple:
     tick("audit frames")
     hits = run_audit(rules=rules, **audit)
     tick("run_audit")
-    return result, hits
+    return result, hits, plan
+
+
+def plan_digest(plan) -> str:
+    """sha256 over the plan's frames (columns, dtypes, values), the random settlement ids left out."""
+    h = hashlib.sha256()
+    for name in ("settlements", "lines", "fee_lines", "accumulations", "movements"):
+        df = getattr(plan, name)
+        h.update(name.encode())
+        for c in df.columns:
+            if c != "setl_id":
+                h.update(f"{c}:{df[c].dtype}:{[repr(v) for v in df[c].tolist()]}".encode())
+    h.update(repr(plan.visit_ids.tolist()).encode())
+    return h.hexdigest()[:16]
 
 
 def digest(result, hits) -> str:
@@ -290,12 +328,14 @@ def main(argv=None) -> int:
     packs = [parse_pack(json.loads(POLICY.read_text()))]
     rec = make_records(args.seed)
     rules = default_rules(rec["library_catalog"])  # as load_default_rules makes them from the whole catalog
-    result, hits = settle(rec, packs, rules)
+    rec["plan_keys"] = plan_keys(rec)
+    result, hits, plan = settle(rec, packs, rules)
     setl = result.settlements.iloc[0]
     print(f"visit:     {len(rec['lines'])} lines, {len(rec['catalog_items'])} catalog items, {len(rules)} rules, "
           f"{len(rec['history'])} stored visits; medfee {setl['medfee_sumamt'] / 100:.2f}, fund "
           f"{setl['fund_pay_sumamt'] / 100:.2f}; {len(hits)} hits ({', '.join(sorted(set(hits['rule_code'])))})")
     print(f"digest:    {digest(result, hits)}")
+    print(f"plan:      {plan_digest(plan)} (digest of the write plan's frames, setl_id left out)")
     for _ in range(args.warmup):
         settle(rec, packs, rules)
     stages: dict[str, list[float]] = {}

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from policy_rules.engine.adjudicate import LAYER_COLUMNS, LINE_SUMS, SETTLEMENT_COLUMNS
-from policy_rules.engine.lookup import SMALL, all_str, str_lookup, str_table
+from policy_rules.engine.lookup import SMALL, all_str, filled_text, str_lookup, str_table
 
 # what a settlement row holds in fen: the 14 amounts of the national interface, the project's layers
 # (docs/benefit-layers.md: cvlserv_pay, hifdm_pay, oth_pay, matn_pay, matn_alwn_amt) and the account balance after
@@ -195,7 +195,7 @@ def _small_plan(result, visits: pd.DataFrame, lines: pd.DataFrame, version_ids: 
         return None
     if visits["setl_time"].dtype != "datetime64[ns]":
         return None
-    keep = setl["policy_code"].notna().to_numpy()
+    keep = ~pd.isna(setl["policy_code"].to_numpy())  # Series.notna's answer, without a Series
     mdtrt = setl["mdtrt_id"].to_numpy()[keep].astype(object)
     vpos = str_lookup(str_table(visits["mdtrt_id"].to_numpy()), mdtrt)
     ref_table = str_table(mdtrt)
@@ -272,6 +272,9 @@ def _small_plan(result, visits: pd.DataFrame, lines: pd.DataFrame, version_ids: 
 
 def _text(values: np.ndarray) -> np.ndarray:
     """An object array with its missing values (None, NaN) as '': Series.fillna("") of a text column."""
+    found = filled_text(np.asarray(values, dtype=object))  # a few str and None: by a list
+    if found is not None:
+        return found
     out = np.asarray(values, dtype=object).copy()
     out[pd.isna(out)] = ""
     return out
@@ -281,6 +284,9 @@ def _as_text(values: np.ndarray) -> np.ndarray:
     """Series.fillna("").astype(str) of a text column, as an array to compare."""
     if len(values) > SMALL:
         return pd.Series(values, dtype=object).fillna("").astype(str).to_numpy()
+    found = filled_text(np.asarray(values, dtype=object))
+    if found is not None:
+        return found  # str already: str() keeps every value
     return np.array([str(v) for v in _text(values).tolist()], dtype=object)
 
 

@@ -21,8 +21,8 @@ import pandas as pd
 
 from .frames import OPTIONAL_VISIT_COLUMNS, full_years
 from .layers import ALLOWANCE, AMOUNTS, KINDS, LAYER_AMOUNTS, settle_rounds
-from .lines import classify_lines
-from .lookup import str_factorize, str_lookup, str_table
+from .lines import classify_lines, split_columns
+from .lookup import filled_text, str_factorize, str_lookup, str_table
 from .pack import PolicyPack
 from .params import build_params
 
@@ -118,8 +118,17 @@ def optional_column(vis: pd.DataFrame, name: str) -> np.ndarray:
         return np.full(len(vis), default, dtype=object if isinstance(default, str) else type(default))
     col = vis[name]
     if isinstance(default, str):
-        return col.fillna("").astype(str).to_numpy(dtype=object)
+        return _text_column(col, as_str=True)
     return col.fillna(default).to_numpy(dtype=type(default))
+
+
+def _text_column(col: pd.Series, as_str: bool = False) -> np.ndarray:
+    """col.fillna("") (.astype(str) with as_str) as an object array; by lookup.filled_text for a few str values."""
+    found = filled_text(col.to_numpy(dtype=object)) if col.dtype == object else None
+    if found is not None:
+        return found  # all str already: astype(str) keeps every value
+    col = col.fillna("")
+    return (col.astype(str) if as_str else col).to_numpy(dtype=object)
 
 
 def eligibility(vis: pd.DataFrame, pol: np.ndarray, has_benefit, level_covered, params=None) -> np.ndarray:
@@ -212,18 +221,19 @@ def adjudicate(lines: pd.DataFrame, visits: pd.DataFrame, persons: pd.DataFrame,
     med_type = vis["med_type"].to_numpy(dtype=object)
     level = vis["inst_level"].to_numpy(dtype=np.int64)
     insutype = vis["insutype"].to_numpy(dtype=object)
-    category = vis["assistance_category"].fillna("").to_numpy(dtype=object)
+    category = _text_column(vis["assistance_category"])
     params = build_params(policies, pol, insutype, med_type, level, category,
                           *(optional_column(vis, c) for c in ("parallel", "dise_codg", "matn_type")))
     reason = eligibility(vis, pol, params.has_benefit, params.level_covered, params)
     eligible = pd.isna(reason)
 
     # 1. lines, judged with the visit's context
-    split = classify_lines(lines, ctx, catalog)
+    columns = split_columns(lines, ctx, catalog)  # classify_lines' frame, and its columns in hand to sum
+    split = pd.DataFrame(columns, copy=False)
     sums = {}
     for c in LINE_SUMS:  # per visit (np.add.at: exact in int64, and no frame to group for a few lines)
         sums[c] = np.zeros(n, dtype=np.int64)
-        np.add.at(sums[c], lpos, split[c].to_numpy(dtype=np.int64))
+        np.add.at(sums[c], lpos, columns[c].astype(np.int64, copy=False))
 
     # 2-8. benefit layers in rounds of each person's k-th visit
     rank = _cumcount(vis["psn_no"])
@@ -283,7 +293,7 @@ def _build_slots(vpsn, year, ded_key, med_type, cap_group, state_psn, state: pd.
     }
     state_year = state["year"].to_numpy(np.int64)
     state_kind = state["kind"].to_numpy(dtype=object)
-    state_key = state["key"].fillna("").to_numpy(dtype=object)
+    state_key = _text_column(state["key"])
     found = None
     if 0 < n * len(KINDS) + len(state) <= SMALL_SLOTS:
         found = _slots_small(vpsn, year, keys_by_kind, state_psn, state_year, state_kind, state_key)

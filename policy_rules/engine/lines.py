@@ -66,6 +66,13 @@ def classify_lines(lines: pd.DataFrame, ctx: pd.DataFrame, catalog: pd.DataFrame
              dict of arrays (what adjudicate hands over: no frame to build for a few lines)
     catalog: see frames.catalog_frame
     """
+    return pd.DataFrame(split_columns(lines, ctx, catalog), copy=False)
+
+
+def split_columns(lines: pd.DataFrame, ctx: pd.DataFrame, catalog: pd.DataFrame) -> dict[str, np.ndarray]:
+    """classify_lines' columns as fresh arrays (copies of the input's), in the frame's order: adjudicate sums
+    them per visit from here, without reading each column back from the frame (a column read costs pandas
+    about as much as adding up a visit's lines)."""
     n = len(lines)
     pos = catalog_positions(lines, catalog, _ctx_column(ctx, "day", "datetime64[D]"))
     found = pos >= 0
@@ -106,7 +113,7 @@ def classify_lines(lines: pd.DataFrame, ctx: pd.DataFrame, catalog: pd.DataFrame
 
     # every column a fresh array (copies of the input's): the frame takes them as they are (copy=False)
     # instead of copying and consolidating them once more
-    return pd.DataFrame({
+    return {
         "mdtrt_id": lines["mdtrt_id"].to_numpy(copy=True),
         "feedetl_sn": lines["feedetl_sn"].to_numpy(copy=True),
         "amount_fen": amount.copy(),
@@ -117,7 +124,7 @@ def classify_lines(lines: pd.DataFrame, ctx: pd.DataFrame, catalog: pd.DataFrame
         "chrgitm_lv": chrg,
         "selfpay_prop_e6": prop,
         "reason": reason,
-    }, copy=False)
+    }
 
 
 def _ctx_column(ctx, name: str, dtype) -> np.ndarray:

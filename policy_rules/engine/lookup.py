@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 SMALL = 2048  # up to this many values, plain-Python look-ups beat pandas' per-call costs
+_TEXT = {str, type(None)}
 
 
 def all_str(values: list) -> bool:
@@ -89,4 +90,19 @@ def str_first(values: np.ndarray) -> np.ndarray | None:
     for i, v in enumerate(items):
         out[i] = v not in seen
         seen.add(v)
+    return out
+
+
+def filled_text(values: np.ndarray) -> np.ndarray | None:
+    """Series(values).fillna("").to_numpy(dtype=object) as a fresh object array, for str values with None where
+    missing (what the readers give); None otherwise (NaN, numbers, datetimes: fillna's own rules, which also
+    convert what it does not fill, then decide)."""
+    if len(values) > SMALL:
+        return None
+    items = values.tolist()
+    kinds = set(map(type, items))
+    if not kinds <= _TEXT:
+        return None
+    out = np.empty(len(items), dtype=object)
+    out[:] = ["" if v is None else v for v in items] if type(None) in kinds else items
     return out

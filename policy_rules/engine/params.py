@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .lookup import str_isin
+from .lookup import str_factorize, str_isin
 from .money import RATIO_SCALE, UNBOUNDED, mul_div_round
 from .pack import Band, PolicyPack
 
@@ -213,7 +213,8 @@ def _set_benefit(v: VisitParams, m: np.ndarray, ben, policy: PolicyPack, level_k
 
 def _has_code(parallel: np.ndarray, code: str) -> np.ndarray:
     """Whether each visit's comma-joined parallel insutypes include `code` (each distinct list split once)."""
-    codes, uniques = pd.factorize(parallel)
+    small = str_factorize(parallel)  # a few str values: by a dict, as pd.factorize numbers them
+    codes, uniques = pd.factorize(parallel) if small is None else small
     found = np.array([code in str(u).split(",") for u in uniques] + [False], dtype=bool)
     return found[codes]
 

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from policy_rules.engine import adjudicate, classify, lookup
+from policy_rules.engine.adjudicate import _prepare, _text_column
 from policy_rules.engine.audit import (
     AuditRule,
     default_rules,
@@ -31,6 +32,7 @@ from policy_rules.engine.audit import context as audit_context
 from policy_rules.engine.audit.rules import lines as line_rules
 from policy_rules.engine.cases import case_frames
 from policy_rules.engine.frames import datetime_column, inferred_column
+from policy_rules.engine.lines import split_columns
 
 from .audit_builders import ITEMS, catalog, frames, history, line, visit
 
@@ -131,6 +133,35 @@ def test_lookups_agree_with_pandas():
     assert lookup.str_factorize(np.array(["a", None], dtype=object)) is None  # pandas codes None as -1
     assert lookup.str_isin(np.array([1, 2], dtype=object), [1]) is None
     assert lookup.str_lookup(lookup.str_table(keys), np.array(["a"] * (lookup.SMALL + 1), dtype=object)) is None
+
+
+@pytest.mark.parametrize("values", [
+    ["a", "b"], ["a", None], [None, None], [], ["", "x"], ["a", float("nan")], [1, None], [1, 2],
+    [dt.datetime(2026, 3, 1, 9), None], [dt.datetime(2026, 3, 1, 9)], [True, None], ["a", pd.NaT], ["a", pd.NA],
+])
+@pytest.mark.filterwarnings("ignore:Downcasting object dtype arrays:FutureWarning")  # fillna's own, on ints
+def test_filled_text_is_fillna(values):
+    column = pd.Series(values, dtype=object)
+    got = lookup.filled_text(column.to_numpy(dtype=object))
+    want = column.fillna("").to_numpy(dtype=object)
+    if got is None:  # not only str and None: fillna's rules decide (it also converts what it does not fill)
+        assert not all(type(v) is str or v is None for v in values)
+    else:
+        assert [(type(v), v) for v in got.tolist()] == [(type(v), v) for v in want.tolist()]
+    # adjudicate's text columns give fillna's answer, by the helper or not
+    for as_str in (False, True):
+        plain = column.fillna("")
+        plain = (plain.astype(str) if as_str else plain).to_numpy(dtype=object)
+        text = _text_column(column, as_str=as_str)
+        assert [(type(v), repr(v)) for v in text.tolist()] == [(type(v), repr(v)) for v in plain.tolist()]
+
+
+def test_classify_lines_is_split_columns_as_a_frame():
+    doc = case_frames(json.loads(CASES[0].read_text()))
+    split = classify(doc["lines"], doc["visits"], doc["persons"], doc["catalog"], doc["policies"])
+    vis, lpos, pol, ctx = _prepare(doc["lines"], doc["visits"], doc["persons"], doc["policies"])
+    columns = split_columns(doc["lines"], ctx, doc["catalog"])
+    assert canonical(pd.DataFrame(columns)) == canonical(split)
 
 
 @pytest.mark.parametrize("values", [
