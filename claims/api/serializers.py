@@ -354,9 +354,15 @@ class LineSplitAnswerSerializer(LineSplitSerializer):
 
 
 def with_reason_desc(rows):
-    """Each serialized line with its reason in words next to its code (claims.selectors.LINE_REASONS)."""
+    """Each serialized line with its reason in words next to its code (claims.selectors.LINE_REASONS); each code
+    translated once per answer (the lines share a few codes)."""
+    labels = {}
     for row in rows:
-        row["reason_desc"] = line_reason_label(row["reason"])
+        code = row["reason"]
+        label = labels.get(code)
+        if label is None:
+            label = labels[code] = line_reason_label(code)
+        row["reason_desc"] = label
     return rows
 
 
