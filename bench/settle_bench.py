@@ -23,6 +23,13 @@ inside them listed in PARTS, each on its own line), and
 the wall clock; --profile-timer cpu: process_time, whose cost per call inflates call-heavy code far
 more).
 
+--http adds the request around the settlement (issue 14): the visits are settled alternately with `settle_visit`
+(with the institution user, as the view calls it) and with `POST /api/v1/visits/{mdtrt_id}/settle/` through
+Django's WSGI handler in this process: the middleware, DRF, the token authentication, throttling, the view and
+the JSON answer, as gunicorn's worker runs them, without the socket. It prints both, and the request's CPU and
+statements beyond `settle_visit`'s. --profile then profiles the HTTP settlements (cProfile) and prints, besides
+the top 40, the function calls per request outside `settle_visit`.
+
 The verbs are imported from where the code keeps them: claims.intake.services and
 claims.settlement.services, or claims.uploads and claims.settlement before the rooms (d4f8d3b), so that
 the same script measures either. The platform's modules are imported inside the functions, after
@@ -228,6 +235,122 @@ def ms(values: list[float]) -> tuple[float, float, float]:
     return statistics.median(values) * 1e3, p95 * 1e3, statistics.fmean(values) * 1e3
 
 
+class HTTPSettle:
+    """POST /api/v1/visits/{mdtrt_id}/settle/ through Django's WSGI handler with an institution token (--http)."""
+
+    def __init__(self, visits: list):
+        from io import StringIO
+
+        from django.contrib.auth import get_user_model
+        from django.core import signals
+        from django.core.handlers.wsgi import WSGIHandler
+        from django.core.management import call_command
+        from django.db import close_old_connections
+
+        code = visits[0].institution.fixmedins_code
+        out = StringIO()
+        call_command("create_institution_token", code, "settle-bench-client", stdout=out)
+        self.token = out.getvalue().strip()
+        self.user = get_user_model().objects.get(username="settle-bench-client")
+        self.handler = WSGIHandler()
+        # one connection throughout, as a gunicorn worker keeps its own for CONN_MAX_AGE: the backend's CPU is read
+        # from its pid, and a reconnection every minute would be neither measured nor the request's
+        signals.request_started.disconnect(close_old_connections)
+        signals.request_finished.disconnect(close_old_connections)
+        self.statuses: dict[str, int] = {}
+
+    def __call__(self, visit) -> bytes:
+        body = b"{}"
+        environ = {
+            "REQUEST_METHOD": "POST", "PATH_INFO": f"/api/v1/visits/{visit.mdtrt_id}/settle/", "SCRIPT_NAME": "",
+            "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "443", "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "https",
+            "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "wsgi.version": (1, 0),
+            "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False,
+            "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)),
+            "HTTP_AUTHORIZATION": f"Token {self.token}", "HTTP_ACCEPT": "application/json"}
+
+        def start_response(status, headers):
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+
+        response = self.handler(environ, start_response)
+        try:
+            return b"".join(response)
+        finally:
+            response.close()
+
+
+def run_http(visits: list, settle, http: HTTPSettle, warmup: int) -> None:
+    """The visits settled alternately with settle_visit and through the WSGI handler: CPU, statements, backend CPU."""
+    from django.db import connection
+
+    count = [0]
+
+    def counted(execute, sql, params, many, context):
+        count[0] += 1
+        return execute(sql, params, many, context)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    ways = {"settle_visit": lambda v: settle(v, user=http.user), "POST .../settle/": http}
+    cpu = {k: [] for k in ways}
+    statements = dict.fromkeys(ways, 0)
+    pg = dict.fromkeys(ways, 0.0)
+    load0, ticks0 = support.load_average(), cpu_ticks()
+    with connection.execute_wrapper(counted):
+        for i, visit in enumerate(visits):
+            label = list(ways)[i % 2]
+            n0, p0, c0 = count[0], backend_cpu(pid), time.process_time()
+            ways[label](visit)
+            cpu[label].append(time.process_time() - c0)
+            statements[label] += count[0] - n0
+            pg[label] += backend_cpu(pid) - p0
+    print(f"HTTP in process: {len(visits)} visits, alternately [load average {load0} -> {support.load_average()}; "
+          f"{machine_share(ticks0, cpu_ticks())}]; answers {http.statuses}")
+    for label, values in cpu.items():
+        n = len(values)
+        kept = values[warmup // 2:]
+        c50, c95, cmean = ms(kept)
+        print(f"    {label:18s} CPU ms p50 {c50:.1f}  p95 {c95:.1f}  mean {cmean:.1f}  (min {min(kept) * 1e3:.1f}); "
+              f"{statements[label] / n:.1f} statements, {pg[label] / n * 1e3:.1f} ms PostgreSQL backend CPU per "
+              "settlement")
+    a, b = (statistics.median(v[warmup // 2:]) for v in cpu.values())
+    print(f"    the request around settle_visit: {(b - a) * 1e3:.1f} ms CPU (difference of the p50s), "
+          f"{(statements['POST .../settle/'] - statements['settle_visit']) / (len(visits) // 2):.1f} statements")
+
+
+def profile_http(visits: list, http: HTTPSettle, settlement) -> None:
+    """cProfile of HTTP settlements, the calls outside settle_visit and inside it in two profilers."""
+    outside, inside = cProfile.Profile(), cProfile.Profile()
+    real = settlement.settle_visit
+
+    def settle_visit(*args, **kwargs):
+        outside.disable()
+        inside.enable()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            inside.disable()
+            outside.enable()
+
+    settlement.settle_visit = settle_visit  # the view calls it through the module
+    try:
+        for visit in visits:
+            outside.enable()
+            http(visit)
+            outside.disable()
+    finally:
+        settlement.settle_visit = real
+    n = len(visits)
+    out = io.StringIO()
+    stats = pstats.Stats(outside, stream=out)
+    print(f"\ncProfile of {n} HTTP settlements: function calls per request outside settle_visit "
+          f"{stats.total_calls / n:,.0f}, inside it {pstats.Stats(inside).total_calls / n:,.0f}; the top 40 outside:")
+    stats.sort_stats("cumulative").print_stats(40)
+    print(out.getvalue())
+
+
 def run(visits: list, settle, warmup: int, label: str) -> None:
     from django.db import connection
 
@@ -393,6 +516,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--no-audit-rules", dest="audit_rules", action="store_false",
                         help="no smart-audit rules: the settlement skips the audit stage")
+    parser.add_argument("--http", action="store_true",
+                        help="then settle --visits more alternately with settle_visit and through the WSGI handler")
     args = parser.parse_args()
     if args.visits <= args.warmup + 1:
         parser.error("--visits must exceed --warmup by at least 2")
@@ -408,16 +533,24 @@ def main() -> int:
         settlement = first_module("claims.settlement.services", "claims.settlement")
         with connection.cursor() as cursor:
             print("machine:", support.machine(cursor))
-        visits = prepare(args.visits + (2 * args.profile_visits if args.profile else 0), args.lines, today)
+        extra = 2 * args.profile_visits if args.profile else 0
+        visits = prepare(args.visits + extra + (args.visits + extra // 2 if args.http else 0), args.lines, today)
         print(f"world and visits ready in {time.perf_counter() - t0:.0f} s (not timed)")
 
-        def settle(visit):
-            return settlement.settle_visit(visit)
+        def settle(visit, user=None):
+            return settlement.settle_visit(visit, user=user)
 
         gc.collect()
         run(visits[:args.visits], settle, args.warmup, f"settle_visit ({settlement.__name__})")
         if args.profile:
-            profile(visits[args.visits:], settle, settlement, args.profile_timer, args.profile_out)
+            profile(visits[args.visits:args.visits + extra], settle, settlement, args.profile_timer, args.profile_out)
+        if args.http:
+            http = HTTPSettle(visits)
+            rest = visits[args.visits + extra:]
+            gc.collect()
+            run_http(rest[:args.visits], settle, http, args.warmup)
+            if args.profile:
+                profile_http(rest[args.visits:], http, settlement)
         from claims.models import Settlement
 
         settled = Settlement.objects.filter(visit__in=[v.pk for v in visits]).count()

@@ -398,10 +398,11 @@ FUND_STATEMENT_CUTOFF_LAG_MINUTES = env_int("FUND_STATEMENT_CUTOFF_LAG_MINUTES",
 
 # --- the provider API ---------------------------------------------------------------------------------------
 
-# Token and session authentication, authenticated users only, django-filter, pages of 50.
+# Token and session authentication, authenticated users only, django-filter, pages of 50. The token is DRF's,
+# read with the user's institution in one statement (claims/api/authentication.py).
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "claims.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -3,7 +3,6 @@ rule (amounts, fee times, states, catalog splits) is the services' (claims.intak
 every problem in the same {"line", "field", "code", "message"} form."""
 from __future__ import annotations
 
-import decimal
 from decimal import Decimal
 
 from django.urls import reverse
@@ -13,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_attribute
 
+from claims.api.plain import PlainRowsMixin
 from claims.intake.files import ERROR_COLUMNS
 from claims.models import SETTLEMENT_AMOUNT_FIELDS, FeeLine, Settlement, SettlementLine, UploadJob, Visit
 from claims.selectors import inscp_copay, line_reason_label
@@ -25,82 +25,6 @@ MAX_DIAGNOSES = 50
 # a method field that answers a text or null
 CENT = Decimal("0.01")
 NULLABLE_STR = {"type": "string", "nullable": True}
-
-
-class PlainRowsMixin:
-    """to_representation without DRF's per-field machinery, for serializers of many plain rows (an
-    upload answers with up to 10,000 lines): the same output as the declared fields give.
-
-    Used only when every readable field is a CharField, an IntegerField or a DecimalField that answers a
-    string (coerce_to_string, not localized, not normalized) with a plain source (one attribute or key);
-    otherwise, and for a row lacking a field, DRF's own to_representation runs."""
-
-    def _plain_plan(self):
-        try:
-            return self.__dict__["_plain_plan_cache"]
-        except KeyError:
-            pass
-        plan = []
-        for field in self._readable_fields:
-            if len(field.source_attrs) != 1:
-                plan = None
-                break
-            if type(field) in (serializers.CharField, serializers.IntegerField):
-                fmt = field.to_representation
-            elif (type(field) is serializers.DecimalField and field.coerce_to_string and not field.localize
-                  and not field.normalize_output and field.decimal_places is not None):
-                fmt = _decimal_formatter(field)
-            else:
-                plan = None
-                break
-            plan.append((field.field_name, field.source_attrs[0], fmt))
-        self.__dict__["_plain_plan_cache"] = plan
-        return plan
-
-    def to_representation(self, instance):
-        plan = self._plain_plan()
-        if plan is None:
-            return super().to_representation(instance)
-        ret = {}
-        try:
-            if isinstance(instance, dict):
-                for name, source, fmt in plan:
-                    value = instance[source]
-                    ret[name] = None if value is None else fmt(value)
-            else:
-                for name, source, fmt in plan:
-                    value = getattr(instance, source)
-                    if callable(value):
-                        return super().to_representation(instance)
-                    ret[name] = None if value is None else fmt(value)
-        except (KeyError, AttributeError):
-            return super().to_representation(instance)
-        return ret
-
-
-def _decimal_formatter(field: serializers.DecimalField):
-    """DecimalField.to_representation for a non-None value, its quantum and context computed once (per
-    serializer instance, i.e. per answer) instead of once per value."""
-    quantum = Decimal(".1") ** field.decimal_places
-    rounding = field.rounding
-    context = decimal.getcontext().copy()
-    if field.max_digits is not None:
-        context.prec = field.max_digits
-
-    # the rows share their Decimal objects (the same amount on many lines): each object formatted once;
-    # the cache holds the object, so that its id is not reused while the entry exists
-    done: dict[int, tuple] = {}
-
-    def fmt(value):
-        hit = done.get(id(value))
-        if hit is not None and hit[0] is value:
-            return hit[1]
-        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-        text = f"{number.quantize(quantum, rounding=rounding, context=context):f}"
-        done[id(value)] = (value, text)
-        return text
-
-    return fmt
 
 
 def money(**kwargs) -> serializers.DecimalField:
@@ -430,9 +354,15 @@ class LineSplitAnswerSerializer(LineSplitSerializer):
 
 
 def with_reason_desc(rows):
-    """Each serialized line with its reason in words next to its code (claims.selectors.LINE_REASONS)."""
+    """Each serialized line with its reason in words next to its code (claims.selectors.LINE_REASONS); each code
+    translated once per answer (the lines share a few codes)."""
+    labels = {}
     for row in rows:
-        row["reason_desc"] = line_reason_label(row["reason"])
+        code = row["reason"]
+        label = labels.get(code)
+        if label is None:
+            label = labels[code] = line_reason_label(code)
+        row["reason_desc"] = label
     return rows
 
 

@@ -5,7 +5,6 @@ import json
 import logging
 
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -22,6 +21,7 @@ from rest_framework.settings import api_settings
 from claims import tasks
 from claims.api import examples as ex
 from claims.api import serializers as s
+from claims.api.answers import settlement_answer, settlement_queryset
 from claims.api.exceptions import exception_handler
 from claims.api.filters import FeeLineFilter, SettlementFilter, VisitFilter
 from claims.api.parsers import BoundedJSONParser
@@ -31,9 +31,10 @@ from claims.errors import ServiceError
 from claims.intake import files as bulk_upload
 from claims.intake import lookups
 from claims.intake import services as intake_services
-from claims.models import FeeLine, Settlement, UploadJob, Visit
+from claims.models import FeeLine, UploadJob, Visit
 from claims.settlement import reconciliation
 from claims.settlement import services as settlement_services
+from core.prepared import Prepared
 from insurance.models import Person
 from insurance.validators import mask_certno, normalize_certno
 
@@ -42,6 +43,19 @@ NOT_FOUND = OpenApiResponse(s.ErrorResponseSerializer,
                             description="不存在，或属于其他机构(机构只能看到自己的数据)")
 FORBIDDEN = OpenApiResponse(s.ErrorResponseSerializer, description="用户未关联定点医药机构")
 COMMON = {401: OpenApiResponse(s.ErrorResponseSerializer, description="未提供或无效的令牌"), 403: FORBIDDEN}
+
+
+# one of the institution's visits by its mdtrt_id, compiled once (core.prepared): the verbs on a visit read it first
+_VISIT = Prepared(Visit, lambda institution_id, mdtrt_id: Visit.objects.filter(
+    institution_id=institution_id, mdtrt_id=mdtrt_id).order_by())
+
+
+def institution_visit(institution, mdtrt_id: str) -> Visit:
+    """The institution's visit with this mdtrt_id (unique), or 404: another institution's visit is not found."""
+    found = _VISIT(institution.pk, mdtrt_id)
+    if not found:
+        raise Http404
+    return found[0]
 
 
 class APIPagination(PageNumberPagination):
@@ -148,7 +162,7 @@ class VisitViewSet(InstitutionAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
                 .prefetch_related("settlements").order_by("-begntime", "mdtrt_id"))
 
     def get_visit(self) -> Visit:
-        return get_object_or_404(Visit.objects.filter(institution=self.institution), mdtrt_id=self.kwargs["mdtrt_id"])
+        return institution_visit(self.institution, self.kwargs["mdtrt_id"])
 
     def answer(self, visit: Visit, code=status.HTTP_200_OK) -> Response:
         visit = self.get_queryset().get(pk=visit.pk)
@@ -222,8 +236,7 @@ class VisitViewSet(InstitutionAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
     def settle(self, request, mdtrt_id=None):
         data = self.validated(s.SettleRequestSerializer)
         settlement = settlement_services.settle_visit(self.get_visit(), setl_time=self.chosen_setl_time(data), user=request.user)
-        return Response(s.SettlementResultSerializer(settlement_queryset().get(pk=settlement.pk)).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(settlement_answer(settlement.pk), status=status.HTTP_201_CREATED)
 
 
 MDTRT_ID_PARAM = OpenApiParameter("mdtrt_id", str, OpenApiParameter.PATH, description="就诊ID")
@@ -252,7 +265,7 @@ class VisitFeeLinesView(InstitutionAPIMixin, mixins.ListModelMixin, GenericAPIVi
     filterset_class = FeeLineFilter
 
     def get_visit(self) -> Visit:
-        return get_object_or_404(Visit.objects.filter(institution=self.institution), mdtrt_id=self.kwargs["mdtrt_id"])
+        return institution_visit(self.institution, self.kwargs["mdtrt_id"])
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -272,12 +285,6 @@ class VisitFeeLinesView(InstitutionAPIMixin, mixins.ListModelMixin, GenericAPIVi
 
 
 # --- settlements -------------------------------------------------------------------------------------
-
-def settlement_queryset():
-    return (Settlement.objects.select_related("visit", "person", "institution", "policy_version", "reverses",
-                                              "reversal")
-            .prefetch_related("lines", "reverses__lines"))
-
 
 @extend_schema_view(
     list=extend_schema(summary="本机构的结算与冲销记录", tags=["settlement"],
@@ -308,8 +315,7 @@ class SettlementViewSet(InstitutionAPIMixin, mixins.ListModelMixin, mixins.Retri
     def cancel(self, request, setl_id=None):
         data = self.validated(s.SettlementCancelSerializer)
         reversal = settlement_services.cancel_settlement(self.get_object(), user=request.user, reason=data["reason"])
-        return Response(s.SettlementResultSerializer(settlement_queryset().get(pk=reversal.pk)).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(settlement_answer(reversal.pk), status=status.HTTP_201_CREATED)
 
 
 # --- reconciliation ----------------------------------------------------------------------------------
