@@ -104,20 +104,26 @@ class Prepared:
 
     def __call__(self, *values) -> list:
         values = tuple(list(v) if isinstance(v, set | frozenset) else v for v in values)
-        shape = _shape(values)
-        if shape is not None and sum(len(k) if type(k) is tuple else 1 for k in shape) <= MAX_VALUES:
-            alias = router.db_for_read(self.model)
-            connection = connections[alias]
-            # per connection object (one per thread): the compiler kept converts with its own connection
-            key = (alias, connection, shape)
-            compiled = self._compiled.get(key, _UNSEEN)
-            if compiled is _UNSEEN:
-                compiled = self._compile(values, alias)
-                if compiled is not _UNSEEN and len(self._compiled) < MAX_SHAPES:
-                    self._compiled[key] = compiled
-            if compiled is not None and (not compiled.locks or connection.in_atomic_block):
-                return self._run(compiled, values, connection)
+        compiled, connection = self._kept(values)
+        if compiled is not None and compiled is not _UNSEEN and (not compiled.locks or connection.in_atomic_block):
+            return self._run(compiled, values, connection)
         return list(self.build(*values))
+
+    def _kept(self, values: tuple) -> tuple:
+        """(the shape's _Compiled, None or _UNSEEN; the connection), compiling the shape on its first call."""
+        shape = _shape(values)
+        if shape is None or sum(len(k) if type(k) is tuple else 1 for k in shape) > MAX_VALUES:
+            return None, None
+        alias = router.db_for_read(self.model)
+        connection = connections[alias]
+        # per connection object (one per thread): the compiler kept converts with its own connection
+        key = (alias, connection, shape)
+        compiled = self._compiled.get(key, _UNSEEN)
+        if compiled is _UNSEEN:
+            compiled = self._compile(values, alias)
+            if compiled is not _UNSEEN and len(self._compiled) < MAX_SHAPES:
+                self._compiled[key] = compiled
+        return compiled, connection
 
     def _compile(self, values: tuple, alias: str):
         """The shape's _Compiled; None: never (its queryset runs every time); _UNSEEN: not now."""
@@ -163,19 +169,9 @@ class Prepared:
         """This read with these values, to run now or later, alone or folded with others into one statement
         (fold): its result is then what calling the read gives."""
         values = tuple(list(v) if isinstance(v, set | frozenset) else v for v in values)
-        compiled, connection = None, None
-        shape = _shape(values)
-        if shape is not None and sum(len(k) if type(k) is tuple else 1 for k in shape) <= MAX_VALUES:
-            alias = router.db_for_read(self.model)
-            connection = connections[alias]
-            key = (alias, connection, shape)
-            compiled = self._compiled.get(key, _UNSEEN)
-            if compiled is _UNSEEN:
-                compiled = self._compile(values, alias)
-                if compiled is not _UNSEEN and len(self._compiled) < MAX_SHAPES:
-                    self._compiled[key] = compiled
-            if compiled is _UNSEEN or (compiled is not None and compiled.locks):
-                compiled = None
+        compiled, connection = self._kept(values)
+        if compiled is _UNSEEN or (compiled is not None and compiled.locks):
+            compiled = None  # a locking read runs alone, as a call runs it
         return Bound(lambda: self(*values), compiled and _Foldable(
             compiled.sql, _params(compiled, values), compiled.compiler.col_count,
             lambda rows: _result(compiled, rows, connection), connection, compiled.foldable))
