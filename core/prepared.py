@@ -34,13 +34,28 @@ MAX_SHAPES = 256
 
 _UNSEEN = object()  # a shape not compiled (yet)
 
+# the field types whose column fold reads as an array (array_agg) and the driver parses element by element into the
+# values it gives for the column itself (psycopg2's array casters of text, integers, numeric, bool, date,
+# timestamptz; jsonb[] as text, as Django registers jsonb)
+_FOLDABLE_INTERNAL = frozenset({
+    "AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField",
+    "PositiveIntegerField", "PositiveBigIntegerField", "PositiveSmallIntegerField", "ForeignKey", "OneToOneField",
+    "CharField", "TextField", "SlugField", "EmailField", "DecimalField", "BooleanField", "DateField",
+    "DateTimeField", "JSONField",
+})
+
 
 class _Compiled:
-    __slots__ = ("compiler", "instances", "locks", "slots", "sql", "template")
+    __slots__ = ("compiler", "foldable", "instances", "locks", "slots", "sql", "template")
 
-    def __init__(self, sql: str, template: list, slots: list[int], compiler, locks: bool, instances: bool):
+    def __init__(self, sql: str, template: list, slots: list[list[int]], compiler, locks: bool, instances: bool):
         self.sql, self.template, self.slots, self.compiler, self.locks = sql, template, slots, compiler, locks
         self.instances = instances
+        # whether fold may read it as arrays of its columns: every column of a type whose array the driver
+        # gives back element by element as it gives the column itself
+        self.foldable = not locks and compiler.col_count == len(compiler.select) and all(
+            expression.output_field.get_internal_type() in _FOLDABLE_INTERNAL
+            for expression, _sql, _alias in compiler.select)
 
 
 def _stand_in(value, k: int):
@@ -90,20 +105,26 @@ class Prepared:
 
     def __call__(self, *values) -> list:
         values = tuple(list(v) if isinstance(v, set | frozenset) else v for v in values)
-        shape = _shape(values)
-        if shape is not None and sum(len(k) if type(k) is tuple else 1 for k in shape) <= MAX_VALUES:
-            alias = router.db_for_read(self.model)
-            connection = connections[alias]
-            # per connection object (one per thread): the compiler kept converts with its own connection
-            key = (alias, connection, shape)
-            compiled = self._compiled.get(key, _UNSEEN)
-            if compiled is _UNSEEN:
-                compiled = self._compile(values, alias)
-                if compiled is not _UNSEEN and len(self._compiled) < MAX_SHAPES:
-                    self._compiled[key] = compiled
-            if compiled is not None and (not compiled.locks or connection.in_atomic_block):
-                return self._run(compiled, values, connection)
+        compiled, connection = self._kept(values)
+        if compiled is not None and compiled is not _UNSEEN and (not compiled.locks or connection.in_atomic_block):
+            return self._run(compiled, values, connection)
         return list(self.build(*values))
+
+    def _kept(self, values: tuple) -> tuple:
+        """(the shape's _Compiled, None or _UNSEEN; the connection), compiling the shape on its first call."""
+        shape = _shape(values)
+        if shape is None or sum(len(k) if type(k) is tuple else 1 for k in shape) > MAX_VALUES:
+            return None, None
+        alias = router.db_for_read(self.model)
+        connection = connections[alias]
+        # per connection object (one per thread): the compiler kept converts with its own connection
+        key = (alias, connection, shape)
+        compiled = self._compiled.get(key, _UNSEEN)
+        if compiled is _UNSEEN:
+            compiled = self._compile(values, alias)
+            if compiled is not _UNSEEN and len(self._compiled) < MAX_SHAPES:
+                self._compiled[key] = compiled
+        return compiled, connection
 
     def _compile(self, values: tuple, alias: str):
         """The shape's _Compiled; None: never (its queryset runs every time); _UNSEEN: not now."""
@@ -138,30 +159,120 @@ class Prepared:
                          locks=bool(queryset.query.select_for_update), instances=instances)
 
     def _run(self, compiled: _Compiled, values: tuple, connection) -> list:
-        params = list(compiled.template)
-        flat = [v for value in values for v in (value if isinstance(value, list | tuple) else [value])]
-        for places, value in zip(compiled.slots, flat, strict=True):
-            for pos in places:
-                params[pos] = value
         with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)
+            cursor.execute(compiled.sql, _params(compiled, values))
             rows = cursor.fetchall()
-        compiler = compiled.compiler
-        if not compiled.instances:
-            return list(compiler.results_iter(results=[rows], tuple_expected=True))
-        # the instances as ModelIterable makes them (its querysets have no known related objects here)
-        klass_info, select = compiler.klass_info, compiler.select
-        fields = klass_info["select_fields"]
-        start, end = fields[0], fields[-1] + 1
-        init_list = [f[0].target.attname for f in select[start:end]]
-        populators = get_related_populators(klass_info, select, connection.alias)
-        out = []
-        for row in compiler.results_iter(results=[rows]):
-            obj = klass_info["model"].from_db(connection.alias, init_list, row[start:end])
-            for populator in populators:
-                populator.populate(row, obj)
-            for attr, pos in compiler.annotation_col_map.items():
-                setattr(obj, attr, row[pos])
-            out.append(obj)
-        return out
+        return _result(compiled, rows, connection)
 
+    def bind(self, *values) -> Bound:
+        """This read with these values, to run now or later, alone or folded with others into one statement
+        (fold): its result is then what calling the read gives."""
+        values = tuple(list(v) if isinstance(v, set | frozenset) else v for v in values)
+        compiled, connection = self._kept(values)
+        if compiled is _UNSEEN or (compiled is not None and compiled.locks):
+            compiled = None  # a locking read runs alone, as a call runs it
+        return Bound(lambda: self(*values), compiled and _Foldable(
+            compiled.sql, _params(compiled, values), compiled.compiler.col_count,
+            lambda rows: _result(compiled, rows, connection), connection, compiled.foldable))
+
+
+def _params(compiled: _Compiled, values: tuple) -> list:
+    """The kept statement's parameters with these values in their places."""
+    params = list(compiled.template)
+    flat = [v for value in values for v in (value if isinstance(value, list | tuple) else [value])]
+    for places, value in zip(compiled.slots, flat, strict=True):
+        for pos in places:
+            params[pos] = value
+    return params
+
+
+def _result(compiled: _Compiled, rows: list, connection) -> list:
+    """The read's result of the statement's rows, as the queryset gives it (its converters, its instances)."""
+    compiler = compiled.compiler
+    if not compiled.instances:
+        return list(compiler.results_iter(results=[rows], tuple_expected=True))
+    # the instances as ModelIterable makes them (its querysets have no known related objects here)
+    klass_info, select = compiler.klass_info, compiler.select
+    fields = klass_info["select_fields"]
+    start, end = fields[0], fields[-1] + 1
+    init_list = [f[0].target.attname for f in select[start:end]]
+    populators = get_related_populators(klass_info, select, connection.alias)
+    out = []
+    for row in compiler.results_iter(results=[rows]):
+        obj = klass_info["model"].from_db(connection.alias, init_list, row[start:end])
+        for populator in populators:
+            populator.populate(row, obj)
+        for attr, pos in compiler.annotation_col_map.items():
+            setattr(obj, attr, row[pos])
+        out.append(obj)
+    return out
+
+
+
+class _Foldable:
+    """A kept read's statement with its values: what fold needs to read it as arrays."""
+    __slots__ = ("columns", "connection", "ok", "params", "result", "sql")
+
+    def __init__(self, sql: str, params: list, columns: int, result: Callable[[list], list], connection, ok: bool):
+        self.sql, self.params, self.columns, self.result, self.connection = sql, params, columns, result, connection
+        self.ok = ok
+
+
+class Bound:
+    """A read with its values (Prepared.bind, or raw SQL: Bound.raw): `result` once run (run(), or fold)."""
+    __slots__ = ("_run", "foldable", "has_result", "result")
+
+    def __init__(self, run: Callable[[], list], foldable: _Foldable | None = None):
+        self._run, self.foldable = run, foldable
+        self.has_result, self.result = False, None
+
+    @classmethod
+    def raw(cls, sql: str, params: list, columns: int, using: str = "default") -> Bound:
+        """A read of raw SQL (no '%' but its placeholders) giving `columns` columns: its rows as tuples."""
+        connection = connections[using]
+
+        def run() -> list:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return list(cursor.fetchall())
+
+        return cls(run, _Foldable(sql, list(params), columns, list, connection, True))
+
+    def run(self) -> list:
+        if not self.has_result:
+            self.result, self.has_result = self._run(), True
+        return self.result
+
+
+def fold(*bounds: Bound) -> None:
+    """Run these reads (each's `result` then as run() gives it), on PostgreSQL those that can be folded in ONE
+    statement: each read a sub-select aggregated into one array per column (array_agg), the reads cross-joined
+    into one row (each aggregate gives one row, NULL arrays for no rows), so that a settlement's reads cost one
+    round trip and one statement. The driver parses each array element by element as it parses the column, and
+    the read's own converters (or its instances) make the result from the rows put back together. Any other read
+    (SQLite, a locking or never-kept shape, a column of another type) runs alone."""
+    pending = [b for b in bounds if not b.has_result]
+    folded = [b for b in pending if b.foldable is not None and b.foldable.ok
+              and b.foldable.connection.vendor == "postgresql"]
+    if len({id(b.foldable.connection) for b in folded}) != 1 or len(folded) < 2:
+        folded = []
+    if folded:
+        parts, params = [], []
+        for k, b in enumerate(folded):
+            f = b.foldable
+            names = ", ".join(f"c{i}" for i in range(f.columns))
+            arrays = ", ".join(f"array_agg(q{k}.c{i})" for i in range(f.columns))
+            parts.append(f"(SELECT {arrays} FROM ({f.sql}) AS q{k}({names})) AS r{k}")
+            params += f.params
+        with folded[0].foldable.connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM " + " CROSS JOIN ".join(parts), params)
+            row = cursor.fetchone()
+        start = 0
+        for b in folded:
+            f = b.foldable
+            arrays = row[start:start + f.columns]
+            start += f.columns
+            b.result = f.result(list(zip(*arrays, strict=True)) if arrays[0] is not None else [])
+            b.has_result = True
+    for b in pending:
+        b.run()

@@ -11,7 +11,7 @@ import pandas as pd
 from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from core.idlists import among
-from core.prepared import Prepared
+from core.prepared import Bound, Prepared
 from insurance.models import Person
 from insurance.qualifications import (
     ChronicDecision,
@@ -113,13 +113,21 @@ _NO_QUALIFICATIONS = pd.DataFrame({
     "valid_to": np.zeros(0, "datetime64[ns]"), "institution": np.zeros(0, object)})  # in the columns' order
 
 
-def qualification_frame(person_ids) -> pd.DataFrame:
+def any_qualification_read(person_ids) -> Bound:
+    """qualification_frame's first look-up for these persons, bound (core.prepared.fold), so that a settlement can
+    read it with its other reads; its result is qualification_frame's `held`."""
+    return _ANY_QUALIFICATION.bind(sorted(set(person_ids)))
+
+
+def qualification_frame(person_ids, held: list | None = None) -> pd.DataFrame:
     """The approved qualifications of these persons as the engine's frame (QUALIFICATION_FRAME_COLUMNS): the
     disease's code, the validity (ended by a revocation where there is one), the designated institution's pk
     as text or "" for any institution. One query when none of the persons has a qualification, two otherwise;
-    empty persons, no query."""
+    empty persons, no query. held: the look-up's answer already read (any_qualification_read's result)."""
     person_ids = sorted(set(person_ids))
-    rows = _QUALIFICATION_ROWS(person_ids) if person_ids and _ANY_QUALIFICATION(person_ids) else []
+    if person_ids and held is None:
+        held = _ANY_QUALIFICATION(person_ids)
+    rows = _QUALIFICATION_ROWS(person_ids) if person_ids and held else []
     if not rows:  # the usual answer at the counter: the empty frame below, without building it again
         return _NO_QUALIFICATIONS.copy(deep=False)
     return pd.DataFrame({

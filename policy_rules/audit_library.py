@@ -12,6 +12,8 @@ import json
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
+from core.prepared import Bound
+
 from .engine.audit import AuditRule, default_rules
 from .models import AuditRuleDefinition, CatalogItem
 
@@ -31,21 +33,36 @@ def _params(value) -> dict:
     return dict(json.loads(value) if isinstance(value, str) else value or {})
 
 
-def rules_in_force(on_date: datetime.date | datetime.datetime) -> list:
+def digest_read() -> Bound | None:
+    """The rule table's digest as rules_in_force reads it first, bound (core.prepared.fold) so that a settlement
+    can read it with its other reads; its result is rules_in_force's `digest`. None off PostgreSQL."""
+    if connection.vendor != "postgresql":
+        return None
+    return Bound.raw(f"SELECT {_digest_sql()}", [], 1)
+
+
+def _digest_sql() -> str:
+    return _DIGEST.format(table=connection.ops.quote_name(AuditRuleDefinition._meta.db_table))
+
+
+def rules_in_force(on_date: datetime.date | datetime.datetime, digest: list | None = None) -> list:
     """The enabled rules effective on a date, as the engine's AuditRule dataclasses, ordered by code.
 
     On PostgreSQL the rules are kept per process under a digest of the whole rule table's content, read in
     one statement on every call: the rows are read and converted again only when the table has changed
     since, so a stale rule is never returned (the rows and their digest are read in one statement, one
-    snapshot). Elsewhere (the demo's SQLite) they are read every time."""
+    snapshot). Elsewhere (the demo's SQLite) they are read every time. digest: the digest's read already run
+    (digest_read's result), so that only a change of the table costs a statement."""
     if isinstance(on_date, datetime.datetime):
         on_date = on_date.date()
     if connection.vendor != "postgresql":
         return [row.to_engine() for row in AuditRuleDefinition.objects.in_force(on_date).order_by("code")]
-    digest_sql = _DIGEST.format(table=connection.ops.quote_name(AuditRuleDefinition._meta.db_table))
+    digest_sql = _digest_sql()
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {digest_sql}")
-        digest = cursor.fetchone()[0]
+        if digest is None:
+            cursor.execute(f"SELECT {digest_sql}")
+            digest = cursor.fetchall()
+        digest = digest[0][0]
         rules = _CACHE.get((digest, on_date))
         if rules is None:
             rows = AuditRuleDefinition.objects.in_force(on_date).values_list(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -23,9 +25,9 @@ from claims.models import (
     Visit,
 )
 from core.periods import day_start, local_naive
-from core.prepared import Prepared
-from insurance.chronic_selectors import qualification_frame
-from policy_rules.audit_library import rules_in_force
+from core.prepared import Bound, Prepared
+from insurance.chronic_selectors import any_qualification_read, qualification_frame
+from policy_rules.audit_library import digest_read, rules_in_force
 from policy_rules.engine.audit import run_audit
 from policy_rules.engine.facts import holds_qualification
 from policy_rules.engine.frames import (
@@ -40,6 +42,20 @@ from policy_rules.models import CATALOG_FIELDS, CatalogItem
 from review.services import record_hits
 
 HISTORY_DAYS = 90
+
+
+class LinesInHand(Protocol):
+    """Stored active lines a settlement has read already (claims.settlement.stored_lines.ActiveLines)."""
+
+    def of(self, visit_ids) -> LinesInHand:
+        """The lines of these visits."""
+
+    def audit_frame(self) -> pd.DataFrame:
+        """The audit's lines frame: mdtrt_id, feedetl_sn, med_list_codg, cnt_e4, pric_e4, amount_fen and
+        fee_ocur_time (naive local), in the model's order (visit, feedetl_sn)."""
+
+    def line_ids(self) -> dict[tuple[int, str], int]:
+        """{(visit_id, feedetl_sn): fee line pk}."""
 
 
 VISIT_FIELDS = ("mdtrt_id", "person__psn_no", "institution__fixmedins_code", "med_type", "begntime", "endtime",
@@ -95,14 +111,15 @@ _KEPT_STATS = Prepared(InstitutionAuditStats, lambda day, institutions: Institut
     day=day, institution_id__in=institutions).values_list("institution_id", "by_med_type"))
 
 
-def chronic_holders(person_ids, begin_dates) -> np.ndarray:
+def chronic_holders(person_ids, begin_dates, held: list | None = None) -> np.ndarray:
     """Whether each (person pk, day of admission) held an approved 门慢特 qualification of any disease that day
     (facts.holds_qualification over insurance.chronic_selectors.qualification_frame): the audit visits' column
-    chronic_holder, which the long-prescription rule reads instead of the med type. One query."""
+    chronic_holder, which the long-prescription rule reads instead of the med type. One query (none when held,
+    qualification_frame's look-up, was read already and found none)."""
     person_ids = np.asarray(person_ids, dtype=np.int64)
     if not len(person_ids):
         return np.zeros(0, dtype=bool)
-    qualifications = qualification_frame(person_ids.tolist())
+    qualifications = qualification_frame(person_ids.tolist(), held=held)
     if qualifications.empty:  # holds_qualification's answer then, without the visits' frame (most persons hold none)
         return np.zeros(len(person_ids), dtype=bool)
     return holds_qualification(pd.DataFrame({"person": person_ids, "begin_date": list(begin_dates)}), qualifications)
@@ -131,11 +148,12 @@ def institution_stats(since: dt.datetime, until: dt.datetime | None = None, inst
 
 
 
-def day_stats(day: dt.date, institutions: dict[int, str]) -> pd.DataFrame:
+def day_stats(day: dt.date, institutions: dict[int, str], kept: list | None = None) -> pd.DataFrame:
     """institution_stats of the HISTORY_DAYS before `day` for these institutions ({id: fixmedins_code}), the window
     of a daily job's plan: each institution's are read once a day and kept (InstitutionAuditStats), so that a
-    settlement at a large hospital does not average its 90 days of settlements again for every request."""
-    kept = dict(_KEPT_STATS(day, list(institutions)))
+    settlement at a large hospital does not average its 90 days of settlements again for every request.
+    kept: the kept rows already read (stats_read's result)."""
+    kept = dict(_KEPT_STATS(day, list(institutions)) if kept is None else kept)
     missing = sorted(set(institutions) - set(kept))
     if missing:
         start = day_start(day)
@@ -176,26 +194,10 @@ def stats_frame(columns: dict[str, list]) -> pd.DataFrame:
         {"fixmedins_code": object, "med_type": object, "avg_amount_fen": np.int64, "visits": np.int64})
 
 
-def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *, day: dt.date | None = None,
-                 line_rows: list[dict] | None = None, catalog_items: list[dict] | None = None,
-                 catalog: pd.DataFrame | None = None) -> dict:
-    """The audit engine's inputs for these visits: lines, visits, catalog (with names), history, stats.
-
-    The institutions' statistics are those of the HISTORY_DAYS before `day` (default: the local day of the
-    visits' last discharge), kept once a day per institution (day_stats). The daily job passes its own,
-    inst_stats, fixed when it was planned (those of the HISTORY_DAYS before its day: claims.batch.jobs.plan_job),
-    the same for every chunk whichever worker settles first: the same window.
-
-    Already in hand (the settlement has just read them in the same transaction), they are not read again:
-    line_rows, the active lines of these visits or more (claims.settlement.loading.active_lines), and catalog_items, the
-    catalog rows (CATALOG_FIELDS) of their codes or more, with catalog, their catalog_frame."""
-    if line_rows is None:
-        line_rows = FeeLine.objects.filter(visit__in=visits, status=FeeLineStatus.ACTIVE).values(
-            "visit__mdtrt_id", "feedetl_sn", "med_list_codg", "cnt", "pric", "det_item_fee_sumamt", "fee_ocur_time")
-    else:
-        ids = {v.pk for v in visits}
-        line_rows = [r for r in line_rows if r["visit_id"] in ids]
-    line_rows = list(line_rows)
+def _lines_frame(visits: list[Visit]) -> pd.DataFrame:
+    """The audit's lines frame of these visits' active lines, read with the ORM (in the model's order)."""
+    line_rows = list(FeeLine.objects.filter(visit__in=visits, status=FeeLineStatus.ACTIVE).values(
+        "visit__mdtrt_id", "feedetl_sn", "med_list_codg", "cnt", "pric", "det_item_fee_sumamt", "fee_ocur_time"))
     qty = {}  # the same quantities and prices recur: each scaled once
 
     def q(value):
@@ -222,7 +224,7 @@ def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *,
             result = naive[value] = local_naive(value)
             return result
 
-    lines = pd.DataFrame({
+    return pd.DataFrame({
         "mdtrt_id": inferred_column([r["visit__mdtrt_id"] for r in line_rows]),
         "feedetl_sn": inferred_column([r["feedetl_sn"] for r in line_rows]),
         "med_list_codg": inferred_column([r["med_list_codg"] for r in line_rows]),
@@ -231,25 +233,90 @@ def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *,
         "amount_fen": inferred_column([f(r["det_item_fee_sumamt"]) for r in line_rows]),
         "fee_ocur_time": datetime_column([local(r["fee_ocur_time"]) for r in line_rows]),
     }, copy=False)
-    codes = set(lines["med_list_codg"])
-    if catalog_items is None:
-        items = list(CatalogItem.objects.filter(med_list_codg__in=codes).values(*CATALOG_FIELDS))
-    else:
-        items = [i for i in catalog_items if i["med_list_codg"] in codes]
-    if catalog is not None and catalog_items is not None and len(items) == len(catalog_items):
-        catalog = catalog.copy(deep=False)  # its columns shared, read only: only "name" is added, to this copy
-    else:
-        catalog = catalog_frame(items)
-    catalog["name"] = [i["name"] for i in items]
-    frame = _visit_rows(_visit_values(visits), chronic_holder=chronic_holders(
-        [v.person_id for v in visits], [local_naive(v.begntime).date() for v in visits]))
+
+
+def _audit_day(visits: list[Visit], on: dt.datetime | None = None) -> dt.date:
+    """The day whose rules and statistics apply: that of `on`, or of the visits' last discharge (or admission)."""
+    return local_naive(on or max((v.endtime or v.begntime) for v in visits)).date()
+
+
+def _history_read(visits: list[Visit]) -> Bound:
+    """The other visits of these visits' persons within HISTORY_DAYS of them, bound."""
     begin = min(v.begntime for v in visits) - dt.timedelta(days=HISTORY_DAYS)
-    last = max((v.endtime or v.begntime) for v in visits)
-    end = last + dt.timedelta(days=HISTORY_DAYS)
-    others = _HISTORY(list(dict.fromkeys(v.person_id for v in visits)), end, begin, [v.pk for v in visits])
+    end = max((v.endtime or v.begntime) for v in visits) + dt.timedelta(days=HISTORY_DAYS)
+    return _HISTORY.bind(list(dict.fromkeys(v.person_id for v in visits)), end, begin, [v.pk for v in visits])
+
+
+@dataclass
+class AuditReads:
+    """What the audit of these visits reads of the database, bound (core.prepared) so that a settlement reads it
+    with its own reads in one statement (claims.settlement.loading.load_inputs' `also`): the rule table's digest
+    (rules_in_force), whether the persons hold any qualification (chronic_holders), the history and the day's
+    kept statistics (day_stats; None when the caller gives its own). audit_visits(ahead=…) then reads none of it
+    again; a read not run yet runs when it is needed, alone."""
+    visit_ids: frozenset
+    day: dt.date
+    digest: Bound | None
+    held: Bound
+    history: Bound
+    stats: Bound | None
+
+    def bounds(self) -> tuple[Bound, ...]:
+        return tuple(b for b in (self.digest, self.held, self.history, self.stats) if b is not None)
+
+
+def audit_reads(visits: list[Visit], *, on: dt.datetime | None = None, with_stats: bool = True) -> AuditReads:
+    """audit_visits' reads of these visits (as audit_visits(visits, on=on) reads them), bound to be run later."""
+    day = _audit_day(visits, on)
+    return AuditReads(
+        visit_ids=frozenset(v.pk for v in visits), day=day, digest=digest_read(),
+        held=any_qualification_read(v.person_id for v in visits), history=_history_read(visits),
+        stats=_KEPT_STATS.bind(day, list(_institutions(visits))) if with_stats else None)
+
+
+def _institutions(visits: list[Visit]) -> dict[int, str]:
+    return {v.institution_id: v.institution.fixmedins_code for v in visits}
+
+
+def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *, day: dt.date | None = None,
+                 line_rows: LinesInHand | None = None, catalog_items: list[dict] | None = None,
+                 catalog: pd.DataFrame | None = None, ahead: AuditReads | None = None) -> dict:
+    """The audit engine's inputs for these visits: lines, visits, catalog (with names), history, stats.
+
+    The institutions' statistics are those of the HISTORY_DAYS before `day` (default: the local day of the
+    visits' last discharge), kept once a day per institution (day_stats). The daily job passes its own,
+    inst_stats, fixed when it was planned (those of the HISTORY_DAYS before its day: claims.batch.jobs.plan_job),
+    the same for every chunk whichever worker settles first: the same window.
+
+    Already in hand (the settlement has just read them in the same transaction), they are not read again:
+    line_rows, the active lines of these visits or more (claims.settlement.stored_lines.active_lines), and
+    catalog_items, the catalog rows (CATALOG_FIELDS) of their codes or more, or catalog, the engine's catalog
+    frame of their codes or more with the names (catalog_frame(…, names=True)), used as it is when it holds
+    no other items. ahead: these visits' reads bound beforehand (audit_reads), run or not."""
+    if ahead is not None and ahead.visit_ids != frozenset(v.pk for v in visits):
+        ahead = None  # bound for other visits
+    if line_rows is not None:  # the stored lines in hand: their arrays, already scaled
+        lines = line_rows.of(v.pk for v in visits).audit_frame()
+    else:
+        lines = _lines_frame(visits)
+    codes = set(lines["med_list_codg"])
+    if catalog is not None and "name" in catalog.columns:
+        if not set(catalog["med_list_codg"]) <= codes:  # items of other visits' lines: only these visits' items
+            catalog = catalog[catalog["med_list_codg"].isin(codes).to_numpy()].reset_index(drop=True)
+    else:
+        if catalog_items is None:
+            items = list(CatalogItem.objects.filter(med_list_codg__in=codes).values(*CATALOG_FIELDS))
+        else:
+            items = [i for i in catalog_items if i["med_list_codg"] in codes]
+        catalog = catalog_frame(items, names=True)
+    frame = _visit_rows(_visit_values(visits), chronic_holder=chronic_holders(
+        [v.person_id for v in visits], [local_naive(v.begntime).date() for v in visits],
+        held=ahead.held.run() if ahead is not None else None))
+    others = (ahead.history if ahead is not None else _history_read(visits)).run()
     if inst_stats is None:
-        inst_stats = day_stats(day or local_naive(last).date(),
-                               {v.institution_id: v.institution.fixmedins_code for v in visits})
+        day = day or _audit_day(visits)
+        stats = ahead.stats if ahead is not None and ahead.day == day else None
+        inst_stats = day_stats(day, _institutions(visits), kept=stats.run() if stats is not None else None)
     else:
         ours = {v.institution.fixmedins_code for v in visits}
         inst_stats = inst_stats[inst_stats["fixmedins_code"].isin(ours)].reset_index(drop=True)
@@ -264,12 +331,17 @@ def audit_visits(visits: list[Visit], *, stage: str, settlements: dict[str, Sett
 
     inst_stats: the institutions' statistics to compare with (the daily job's); None: read them.
     new_settlements: `settlements` were created in the caller's open transaction (review.services.record_hits).
-    given: what audit_frames need not read again (line_rows, catalog_items, catalog)."""
+    given: what audit_frames need not read again (line_rows, catalog_items, catalog) and its reads bound
+    beforehand, run or not (ahead: audit_reads)."""
     visits = list(visits)
     if not visits:
         return pd.DataFrame()
-    day = local_naive(on or max((v.endtime or v.begntime) for v in visits)).date()
-    rules = rules_in_force(day)
+    day = _audit_day(visits, on)
+    ahead = given.get("ahead")
+    if ahead is not None and ahead.visit_ids != frozenset(v.pk for v in visits):
+        ahead = given["ahead"] = None  # bound for other visits
+    digest = ahead.digest if ahead is not None else None
+    rules = rules_in_force(day, digest=digest.run() if digest is not None else None)
     if not rules:
         return pd.DataFrame()
     hits = run_audit(rules=rules, **audit_frames(visits, inst_stats, day=day, **given))
@@ -279,10 +351,9 @@ def audit_visits(visits: list[Visit], *, stage: str, settlements: dict[str, Sett
             hits = hits[settled]
     line_rows = given.get("line_rows")
     line_ids = None
-    if line_rows is not None and all("pk" in r for r in line_rows):
+    if line_rows is not None:
         # the stored lines in hand: every line a hit names is one of them (the audit's lines are these)
-        ids = {v.pk for v in visits}
-        line_ids = {(r["visit_id"], r["feedetl_sn"]): r["pk"] for r in line_rows if r["visit_id"] in ids}
+        line_ids = line_rows.of(v.pk for v in visits).line_ids()
     record_hits(hits, stage=stage, visits_by_mdtrt={v.mdtrt_id: v for v in visits},
                 settlements_by_mdtrt=settlements, new_settlements=new_settlements, line_ids=line_ids)
     return hits

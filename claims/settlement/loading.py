@@ -12,16 +12,17 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from django.db.models import TextField
-from django.db.models.functions import SHA256, Cast
+from django.db.models import IntegerField, TextField, Value
+from django.db.models.functions import SHA256, Cast, Coalesce
 from django.utils import timezone
 
-from claims.models import Accumulator, FeeLine, FeeLineStatus, Visit
+from claims.models import Accumulator, Visit
 from claims.settlement.layer_facts import read_layer_columns, uses_layers
-from claims.settlement.plan import SPLIT_FEN, Inputs
+from claims.settlement.plan import Inputs
+from claims.settlement.stored_lines import ActiveLines, active_lines, scaled_bigint
 from claims.settlement.writers import ratio_to_decimal
 from core.periods import local_naive
-from core.prepared import Prepared
+from core.prepared import Bound, Prepared, fold
 from insurance.chronic_selectors import qualification_frame
 from insurance.models import Enrollment, Person, PersonalAccount
 from policy_rules.engine import PolicyPack, parse_pack
@@ -30,18 +31,18 @@ from policy_rules.engine.frames import (
     BASIC_INSUTYPES,
     ENROLLMENT_COLUMNS,
     ENROLLMENT_FIELDS,
-    catalog_frame,
     chosen_enrollments,
     datetime_column,
     enrollments_in_force,
     inferred_column,
     lines_frame,
     persons_frame,
+    scaled_catalog_frame,
     state_frame,
     visits_frame,
 )
 from policy_rules.engine.money import fen_to_decimal
-from policy_rules.models import CATALOG_FIELDS, CatalogItem, PolicyVersion
+from policy_rules.models import CatalogItem, PolicyVersion
 
 _PACKS: dict[str, PolicyPack] = {}  # parsed packs by the digest of their document
 
@@ -73,14 +74,17 @@ _ACTIVE_VERSIONS = Prepared(PolicyVersion, lambda regions: PolicyVersion.objects
     region__in=regions).order_by("effective_from").defer("document").annotate(stored_digest=_STORED_DIGEST))
 
 
-def active_policies(regions) -> tuple[list[PolicyVersion], list[PolicyPack]]:
+def active_policies(regions, versions: list[PolicyVersion] | None = None
+                    ) -> tuple[list[PolicyVersion], list[PolicyPack]]:
     """The active policy versions of the given regions, each parsed once per distinct document (a cache keyed by
     row id would hand one database's pack to another whose rows reuse the ids, as run_cases does).
 
     The versions are read with the digest of their stored document instead of the document (deferred); only
     the documents of digests not seen before are read, with their digest in the same statement, so that a pack
-    is kept under the digest of the very document it was parsed from."""
-    versions = _ACTIVE_VERSIONS(set(regions))
+    is kept under the digest of the very document it was parsed from. versions: those already read
+    (active_versions_read's result)."""
+    if versions is None:
+        versions = _ACTIVE_VERSIONS(set(regions))
     missing = {v.pk for v in versions if v.stored_digest not in _PACKS_BY_STORED}
     fetched = {}
     if missing:
@@ -88,6 +92,11 @@ def active_policies(regions) -> tuple[list[PolicyVersion], list[PolicyPack]]:
                 stored_digest=_STORED_DIGEST).values_list("pk", "stored_digest", "document"):
             fetched[pk] = _PACKS_BY_STORED[digest] = parsed_pack(PolicyVersion(pk=pk, document=document))
     return versions, [fetched.get(v.pk) or _PACKS_BY_STORED.get(v.stored_digest) or parsed_pack(v) for v in versions]
+
+
+def active_versions_read(regions) -> Bound:
+    """active_policies' read of the versions, bound (core.prepared.fold)."""
+    return _ACTIVE_VERSIONS.bind(set(regions))
 
 
 def parsed_pack(version: PolicyVersion) -> PolicyPack:
@@ -225,53 +234,23 @@ def _with_chronic(visits: list[Visit], records: list[dict]) -> list[dict]:
     return records
 
 
-LINE_FIELDS = ("visit_id", "pk", "visit__mdtrt_id", "feedetl_sn", "med_list_codg", "cnt", "pric",
-               "det_item_fee_sumamt", "fee_ocur_time", *SPLIT_FEN, "selfpay_prop", "chrgitm_lv", "reason")
-
-
-def active_lines(visits: list[Visit]) -> list[dict]:
-    """The visits' active lines in the model's order (as the audit reads them), each a dict of LINE_FIELDS
-    plus mdtrt_id: read once for the engine, the audit and the settlement lines."""
-    return [dict(zip(LINE_FIELDS, row, strict=True), mdtrt_id=row[2]) for row in _ACTIVE_LINES([v.pk for v in visits])]
-
-
 # the counter's reads, compiled once per shape (core.prepared)
-_ACTIVE_LINES = Prepared(FeeLine, lambda visit_ids: FeeLine.objects.filter(
-    visit__in=visit_ids, status=FeeLineStatus.ACTIVE).values_list(*LINE_FIELDS))
-_CATALOG = Prepared(CatalogItem, lambda codes: CatalogItem.objects.filter(med_list_codg__in=codes).values_list(
-    *CATALOG_FIELDS))
+# the catalog rows as the engine's frame holds them (frames.SCALED_CATALOG_ROW), scaled by the database as the
+# night's reader reads them (claims.batch.reader CATALOG_SQL), with the names the audit reads
+_CATALOG_SCALED = {
+    "selfpay_prop_e6": scaled_bigint("selfpay_prop", 1_000_000, missing=-1),
+    "price_limit_e4": scaled_bigint("price_limit", 10_000, missing=-1),
+    "gender_or_none": Coalesce("restrict_gender", Value("")),
+    **{f"{c}_or_none": Coalesce(c, Value(-1), output_field=IntegerField())
+       for c in ("restrict_min_age", "restrict_max_age", "restrict_min_level")},
+}
+_CATALOG = Prepared(CatalogItem, lambda codes: CatalogItem.objects.filter(med_list_codg__in=codes).annotate(
+    **_CATALOG_SCALED).values_list(
+    "med_list_codg", "chrg_lv", "selfpay_prop_e6", "price_limit_e4", "gender_or_none", "restrict_min_age_or_none",
+    "restrict_max_age_or_none", "restrict_min_level_or_none", "restrict_med_types", "effective_from",
+    "effective_to", "name"))
 _ACCUMULATORS = Prepared(Accumulator, lambda persons, years: Accumulator.objects.filter(
     person__in=persons, year__in=years).values_list("person__psn_no", "year", "kind", "key", "amount"))
-
-
-def _scaled_or_none(exponent: int):
-    """value → int(value.scaleb(exponent)), -1 for None; each distinct value converted once (a stored split
-    repeats a few amounts over a visit's lines, and Decimal.scaleb costs more than a dict look-up). Numerically
-    equal values give the same integer, so keying by the value is exact."""
-    done: dict = {None: -1}
-
-    def get(value) -> int:
-        try:
-            return done[value]
-        except KeyError:
-            result = done[value] = int(value.scaleb(exponent))
-            return result
-
-    return get
-
-
-def line_keys_frame(rows: list[dict]) -> pd.DataFrame:
-    """The plan's LINE_KEYS of these lines: their ids and the split each holds now (-1 / '' where none)."""
-    fen, e6 = _scaled_or_none(2), _scaled_or_none(6)
-    return pd.DataFrame({
-        "mdtrt_id": inferred_column([r["mdtrt_id"] for r in rows]),
-        "feedetl_sn": inferred_column([r["feedetl_sn"] for r in rows]),
-        "fee_line_id": np.array([r["pk"] for r in rows], dtype=np.int64),
-        **{f"stored_{c}": np.array([fen(r[c]) for r in rows], dtype=np.int64) for c in SPLIT_FEN},
-        "stored_selfpay_prop_e6": np.array([e6(r["selfpay_prop"]) for r in rows], dtype=np.int64),
-        "stored_chrgitm_lv": inferred_column([r["chrgitm_lv"] or "" for r in rows]),
-        "stored_reason": inferred_column([r["reason"] or "" for r in rows]),
-    }, copy=False)  # fresh columns, not copied; the dict is in LINE_KEYS' order (no columns=: pandas re-aligns)
 
 
 def _balances_in_hand(persons: dict) -> dict | None:
@@ -285,22 +264,33 @@ def _balances_in_hand(persons: dict) -> dict | None:
 
 
 def load_inputs(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with_state: bool = True,
-                line_rows: list[dict] | None = None) -> tuple[Inputs, list[dict]]:
+                line_rows: ActiveLines | list[dict] | None = None, also: tuple[Bound, ...] = ()
+                ) -> tuple[Inputs, list[tuple]]:
     """The engine's inputs for these visits (their active lines, persons, catalog, policies, state) and the keys
-    to write its result back, read with the ORM; with the catalog rows read (CATALOG_FIELDS, names included)
-    for the audit.
+    to write its result back, read with the ORM; with the catalog rows read (frames.SCALED_CATALOG_ROW). The
+    catalog frame holds the items' names: it is the audit's catalog too.
 
     line_rows: the visits' active lines already in hand (active_lines), so that they are not read again; or lines
     not stored yet (dicts of mdtrt_id, feedetl_sn, med_list_codg, cnt, pric, det_item_fee_sumamt) to classify,
-    which then have no keys."""
+    which then have no keys. The stored lines' one frame is both the engine's lines and the plan's line keys.
+
+    The catalog, the active versions and the accumulators are read in one statement (core.prepared.fold), with
+    `also`: other reads of the same request bound beforehand (the audit's: claims.audit.pipeline.audit_reads)."""
     visits = list(visits)
     if line_rows is None:
         line_rows = active_lines(visits)
-    ours = {v.mdtrt_id for v in visits}
-    line_rows = [r for r in line_rows if r["mdtrt_id"] in ours]
-    stored = bool(line_rows) and "pk" in line_rows[0]  # lines not stored yet (an upload's) have no keys
-    if stored:
-        line_rows.sort(key=lambda r: (r["visit_id"], r["pk"]))
+    if isinstance(line_rows, ActiveLines):
+        stored = line_rows.of(v.pk for v in visits)
+        lines = line_keys = stored.frame
+        codes = set(stored.columns["med_list_codg"])
+    else:  # lines not stored yet (an upload's): no keys
+        ours = {v.mdtrt_id for v in visits}
+        line_rows = [r for r in line_rows if r["mdtrt_id"] in ours]
+        lines = lines_frame([{"mdtrt_id": r["mdtrt_id"], "feedetl_sn": r["feedetl_sn"],
+                              "med_list_codg": r["med_list_codg"], "cnt": r["cnt"], "pric": r["pric"],
+                              "det_item_fee_sumamt": r["det_item_fee_sumamt"]} for r in line_rows])
+        line_keys = ActiveLines.from_rows([]).frame  # LINE_KEYS of no lines
+        codes = {r["med_list_codg"] for r in line_rows}
     persons = {v.person_id: v.person for v in visits}
     balances = _balances_in_hand(persons)
     if balances is None:
@@ -309,16 +299,18 @@ def load_inputs(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with
         {"psn_no": p.psn_no, "gender": p.gender, "birth_date": p.birth_date, "acct_balance": balances.get(pid, 0)}
         for pid, p in persons.items()
     ]
-    codes = {r["med_list_codg"] for r in line_rows}
-    catalog_items = [dict(zip(CATALOG_FIELDS, row, strict=True)) for row in _CATALOG(codes)]
-    versions, packs = active_policies({v.institution.region for v in visits})
+    catalog_read, versions_read = _CATALOG.bind(codes), active_versions_read({v.institution.region for v in visits})
+    state_read = _ACCUMULATORS.bind(list(persons), {local_naive(t).year for t in setl_times.values()}) \
+        if with_state else None
+    fold(catalog_read, versions_read, *((state_read,) if with_state else ()), *also)
+    catalog_items = catalog_read.result
+    versions, packs = active_policies(None, versions_read.result)
     state_rows = []
     if with_state:
-        years = {local_naive(t).year for t in setl_times.values()}
         state_rows = [
             {"psn_no": psn_no, "year": year, "kind": kind, "key": key,
              "amount": int(amount) if kind == "admissions" else int(amount * 100)}
-            for psn_no, year, kind, key, amount in _ACCUMULATORS(list(persons), years)
+            for psn_no, year, kind, key, amount in state_read.result
         ]
     records = _with_chronic(visits, visit_records(visits, setl_times))
     if uses_layers(packs):  # the project's layers' facts (claims.settlement.layer_facts), as the night reads them
@@ -334,16 +326,14 @@ def load_inputs(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with
         "setl_time": datetime_column([r["setl_time"] for r in records]),
     }, copy=False)  # in VISIT_KEYS' order (columns= would cost pandas several times the frame)
     inputs = Inputs(
-        lines=lines_frame([{"mdtrt_id": r["mdtrt_id"], "feedetl_sn": r["feedetl_sn"],
-                            "med_list_codg": r["med_list_codg"], "cnt": r["cnt"], "pric": r["pric"],
-                            "det_item_fee_sumamt": r["det_item_fee_sumamt"]} for r in line_rows]),
+        lines=lines,
         visits=visits_frame(records),
         persons=persons_frame(person_rows),
-        catalog=catalog_frame(catalog_items),
+        catalog=scaled_catalog_frame(catalog_items),  # with the names: the audit's catalog too
         policies=packs,
         state=state_frame(state_rows),
         visit_keys=visit_keys,
-        line_keys=line_keys_frame(line_rows if stored else []),
+        line_keys=line_keys,
         version_ids={p.code: v.pk for p, v in zip(packs, versions, strict=True)},
     )
     return inputs, catalog_items

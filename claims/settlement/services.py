@@ -13,7 +13,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from claims.audit.pipeline import audit_visits, stats_frame, warnings_of
+from claims.audit.pipeline import AuditReads, audit_reads, audit_visits, stats_frame, warnings_of
 from claims.errors import ServiceError
 from claims.models import (
     SETTLEMENT_AMOUNT_FIELDS,
@@ -57,8 +57,10 @@ def _check_setl_time(visit: Visit, setl_time: dt.datetime) -> None:
         raise ServiceError.one("setl_time", "SETL_TIME_BEFORE_BEGNTIME", _("结算时间不能早于就诊开始时间。"))
 
 
-def _run(visits: list[Visit], setl_times: dict[int, dt.datetime], line_rows: list[dict] | None = None):
-    inputs, catalog_items = load_inputs(visits, setl_times, line_rows=line_rows)
+def _run(visits: list[Visit], setl_times: dict[int, dt.datetime], line_rows=None, ahead: AuditReads | None = None):
+    """ahead: the audit's reads, read with the engine's inputs (one statement)."""
+    inputs, catalog_items = load_inputs(visits, setl_times, line_rows=line_rows,
+                                        also=ahead.bounds() if ahead is not None else ())
     result = adjudicate(**inputs.engine())
     s = result.settlements
     missing = s["mdtrt_id"].to_numpy()[s["policy_code"].isna().to_numpy()]
@@ -75,7 +77,8 @@ def presettle_visit(visit: Visit, *, setl_time: dt.datetime | None = None) -> di
     _check_settleable(visit)
     _check_setl_time(visit, setl_time)
     lines = active_lines([visit])
-    inputs, catalog_items, result, no_policy = _run([visit], {visit.pk: setl_time}, lines)
+    ahead = audit_reads([visit], on=setl_time)
+    inputs, _catalog_rows, result, no_policy = _run([visit], {visit.pk: setl_time}, lines, ahead)
     if no_policy:
         raise ServiceError.one("setl_time", "NO_POLICY", _("结算时间没有生效的政策包。"))
     row = next(result.settlements.itertuples(index=False))
@@ -86,7 +89,7 @@ def presettle_visit(visit: Visit, *, setl_time: dt.datetime | None = None) -> di
         "balc": fen_to_decimal(row.balc), "ineligible_reason": row.ineligible_reason or "",
         "policy_code": row.policy_code,
         "warnings": warnings_of(audit_visits([visit], stage="presettle", on=setl_time, line_rows=lines,
-                                             catalog_items=catalog_items, catalog=inputs.catalog)),
+                                             catalog=inputs.catalog, ahead=ahead)),
         "lines": [{"feedetl_sn": sn, "det_item_fee_sumamt": line_amounts[sn], **rec}
                   for (_m, sn), rec in line_split_records(result.lines).items()],
     }
@@ -150,7 +153,7 @@ def settle_visits(visit_ids: list[int], *, setl_times: dict[int, dt.datetime] | 
         if strict and len(visits) != len(set(visit_ids)):
             raise ServiceError.one("mdtrt_id", "UNKNOWN_VISIT", _("就诊不存在。"))
         lines = active_lines(visits)  # read once: for the checks, the engine, the settlement lines and the audit
-        with_lines = {r["visit_id"] for r in lines}
+        with_lines = lines.visit_ids()
         ready = []
         for v in visits:
             try:
@@ -162,7 +165,9 @@ def settle_visits(visit_ids: list[int], *, setl_times: dict[int, dt.datetime] | 
         if not ready:
             return {}
         times = {v.pk: (setl_times or {}).get(v.pk) or now for v in ready}
-        inputs, catalog_items, result, no_policy = _run(ready, times, lines)
+        # the audit's reads with the engine's (one statement); the daily job audits with its own statistics
+        ahead = audit_reads(ready, with_stats=daily_job is None) if audit else None
+        inputs, _catalog_rows, result, no_policy = _run(ready, times, lines, ahead)
         if no_policy and strict:
             raise ServiceError.one("setl_time", "NO_POLICY", _("结算时间没有生效的政策包。"))
         plan = plan_settlements(result, inputs.visit_keys, inputs.line_keys, inputs.version_ids)
@@ -180,7 +185,7 @@ def settle_visits(visit_ids: list[int], *, setl_times: dict[int, dt.datetime] | 
             audit_visits([by_mdtrt[m] for m in written], stage="settlement", settlements=written,
                          new_settlements=True,
                          inst_stats=stats_frame(daily_job.audit_stats) if daily_job is not None else None,
-                         line_rows=lines, catalog_items=catalog_items, catalog=inputs.catalog)
+                         line_rows=lines, catalog=inputs.catalog, ahead=ahead)
         return settled
 
 

@@ -141,15 +141,16 @@ def lines_frame(records: Iterable[Mapping]) -> pd.DataFrame:
                          "amount_fen": np.array(amount, dtype=np.int64)}, copy=False)  # fresh columns: no copies
 
 
-def catalog_frame(records: Iterable[Mapping]) -> pd.DataFrame:
-    """Records as in a case file's catalog[] (restrictions nested under `restrict`) or flat columns."""
+def catalog_frame(records: Iterable[Mapping], *, names: bool = False) -> pd.DataFrame:
+    """Records as in a case file's catalog[] (restrictions nested under `restrict`) or flat columns.
+
+    names: with the items' names last (a column `name`, which the audit reads and the engine does not), so that
+    one frame serves both."""
     rows, dates = [], []
     for r in records:
         restrict = r.get("restrict") or {}
         # each restriction read once, nested under `restrict` or else flat (restrict_<name>)
-        med_types = restrict.get("med_types", r.get("restrict_med_types")) or ()
-        if isinstance(med_types, str):
-            med_types = tuple(m for m in med_types.replace("|", ",").split(",") if m)
+        med_types = restrict.get("med_types", r.get("restrict_med_types"))
         rows.append((
             r.get("med_list_codg", r.get("code")),
             str(r["chrg_lv"]),
@@ -159,7 +160,7 @@ def catalog_frame(records: Iterable[Mapping]) -> pd.DataFrame:
             -1 if _none(v := restrict.get("min_age", r.get("restrict_min_age"))) else int(v),
             -1 if _none(v := restrict.get("max_age", r.get("restrict_max_age"))) else int(v),
             -1 if _none(v := restrict.get("min_level", r.get("restrict_min_level"))) else int(v),
-            tuple(str(m) for m in med_types),
+            med_types_tuple(med_types),
         ))
         dates.append(r)
     # the effective dates are columns when the first record has them (a record without one: NaT)
@@ -169,9 +170,48 @@ def catalog_frame(records: Iterable[Mapping]) -> pd.DataFrame:
     data["restrict_med_types"] = _objects(data["restrict_med_types"])
     for c in extra:
         data[c] = datetime_column([r.get(c) for r in dates])
+    if names:
+        data["name"] = _objects([r["name"] for r in dates])
     # the dict is in the columns' order: no columns= (pandas would re-align it through a Series first); its
     # columns are fresh, so not copied (copy=False also leaves the blocks unconsolidated: the same values)
     return pd.DataFrame(data, copy=False)
+
+
+def med_types_tuple(value) -> tuple[str, ...]:
+    """A catalog item's restriction to med types as the frame holds it: a list (or "21|14", "21,14") → a tuple of
+    str; none: ()."""
+    if isinstance(value, str):
+        value = [m for m in value.replace("|", ",").split(",") if m]
+    return tuple(str(m) for m in value or ())
+
+
+# the columns of scaled_catalog_frame's rows: the catalog frame's, its effective dates and the names
+SCALED_CATALOG_ROW = (*CATALOG_COLUMNS, "effective_from", "effective_to", "name")
+
+
+def scaled_catalog_frame(rows: list[tuple]) -> pd.DataFrame:
+    """catalog_frame(records, names=True) of rows already as the frame keeps them (SCALED_CATALOG_ROW: the ratio
+    × 10^6 and the price limit × 10^4 as integers, -1 and '' where none, as a database computes them for the
+    night's reader too; restrict_med_types as stored), with their effective dates: the same frame, column by
+    column, without a conversion per value."""
+    if not rows:
+        return catalog_frame([], names=True)
+    columns = [list(c) for c in zip(*rows, strict=True)]
+    data = {}
+    for c, values in zip(SCALED_CATALOG_ROW, columns, strict=True):
+        if c in ("chrg_lv", "restrict_gender"):
+            data[c] = inferred_column([str(v) for v in values])
+        elif c == "restrict_med_types":
+            data[c] = _objects([med_types_tuple(v) for v in values])
+        elif c in ("effective_from", "effective_to"):
+            data[c] = datetime_column(values)
+        elif c == "name":
+            data[c] = _objects(values)
+        elif c == "med_list_codg":
+            data[c] = inferred_column(values)
+        else:
+            data[c] = np.array(values, dtype=np.int64)
+    return pd.DataFrame(data, copy=False)  # fresh columns, in the frame's order
 
 
 def _objects(values: list) -> np.ndarray:

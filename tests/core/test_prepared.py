@@ -8,9 +8,10 @@ from django.db.models.functions import Length
 from django.test.utils import CaptureQueriesContext
 
 from claims.models import Visit
-from core.prepared import MAX_VALUES, Prepared
+from core.prepared import MAX_VALUES, Bound, Prepared, fold
 from insurance.models import Institution
-from tests.factories import VisitFactory
+from policy_rules.models import CatalogItem
+from tests.factories import CatalogItemFactory, VisitFactory
 
 LINES = Prepared(Visit, lambda ids, since: Visit.objects.filter(pk__in=ids, begntime__gte=since).values_list(
     "mdtrt_id", "person__psn_no", "begntime", "diagnoses", "institution__level"))
@@ -100,3 +101,50 @@ def test_a_value_the_queryset_uses_twice_is_kept_and_put_in_both_places():
     with CaptureQueriesContext(connection) as queries:
         got = TWICE([visits[2].pk])
     assert got == [(visits[2].pk,)] == list(TWICE.build([visits[2].pk])) and len(queries) == 1
+
+
+# a read of Decimal, date, JSON and null values (catalog items), for fold
+CATALOG = Prepared(CatalogItem, lambda codes: CatalogItem.objects.filter(med_list_codg__in=codes).order_by(
+    "med_list_codg").values_list("med_list_codg", "name", "selfpay_prop", "price_limit", "restrict_min_age",
+                                 "restrict_med_types", "effective_from", "effective_to"))
+
+
+@pytest.mark.django_db
+def test_fold_reads_several_in_one_statement_giving_what_each_gives():
+    visits = [VisitFactory(diagnoses=[{"diag_code": f"K3{i}", "diag_name": "x, \"y\" {z}"}]) for i in range(3)]
+    items = [CatalogItemFactory(restrict_med_types=["21", "14"]), CatalogItemFactory(price_limit=None)]
+    ids = [v.pk for v in visits]
+    since = min(v.begntime for v in visits) - dt.timedelta(days=1)
+    codes = [i.med_list_codg for i in items]
+    reads = [(LINES, (ids, since)), (INSTANCES, (ids,)), (ANNOTATED_VALUES, (ids[1:],)), (CATALOG, (codes,)),
+             (LINES, (ids, since + dt.timedelta(days=400)))]  # the last: no rows
+    want = [list(read.build(*values)) for read, values in reads]
+    bounds = [read.bind(*values) for read, values in reads]
+    raw = Bound.raw("SELECT count(*), %s::text FROM claims_visit WHERE id = ANY(%s)", ["a%b", ids], 2)
+    with CaptureQueriesContext(connection) as queries:
+        fold(*bounds, raw)
+    if connection.vendor == "postgresql":
+        assert len(queries) == 1  # the instances' read too: all its columns are of folded types
+    got = [b.result for b in bounds]
+    assert got[0] == want[0] and got[2:] == want[2:] and got[4] == []
+    assert [_fields(v) for v in got[1]] == [_fields(v) for v in want[1]]
+    assert [(_fields(v.person), _fields(v.institution)) for v in got[1]] == [
+        (_fields(v.person), _fields(v.institution)) for v in want[1]]
+    assert [tuple(type(x) for x in row) for row in got[3]] == [tuple(type(x) for x in row) for row in want[3]]
+    assert raw.result == [(3, "a%b")]
+    with CaptureQueriesContext(connection) as queries:  # run already: nothing read again
+        fold(*bounds, raw)
+    assert len(queries) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fold_runs_a_locking_read_alone():
+    visits = [VisitFactory() for _ in range(2)]
+    ids = [v.pk for v in visits]
+    with transaction.atomic():
+        locked, plain = LOCKED.bind(ids), INSTANCES.bind(ids)
+        assert locked.foldable is None
+        with CaptureQueriesContext(connection) as queries:
+            fold(locked, plain)
+        assert len(queries) == 2  # nothing to fold the plain read with
+        assert [v.pk for v in locked.result] == [v.pk for v in plain.result] == sorted(ids)

@@ -77,8 +77,11 @@ def test_a_visit_registers_under_the_basic_enrollment_and_reads_its_layers_facts
     inputs, _ = load_inputs([visit], {visit.pk: timezone.make_aware(dt.datetime(2026, 8, 10, 10))})
     row = inputs.visits.iloc[0]
     assert (row["insutype"], row["parallel"], row["matn_type"], row["employer_wage_fen"]) == ("310", "510", "1", 888888)
-    # the keys' frames are built without columns= (claims.settlement.loading): their columns in the plan's order
-    assert tuple(inputs.visit_keys.columns) == VISIT_KEYS and tuple(inputs.line_keys.columns) == LINE_KEYS
+    # the keys' frames are built without columns= (claims.settlement.loading): their columns in the plan's order;
+    # the stored lines' one frame is the engine's lines and the line keys (claims.settlement.stored_lines)
+    assert tuple(inputs.visit_keys.columns) == VISIT_KEYS
+    assert inputs.line_keys is inputs.lines
+    assert tuple(c for c in inputs.line_keys.columns if c in LINE_KEYS) == LINE_KEYS
 
 
 def test_a_veteran_settled_under_their_own_enrollment_has_it_not_as_a_parallel_one():
