@@ -10,9 +10,9 @@ compiler's converters and become tuples or instances (with their select_related 
 make them.
 
 So a read gives exactly what its queryset gives, or is run as that queryset:
-- a shape whose stand-ins cannot all be found among the parameters (a value Django changes on the way, or writes
-  into the SQL itself) is never kept: each call of it runs the queryset (a value found in several places, used
-  several times by the queryset, is put in each);
+- a shape whose stand-ins cannot all be found once each among the parameters (a value Django changes on the
+  way, or writes into the SQL itself, or a value the queryset uses twice) is never kept: each call of it runs
+  the queryset;
 - so is a shape with an empty list (Django answers it without a statement) or a value of another type;
 - a locking read (`select_for_update`) outside a transaction runs the queryset, which raises as it always does.
 """
@@ -48,7 +48,7 @@ _FOLDABLE_INTERNAL = frozenset({
 class _Compiled:
     __slots__ = ("compiler", "foldable", "instances", "locks", "slots", "sql", "template")
 
-    def __init__(self, sql: str, template: list, slots: list[list[int]], compiler, locks: bool, instances: bool):
+    def __init__(self, sql: str, template: list, slots: list[int], compiler, locks: bool, instances: bool):
         self.sql, self.template, self.slots, self.compiler, self.locks = sql, template, slots, compiler, locks
         self.instances = instances
         # whether fold may read it as arrays of its columns: every column of a type whose array the driver
@@ -148,11 +148,13 @@ class Prepared:
         except Exception:  # noqa: BLE001 — e.g. a lock outside a transaction: the queryset decides, now and later
             return _UNSEEN
         flat = [v for s in stand_ins for v in (s if isinstance(s, list) else [s])]
-        where: dict[int, list[int]] = {}  # a value the queryset uses twice (e.g. in a sub-select) is in two places
+        where = {}
         for pos, param in enumerate(params):
             for n, stand_in in enumerate(flat):
                 if type(param) is type(stand_in) and param == stand_in:
-                    where.setdefault(n, []).append(pos)
+                    if n in where:
+                        return None
+                    where[n] = pos
         if len(where) != len(flat) or compiler.has_extra_select:
             return None
         return _Compiled(sql, list(params), [where[n] for n in range(len(flat))], compiler,
@@ -180,9 +182,8 @@ def _params(compiled: _Compiled, values: tuple) -> list:
     """The kept statement's parameters with these values in their places."""
     params = list(compiled.template)
     flat = [v for value in values for v in (value if isinstance(value, list | tuple) else [value])]
-    for places, value in zip(compiled.slots, flat, strict=True):
-        for pos in places:
-            params[pos] = value
+    for pos, value in zip(compiled.slots, flat, strict=True):
+        params[pos] = value
     return params
 
 
