@@ -208,6 +208,32 @@ def machine_share(before: list[int], after: list[int]) -> str:
     return f"idle {d[3] / total * 100:.0f} %, steal {d[7] / total * 100:.0f} % of the machine's CPUs"
 
 
+class GCClock:
+    """CPU spent in the garbage collector's passes, per generation (gc.callbacks), while the block runs."""
+
+    def __init__(self):
+        self.cpu, self.passes, self._start = [0.0, 0.0, 0.0], [0, 0, 0], 0.0
+
+    def _callback(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._start = time.process_time()
+        else:
+            self.cpu[info["generation"]] += time.process_time() - self._start
+            self.passes[info["generation"]] += 1
+
+    def __enter__(self):
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc):
+        gc.callbacks.remove(self._callback)
+
+    def summary(self, n: int) -> str:
+        return (f"{sum(self.cpu) / n * 1e3:.2f} ms of CPU per settlement in the garbage collector (passes of "
+                f"generations 0/1/2: {'/'.join(str(p) for p in self.passes)}; their CPU "
+                f"{'/'.join(f'{c * 1e3:.0f}' for c in self.cpu)} ms in all)")
+
+
 def settle_all(visits: list, settle) -> tuple[list[float], list[float], int]:
     """Each visit settled on its own: (CPU s, wall s) per settlement and the statements run."""
     from django.db import connection
@@ -359,7 +385,8 @@ def run(visits: list, settle, warmup: int, label: str) -> None:
         pid = cursor.fetchone()[0]
     load0 = support.load_average()
     pg0, ticks0 = backend_cpu(pid), cpu_ticks()
-    cpu, wall, queries = settle_all(visits, settle)
+    with GCClock() as collector:
+        cpu, wall, queries = settle_all(visits, settle)
     pg, ticks = backend_cpu(pid) - pg0, cpu_ticks()
     cpu, wall = cpu[warmup:], wall[warmup:]
     n = len(cpu)
@@ -375,6 +402,7 @@ def run(visits: list, settle, warmup: int, label: str) -> None:
         f"{statistics.median(cpu[i:i + tenth]) * 1e3:.0f}" for i in range(0, n - tenth + 1, tenth)))
     print(f"    {n / sum(wall):.1f} settlements/s (one after another); {queries / len(visits):.1f} statements and "
           f"{pg / len(visits) * 1e3:.1f} ms of PostgreSQL backend CPU per settlement (mean of all {len(visits)})")
+    print(f"    {collector.summary(len(visits))}")
 
 
 class StageClock:
@@ -516,6 +544,9 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--no-audit-rules", dest="audit_rules", action="store_false",
                         help="no smart-audit rules: the settlement skips the audit stage")
+    parser.add_argument("--gc-freeze", action="store_true",
+                        help="gc.freeze() before the timed settlements: what is alive then (Django, pandas, the "
+                             "world) leaves the collector's generations, as a server that freezes after start-up")
     parser.add_argument("--http", action="store_true",
                         help="then settle --visits more alternately with settle_visit and through the WSGI handler")
     args = parser.parse_args()
@@ -541,6 +572,8 @@ def main() -> int:
             return settlement.settle_visit(visit, user=user)
 
         gc.collect()
+        if args.gc_freeze:
+            gc.freeze()
         run(visits[:args.visits], settle, args.warmup, f"settle_visit ({settlement.__name__})")
         if args.profile:
             profile(visits[args.visits:args.visits + extra], settle, settlement, args.profile_timer, args.profile_out)
