@@ -208,32 +208,6 @@ def machine_share(before: list[int], after: list[int]) -> str:
     return f"idle {d[3] / total * 100:.0f} %, steal {d[7] / total * 100:.0f} % of the machine's CPUs"
 
 
-class GCClock:
-    """CPU spent in the garbage collector's passes, per generation (gc.callbacks), while the block runs."""
-
-    def __init__(self):
-        self.cpu, self.passes, self._start = [0.0, 0.0, 0.0], [0, 0, 0], 0.0
-
-    def _callback(self, phase: str, info: dict) -> None:
-        if phase == "start":
-            self._start = time.process_time()
-        else:
-            self.cpu[info["generation"]] += time.process_time() - self._start
-            self.passes[info["generation"]] += 1
-
-    def __enter__(self):
-        gc.callbacks.append(self._callback)
-        return self
-
-    def __exit__(self, *exc):
-        gc.callbacks.remove(self._callback)
-
-    def summary(self, n: int) -> str:
-        return (f"{sum(self.cpu) / n * 1e3:.2f} ms of CPU per settlement in the garbage collector (passes of "
-                f"generations 0/1/2: {'/'.join(str(p) for p in self.passes)}; their CPU "
-                f"{'/'.join(f'{c * 1e3:.0f}' for c in self.cpu)} ms in all)")
-
-
 def settle_all(visits: list, settle) -> tuple[list[float], list[float], int]:
     """Each visit settled on its own: (CPU s, wall s) per settlement and the statements run."""
     from django.db import connection
@@ -385,7 +359,7 @@ def run(visits: list, settle, warmup: int, label: str) -> None:
         pid = cursor.fetchone()[0]
     load0 = support.load_average()
     pg0, ticks0 = backend_cpu(pid), cpu_ticks()
-    with GCClock() as collector:
+    with support.GCClock() as collector:
         cpu, wall, queries = settle_all(visits, settle)
     pg, ticks = backend_cpu(pid) - pg0, cpu_ticks()
     cpu, wall = cpu[warmup:], wall[warmup:]
