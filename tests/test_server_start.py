@@ -5,6 +5,7 @@ import importlib
 import sys
 
 import pytest
+from django.urls import clear_url_caches
 
 from config.warm import warm_and_freeze
 
@@ -17,6 +18,7 @@ def unfrozen():
 
 
 def test_start_loads_the_views_and_freezes_what_is_alive(unfrozen):
+    clear_url_caches()  # as in a new process: no URLconf loaded yet
     sys.modules.pop("config.urls", None)
     warm_and_freeze()
     assert "config.urls" in sys.modules and "claims.api.views" in sys.modules
