@@ -26,6 +26,7 @@ from core.prepared import Bound, Prepared, fold
 from insurance.chronic_selectors import qualification_frame
 from insurance.models import Enrollment, Person, PersonalAccount
 from policy_rules.engine import PolicyPack, parse_pack
+from policy_rules.engine.columnar import columns_or_frame
 from policy_rules.engine.facts import chronic_flags
 from policy_rules.engine.frames import (
     BASIC_INSUTYPES,
@@ -36,10 +37,10 @@ from policy_rules.engine.frames import (
     enrollments_in_force,
     inferred_column,
     lines_frame,
-    persons_frame,
-    scaled_catalog_frame,
-    state_frame,
-    visits_frame,
+    persons_columns,
+    scaled_catalog_columns,
+    state_columns,
+    visits_columns,
 )
 from policy_rules.engine.money import fen_to_decimal
 from policy_rules.models import CatalogItem, PolicyVersion
@@ -268,7 +269,9 @@ def load_inputs(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with
                 ) -> tuple[Inputs, list[tuple]]:
     """The engine's inputs for these visits (their active lines, persons, catalog, policies, state) and the keys
     to write its result back, read with the ORM; with the catalog rows read (frames.SCALED_CATALOG_ROW). The
-    catalog frame holds the items' names: it is the audit's catalog too.
+    catalog frame holds the items' names: it is the audit's catalog too. Each part is handed over as its
+    Columns where it can be (policy_rules.engine.columnar): the engine and the plan read the arrays, and a
+    frame is built only for whoever asks for one (Inputs' attributes).
 
     line_rows: the visits' active lines already in hand (active_lines), so that they are not read again; or lines
     not stored yet (dicts of mdtrt_id, feedetl_sn, med_list_codg, cnt, pric, det_item_fee_sumamt) to classify,
@@ -281,7 +284,7 @@ def load_inputs(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with
         line_rows = active_lines(visits)
     if isinstance(line_rows, ActiveLines):
         stored = line_rows.of(v.pk for v in visits)
-        lines = line_keys = stored.frame
+        lines = line_keys = stored.columns_part
         codes = set(stored.columns["med_list_codg"])
     else:  # lines not stored yet (an upload's): no keys
         ours = {v.mdtrt_id for v in visits}
@@ -289,7 +292,7 @@ def load_inputs(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with
         lines = lines_frame([{"mdtrt_id": r["mdtrt_id"], "feedetl_sn": r["feedetl_sn"],
                               "med_list_codg": r["med_list_codg"], "cnt": r["cnt"], "pric": r["pric"],
                               "det_item_fee_sumamt": r["det_item_fee_sumamt"]} for r in line_rows])
-        line_keys = ActiveLines.from_rows([]).frame  # LINE_KEYS of no lines
+        line_keys = ActiveLines.from_rows([]).columns_part  # LINE_KEYS of no lines
         codes = {r["med_list_codg"] for r in line_rows}
     persons = {v.person_id: v.person for v in visits}
     balances = _balances_in_hand(persons)
@@ -317,21 +320,21 @@ def load_inputs(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with
         for c, values in read_layer_columns(visits, [r["insutype"] for r in records]).items():
             for r, value in zip(records, values.tolist(), strict=True):
                 r[c] = value
-    visit_keys = pd.DataFrame({
+    visit_keys = columns_or_frame({
         "mdtrt_id": inferred_column([v.mdtrt_id for v in visits]),
         "visit_id": np.array([v.pk for v in visits], dtype=np.int64),
         "person_id": np.array([v.person_id for v in visits], dtype=np.int64),
         "institution_id": np.array([v.institution_id for v in visits], dtype=np.int64),
         "med_type": inferred_column([v.med_type for v in visits]),
         "setl_time": datetime_column([r["setl_time"] for r in records]),
-    }, copy=False)  # in VISIT_KEYS' order (columns= would cost pandas several times the frame)
+    })  # in VISIT_KEYS' order (columns= would cost pandas several times the frame)
     inputs = Inputs(
         lines=lines,
-        visits=visits_frame(records),
-        persons=persons_frame(person_rows),
-        catalog=scaled_catalog_frame(catalog_items),  # with the names: the audit's catalog too
+        visits=visits_columns(records),
+        persons=persons_columns(person_rows),
+        catalog=scaled_catalog_columns(catalog_items),  # with the names: the audit's catalog too
         policies=packs,
-        state=state_frame(state_rows),
+        state=state_columns(state_rows),
         visit_keys=visit_keys,
         line_keys=line_keys,
         version_ids={p.code: v.pk for p, v in zip(packs, versions, strict=True)},

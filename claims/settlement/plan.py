@@ -14,12 +14,12 @@ Settlements are referred to by `ref`, their position in `settlements`, until a w
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from policy_rules.engine.adjudicate import LAYER_COLUMNS, LINE_SUMS, SETTLEMENT_COLUMNS
+from policy_rules.engine.columnar import Columns, Parts, column, columns_or_frame, frame_of
 from policy_rules.engine.lookup import SMALL, all_str, filled_text, str_lookup, str_table
 
 # what a settlement row holds in fen: the 14 amounts of the national interface, the project's layers
@@ -42,38 +42,36 @@ ACCUMULATION_ROW = ("settlement_ref", "person_id", "year", "kind", "key", "delta
 MOVEMENT_ROW = ("settlement_ref", "person_id", "amount_fen", "balance_after_fen")
 
 
-@dataclass
-class Inputs:
+class Inputs(Parts, frames=("lines", "visits", "persons", "catalog", "state", "visit_keys", "line_keys")):
     """What either reader hands on (the ORM one for a request, the COPY one for the night): the engine's frames
     (policy_rules.engine.frames describes their columns, types and scales) and the keys of the rows they
     came from, which the planner needs to write the result back.
 
     visit_keys    VISIT_KEYS per visit          line_keys     LINE_KEYS per active line
     version_ids   policy pack code → PolicyVersion id
+
+    Each frame is given as a DataFrame or as its Columns (policy_rules.engine.columnar: the request's reader
+    gives a visit's few rows so); the attributes are the DataFrames, built on first access. The engine and the
+    planner take the parts as given (engine(), part()): what only they read is never built as a frame.
     """
-    lines: pd.DataFrame
-    visits: pd.DataFrame
-    persons: pd.DataFrame
-    catalog: pd.DataFrame
-    policies: list
-    state: pd.DataFrame
-    visit_keys: pd.DataFrame
-    line_keys: pd.DataFrame
-    version_ids: dict[str, int]
+
+    def __init__(self, *, policies: list, version_ids: dict[str, int], **frames):
+        super().__init__(**frames)
+        self.policies = policies
+        self.version_ids = version_ids
 
     def engine(self, *, with_state: bool = True) -> dict:
-        """The keyword arguments of adjudicate (with_state) or classify (without)."""
-        frames = {"lines": self.lines, "visits": self.visits, "persons": self.persons, "catalog": self.catalog,
-                  "policies": self.policies}
-        return {**frames, "state": self.state} if with_state else frames
+        """The keyword arguments of adjudicate (with_state) or classify (without), each frame as given."""
+        frames = {name: self.part(name) for name in ("lines", "visits", "persons", "catalog")}
+        frames["policies"] = self.policies
+        return {**frames, "state": self.part("state")} if with_state else frames
 
 
 class PlanInputError(ValueError):
     """The keys handed to the planner do not cover the engine's result (a reader's bug)."""
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(Parts, frames=("settlements", "lines", "fee_lines", "accumulations", "movements")):
     """Rows to write, each frame in the order it is written.
 
     settlements    SETTLEMENT_ROW: one per visit settled; `ref` numbers them 0..n-1
@@ -83,13 +81,14 @@ class Plan:
     accumulations  ACCUMULATION_ROW: what each settlement added to each accumulator (admissions as a count)
     movements      MOVEMENT_ROW: personal-account payments, per person in settlement order
     visit_ids      the visits now settled
+
+    A request's few rows are held as their Columns (policy_rules.engine.columnar): a writer that reads the
+    columns (Parts.columns, part) builds no frame; the attributes are the DataFrames, built on first access.
     """
-    settlements: pd.DataFrame
-    lines: pd.DataFrame
-    fee_lines: pd.DataFrame
-    accumulations: pd.DataFrame
-    movements: pd.DataFrame
-    visit_ids: np.ndarray
+
+    def __init__(self, *, visit_ids: np.ndarray, **frames):
+        super().__init__(**frames)
+        self.visit_ids = visit_ids
 
     @property
     def balances(self) -> pd.DataFrame:
@@ -139,6 +138,7 @@ def plan_settlements(result, visits: pd.DataFrame, lines: pd.DataFrame, version_
     result       the engine's Result for these visits (adjudicate)
     visits       VISIT_KEYS for each visit given to the engine (setl_time: naive local, as the engine had it)
     lines        LINE_KEYS for each active line given to the engine, with the split the fee line holds now
+                 (each a frame or its Columns: Inputs.part)
     version_ids  policy pack code → the PolicyVersion row's id
 
     A visit the engine found no policy pack for (policy_code missing) is held: it writes nothing and stays
@@ -149,6 +149,7 @@ def plan_settlements(result, visits: pd.DataFrame, lines: pd.DataFrame, version_
     small = _small_plan(result, visits, lines, version_ids)
     if small is not None:
         return small
+    visits, lines = frame_of(visits), frame_of(lines)
     setl = result.settlements[result.settlements["policy_code"].notna()].reset_index(drop=True)
     vkeys = visits.set_index("mdtrt_id")
     if not setl["mdtrt_id"].isin(vkeys.index).all():
@@ -190,39 +191,42 @@ def _small_plan(result, visits: pd.DataFrame, lines: pd.DataFrame, version_ids: 
     instead of set_index, merge, isin and sort_values (pandas' fixed cost per call is most of the plan on one
     visit). The same rows, frames, columns and dtypes, and the same errors; None when the inputs are large or
     not keyed by unique str values, and the pandas path decides."""
-    setl, split, deltas = result.settlements, result.lines, result.deltas
-    if max(len(setl), len(visits), len(lines), len(split), len(deltas)) > SMALL:
+    # the result's columns as arrays: its frames are neither built nor read back (Result.columns)
+    setl, split, deltas = (result.columns(name) for name in ("settlements", "lines", "deltas"))
+    if max(len(setl["mdtrt_id"]), len(visits), len(lines), len(split["mdtrt_id"]), len(deltas["mdtrt_id"])) > SMALL:
         return None
     if visits["setl_time"].dtype != "datetime64[ns]":
         return None
-    keep = ~pd.isna(setl["policy_code"].to_numpy())  # Series.notna's answer, without a Series
-    mdtrt = setl["mdtrt_id"].to_numpy()[keep].astype(object)
-    vpos = str_lookup(str_table(visits["mdtrt_id"].to_numpy()), mdtrt)
+    # each key column read once, as an array (the keys may be frames or their Columns)
+    vkeys = {c: column(visits, c) for c in VISIT_KEYS}
+    keep = ~pd.isna(setl["policy_code"])  # Series.notna's answer, without a Series
+    mdtrt = setl["mdtrt_id"][keep].astype(object)
+    vpos = str_lookup(str_table(vkeys["mdtrt_id"]), mdtrt)
     ref_table = str_table(mdtrt)
-    split_m, split_sn = split["mdtrt_id"].to_numpy(), split["feedetl_sn"].to_numpy()
-    key_m, key_sn = lines["mdtrt_id"].to_numpy().tolist(), lines["feedetl_sn"].to_numpy().tolist()
+    split_m, split_sn = split["mdtrt_id"], split["feedetl_sn"]
+    key_m, key_sn = column(lines, "mdtrt_id").tolist(), column(lines, "feedetl_sn").tolist()
     if (vpos is None or ref_table is None or not all_str(split_m.tolist()) or not all_str(split_sn.tolist())
             or not all_str(key_m) or not all_str(key_sn)):
         return None
     if (vpos < 0).any():
         raise PlanInputError("a settled visit has no keys")
-    codes = setl["policy_code"].to_numpy()[keep]
+    codes = setl["policy_code"][keep]
     unknown = sorted(set(codes.tolist()) - set(version_ids))
     if unknown:
         raise PlanInputError(f"no policy version for packs {unknown}")
     n = len(mdtrt)
-    setl_time = visits["setl_time"].to_numpy()[vpos]
+    setl_time = vkeys["setl_time"][vpos]
     settlements = {
         "ref": np.arange(n, dtype=np.int64),
         "setl_id": new_setl_ids(setl_time),
-        "visit_id": visits["visit_id"].to_numpy(np.int64)[vpos],
-        "person_id": visits["person_id"].to_numpy(np.int64)[vpos],
-        "institution_id": visits["institution_id"].to_numpy(np.int64)[vpos],
+        "visit_id": vkeys["visit_id"].astype(np.int64, copy=False)[vpos],
+        "person_id": vkeys["person_id"].astype(np.int64, copy=False)[vpos],
+        "institution_id": vkeys["institution_id"].astype(np.int64, copy=False)[vpos],
         "policy_version_id": np.array([version_ids[c] for c in codes.tolist()], dtype=np.int64),
         "setl_time": setl_time,
-        "med_type": visits["med_type"].to_numpy(dtype=object)[vpos],
-        **{c: setl[c].to_numpy(np.int64)[keep] for c in SETTLEMENT_FEN},
-        "ineligible_reason": _text(setl["ineligible_reason"].to_numpy()[keep]),
+        "med_type": vkeys["med_type"].astype(object, copy=False)[vpos],
+        **{c: np.asarray(setl[c], np.int64)[keep] for c in SETTLEMENT_FEN},
+        "ineligible_reason": _text(setl["ineligible_reason"][keep]),
         "mdtrt_id": mdtrt,
     }
     # the engine's split of the settled visits' lines joined to the readers' keys (merge validate="one_to_one")
@@ -234,34 +238,34 @@ def _small_plan(result, visits: pd.DataFrame, lines: pd.DataFrame, version_ids: 
     lpos = np.fromiter((key_pos.get(k, -1) for k in zip(ours_m, ours_sn, strict=True)), np.int64, len(ours_m))
     if (lpos < 0).any():
         raise PlanInputError("a line of the engine's split has no fee line")
-    joined = {c: split[c].to_numpy()[ours] for c in split.columns}
-    joined.update({c: lines[c].to_numpy()[lpos] for c in LINE_KEYS[2:]})
+    joined = {c: values[ours] for c, values in split.items()}
+    joined.update({c: column(lines, c)[lpos] for c in LINE_KEYS[2:]})
     line_refs = np.fromiter((ref_table[m] for m in ours_m), np.int64, len(ours_m))
-    delta_m = deltas["mdtrt_id"].to_numpy()
+    delta_m = deltas["mdtrt_id"]
     if not all_str(delta_m.tolist()):
         return None
     mine = np.fromiter((m in ref_table for m in delta_m.tolist()), bool, len(delta_m))
     refs = np.fromiter((ref_table[m] for m in delta_m[mine].tolist()), np.int64, int(mine.sum()))
-    accumulations = pd.DataFrame({
+    accumulations = columns_or_frame({
         "settlement_ref": refs,
         "person_id": settlements["person_id"][refs],
-        "year": deltas["year"].to_numpy(np.int64)[mine],
-        "kind": deltas["kind"].to_numpy(dtype=object)[mine],
-        "key": _text(deltas["key"].to_numpy()[mine]),
-        "delta": deltas["delta"].to_numpy(np.int64)[mine],
-    }, copy=False)  # every column of these frames is a fresh array: not copied
+        "year": np.asarray(deltas["year"], np.int64)[mine],
+        "kind": np.asarray(deltas["kind"], dtype=object)[mine],
+        "key": _text(deltas["key"][mine]),
+        "delta": np.asarray(deltas["delta"], np.int64)[mine],
+    })  # every column of these frames is a fresh array: not copied
     paying = [i for i in np.flatnonzero(settlements["acct_pay"] > 0).tolist()]
     person, when = settlements["person_id"].tolist(), settlements["setl_time"].tolist()
     paying.sort(key=lambda i: (person[i], when[i], mdtrt[i]))  # stable, as sort_values(kind="stable")
     order = np.array(paying, dtype=np.int64)
-    movements = pd.DataFrame({
+    movements = columns_or_frame({
         "settlement_ref": settlements["ref"][order],
         "person_id": settlements["person_id"][order],
         "amount_fen": -settlements["acct_pay"][order],
         "balance_after_fen": settlements["balc"][order],
-    }, copy=False)
+    })
     return Plan(
-        settlements=pd.DataFrame(settlements, copy=False),
+        settlements=columns_or_frame(settlements),
         lines=_lines(joined, line_refs),
         fee_lines=_changed(joined),
         accumulations=accumulations,
@@ -311,10 +315,10 @@ def _same_lines(split: pd.DataFrame, lines: pd.DataFrame) -> bool:
     return not lines.duplicated(["mdtrt_id", "feedetl_sn"]).any()
 
 
-def _lines(joined: dict, refs: np.ndarray) -> pd.DataFrame:
+def _lines(joined: dict, refs: np.ndarray) -> Columns | pd.DataFrame:
     """LINE_ROW of the settled visits' lines (the engine's split joined to their keys, as arrays) and the ref of
     each line's settlement."""
-    return pd.DataFrame({
+    return columns_or_frame({
         "settlement_ref": refs,
         "fee_line_id": joined["fee_line_id"].astype(np.int64),
         "feedetl_sn": joined["feedetl_sn"].astype(object),
@@ -323,35 +327,35 @@ def _lines(joined: dict, refs: np.ndarray) -> pd.DataFrame:
         "chrgitm_lv": _text(joined["chrgitm_lv"]),
         "selfpay_prop_e6": joined["selfpay_prop_e6"].astype(np.int64),
         "reason": _text(joined["reason"]),
-    }, copy=False)  # fresh columns (astype copies): not copied again
+    })  # fresh columns (astype copies): not copied again
 
 
 def plan_fee_lines(split: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
     """FEE_LINE_ROW for the lines of `split` (the engine's classification) whose stored split differs: the
     classification a fee line holds is always the last one computed, at upload, on a night or at settlement,
     and a line that already holds it is not written again."""
-    return _fee_lines(split, lines)
+    return frame_of(_fee_lines(split, lines))
 
 
-def _fee_lines(split: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+def _fee_lines(split: pd.DataFrame, lines: pd.DataFrame) -> Columns | pd.DataFrame:
     joined = _split_of(split, lines)
     return _changed({c: joined[c].to_numpy() for c in joined.columns})
 
 
-def _changed(joined: dict) -> pd.DataFrame:
+def _changed(joined: dict) -> Columns | pd.DataFrame:
     """FEE_LINE_ROW of the joined lines (arrays) whose stored split differs from the engine's."""
     changed = np.zeros(len(joined["fee_line_id"]), dtype=bool)
     for c in (*SPLIT_FEN, "selfpay_prop_e6"):
         changed |= joined[c].astype(np.int64) != joined[f"stored_{c}"].astype(np.int64)
     for c in SPLIT_TEXT:
         changed |= _as_text(joined[c]) != _as_text(joined[f"stored_{c}"])
-    return pd.DataFrame({
+    return columns_or_frame({
         "fee_line_id": joined["fee_line_id"][changed].astype(np.int64),
         **{c: joined[c][changed].astype(np.int64) for c in SPLIT_FEN},
         "chrgitm_lv": _text(joined["chrgitm_lv"][changed]),
         "selfpay_prop_e6": joined["selfpay_prop_e6"][changed].astype(np.int64),
         "reason": _text(joined["reason"][changed]),
-    }, copy=False)
+    })
 
 
 def _accumulations(deltas: pd.DataFrame, ref_of: pd.Series, settlements: pd.DataFrame) -> pd.DataFrame:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -61,8 +62,8 @@ def _run(visits: list[Visit], setl_times: dict[int, dt.datetime], line_rows=None
     inputs, catalog_items = load_inputs(visits, setl_times, line_rows=line_rows,
                                         also=ahead.bounds() if ahead is not None else ())
     result = adjudicate(**inputs.engine())
-    s = result.settlements
-    missing = s["mdtrt_id"].to_numpy()[s["policy_code"].isna().to_numpy()]
+    s = result.columns("settlements")  # the arrays, without building the frame
+    missing = s["mdtrt_id"][pd.isna(s["policy_code"])]
     return inputs, catalog_items, result, set(missing.tolist())
 
 
@@ -153,7 +154,7 @@ def settle_visits(visit_ids: list[int], *, setl_times: dict[int, dt.datetime] | 
         inputs, _catalog_rows, result, no_policy = _run(ready, times, lines, ahead)
         if no_policy and strict:
             raise ServiceError.one("setl_time", "NO_POLICY", _("结算时间没有生效的政策包。"))
-        plan = plan_settlements(result, inputs.visit_keys, inputs.line_keys, inputs.version_ids)
+        plan = plan_settlements(result, inputs.part("visit_keys"), inputs.part("line_keys"), inputs.version_ids)
         # no savepoint of its own: any error of the writer ends this transaction, settling nothing
         with money_writes(user=user, reason=reason, daily_job=getattr(daily_job, "pk", None), savepoint=False):
             written = write_plan(plan, user=user, reason=reason, daily_job=daily_job)

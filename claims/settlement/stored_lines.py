@@ -19,6 +19,7 @@ from claims.models import FeeLine, FeeLineStatus
 from claims.settlement.plan import SPLIT_FEN
 from core.periods import local_naive
 from core.prepared import Prepared
+from policy_rules.engine.columnar import Columns, columns_or_frame, frame_of
 from policy_rules.engine.frames import datetime_column, inferred_column
 
 
@@ -99,16 +100,23 @@ class ActiveLines:
         return out
 
     @cached_property
-    def frame(self) -> pd.DataFrame:
-        """The engine's lines (frames.lines_frame's columns) with the plan's LINE_KEYS: one frame for both."""
+    def columns_part(self) -> Columns | pd.DataFrame:
+        """The engine's lines (frames.lines_frame's columns) with the plan's LINE_KEYS: one part for both, as
+        Columns where its arrays are what the frame would hold (policy_rules.engine.columnar)."""
         a = self.arrays
-        return pd.DataFrame({
+        return columns_or_frame({
             **{k: a[k] for k in ENGINE_COLUMNS},
             "fee_line_id": a["fee_line_id"],
             **{f"stored_{k}": a[f"stored_{k}"] for k in SPLIT_FEN},
             "stored_selfpay_prop_e6": a["stored_selfpay_prop_e6"],
             "stored_chrgitm_lv": a["stored_chrgitm_lv"], "stored_reason": a["stored_reason"],
-        }, copy=False)  # fresh columns, in the order given (no columns=: pandas would re-align)
+        }, texts=True)  # fresh columns, in the order given (no columns=: pandas would re-align); an object
+        # array among them is inferred_column's, of str only: no date or time to look for
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """columns_part's DataFrame."""
+        return frame_of(self.columns_part)
 
     def audit_frame(self) -> pd.DataFrame:
         """The audit's lines (AUDIT_COLUMNS) in the model's order (visit, feedetl_sn), as it has always read them."""

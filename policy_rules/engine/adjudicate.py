@@ -14,11 +14,10 @@ deltas (what each settlement added to each accumulator), state (the new accumula
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
+from .columnar import Parts, column, columns_or_frame, frame_of, has_column, series
 from .frames import OPTIONAL_VISIT_COLUMNS, full_years
 from .layers import ALLOWANCE, AMOUNTS, KINDS, LAYER_AMOUNTS, settle_rounds
 from .lines import classify_lines, split_columns
@@ -49,13 +48,10 @@ class EngineInputError(ValueError):
     """The frames handed to the engine are inconsistent (a programming or loading error)."""
 
 
-@dataclass
-class Result:
-    lines: pd.DataFrame
-    settlements: pd.DataFrame
-    deltas: pd.DataFrame
-    state: pd.DataFrame
-    accounts: pd.DataFrame
+class Result(Parts, frames=("lines", "settlements", "deltas", "state", "accounts")):
+    """The engine's output frames (the module's docstring: lines, settlements, deltas, state, accounts), given as
+    keywords. adjudicate hands each over as its columns (Columns: the frame is built on first access); the write
+    plan reads the columns (Parts.columns) and builds none."""
 
 
 def empty_state() -> pd.DataFrame:
@@ -87,7 +83,7 @@ def _month_index(values) -> np.ndarray:
 def _year(values) -> np.ndarray:
     days = _naive_days(values)
     if days is None:
-        return pd.to_datetime(values).dt.year.to_numpy(np.int64)
+        return pd.to_datetime(pd.Series(values)).dt.year.to_numpy(np.int64)
     return days.astype("datetime64[Y]").astype(np.int64) + 1970
 
 
@@ -111,33 +107,38 @@ def assign_policies(setl_day: np.ndarray, policies: list[PolicyPack]) -> np.ndar
     return pol
 
 
-def optional_column(vis: pd.DataFrame, name: str) -> np.ndarray:
-    """One of OPTIONAL_VISIT_COLUMNS as an array, its default where the frame has no such column."""
+def optional_column(vis, name: str) -> np.ndarray:
+    """One of OPTIONAL_VISIT_COLUMNS as an array, its default where the frame (or Columns) has no such column."""
     default = OPTIONAL_VISIT_COLUMNS[name]
-    if name not in vis.columns:
+    if not has_column(vis, name):
         return np.full(len(vis), default, dtype=object if isinstance(default, str) else type(default))
     col = vis[name]
     if isinstance(default, str):
         return _text_column(col, as_str=True)
-    return col.fillna(default).to_numpy(dtype=type(default))
+    kind = np.dtype(type(default))
+    if not isinstance(col, pd.Series) and col.dtype == kind:  # an array of the type: nothing to fill
+        return col.copy()
+    return series(vis, name).fillna(default).to_numpy(dtype=kind)
 
 
-def _text_column(col: pd.Series, as_str: bool = False) -> np.ndarray:
-    """col.fillna("") (.astype(str) with as_str) as an object array; by lookup.filled_text for a few str values."""
-    found = filled_text(col.to_numpy(dtype=object)) if col.dtype == object else None
+def _text_column(col, as_str: bool = False) -> np.ndarray:
+    """col.fillna("") (.astype(str) with as_str) as an object array, of a Series or an array; by
+    lookup.filled_text for a few str values."""
+    found = filled_text(np.asarray(col, dtype=object)) if col.dtype == object else None
     if found is not None:
         return found  # all str already: astype(str) keeps every value
-    col = col.fillna("")
+    col = (col if isinstance(col, pd.Series) else pd.Series(col)).fillna("")
     return (col.astype(str) if as_str else col).to_numpy(dtype=object)
 
 
-def eligibility(vis: pd.DataFrame, pol: np.ndarray, has_benefit, level_covered, params=None) -> np.ndarray:
-    adm_day = vis["begntime"].to_numpy(dtype="datetime64[D]")
-    start = vis["enrolled_from"].to_numpy(dtype="datetime64[D]")
-    end = vis["enrolled_to"].to_numpy(dtype="datetime64[D]")
+def eligibility(vis, pol: np.ndarray, has_benefit, level_covered, params=None) -> np.ndarray:
+    """Each visit's reason not to be covered (None: eligible); vis: the visits' frame or Columns."""
+    adm_day = column(vis, "begntime", "datetime64[D]")
+    start = column(vis, "enrolled_from", "datetime64[D]")
+    end = column(vis, "enrolled_to", "datetime64[D]")
     not_enrolled = (adm_day < start) | (~np.isnat(end) & (adm_day > end)) | np.isnat(start)
-    arrears = _month_index(vis["begntime"]) >= _paid_through_index(vis["paid_through"].to_numpy(dtype=object)) + 2
-    designated = vis["inst_designated"].to_numpy(dtype=bool)
+    arrears = _month_index(column(vis, "begntime")) >= _paid_through_index(column(vis, "paid_through", object)) + 2
+    designated = column(vis, "inst_designated", bool)
     reason = np.full(len(vis), None, dtype=object)
     no = np.zeros(len(vis), dtype=bool)
     not_qualified = wrong_institution = no
@@ -164,9 +165,10 @@ def eligibility(vis: pd.DataFrame, pol: np.ndarray, has_benefit, level_covered, 
 def _prepare(lines, visits, persons, policies):
     # one visit (the API's settlement) needs no sort, nor a new index (vis is read by position only):
     # sorting a frame by three columns has a fixed cost
-    vis = (visits.sort_values(["psn_no", "setl_time", "mdtrt_id"], kind="stable").reset_index(drop=True)
+    # (each input a frame or its Columns: columnar.column reads either)
+    vis = (frame_of(visits).sort_values(["psn_no", "setl_time", "mdtrt_id"], kind="stable").reset_index(drop=True)
            if len(visits) > 1 else visits)
-    vids, pids = vis["mdtrt_id"].to_numpy(dtype=object), persons["psn_no"].to_numpy(dtype=object)
+    vids, pids = column(vis, "mdtrt_id", object), column(persons, "psn_no", object)
     vtable, ptable = str_table(vids), str_table(pids)  # a few visits and persons: look-ups by dict
     vindex = pindex = None
     if vtable is None:
@@ -177,21 +179,21 @@ def _prepare(lines, visits, persons, policies):
         pindex = pd.Index(pids)
         if pindex.has_duplicates:
             raise EngineInputError("duplicate psn_no in persons")
-    ppos = _positions(ptable, pindex, pids, vis["psn_no"].to_numpy(dtype=object))
+    ppos = _positions(ptable, pindex, pids, column(vis, "psn_no", object))
     if (ppos < 0).any():
-        raise EngineInputError(f"visits of unknown persons: {sorted(set(vis['psn_no'][ppos < 0]))[:5]}")
-    lpos = _positions(vtable, vindex, vids, lines["mdtrt_id"].to_numpy(dtype=object))
+        raise EngineInputError(f"visits of unknown persons: {sorted(set(column(vis, 'psn_no')[ppos < 0]))[:5]}")
+    lpos = _positions(vtable, vindex, vids, column(lines, "mdtrt_id", object))
     if (lpos < 0).any():
-        raise EngineInputError(f"lines of unknown visits: {sorted(set(lines['mdtrt_id'][lpos < 0]))[:5]}")
-    setl_day = vis["setl_time"].to_numpy(dtype="datetime64[D]")
+        raise EngineInputError(f"lines of unknown visits: {sorted(set(column(lines, 'mdtrt_id')[lpos < 0]))[:5]}")
+    setl_day = column(vis, "setl_time", "datetime64[D]")
     pol = assign_policies(setl_day, policies)
-    level = vis["inst_level"].to_numpy(dtype=np.int64)
-    age = full_years(vis["begntime"], persons["birth_date"].to_numpy()[ppos])
+    level = column(vis, "inst_level", np.int64)
+    age = full_years(column(vis, "begntime"), column(persons, "birth_date")[ppos])
     default_prop = np.array([p.default_selfpay_prop_e6 for p in policies] + [0], dtype=np.int64)[pol]
     # the line context as arrays (classify_lines reads a frame's columns or a dict's arrays alike)
     ctx = {
-        "gender": persons["gender"].to_numpy(dtype=object)[ppos][lpos],
-        "age": age[lpos], "level": level[lpos], "med_type": vis["med_type"].to_numpy(dtype=object)[lpos],
+        "gender": column(persons, "gender", object)[ppos][lpos],
+        "age": age[lpos], "level": level[lpos], "med_type": column(vis, "med_type", object)[lpos],
         "default_prop_e6": default_prop[lpos], "day": setl_day[lpos],
     }
     return vis, lpos, pol, ctx
@@ -218,9 +220,9 @@ def adjudicate(lines: pd.DataFrame, visits: pd.DataFrame, persons: pd.DataFrame,
     state = empty_state() if state is None else state
     vis, lpos, pol, ctx = _prepare(lines, visits, persons, policies)
     n = len(vis)
-    med_type = vis["med_type"].to_numpy(dtype=object)
-    level = vis["inst_level"].to_numpy(dtype=np.int64)
-    insutype = vis["insutype"].to_numpy(dtype=object)
+    med_type = column(vis, "med_type", object)
+    level = column(vis, "inst_level", np.int64)
+    insutype = column(vis, "insutype", object)
     category = _text_column(vis["assistance_category"])
     params = build_params(policies, pol, insutype, med_type, level, category,
                           *(optional_column(vis, c) for c in ("parallel", "dise_codg", "matn_type")))
@@ -228,36 +230,35 @@ def adjudicate(lines: pd.DataFrame, visits: pd.DataFrame, persons: pd.DataFrame,
     eligible = pd.isna(reason)
 
     # 1. lines, judged with the visit's context
-    columns = split_columns(lines, ctx, catalog)  # classify_lines' frame, and its columns in hand to sum
-    split = pd.DataFrame(columns, copy=False)
+    columns = split_columns(lines, ctx, catalog)  # classify_lines' frame's columns, in hand to sum
     sums = {}
     for c in LINE_SUMS:  # per visit (np.add.at: exact in int64, and no frame to group for a few lines)
         sums[c] = np.zeros(n, dtype=np.int64)
         np.add.at(sums[c], lpos, columns[c].astype(np.int64, copy=False))
 
     # 2-8. benefit layers in rounds of each person's k-th visit
-    rank = _cumcount(vis["psn_no"])
+    rank = _cumcount(vis, "psn_no")
     by_rank = np.argsort(rank, kind="stable")
     rounds = np.split(by_rank, np.cumsum(np.bincount(rank))[:-1]) if n else []
 
-    psn_codes, psn_uniques = _factorize_persons(vis["psn_no"], persons["psn_no"], state["psn_no"])
+    psn_codes, psn_uniques = _factorize_persons((vis, persons, state))
     vpsn = psn_codes[:n]
-    year = _year(vis["setl_time"])
+    year = _year(column(vis, "setl_time"))
     slots, slot_keys, state_values = _build_slots(vpsn, year, params.ded_key, med_type, params.cap_group,
                                                   psn_codes[n + len(persons):], state)
     balances = np.zeros(len(psn_uniques), np.int64)
-    balances[psn_codes[n:n + len(persons)]] = persons["acct_balance_fen"].to_numpy(dtype=np.int64)
+    balances[psn_codes[n:n + len(persons)]] = column(persons, "acct_balance_fen", np.int64)
 
     v = {
-        "eligible": eligible, "retiree": vis["psn_type"].to_numpy(dtype=object) == "retiree",
+        "eligible": eligible, "retiree": column(vis, "psn_type", object) == "retiree",
         "medfee": sums["amount_fen"], "inscp": sums["inscp_scp_amt"], "preselfpay": sums["preselfpay_amt"],
         "fulamt": sums["fulamt_ownpay_amt"], "wage": optional_column(vis, "employer_wage_fen").astype(np.int64),
     }
     out = settle_rounds(v, params, rounds, slots, state_values, vpsn, balances)
 
-    # fresh arrays (the input's columns copied): the frames take them without copying (copy=False)
-    settlements = pd.DataFrame({
-        "mdtrt_id": vis["mdtrt_id"].to_numpy(copy=True), "psn_no": vis["psn_no"].to_numpy(copy=True), "year": year,
+    # fresh arrays (the input's columns copied): the frames take them without copying (Result)
+    settlements = {
+        "mdtrt_id": column(vis, "mdtrt_id").copy(), "psn_no": column(vis, "psn_no").copy(), "year": year,
         "policy_code": np.array([p.code for p in policies] + [None], dtype=object)[pol],
         "ineligible_reason": reason,
         "medfee_sumamt": v["medfee"],
@@ -265,21 +266,23 @@ def adjudicate(lines: pd.DataFrame, visits: pd.DataFrame, persons: pd.DataFrame,
         **{c: out[c] for c in AMOUNTS},
         "balc": out["balc"],
         **{c: out[c] for c in LAYER_COLUMNS},
-    }, copy=False)
+    }
     return Result(
-        lines=split,
-        settlements=settlements,
-        deltas=_deltas_frame(vis, year, slots, slot_keys, out["deltas"], psn_uniques),
-        state=_state_frame(slot_keys, state_values, psn_uniques),
-        accounts=pd.DataFrame({"psn_no": persons["psn_no"].to_numpy(copy=True),
-                               "balance_fen": balances[psn_codes[n:n + len(persons)]]}, copy=False),
+        lines=columns_or_frame(columns, texts=True),
+        settlements=columns_or_frame(settlements, texts=True),
+        deltas=columns_or_frame(_deltas_frame(vis, year, slots, slot_keys, out["deltas"], psn_uniques), texts=True),
+        state=columns_or_frame(_state_frame(slot_keys, state_values, psn_uniques), texts=True),
+        accounts=columns_or_frame({"psn_no": column(persons, "psn_no").copy(),
+                                   "balance_fen": balances[psn_codes[n:n + len(persons)]]}, texts=True),
     )
 
 
-def _factorize_persons(*columns: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """pd.factorize of the columns one after the other: codes, and the distinct psn_no."""
-    found = str_factorize(np.concatenate([c.to_numpy(dtype=object) for c in columns]))
-    return pd.factorize(pd.concat(columns, ignore_index=True)) if found is None else found
+def _factorize_persons(parts) -> tuple[np.ndarray, np.ndarray]:
+    """pd.factorize of the parts' psn_no columns one after the other: codes, and the distinct psn_no."""
+    found = str_factorize(np.concatenate([column(p, "psn_no", object) for p in parts]))
+    if found is None:
+        return pd.factorize(pd.concat([series(p, "psn_no") for p in parts], ignore_index=True))
+    return found
 
 
 def _build_slots(vpsn, year, ded_key, med_type, cap_group, state_psn, state: pd.DataFrame):
@@ -291,8 +294,8 @@ def _build_slots(vpsn, year, ded_key, med_type, cap_group, state_psn, state: pd.
         "large_amount_paid": no_key, "critical_illness_base": no_key, "assistance_base": no_key,
         "civil_servant_paid": no_key, "prenatal_paid": no_key,
     }
-    state_year = state["year"].to_numpy(np.int64)
-    state_kind = state["kind"].to_numpy(dtype=object)
+    state_year = column(state, "year", np.int64)
+    state_kind = column(state, "kind", object)
     state_key = _text_column(state["key"])
     found = None
     if 0 < n * len(KINDS) + len(state) <= SMALL_SLOTS:
@@ -312,7 +315,7 @@ def _build_slots(vpsn, year, ded_key, med_type, cap_group, state_psn, state: pd.
     nslots = int(slot_of.max()) + 1 if len(slot_of) else 0
     values = np.zeros(nslots, np.int64)
     state_slots = slot_of[n * len(KINDS):]
-    values[state_slots] = state["amount"].to_numpy(dtype=np.int64)
+    values[state_slots] = column(state, "amount", np.int64)
     return slots, slot_keys, values
 
 
@@ -346,11 +349,13 @@ def _slots_small(vpsn, year, keys_by_kind, state_psn, state_year, state_kind, st
     return np.array(slot_of, dtype=np.int64), slot_keys
 
 
-def _cumcount(keys: pd.Series) -> np.ndarray:
-    """groupby(keys, sort=False).cumcount(): each row's rank among the earlier rows of its key."""
-    found = str_factorize(keys.to_numpy(dtype=object))
-    codes = pd.factorize(keys.to_numpy(dtype=object))[0] if found is None else found[0]
+def _cumcount(part, name: str) -> np.ndarray:
+    """groupby(part[name], sort=False).cumcount(): each row's rank among the earlier rows of its key."""
+    values = column(part, name, object)
+    found = str_factorize(values)
+    codes = pd.factorize(values)[0] if found is None else found[0]
     if (codes < 0).any():  # a missing key: pandas' own rules
+        keys = series(part, name)
         return keys.to_frame().groupby(keys.name, sort=False).cumcount().to_numpy()
     order = np.argsort(codes, kind="stable")
     ordered = codes[order]
@@ -360,21 +365,21 @@ def _cumcount(keys: pd.Series) -> np.ndarray:
     return rank
 
 
-# The result frames below are built from fresh arrays (indexed copies), which they take as they are (copy=False).
+# The result frames' columns below are fresh arrays (indexed copies), which the frames take as they are (Result).
 
-def _deltas_frame(vis, year, slots, slot_keys, deltas, psn_uniques) -> pd.DataFrame:
+def _deltas_frame(vis, year, slots, slot_keys, deltas, psn_uniques) -> dict[str, np.ndarray]:
     rows, kinds = np.nonzero(deltas)
     slot = slots[rows, kinds]
-    return pd.DataFrame({
-        "mdtrt_id": vis["mdtrt_id"].to_numpy()[rows], "psn_no": vis["psn_no"].to_numpy()[rows],
+    return {
+        "mdtrt_id": column(vis, "mdtrt_id")[rows], "psn_no": column(vis, "psn_no")[rows],
         "year": year[rows], "kind": np.array(KINDS, dtype=object)[kinds],
         "key": np.asarray(slot_keys["key"], dtype=object)[slot], "delta": deltas[rows, kinds],
-    }, copy=False)
+    }
 
 
-def _state_frame(slot_keys, values, psn_uniques) -> pd.DataFrame:
-    return pd.DataFrame({
+def _state_frame(slot_keys, values, psn_uniques) -> dict[str, np.ndarray]:
+    return {
         "psn_no": np.asarray(psn_uniques, dtype=object)[np.asarray(slot_keys["psn"])],
         "year": np.array(slot_keys["year"], dtype=np.int64), "kind": np.array(slot_keys["kind"], dtype=object),
         "key": np.array(slot_keys["key"], dtype=object), "amount": values.copy(),
-    }, copy=False)
+    }

@@ -12,6 +12,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from .columnar import Columns, columns_or_frame, exact_columns, frame_of
 from .lookup import SMALL
 from .money import FEN, QTY_SCALE, RATIO_SCALE, scaled, to_fen
 
@@ -194,6 +195,11 @@ def scaled_catalog_frame(rows: list[tuple]) -> pd.DataFrame:
     × 10^6 and the price limit × 10^4 as integers, -1 and '' where none, as a database computes them for the
     night's reader too; restrict_med_types as stored), with their effective dates: the same frame, column by
     column, without a conversion per value."""
+    return frame_of(scaled_catalog_columns(rows))
+
+
+def scaled_catalog_columns(rows: list[tuple]) -> Columns | pd.DataFrame:
+    """scaled_catalog_frame as Columns where its columns are what the frame holds (columnar)."""
     if not rows:
         return catalog_frame([], names=True)
     columns = [list(c) for c in zip(*rows, strict=True)]
@@ -211,7 +217,7 @@ def scaled_catalog_frame(rows: list[tuple]) -> pd.DataFrame:
             data[c] = inferred_column(values)
         else:
             data[c] = np.array(values, dtype=np.int64)
-    return pd.DataFrame(data, copy=False)  # fresh columns, in the frame's order
+    return columns_or_frame(data)  # fresh columns, in the frame's order
 
 
 def _objects(values: list) -> np.ndarray:
@@ -222,12 +228,20 @@ def _objects(values: list) -> np.ndarray:
 
 
 def persons_frame(records: Iterable[Mapping]) -> pd.DataFrame:
-    rows = [(r["psn_no"], str(r["gender"]), pd.Timestamp(r["birth_date"]),
-             to_fen(r.get("acct_balance") or 0)) for r in records]
+    return frame_of(persons_columns(records))
+
+
+def persons_columns(records: Iterable[Mapping]) -> Columns | pd.DataFrame:
+    """persons_frame as Columns where its columns are what the frame holds (columnar)."""
+    rows = [(r["psn_no"], str(r["gender"]), r["birth_date"], to_fen(r.get("acct_balance") or 0)) for r in records]
     psn_no, gender, birth, balance = _columns(rows, 4)
     psn_no, gender = (inferred_column(c) if isinstance(c, list) else c for c in (psn_no, gender))
-    return pd.DataFrame({"psn_no": psn_no, "gender": gender, "birth_date": birth,
-                         "acct_balance_fen": np.array(balance, dtype=np.int64)}, copy=False)
+    if rows and all(type(v) is dt.date and v.year in _NS_YEARS for v in birth):
+        birth = np.array(birth, dtype="datetime64[D]").astype("datetime64[ns]")  # pd.Timestamp's, by numpy
+    elif rows:
+        birth = [pd.Timestamp(v) for v in birth]
+    return columns_or_frame({"psn_no": psn_no, "gender": gender, "birth_date": birth,
+                             "acct_balance_fen": np.array(balance, dtype=np.int64)})
 
 
 VISIT_COLUMNS = [
@@ -242,6 +256,12 @@ OPTIONAL_VISIT_COLUMNS = {"parallel": "", "dise_codg": "", "matn_type": "", "chr
 
 
 def visits_frame(records: Iterable[Mapping]) -> pd.DataFrame:
+    return frame_of(visits_columns(records))
+
+
+def visits_columns(records: Iterable[Mapping]) -> Columns | pd.DataFrame:
+    """visits_frame as Columns where its columns are what the frame holds already (columnar: nothing to cast
+    or fill below)."""
     records = list(records)
     times = ("begntime", "setl_time", "enrolled_from", "enrolled_to")
     data = {c: datetime_column([r.get(c) for r in records]) if c in times
@@ -256,6 +276,9 @@ def visits_frame(records: Iterable[Mapping]) -> pd.DataFrame:
         if any(c in r for r in records):
             data[c] = np.array([default if r.get(c) is None else r[c] for r in records],
                                dtype=object if isinstance(default, str) else type(default))
+    found = None if casts else exact_columns(data)
+    if found is not None and not pd.isna(found["assistance_category"]).any():
+        return found
     df = pd.DataFrame(data, copy=False)  # fresh columns
     for c, t in casts:
         df[c] = df[c].astype(t)
@@ -283,13 +306,18 @@ def state_from_ytd(psn_no: str, year: int, ytd: Mapping) -> list[dict]:
 
 
 def state_frame(rows: Iterable[Mapping]) -> pd.DataFrame:
+    return frame_of(state_columns(rows))
+
+
+def state_columns(rows: Iterable[Mapping]) -> Columns | pd.DataFrame:
+    """state_frame as Columns where its columns are what the frame holds (columnar)."""
     rows = list(rows)
-    return pd.DataFrame({
+    return columns_or_frame({
         "psn_no": inferred_column([r["psn_no"] for r in rows]),
         "year": np.array([r["year"] for r in rows], dtype=np.int64),
         "kind": inferred_column([r["kind"] for r in rows]), "key": inferred_column([r["key"] for r in rows]),
         "amount": np.array([r["amount"] for r in rows], dtype=np.int64),
-    }, copy=False)
+    })
 
 
 def money_columns_to_decimal(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .columnar import column
 from .lookup import str_lookup, str_table
 from .money import QTY_SCALE, RATIO_SCALE, mul_div_round
 
@@ -22,22 +23,22 @@ def catalog_positions(lines: pd.DataFrame, catalog: pd.DataFrame, line_day: np.n
     """
     dated = "effective_from" in catalog.columns
     # one visit's lines and its catalog rows: by dict, when the codes are unique str (as pandas would find them)
-    pos = str_lookup(str_table(catalog["med_list_codg"].to_numpy(dtype=object)),
-                     lines["med_list_codg"].to_numpy(dtype=object))
+    line_codes = column(lines, "med_list_codg", object)
+    pos = str_lookup(str_table(column(catalog, "med_list_codg", object)), line_codes)
     if pos is not None:
         return _only_in_force(pos, catalog, line_day) if dated else pos
-    codes = pd.Index(catalog["med_list_codg"].to_numpy(dtype=object))
+    codes = pd.Index(column(catalog, "med_list_codg", object))
     if not codes.has_duplicates:
-        pos = codes.get_indexer(lines["med_list_codg"].to_numpy(dtype=object))
+        pos = codes.get_indexer(line_codes)
         return _only_in_force(pos, catalog, line_day) if dated else pos
     if not dated:
         raise ValueError("catalog has duplicate med_list_codg without effective dates")
     # Several versions of a code: the one in force on the line's day (the latest start wins).
-    cand = pd.DataFrame({"line": np.arange(len(lines)), "med_list_codg": lines["med_list_codg"].to_numpy(),
+    cand = pd.DataFrame({"line": np.arange(len(lines)), "med_list_codg": column(lines, "med_list_codg"),
                          "day": line_day})
     versions = pd.DataFrame({"med_list_codg": codes, "row": np.arange(len(catalog)),
-                             "start": catalog["effective_from"].to_numpy(dtype="datetime64[D]"),
-                             "end": catalog["effective_to"].to_numpy(dtype="datetime64[D]")})
+                             "start": column(catalog, "effective_from", "datetime64[D]"),
+                             "end": column(catalog, "effective_to", "datetime64[D]")})
     m = cand.merge(versions, on="med_list_codg", how="inner")
     ok = (m["start"] <= m["day"]) & (m["end"].isna() | (m["day"] <= m["end"]))
     m = m[ok].sort_values(["line", "start"]).drop_duplicates("line", keep="last")
@@ -49,8 +50,8 @@ def catalog_positions(lines: pd.DataFrame, catalog: pd.DataFrame, line_day: np.n
 def _only_in_force(pos, catalog, line_day):
     if not len(catalog):  # no row to look at: every line is outside the catalog (a chunk of uncatalogued sales)
         return np.full(len(pos), -1, dtype=np.int64)
-    start = catalog["effective_from"].to_numpy(dtype="datetime64[D]")
-    end = catalog["effective_to"].to_numpy(dtype="datetime64[D]")
+    start = column(catalog, "effective_from", "datetime64[D]")
+    end = column(catalog, "effective_to", "datetime64[D]")
     p = np.maximum(pos, 0)
     s, e = start[p], end[p]
     ok = (s <= line_day) & (np.isnat(e) | (line_day <= e))
@@ -65,6 +66,7 @@ def classify_lines(lines: pd.DataFrame, ctx: pd.DataFrame, catalog: pd.DataFrame
              med_type, default_prop_e6 (the policy's 乙类 default), day (datetime64[D]); a frame, or a
              dict of arrays (what adjudicate hands over: no frame to build for a few lines)
     catalog: see frames.catalog_frame
+    (lines and catalog: frames, or their Columns: columnar)
     """
     return pd.DataFrame(split_columns(lines, ctx, catalog), copy=False)
 
@@ -79,10 +81,10 @@ def split_columns(lines: pd.DataFrame, ctx: pd.DataFrame, catalog: pd.DataFrame)
     p = np.maximum(pos, 0)
 
     def col(name, fill):
-        values = catalog[name].to_numpy()
+        values = column(catalog, name)
         return np.where(found, values[p] if len(values) else fill, fill)
 
-    amount = lines["amount_fen"].to_numpy(dtype=np.int64)
+    amount = column(lines, "amount_fen", np.int64)
     chrg = col("chrg_lv", "")
     restricted = _restricted(ctx, catalog, p, found)
 
@@ -94,8 +96,8 @@ def split_columns(lines: pd.DataFrame, ctx: pd.DataFrame, catalog: pd.DataFrame)
 
     fulamt = np.where(full, amount, 0)
     limit = col("price_limit_e4", -1).astype(np.int64)
-    pric = lines["pric_e4"].to_numpy(dtype=np.int64)
-    cnt = lines["cnt_e4"].to_numpy(dtype=np.int64)
+    pric = column(lines, "pric_e4", np.int64)
+    cnt = column(lines, "cnt_e4", np.int64)
     over_mask = ~full & (limit >= 0) & (pric > limit)
     overlmt = np.zeros(n, dtype=np.int64)
     if over_mask.any():
@@ -114,8 +116,8 @@ def split_columns(lines: pd.DataFrame, ctx: pd.DataFrame, catalog: pd.DataFrame)
     # every column a fresh array (copies of the input's): the frame takes them as they are (copy=False)
     # instead of copying and consolidating them once more
     return {
-        "mdtrt_id": lines["mdtrt_id"].to_numpy(copy=True),
-        "feedetl_sn": lines["feedetl_sn"].to_numpy(copy=True),
+        "mdtrt_id": column(lines, "mdtrt_id").copy(),
+        "feedetl_sn": column(lines, "feedetl_sn").copy(),
         "amount_fen": amount.copy(),
         "fulamt_ownpay_amt": fulamt,
         "overlmt_selfpay": overlmt,
@@ -135,17 +137,17 @@ def _ctx_column(ctx, name: str, dtype) -> np.ndarray:
 def _restricted(ctx, catalog: pd.DataFrame, p: np.ndarray, found: np.ndarray) -> np.ndarray:
     if not len(catalog):
         return np.zeros(len(p), dtype=bool)
-    gender = catalog["restrict_gender"].to_numpy(dtype=object)[p]
-    min_age = catalog["restrict_min_age"].to_numpy(dtype=np.int64)[p]
-    max_age = catalog["restrict_max_age"].to_numpy(dtype=np.int64)[p]
-    min_level = catalog["restrict_min_level"].to_numpy(dtype=np.int64)[p]
+    gender = column(catalog, "restrict_gender", object)[p]
+    min_age = column(catalog, "restrict_min_age", np.int64)[p]
+    max_age = column(catalog, "restrict_max_age", np.int64)[p]
+    min_level = column(catalog, "restrict_min_level", np.int64)[p]
     age = _ctx_column(ctx, "age", np.int64)
     level = _ctx_column(ctx, "level", np.int64)
     bad = (gender != "") & (gender != _ctx_column(ctx, "gender", object))
     bad |= (min_age >= 0) & (age < min_age)
     bad |= (max_age >= 0) & (age > max_age)
     bad |= (min_level >= 0) & (level < min_level)
-    med_types = catalog["restrict_med_types"].to_numpy(dtype=object)
+    med_types = column(catalog, "restrict_med_types", object)
     has_mt = np.array([bool(m) for m in med_types], dtype=bool)[p]
     check = found & has_mt
     if check.any():
