@@ -24,6 +24,8 @@ from collections.abc import Callable
 from django.db import connections, router
 from django.db.models.query import ModelIterable, QuerySet, ValuesListIterable, get_related_populators
 
+from core import statements
+
 _STAND_IN_BASE = -31_000  # within every integer column's range (Django leaves out out-of-range values)
 # what is kept is bounded: shapes of up to MAX_VALUES values (a list's elements counted one by one), and up to
 # MAX_SHAPES of them per read; a larger request (an upload of thousands of lines) compiles as before, its SQL
@@ -160,7 +162,7 @@ class Prepared:
 
     def _run(self, compiled: _Compiled, values: tuple, connection) -> list:
         with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, _params(compiled, values))
+            statements.run(connection, cursor, compiled.sql, _params(compiled, values))
             rows = cursor.fetchall()
         return _result(compiled, rows, connection)
 
@@ -233,7 +235,7 @@ class Bound:
 
         def run() -> list:
             with connection.cursor() as cursor:
-                cursor.execute(sql, params)
+                statements.run(connection, cursor, sql, list(params))
                 return list(cursor.fetchall())
 
         return cls(run, _Foldable(sql, list(params), columns, list, connection, True))
@@ -264,8 +266,9 @@ def fold(*bounds: Bound) -> None:
             arrays = ", ".join(f"array_agg(q{k}.c{i})" for i in range(f.columns))
             parts.append(f"(SELECT {arrays} FROM ({f.sql}) AS q{k}({names})) AS r{k}")
             params += f.params
-        with folded[0].foldable.connection.cursor() as cursor:
-            cursor.execute("SELECT * FROM " + " CROSS JOIN ".join(parts), params)
+        connection = folded[0].foldable.connection
+        with connection.cursor() as cursor:
+            statements.run(connection, cursor, "SELECT * FROM " + " CROSS JOIN ".join(parts), params)
             row = cursor.fetchone()
         start = 0
         for b in folded:
