@@ -105,9 +105,14 @@ def _reads_alike(values: list, types: list[str]) -> bool:
     return True
 
 
+def statement_name(sql: str) -> str:
+    """The name of sql's prepared statement on any connection: its digest."""
+    return "core_" + hashlib.sha1(sql.encode()).hexdigest()[:24]
+
+
 def _prepare(raw, sql: str, params: list):
     """PREPARE sql on the driver's connection (under a savepoint inside a transaction); its name, or _REFUSED."""
-    name = "core_" + hashlib.sha1(sql.encode()).hexdigest()[:24]
+    name = statement_name(sql)
     prepare = f"PREPARE {name} AS {_numbered(sql)}"
     types = f"SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = '{name}'"
     savepoint = not raw.autocommit  # inside a transaction (psycopg2 sends its BEGIN first)
