@@ -26,10 +26,12 @@ import hashlib
 import re
 from decimal import Decimal
 
+import pghistory.runtime
 import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 from django.conf import settings
+from django.db import connection as default_connection
 
 # the statements kept per connection (each a few kilobytes of the backend's memory); beyond it, plain statements
 MAX_STATEMENTS = 256
@@ -44,6 +46,10 @@ _READ_AS: dict[type, frozenset | None] = {
     float: frozenset({"real", "double precision", "numeric"}), str: None, dt.datetime: _TIMES, dt.date: _TIMES,
 }
 _REFUSED = object()  # a statement PostgreSQL would not prepare as its text means: always sent as text
+_EXECUTE = re.compile(r"EXECUTE (core_[0-9a-f]{24})\b")
+# what this module executes are reads (core.prepared's), which pghistory leaves alone as it leaves every SELECT:
+# without this, inside a pghistory.context it would send its context's settings in front of each of them
+pghistory.runtime.IGNORED_SQL_PREFIXES = (*pghistory.runtime.IGNORED_SQL_PREFIXES, "execute core_")
 
 
 def run(connection, cursor, sql: str, params: list) -> None:
@@ -55,6 +61,17 @@ def run(connection, cursor, sql: str, params: list) -> None:
         cursor.execute(f"EXECUTE {name}({', '.join(['%s'] * len(params))})", params)
     else:
         cursor.execute(f"EXECUTE {name}", params)
+
+
+def text_of(sql: str, connection=None) -> str:
+    """A statement as it was sent (Django's query log, CaptureQueriesContext), each EXECUTE of a statement that this
+    connection prepared shown as that statement ($1, $2... for its values): for tests and logs that look for a
+    table or a clause in what ran."""
+    kept = getattr(connection or default_connection, "_prepared_statements", None)
+    if kept is None or "EXECUTE core_" not in sql:
+        return sql
+    texts = {name: text for text, name in kept[1].items() if name is not _REFUSED}
+    return _EXECUTE.sub(lambda m: _numbered(texts[m.group(1)]) if m.group(1) in texts else m.group(), sql)
 
 
 def _name(connection, sql: str, params: list) -> str | None:
