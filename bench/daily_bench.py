@@ -121,7 +121,7 @@ def run_chunk(chunk_id: int) -> dict:
 
     with connection.cursor() as cursor:
         cpu0 = cpu_now(cursor)
-    with support.Phases() as phases:
+    with support.Phases() as phases, support.GCClock() as collector:
         if PROFILE_OUT:
             profile = cProfile.Profile()
             profile.runcall(daily.run_chunk, chunk_id)
@@ -132,7 +132,7 @@ def run_chunk(chunk_id: int) -> dict:
         cpu = cpu_now(cursor) - cpu0
     connection.close()
     return {"seconds": phases.seconds | {"(wall)": phases.wall}, "pid": os.getpid(), "rss": support.peak_rss_mb(),
-            "cpu": cpu}
+            "cpu": cpu, "gc": sum(collector.cpu), "gc_passes": collector.passes}
 
 
 def main() -> int:
@@ -241,6 +241,9 @@ def run(args) -> int:
               f"visits; planning {planned_cpu:.1f} s); the bare COPY {floor['bare_cpu']:.1f} s, the indexed COPY "
               f"{floor['indexed_cpu']:.1f} s, the output's COPY {writes['cpu']:.1f} s; the job is "
               f"{job_cpu / writes['cpu']:.1f}x the output's COPY in CPU")
+        passes = [sum(r["gc_passes"][g] for r in runs) for g in range(3)]
+        print(f"garbage collector in the workers: {sum(r['gc'] for r in runs):.1f} s of CPU (passes of generations "
+              f"0/1/2: {'/'.join(str(p) for p in passes)})")
         print(f"peak RSS per worker process: {', '.join(f'{m:,.0f} MB' for m in rss.values())} (this process "
               f"{rss_before:,.0f} MB)")
         print(f"load average after the run: {support.load_average()}")

@@ -359,7 +359,8 @@ def run(visits: list, settle, warmup: int, label: str) -> None:
         pid = cursor.fetchone()[0]
     load0 = support.load_average()
     pg0, ticks0 = backend_cpu(pid), cpu_ticks()
-    cpu, wall, queries = settle_all(visits, settle)
+    with support.GCClock() as collector:
+        cpu, wall, queries = settle_all(visits, settle)
     pg, ticks = backend_cpu(pid) - pg0, cpu_ticks()
     cpu, wall = cpu[warmup:], wall[warmup:]
     n = len(cpu)
@@ -375,6 +376,7 @@ def run(visits: list, settle, warmup: int, label: str) -> None:
         f"{statistics.median(cpu[i:i + tenth]) * 1e3:.0f}" for i in range(0, n - tenth + 1, tenth)))
     print(f"    {n / sum(wall):.1f} settlements/s (one after another); {queries / len(visits):.1f} statements and "
           f"{pg / len(visits) * 1e3:.1f} ms of PostgreSQL backend CPU per settlement (mean of all {len(visits)})")
+    print(f"    {collector.summary(len(visits))}")
 
 
 class StageClock:
@@ -516,6 +518,9 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--no-audit-rules", dest="audit_rules", action="store_false",
                         help="no smart-audit rules: the settlement skips the audit stage")
+    parser.add_argument("--gc-freeze", action="store_true",
+                        help="gc.freeze() before the timed settlements: what is alive then (Django, pandas, the "
+                             "world) leaves the collector's generations, as a server that freezes after start-up")
     parser.add_argument("--http", action="store_true",
                         help="then settle --visits more alternately with settle_visit and through the WSGI handler")
     args = parser.parse_args()
@@ -541,6 +546,8 @@ def main() -> int:
             return settlement.settle_visit(visit, user=user)
 
         gc.collect()
+        if args.gc_freeze:
+            gc.freeze()
         run(visits[:args.visits], settle, args.warmup, f"settle_visit ({settlement.__name__})")
         if args.profile:
             profile(visits[args.visits:args.visits + extra], settle, settlement, args.profile_timer, args.profile_out)

@@ -5,6 +5,7 @@ database on the PostgreSQL server that DATABASE_URL names, migrates it, and drop
 """
 from __future__ import annotations
 
+import gc
 import os
 import platform
 import re
@@ -310,6 +311,32 @@ def load_average() -> str:
 
 def rate(n: float, seconds: float) -> str:
     return f"{n / seconds:,.0f}" if seconds > 0 else "-"
+
+
+class GCClock:
+    """CPU spent in the garbage collector's passes, per generation (gc.callbacks), while the block runs."""
+
+    def __init__(self):
+        self.cpu, self.passes, self._start = [0.0, 0.0, 0.0], [0, 0, 0], 0.0
+
+    def _callback(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._start = time.process_time()
+        else:
+            self.cpu[info["generation"]] += time.process_time() - self._start
+            self.passes[info["generation"]] += 1
+
+    def __enter__(self):
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc):
+        gc.callbacks.remove(self._callback)
+
+    def summary(self, n: int, unit: str = "settlement") -> str:
+        return (f"{sum(self.cpu) / n * 1e3:.2f} ms of CPU per {unit} in the garbage collector (passes of "
+                f"generations 0/1/2: {'/'.join(str(p) for p in self.passes)}; their CPU "
+                f"{'/'.join(f'{c * 1e3:.0f}' for c in self.cpu)} ms in all)")
 
 
 class Phases:

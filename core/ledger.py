@@ -19,7 +19,6 @@ import contextlib
 import pghistory
 import pghistory.middleware
 import pgtrigger
-import psycopg2.extensions
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 SETTING = "money.writer"
@@ -64,67 +63,6 @@ def allow_money_writes(cursor) -> None:
     cursor.execute("SELECT set_config(%s, %s, true)", [SETTING, SERVICES])
 
 
-class _Deferred:
-    """SQL put in front of the next statement a connection runs through Django's cursor (one connection's
-    money_writes settings): the setting is made by the block's first statement and given back by the first
-    statement after the block, in the same round trip, instead of a statement of its own each (the counter's
-    settlement: two fewer). Every statement through Django's cursor sees the setting the block's rules say it
-    sees; a block that runs no statement sets nothing and gives nothing back.
-
-    The wrapper sits first in the connection's execute_wrappers (the outermost), so that the others'
-    `execute_wrapper` blocks, which pop the list's last entry, never take it off. The SQL starts with a comment:
-    pghistory's context wrapper, inside it, leaves statements starting with SELECT alone, and its context must
-    still reach the write behind ours. A COPY (core.pgcopy) does not pass through Django's cursor: it is an
-    INSERT, which the guards never check. In front of a server-side (named) cursor's statement or an
-    executemany, the SQL runs alone first, on a cursor of the driver's own."""
-
-    def __init__(self, connection):
-        self.connection = connection
-        self.pending: list[str] = []
-        self.depth = 0
-
-    def add(self, sql: str) -> None:
-        self.pending.append(sql)
-        if self.__call__ not in self.connection.execute_wrappers:
-            self.connection.execute_wrappers.insert(0, self.__call__)
-
-    def drop(self, sql: str) -> bool:
-        """Take sql back if no statement has run it yet (True)."""
-        if sql in self.pending:
-            self.pending.remove(sql)
-            return True
-        return False
-
-    def __call__(self, execute, sql, params, many, context):
-        if self.pending and self._in_error():
-            # a failed transaction runs nothing but its rollback: the SQL waits for the statement after it (a
-            # ROLLBACK TO SAVEPOINT taken after the block brings back the setting of the block, not the one before)
-            return execute(sql, params, many, context)
-        pending, self.pending = self.pending, []
-        if self.__call__ in self.connection.execute_wrappers:
-            self.connection.execute_wrappers.remove(self.__call__)
-        if not pending:
-            return execute(sql, params, many, context)
-        prefix = "/* core.ledger */ SELECT " + ", ".join(pending) + "; "
-        if many or getattr(context["cursor"], "name", None) or isinstance(sql, bytes):
-            with self.connection.connection.cursor() as cursor:  # the driver's own, unnamed: the prefix alone
-                cursor.execute(prefix)
-            return execute(sql, params, many, context)
-        return execute(prefix + sql, params, many, context)
-
-
-    def _in_error(self) -> bool:
-        raw = self.connection.connection
-        return raw is not None and raw.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_INERROR
-
-
-def _deferred(connection) -> _Deferred:
-    deferred = getattr(connection, "_money_deferred", None)
-    if deferred is None:
-        deferred = connection._money_deferred = _Deferred(connection)
-    return deferred
-
-
 @contextlib.contextmanager
 def money_writes(*, using: str = DEFAULT_DB_ALIAS, savepoint: bool = True, **context):
     """The block is the services' write path: inside one transaction (a savepoint when nested), money rows
@@ -134,9 +72,10 @@ def money_writes(*, using: str = DEFAULT_DB_ALIAS, savepoint: bool = True, **con
     savepoint=False: nested, the block takes no savepoint of its own (transaction.atomic's savepoint), for a
     caller whose transaction ends with any error the block raises (nothing of the block is kept apart).
 
-    The setting and its return travel in front of the block's first statement and of the first one after it
-    (_Deferred): no statement of their own. The value before the block is kept in a setting of the block's
-    depth (`money.writer_before_N`), so nested blocks give back each its own."""
+    Two statements of its own: one makes the setting and reads the value before the block, one gives that
+    value back after it, so nested blocks give back each its own. A block that fails gives nothing back: its
+    savepoint's rollback takes the setting back (set_config(..., true) is transactional), or, with
+    savepoint=False, the caller's transaction ends with the error."""
     connection = connections[using]
     user = context.pop("user", None)
     if getattr(user, "is_authenticated", False):
@@ -148,22 +87,14 @@ def money_writes(*, using: str = DEFAULT_DB_ALIAS, savepoint: bool = True, **con
         if connection.vendor != "postgresql":
             yield
             return
-        deferred = _deferred(connection)
-        deferred.depth += 1
-        before = f"'{SETTING}_before_{deferred.depth}'"
-        enter = (f"set_config({before}, coalesce(current_setting('{SETTING}', true), ''), true), "
-                 f"set_config('{SETTING}', '{SERVICES}', true)")
-        deferred.add(enter)
-        try:
-            with pghistory.context(**context) if context else contextlib.nullcontext():
-                yield
-        except BaseException:
-            deferred.drop(enter)
-            raise
-        finally:
-            deferred.depth -= 1
-        if not deferred.drop(enter):  # the block ran a statement: the setting was made, give it back
-            deferred.add(f"set_config('{SETTING}', coalesce(current_setting({before}, true), ''), true)")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT coalesce(current_setting(%s, true), ''), set_config(%s, %s, true)",
+                           [SETTING, SETTING, SERVICES])
+            previous = cursor.fetchone()[0]
+        with pghistory.context(**context) if context else contextlib.nullcontext():
+            yield
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config(%s, %s, true)", [SETTING, previous])
 
 
 class HistoryMiddleware(pghistory.middleware.HistoryMiddleware):

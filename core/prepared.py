@@ -10,9 +10,9 @@ compiler's converters and become tuples or instances (with their select_related 
 make them.
 
 So a read gives exactly what its queryset gives, or is run as that queryset:
-- a shape whose stand-ins cannot all be found among the parameters (a value Django changes on the way, or writes
-  into the SQL itself) is never kept: each call of it runs the queryset (a value found in several places, used
-  several times by the queryset, is put in each);
+- a shape whose stand-ins cannot all be found once each among the parameters (a value Django changes on the
+  way, or writes into the SQL itself, or a value the queryset uses twice) is never kept: each call of it runs
+  the queryset;
 - so is a shape with an empty list (Django answers it without a statement) or a value of another type;
 - a locking read (`select_for_update`) outside a transaction runs the queryset, which raises as it always does.
 """
@@ -59,11 +59,11 @@ _FOLDABLE_INTERNAL = frozenset({
 class _Compiled:
     __slots__ = ("arrays", "compiler", "foldable", "instances", "locks", "slots", "sql", "template")
 
-    def __init__(self, sql: str, template: list, slots: list[list[int]], compiler, locks: bool, instances: bool,
+    def __init__(self, sql: str, template: list, slots: list[int], compiler, locks: bool, instances: bool,
                  arrays: bool = False):
         self.sql, self.template, self.slots, self.compiler, self.locks = sql, template, slots, compiler, locks
-        # arrays: the long lists among the values are one parameter each (`= ANY(%s)`, one slot list for the
-        # value); the others are a slot list per element (`IN (%s, %s, ...)`)
+        # arrays: the long lists among the values are one parameter each (`= ANY(%s)`, one slot for the value);
+        # the others are a slot per element (`IN (%s, %s, ...)`)
         self.instances, self.arrays = instances, arrays
         # whether fold may read it as arrays of its columns: every column of a type whose array the driver
         # gives back element by element as it gives the column itself
@@ -234,11 +234,13 @@ class Prepared:
         except Exception:  # noqa: BLE001 — e.g. a lock outside a transaction: the queryset decides, now and later
             return _UNSEEN
         flat = [v for s in stand_ins for v in (s if isinstance(s, list) else [s])]
-        where: dict[int, list[int]] = {}  # a value the queryset uses twice (e.g. in a sub-select) is in two places
+        where = {}
         for pos, param in enumerate(params):
             for n, stand_in in enumerate(flat):
                 if type(param) is type(stand_in) and param == stand_in:
-                    where.setdefault(n, []).append(pos)
+                    if n in where:
+                        return None
+                    where[n] = pos
         if len(where) != len(flat) or compiler.has_extra_select:
             return None
         slots = [where[n] for n in range(len(flat))]
@@ -266,31 +268,26 @@ class Prepared:
             lambda rows: _result(compiled, rows, connection), connection, compiled.foldable))
 
 
-def _converted(sql: str, params: list, stand_ins: list, slots: list[list[int]]) -> tuple | None:
-    """(SQL, parameters, slots per value) of the statement with its lists as arrays (_as_arrays), or None."""
+def _converted(sql: str, params: list, stand_ins: list, slots: list[int]) -> tuple | None:
+    """(SQL, parameters, slots) of the statement with its long lists as arrays (_as_arrays), or None."""
     lists, k = [], 0
     for stand_in in stand_ins:
         if isinstance(stand_in, list) and len(stand_in) > ARRAY_FROM:
-            places = slots[k:k + len(stand_in)]
-            if any(len(p) != len(places[0]) for p in places):
-                return None
-            lists.append([[p[use] for p in places] for use in range(len(places[0]))])
-            k += len(stand_in)
-        else:
-            k += 1
+            lists.append([slots[k:k + len(stand_in)]])  # each value is used once (_compile)
+        k += len(stand_in) if isinstance(stand_in, list) else 1
     arrays = _as_arrays(sql, params, lists)
     if arrays is None:
         return None
     new_sql, new_params, moved = arrays
-    by_value, k = [], 0
+    new_slots, k = [], 0
     for stand_in in stand_ins:
-        if isinstance(stand_in, list) and len(stand_in) <= ARRAY_FROM:  # a short list: a slot list per element
-            by_value += [[moved[p] for p in slots[k + i]] for i in range(len(stand_in))]
+        if isinstance(stand_in, list) and len(stand_in) <= ARRAY_FROM:  # a short list: a slot per element
+            new_slots += [moved[p] for p in slots[k:k + len(stand_in)]]
             k += len(stand_in)
         else:  # a long list: where its first element was, its array goes
-            by_value.append([moved[p] for p in slots[k]])
+            new_slots.append(moved[slots[k]])
             k += len(stand_in) if isinstance(stand_in, list) else 1
-    return new_sql, new_params, by_value
+    return new_sql, new_params, new_slots
 
 
 def _params(compiled: _Compiled, values: tuple) -> list:
@@ -304,9 +301,8 @@ def _params(compiled: _Compiled, values: tuple) -> list:
             flat.append(list(value))  # psycopg2 writes a list as an ARRAY
         else:
             flat += value
-    for places, value in zip(compiled.slots, flat, strict=True):
-        for pos in places:
-            params[pos] = value
+    for pos, value in zip(compiled.slots, flat, strict=True):
+        params[pos] = value
     return params
 
 

@@ -1,6 +1,6 @@
 """The counter's settlement in few statements (issue 14): the persons' and visits' locks in two, the visits' status
-with the settlement's INSERT, the money rows in one, money_writes' setting in front of the writes; the same
-rows, the same guards."""
+with the settlement's INSERT, the money rows in one, money_writes' setting made before the writes and given back
+after them; the same rows, the same guards."""
 import psycopg2
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -32,13 +32,13 @@ def _setting() -> str:
 def test_the_writes_of_a_settlement_are_few_statements_and_leave_the_guard_on(visit):
     with CaptureQueriesContext(connection) as queries, transaction.atomic():
         s = settle_visit(visit, setl_time=local(2026, 3, 10, 10), audit=False)
-        after = _setting()  # the first statement after money_writes gives the setting back
+        after = _setting()  # money_writes gave the setting back
     sql = [text_of(q["sql"]) for q in queries.captured_queries]  # a prepared read as the statement it executes
     assert after == ""
     setting = [q for q in sql if "set_config('money.writer'" in q]
-    assert len(setting) == 2 and all(  # made and given back in front of other statements, none of their own
-        q.startswith("/* core.ledger */ SELECT") and q.count(";") >= 1 and not q.rstrip().endswith(";")
-        for q in setting)
+    # made before the writes and given back after them, each a statement of its own with nothing else in it
+    assert len(setting) == 2 and all(q.startswith("SELECT") and ";" not in q for q in setting)
+    assert sql.index(setting[0]) < min(i for i, q in enumerate(sql) if "INSERT INTO" in q) < sql.index(setting[1])
     [insert] = [q for q in sql if 'INSERT INTO "claims_settlement"' in q]
     assert 'UPDATE "claims_visit"' in insert  # one statement for both
     [money] = [q for q in sql if "claims_settlementaccumulation" in q]
@@ -63,7 +63,7 @@ def test_money_writes_gives_each_nested_block_its_own_value_back(db):
                 assert _setting() == "services"
             assert _setting() == "services"  # the inner block gave back the outer's value
             with money_writes():
-                pass  # no statement: nothing set, nothing given back
+                pass
             assert _setting() == "services"
         assert _setting() == ""
         with money_writes():
@@ -84,8 +84,8 @@ def test_a_failure_outside_djangos_cursor_leaves_the_rollback_and_the_setting_as
         with pytest.raises(psycopg2.Error), transaction.atomic():
             with money_writes(savepoint=False):
                 assert _setting() == "services"
-            # the setting's return waits for the next statement; this one fails without Django's cursor (as a
-            # COPY would), and the savepoint's rollback must still run
+            # a statement that fails without Django's cursor (as a COPY would): the savepoint's rollback must
+            # still run and take everything of the block back
             with connection.connection.cursor() as raw:
                 raw.execute("SELECT 1 / 0")
         assert _setting() == ""
