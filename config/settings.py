@@ -280,6 +280,10 @@ DATABASES = {
         conn_max_age=env_int("CONN_MAX_AGE", 60, minimum=0),
     )
 }
+# PostgreSQL: core.prepared's reads as server-side prepared statements (PREPARE once per connection, then EXECUTE:
+# no parsing or planning per request). Off behind PgBouncer in transaction mode, whose server connections change
+# between transactions.
+SERVER_PREPARED_STATEMENTS = env_bool("SERVER_PREPARED_STATEMENTS", True)
 # 64-bit primary keys.
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # History events (pghistory) are read by object and context only: no index on their copies of foreign keys.

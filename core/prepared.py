@@ -19,10 +19,13 @@ So a read gives exactly what its queryset gives, or is run as that queryset:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 from django.db import connections, router
 from django.db.models.query import ModelIterable, QuerySet, ValuesListIterable, get_related_populators
+
+from core import statements
 
 _STAND_IN_BASE = -31_000  # within every integer column's range (Django leaves out out-of-range values)
 # what is kept is bounded: shapes of up to MAX_VALUES values (a list's elements counted one by one), and up to
@@ -33,6 +36,14 @@ MAX_SHAPES = 256
 
 
 _UNSEEN = object()  # a shape not compiled (yet)
+_BY_LENGTH = object()  # an array shape whose lists stay IN lists: kept per length (_shape)
+_TOKEN = re.compile(r"%%|%s")
+# the list elements psycopg2 writes as an array of one SQL type (ARRAY[1, 2], ARRAY['a', 'b'])
+_ARRAY_TYPES = (int, str)
+# a list of more elements is one array parameter (PostgreSQL: one statement for all such lengths); a shorter one
+# is an IN list, kept per length: the planner estimates `IN ($1)` as an equality and prepares it once, while it
+# estimates `= ANY($1)` as ten values and plans it anew each time
+ARRAY_FROM = 8
 
 # the field types whose column fold reads as an array (array_agg) and the driver parses element by element into the
 # values it gives for the column itself (psycopg2's array casters of text, integers, numeric, bool, date,
@@ -46,11 +57,14 @@ _FOLDABLE_INTERNAL = frozenset({
 
 
 class _Compiled:
-    __slots__ = ("compiler", "foldable", "instances", "locks", "slots", "sql", "template")
+    __slots__ = ("arrays", "compiler", "foldable", "instances", "locks", "slots", "sql", "template")
 
-    def __init__(self, sql: str, template: list, slots: list[int], compiler, locks: bool, instances: bool):
+    def __init__(self, sql: str, template: list, slots: list[int], compiler, locks: bool, instances: bool,
+                 arrays: bool = False):
         self.sql, self.template, self.slots, self.compiler, self.locks = sql, template, slots, compiler, locks
-        self.instances = instances
+        # arrays: the long lists among the values are one parameter each (`= ANY(%s)`, one slot for the value);
+        # the others are a slot per element (`IN (%s, %s, ...)`)
+        self.instances, self.arrays = instances, arrays
         # whether fold may read it as arrays of its columns: every column of a type whose array the driver
         # gives back element by element as it gives the column itself
         self.foldable = not locks and compiler.col_count == len(compiler.select) and all(
@@ -70,6 +84,64 @@ def _stand_in(value, k: int):
     if kind is dt.date:
         return dt.date(2, 1, 1) + dt.timedelta(days=k)
     return None
+
+
+def _array_shape(values: tuple) -> tuple | None:
+    """The shape of these values whatever the lengths of their long lists (over ARRAY_FROM elements, as a visit's
+    catalog codes): such a list as ("ANY", its elements' one type), for a read whose long lists all become arrays
+    (_as_arrays); a short list as in _shape (an IN list is planned as well as an equality, an array is not). None
+    when no list is long, or a long one is mixed or of another type."""
+    shape, long = [], False
+    for value in values:
+        if isinstance(value, list | tuple | set | frozenset) and len(value) > ARRAY_FROM:
+            kinds = {type(v) for v in value}
+            if len(kinds) != 1 or next(iter(kinds)) not in _ARRAY_TYPES:
+                return None
+            shape.append(("ANY", kinds.pop()))
+            long = True
+        else:
+            one = _shape((value,))
+            if one is None:
+                return None
+            shape.append(one[0])
+    return tuple(shape) if long else None
+
+
+def _as_arrays(sql: str, params: list, lists: list[list[list[int]]]) -> tuple[str, list, list[int]] | None:
+    """The statement with each list's `IN (%s, ..., %s)` as `= ANY(%s)` (the same rows, NULLs alike), so that one
+    statement serves every length: (its SQL, its parameters with None where a list goes, and for each parameter of
+    the old statement its place in the new one, or -1 for a list's other elements). `lists`: for each list, the
+    parameters' places of each of its uses. None when a use is not such an IN list."""
+    spans = [m.span() for m in _TOKEN.finditer(sql) if m.group() == "%s"]
+    if len(spans) != len(params):
+        return None
+    groups = {}
+    for uses in lists:
+        for places in uses:
+            first, last = places[0], places[-1]
+            if places != list(range(first, last + 1)) or not sql[:spans[first][0]].endswith(" IN (") or \
+                    sql[spans[last][1]:spans[last][1] + 1] != ")" or any(
+                    sql[spans[p][1]:spans[p + 1][0]] != ", " for p in places[:-1]):
+                return None
+            groups[first] = last
+    out, new_params, where, at, pos = [], [], [], 0, 0
+    while pos < len(params):
+        start, end = spans[pos]
+        if pos in groups:
+            last = groups[pos]
+            out.append(sql[at:start - len(" IN (")] + " = ANY(%s)")
+            at = spans[last][1] + 1
+            where += [len(new_params)] + [-1] * (last - pos)
+            new_params.append(None)
+            pos = last + 1
+        else:
+            out.append(sql[at:end])
+            at = end
+            where.append(len(new_params))
+            new_params.append(params[pos])
+            pos += 1
+    out.append(sql[at:])
+    return "".join(out), new_params, where
 
 
 def _shape(values: tuple) -> tuple | None:
@@ -111,12 +183,25 @@ class Prepared:
         return list(self.build(*values))
 
     def _kept(self, values: tuple) -> tuple:
-        """(the shape's _Compiled, None or _UNSEEN; the connection), compiling the shape on its first call."""
+        """(the shape's _Compiled, None or _UNSEEN; the connection), compiling the shape on its first call. On
+        PostgreSQL a read whose lists all become arrays is kept once for every length of its lists."""
+        alias = router.db_for_read(self.model)
+        connection = connections[alias]
+        arrays = _array_shape(values) if connection.vendor == "postgresql" else None
+        if arrays is not None:
+            key = (alias, connection, arrays)
+            compiled = self._compiled.get(key, _UNSEEN)
+            if compiled is _UNSEEN:
+                compiled = self._compile(values, alias, arrays=True)
+                if compiled is not _UNSEEN and len(self._compiled) < MAX_SHAPES:
+                    self._compiled[key] = compiled if compiled is None or compiled.arrays else _BY_LENGTH
+                if compiled is None or compiled is _UNSEEN or compiled.arrays:
+                    return compiled, connection
+            elif compiled is not _BY_LENGTH:
+                return compiled, connection
         shape = _shape(values)
         if shape is None or sum(len(k) if type(k) is tuple else 1 for k in shape) > MAX_VALUES:
             return None, None
-        alias = router.db_for_read(self.model)
-        connection = connections[alias]
         # per connection object (one per thread): the compiler kept converts with its own connection
         key = (alias, connection, shape)
         compiled = self._compiled.get(key, _UNSEEN)
@@ -126,8 +211,9 @@ class Prepared:
                 self._compiled[key] = compiled
         return compiled, connection
 
-    def _compile(self, values: tuple, alias: str):
-        """The shape's _Compiled; None: never (its queryset runs every time); _UNSEEN: not now."""
+    def _compile(self, values: tuple, alias: str, arrays: bool = False):
+        """The shape's _Compiled (arrays: with its lists as arrays when they all can be); None: never (its queryset
+        runs every time); _UNSEEN: not now."""
         k = 0
         stand_ins = []
         for value in values:
@@ -157,12 +243,16 @@ class Prepared:
                     where[n] = pos
         if len(where) != len(flat) or compiler.has_extra_select:
             return None
-        return _Compiled(sql, list(params), [where[n] for n in range(len(flat))], compiler,
-                         locks=bool(queryset.query.select_for_update), instances=instances)
+        slots = [where[n] for n in range(len(flat))]
+        locks = bool(queryset.query.select_for_update)
+        converted = _converted(sql, list(params), stand_ins, slots) if arrays else None
+        if converted is not None:
+            return _Compiled(*converted, compiler, locks=locks, instances=instances, arrays=True)
+        return _Compiled(sql, list(params), slots, compiler, locks=locks, instances=instances)
 
     def _run(self, compiled: _Compiled, values: tuple, connection) -> list:
         with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, _params(compiled, values))
+            statements.run(connection, cursor, compiled.sql, _params(compiled, values))
             rows = cursor.fetchall()
         return _result(compiled, rows, connection)
 
@@ -178,10 +268,39 @@ class Prepared:
             lambda rows: _result(compiled, rows, connection), connection, compiled.foldable))
 
 
+def _converted(sql: str, params: list, stand_ins: list, slots: list[int]) -> tuple | None:
+    """(SQL, parameters, slots) of the statement with its long lists as arrays (_as_arrays), or None."""
+    lists, k = [], 0
+    for stand_in in stand_ins:
+        if isinstance(stand_in, list) and len(stand_in) > ARRAY_FROM:
+            lists.append([slots[k:k + len(stand_in)]])  # each value is used once (_compile)
+        k += len(stand_in) if isinstance(stand_in, list) else 1
+    arrays = _as_arrays(sql, params, lists)
+    if arrays is None:
+        return None
+    new_sql, new_params, moved = arrays
+    new_slots, k = [], 0
+    for stand_in in stand_ins:
+        if isinstance(stand_in, list) and len(stand_in) <= ARRAY_FROM:  # a short list: a slot per element
+            new_slots += [moved[p] for p in slots[k:k + len(stand_in)]]
+            k += len(stand_in)
+        else:  # a long list: where its first element was, its array goes
+            new_slots.append(moved[slots[k]])
+            k += len(stand_in) if isinstance(stand_in, list) else 1
+    return new_sql, new_params, new_slots
+
+
 def _params(compiled: _Compiled, values: tuple) -> list:
     """The kept statement's parameters with these values in their places."""
     params = list(compiled.template)
-    flat = [v for value in values for v in (value if isinstance(value, list | tuple) else [value])]
+    flat = []
+    for value in values:
+        if not isinstance(value, list | tuple):
+            flat.append(value)
+        elif compiled.arrays and len(value) > ARRAY_FROM:
+            flat.append(list(value))  # psycopg2 writes a list as an ARRAY
+        else:
+            flat += value
     for pos, value in zip(compiled.slots, flat, strict=True):
         params[pos] = value
     return params
@@ -234,7 +353,7 @@ class Bound:
 
         def run() -> list:
             with connection.cursor() as cursor:
-                cursor.execute(sql, params)
+                statements.run(connection, cursor, sql, list(params))
                 return list(cursor.fetchall())
 
         return cls(run, _Foldable(sql, list(params), columns, list, connection, True))
@@ -265,8 +384,9 @@ def fold(*bounds: Bound) -> None:
             arrays = ", ".join(f"array_agg(q{k}.c{i})" for i in range(f.columns))
             parts.append(f"(SELECT {arrays} FROM ({f.sql}) AS q{k}({names})) AS r{k}")
             params += f.params
-        with folded[0].foldable.connection.cursor() as cursor:
-            cursor.execute("SELECT * FROM " + " CROSS JOIN ".join(parts), params)
+        connection = folded[0].foldable.connection
+        with connection.cursor() as cursor:
+            statements.run(connection, cursor, "SELECT * FROM " + " CROSS JOIN ".join(parts), params)
             row = cursor.fetchone()
         start = 0
         for b in folded:

@@ -36,6 +36,26 @@ def test_a_line_of_a_fee_line_that_does_not_exist_is_refused_and_nothing_of_the_
     assert not SettlementLine.objects.filter(settlement=settlement).exists()
 
 
+def test_lines_sharing_settlements_are_refused_when_one_settlement_does_not_exist():
+    settlements = [SettlementFactory(), SettlementFactory()]
+    fee_lines = [FeeLineFactory() for _ in range(4)]
+
+    def line(settlement_id, fee_line):
+        return SettlementLine(settlement_id=settlement_id, fee_line=fee_line, feedetl_sn=fee_line.feedetl_sn,
+                              det_item_fee_sumamt=0, fulamt_ownpay_amt=0, overlmt_selfpay=0, preselfpay_amt=0,
+                              inscp_scp_amt=0)
+
+    # each settlement's id probed once for its lines: the one missing among them still fails the statement
+    rows = [line(settlements[0].pk, fee_lines[0]), line(settlements[0].pk, fee_lines[1]),
+            line(987654321, fee_lines[2]), line(settlements[1].pk, fee_lines[3])]
+    with pytest.raises(IntegrityError, match="settlement_id: no such row in claims_settlement"), transaction.atomic():
+        SettlementLine.objects.bulk_create(rows)
+    assert not SettlementLine.objects.exists()
+    rows[2] = line(settlements[1].pk, fee_lines[2])
+    SettlementLine.objects.bulk_create(rows)
+    assert SettlementLine.objects.filter(settlement__in=settlements).count() == 4
+
+
 def test_moving_a_line_to_a_settlement_that_does_not_exist_is_refused():
     line = SettlementLineFactory()
     # even on the services' path (outside it the append-only guard refuses the statement first)

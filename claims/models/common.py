@@ -67,15 +67,22 @@ def _history(**options):
                            **options)
 
 
-def _keys_exist(table: str, keys: dict[str, str]) -> list:
+def _keys_exist(table: str, keys: dict[str, str], repeated: tuple[str, ...] = ()) -> list:
     """Statement-level foreign-key checks: after each INSERT or UPDATE, every new row's keys must exist in their
     tables, checked once for the statement's rows together (a join) instead of once per row: the night writes
-    settlement lines by the million, and per-row checks would cost more than the rows."""
-    # the LATERAL ... LIMIT 1 makes each check a probe of the parent's primary key per new row, whatever the
-    # statement's size: never a scan of the parent table, which grows with the history
+    settlement lines by the million, and per-row checks would cost more than the rows. `repeated`: the keys many
+    rows share (a settlement's lines share its id), each probed once per distinct value."""
+    # the LATERAL ... LIMIT 1 makes each check a probe of the parent's primary key per new row (or distinct key),
+    # whatever the statement's size: never a scan of the parent table, which grows with the history. A row whose
+    # key finds no parent (a NULL key included) fails the statement.
+    def rows(column: str) -> str:
+        if column in repeated:
+            return f"(SELECT DISTINCT {column} FROM new_rows) n"
+        return "new_rows n"
+
     checks = "".join(f"""
-        IF (SELECT count(*) FROM new_rows) <> (SELECT count(*) FROM new_rows n
-                CROSS JOIN LATERAL (SELECT 1 FROM {parent} p WHERE p.id = n.{column} LIMIT 1) found) THEN
+        IF EXISTS (SELECT FROM {rows(column)} LEFT JOIN LATERAL (SELECT 1 AS found FROM {parent} p
+                WHERE p.id = n.{column} LIMIT 1) parent ON true WHERE parent.found IS NULL) THEN
             RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
                 MESSAGE = '{table}.{column}: no such row in {parent}';
         END IF;""" for column, parent in keys.items())

@@ -188,7 +188,8 @@ class SettlementLine(models.Model):
         verbose_name_plural = _("结算明细")
         ordering = ["settlement", "feedetl_sn"]
         triggers = [*_keys_exist("claims_settlementline", {"settlement_id": "claims_settlement",
-                                                           "fee_line_id": "claims_feeline"}), append_only()]
+                                                           "fee_line_id": "claims_feeline"},
+                                 repeated=("settlement_id",)), append_only()]
         constraints = [
             models.UniqueConstraint(
                 fields=["settlement", "fee_line"], name="%(app_label)s_%(class)s_settlement_line_uniq"

@@ -9,6 +9,7 @@ from claims.api import answers
 from claims.api import serializers as s
 from claims.api.answers import settlement_answer, settlement_queryset
 from claims.models import Settlement
+from core.statements import text_of
 
 from .base import APITestBase, token_client
 
@@ -62,7 +63,8 @@ class TokenReadTests(APITestBase):
         assert response.status_code == 404
         # the token with its user, link and institution; then the visit
         assert len(queries) == 2, [q["sql"] for q in queries]
-        assert "insurance_institution" in queries[0]["sql"] and "authtoken_token" in queries[0]["sql"]
+        first = text_of(queries[0]["sql"])  # a prepared read: the statement it executes
+        assert "insurance_institution" in first and "authtoken_token" in first
 
     def test_an_inactive_user_is_refused_as_drf_refuses_it(self):
         self.w.user_a.is_active = False

@@ -70,7 +70,7 @@ def test_shapes_that_cannot_be_kept_run_the_queryset():
     visit = VisitFactory()
     assert INSTANCES([]) == []  # an empty list: Django answers without a statement
     assert not any(shape == ((),) for (_a, _c, shape) in INSTANCES._compiled)
-    many = [visit.pk] * (MAX_VALUES + 1)  # too many values to keep: the queryset, every time
+    many = [visit.pk] * (MAX_VALUES + 1)  # too many values to keep per length: an array on PostgreSQL, else the queryset
     assert [v.pk for v in INSTANCES(many)] == [visit.pk] and not any(
         len(shape[0]) > MAX_VALUES for (_a, _c, shape) in INSTANCES._compiled)
     with pytest.raises(ValueError, match="None"):  # None has no stand-in: the queryset decides, and refuses it

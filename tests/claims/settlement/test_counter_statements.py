@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from claims.models import Settlement, SettlementAccumulation, VisitStatus
 from claims.settlement.services import settle_visit
 from core.ledger import money_writes
+from core.statements import text_of
 from insurance.models import AccountMovement, PersonalAccount
 from tests.append_only import REFUSED
 from tests.claims.conftest import admit, line, local
@@ -32,7 +33,7 @@ def test_the_writes_of_a_settlement_are_few_statements_and_leave_the_guard_on(vi
     with CaptureQueriesContext(connection) as queries, transaction.atomic():
         s = settle_visit(visit, setl_time=local(2026, 3, 10, 10), audit=False)
         after = _setting()  # money_writes gave the setting back
-    sql = [q["sql"] for q in queries.captured_queries]
+    sql = [text_of(q["sql"]) for q in queries.captured_queries]  # a prepared read as the statement it executes
     assert after == ""
     setting = [q for q in sql if "set_config('money.writer'" in q]
     # made before the writes and given back after them, each a statement of its own with nothing else in it
