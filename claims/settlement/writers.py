@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pandas as pd
+import numpy as np
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,7 +22,7 @@ from claims.models import (
     Visit,
     VisitStatus,
 )
-from claims.settlement.plan import SETTLEMENT_FEN, SPLIT_FEN, Plan
+from claims.settlement.plan import FEE_LINE_ROW, SETTLEMENT_FEN, SPLIT_FEN, Plan
 from core.inserts import insert_new, update_by_pk, update_by_pk_sql
 from core.ledger import money_writes
 from core.pgcopy import insert_rows
@@ -45,17 +45,19 @@ def movement_reason(mdtrt_id: str) -> str:
     return _("结算 %(id)s 个人账户支付") % {"id": mdtrt_id}
 
 
-def _local_aware(values: pd.Series) -> list:
-    """Naive local datetime64 values → aware datetimes (to the microsecond, as DatetimeIndex.to_pydatetime)."""
-    return [timezone.make_aware(t) for t in values.to_numpy("datetime64[us]").tolist()]
+def _local_aware(values) -> list:
+    """Naive local datetime64 values (a column or its array) → aware datetimes (to the microsecond, as
+    DatetimeIndex.to_pydatetime)."""
+    return [timezone.make_aware(t) for t in np.asarray(values, dtype="datetime64[us]").tolist()]
 
 
 def write_plan(plan: Plan, *, user=None, reason: str = "", daily_job=None) -> dict[str, Settlement]:
-    """Persist a plan with the ORM; returns {mdtrt_id: Settlement} of the new settlements."""
+    """Persist a plan with the ORM; returns {mdtrt_id: Settlement} of the new settlements. The plan's parts are
+    read as they were handed over (plan.part: a frame, or at the counter its Columns), column by column."""
     user = user if getattr(user, "is_authenticated", False) else None
-    s = plan.settlements
+    s = plan.part("settlements")
     if s.empty:
-        write_fee_lines(plan.fee_lines)
+        write_fee_lines(plan.part("fee_lines"))
         return {}
     times = _local_aware(s["setl_time"])
     # column by column (itertuples builds a namedtuple class on every call: most of the cost for one settlement)
@@ -77,8 +79,8 @@ def write_plan(plan: Plan, *, user=None, reason: str = "", daily_job=None) -> di
     else:
         insert_new(Settlement, settlements)  # ids set on every database the project supports
     ids = [st.pk for st in settlements]
-    _write_lines(plan.lines, ids)
-    write_fee_lines(plan.fee_lines)
+    _write_lines(plan.part("lines"), ids)
+    write_fee_lines(plan.part("fee_lines"))
     if connection.vendor == "postgresql":
         _write_money(plan, ids, user)
     else:
@@ -88,7 +90,7 @@ def write_plan(plan: Plan, *, user=None, reason: str = "", daily_job=None) -> di
     return {st_row: st for st_row, st in zip(s["mdtrt_id"].tolist(), settlements, strict=True)}
 
 
-def _write_lines(lines: pd.DataFrame, ids: list[int]) -> None:
+def _write_lines(lines, ids: list[int]) -> None:
     cols = [lines[c].tolist() for c in ("settlement_ref", "fee_line_id", "feedetl_sn", "det_item_fee_sumamt",
                                         *SPLIT_FEN, "chrgitm_lv", "selfpay_prop_e6", "reason")]
     yuan: dict[int, Decimal] = {}  # the same few amounts and ratios recur on many lines: each converted once
@@ -115,20 +117,19 @@ def _write_lines(lines: pd.DataFrame, ids: list[int]) -> None:
     ])
 
 
-def write_fee_lines(fee_lines: pd.DataFrame) -> None:
-    """Store a plan's fee-line splits (FEE_LINE_ROW) on their fee lines."""
+def write_fee_lines(fee_lines) -> None:
+    """Store a plan's fee-line splits (FEE_LINE_ROW, a frame or its Columns) on their fee lines."""
     if fee_lines.empty:
         return
-    rows = []
-    for r in fee_lines.itertuples(index=False):
-        line = FeeLine(pk=r.fee_line_id, chrgitm_lv=r.chrgitm_lv, selfpay_prop=ratio_to_decimal(r.selfpay_prop_e6),
-                       reason=r.reason, **{c: fen_to_decimal(getattr(r, c)) for c in SPLIT_FEN})
-        rows.append(line)
+    columns = {c: fee_lines[c].tolist() for c in FEE_LINE_ROW}
+    rows = [FeeLine(pk=pk, chrgitm_lv=columns["chrgitm_lv"][i], selfpay_prop=ratio_to_decimal(columns["selfpay_prop_e6"][i]),
+                    reason=columns["reason"][i], **{c: fen_to_decimal(columns[c][i]) for c in SPLIT_FEN})
+            for i, pk in enumerate(columns["fee_line_id"])]
     with money_writes():  # the services' path (core.ledger): a settled visit's lines are frozen for others
         FeeLine.objects.bulk_update(rows, [*SPLIT_FEN, "chrgitm_lv", "selfpay_prop", "reason"], batch_size=2000)
 
 
-def _accumulator_totals(acc: pd.DataFrame) -> list[tuple]:
+def _accumulator_totals(acc) -> list[tuple]:
     """Plan.accumulator_totals as (person_id, year, kind, key, delta) tuples, summed with a dict (one
     settlement has a handful of accumulations; a group-by costs more than the sums)."""
     totals: dict[tuple, int] = {}
@@ -148,7 +149,7 @@ def _accumulator_sql(plan: Plan, ids: list[int]) -> tuple[str, str, list] | None
     """PostgreSQL's statement of the settlements' accumulations and the upsert of the accumulators they add to, as
     (its WITH list, its INSERT, the parameters); None without accumulations. The caller holds the persons' locks:
     adding to the stored amounts is what the ORM path (_write_accumulators) does."""
-    acc = plan.accumulations
+    acc = plan.part("accumulations")
     if acc.empty:
         return None
     rows = _accumulation_rows(acc, ids)
@@ -163,14 +164,14 @@ def _accumulator_sql(plan: Plan, ids: list[int]) -> tuple[str, str, list] | None
             + [v for p, y, k, key, d in totals for v in (p, y, k, key, accumulator_value(k, d))])
 
 
-def _accumulation_rows(acc: pd.DataFrame, ids: list[int]) -> list[tuple]:
+def _accumulation_rows(acc, ids: list[int]) -> list[tuple]:
     return [(ids[ref], kind, key, year, accumulator_value(kind, delta)) for ref, kind, key, year, delta in zip(
         *(acc[c].tolist() for c in ("settlement_ref", "kind", "key", "year", "delta")), strict=True)]
 
 
 def _write_accumulators(plan: Plan, ids: list[int]) -> None:
     """The ORM's way (SQLite: the demo, run_cases) of _accumulator_sql's statement."""
-    acc = plan.accumulations
+    acc = plan.part("accumulations")
     if acc.empty:
         return
     rows = _accumulation_rows(acc, ids)
@@ -196,17 +197,17 @@ def _write_accumulators(plan: Plan, ids: list[int]) -> None:
 def _movement_columns(plan: Plan) -> tuple:
     """The settlements' mdtrt_ids, the payments' settlement_ref, person_id, amount_fen and balance_after_fen, and
     {person: the balance after their last payment}."""
-    moves = plan.movements
+    moves = plan.part("movements")
     refs, persons = moves["settlement_ref"].tolist(), moves["person_id"].tolist()
     after = moves["balance_after_fen"].tolist()
     balances = {int(p): b for p, b in zip(persons, after, strict=True)}  # each person's last payment's balance
-    return plan.settlements["mdtrt_id"].tolist(), refs, persons, moves["amount_fen"].tolist(), after, balances
+    return plan.part("settlements")["mdtrt_id"].tolist(), refs, persons, moves["amount_fen"].tolist(), after, balances
 
 
 def _account_sql(plan: Plan, ids: list[int], user) -> tuple[str, str, list] | None:
     """PostgreSQL's statement of the account payments: the balances set and the payments appended to the ledger,
     in the plan's order, as (its WITH list, its INSERT, the parameters); None without payments."""
-    if plan.movements.empty:
+    if plan.part("movements").empty:
         return None
     mdtrt_ids, refs, persons, amounts, after, balances = _movement_columns(plan)
     stamp = timezone.now()
@@ -243,7 +244,7 @@ def _write_money(plan: Plan, ids: list[int], user) -> None:
 
 def _write_accounts(plan: Plan, ids: list[int], user) -> None:
     """The ORM's way (SQLite: the demo, run_cases) of _account_sql's statement."""
-    if plan.movements.empty:
+    if plan.part("movements").empty:
         return
     mdtrt_ids, refs, persons, amounts, after, balances = _movement_columns(plan)
     accounts = {a.person_id: a for a in PersonalAccount.objects.filter(person_id__in=set(balances))}
