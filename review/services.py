@@ -26,6 +26,7 @@ from core.ledger import money_writes
 from core.prepared import Prepared
 from fund_budget.funds import pool_fund_of
 from fund_budget.services import FundError, record_deduction, reverse_deduction
+from policy_rules.engine.audit import AuditRule
 from policy_rules.models import AuditRuleDefinition
 from review.hits import hit_columns, hit_table, stored_hit
 from review.models import (
@@ -39,7 +40,7 @@ from review.models import (
     SuspectItem,
     SuspectState,
 )
-from review.writers import new_items, opened_events, record_new
+from review.writers import opened_events, record_new, suspect_items
 
 DEDUCTION_SOURCE = "audit.suspect"
 CENT = Decimal("0.01")
@@ -65,7 +66,7 @@ _RULES = Prepared(AuditRuleDefinition, lambda codes: AuditRuleDefinition.objects
 
 def record_hits(hits_df, *, stage: str, visits_by_mdtrt: dict[str, Visit],
                 settlements_by_mdtrt: dict[str, Settlement] | None = None, new_settlements: bool = False,
-                line_ids: dict[tuple[int, str], int] | None = None) -> dict:
+                line_ids: dict[tuple[int, str], int] | None = None, rules: list | None = None) -> dict:
     """Store the audit engine's hits (run_audit's frame) and, at the settlement stage, open suspect items.
 
     Every hit is stored with its rule, its lines (feedetl_sn and FeeLine id), the evidence in words and the
@@ -84,6 +85,8 @@ def record_hits(hits_df, *, stage: str, visits_by_mdtrt: dict[str, Visit],
     their own (an error ends the caller's transaction anyway: it rolls back the settlements too).
     line_ids: {(visit_id, feedetl_sn): FeeLine id} of the visits' lines when the caller holds them (every line
     a hit can name, e.g. the settled lines), so that they are not read again.
+    rules: the rules the hits came from as the engine's AuditRules read with their ids (policy_rules.audit_library.
+    rules_in_force), so that at new settlements on PostgreSQL they are not read again.
     """
     if stage not in HitStage.values:
         raise ServiceError.one("stage", "UNKNOWN_STAGE", _("未知的审核环节：%(s)s") % {"s": stage})
@@ -94,7 +97,13 @@ def record_hits(hits_df, *, stage: str, visits_by_mdtrt: dict[str, Visit],
     codes, mdtrt = cols["rule_code"], cols["mdtrt_id"]
     at_settlement = stage == HitStage.SETTLEMENT
 
-    rules = {r.code: r for r in _RULES(list(dict.fromkeys(codes)))}
+    new_settlements = new_settlements and at_settlement
+    one_statement = new_settlements and connection.vendor == "postgresql"
+    wanted = list(dict.fromkeys(codes))
+    rules = {r.code: r for r in rules or () if r.id is not None} if one_statement else {}
+    if not all(c in rules for c in wanted):  # (record_new takes the rules as they are given; the ORM, its rows)
+        rules = {r.code: r for r in _RULES(wanted)}
+    rule_of = {r.id if isinstance(r, AuditRule) else r.pk: r for r in rules.values()}  # by rule id
     for line, (code, m) in enumerate(zip(codes, mdtrt, strict=True)):
         if code not in rules:
             raise ServiceError.one("rule_code", "UNKNOWN_RULE", _("规则库中没有规则 %(c)s。") % {"c": code}, line=line)
@@ -104,7 +113,6 @@ def record_hits(hits_df, *, stage: str, visits_by_mdtrt: dict[str, Visit],
             raise ServiceError.one("settlement", "MISSING_SETTLEMENT",
                                    _("就诊 %(id)s 没有对应的结算记录。") % {"id": m}, line=line)
 
-    new_settlements = new_settlements and at_settlement
     with transaction.atomic(savepoint=not new_settlements):
         visits = {m: visits_by_mdtrt[m] for m in mdtrt}
         ours = {m: settlements_by_mdtrt[m] for m in mdtrt} if at_settlement else {}
@@ -122,13 +130,12 @@ def record_hits(hits_df, *, stage: str, visits_by_mdtrt: dict[str, Visit],
             }
         related_ids = set(cols["related_mdtrt_id"]) - {""}
         related = {v.mdtrt_id: v for v in Visit.objects.filter(mdtrt_id__in=related_ids)} if related_ids else {}
-        table = hit_table(cols, stage, rules={c: (r.pk, r.rule_type) for c, r in rules.items()},
+        table = hit_table(cols, stage, rules={r.code: (pk, r.rule_type) for pk, r in rule_of.items()},
                           visit_id=[visits[m].pk for m in mdtrt],
                           institution_id=[visits[m].institution_id for m in mdtrt],
                           settlement_id=[ours[m].pk for m in mdtrt] if at_settlement else [None] * len(mdtrt),
                           line_ids=line_ids, related={m: v.pk for m, v in related.items()})
-        rule_of = {r.pk: r for r in rules.values()}
-        if new_settlements and connection.vendor == "postgresql":
+        if one_statement:
             return record_new(table, rule_of, settlements)
 
         built: dict[str, AuditHit] = {}
@@ -183,10 +190,12 @@ def _open_items(built: dict[str, AuditHit], fen: dict[str, int], found: dict[str
     existing = {} if none_open else {(s, r): pk for s, r, pk in SuspectItem.objects.filter(
         settlement_id__in={s for s, _r in groups}, rule_id__in={r for _s, r in groups}
     ).values_list("settlement_id", "rule_id", "pk") if (s, r) in groups}
-    items, counts = new_items(suspect, settlements, rule_of, set(existing))
+    items, counts = suspect_items(suspect, settlements, set(existing))
+    for i in items:
+        i.rule = rule_of[i.rule_id]  # the instance in hand
     if items:
         insert_new(SuspectItem, items, None)
-        insert_new(ReviewEvent, opened_events(items, counts), None)
+        insert_new(ReviewEvent, opened_events(items, counts, rule_of), None)
     item_of = {**existing, **{(i.settlement_id, i.rule_id): i.pk for i in items}}
     return items, item_of
 

@@ -18,20 +18,21 @@ from review.hits import HIT_JSON, HIT_ROW, items_to_open, json_text, stored_hit
 from review.models import AuditHit, HitSeverity, ReviewAction, ReviewEvent, SuspectItem, SuspectState
 
 
-def opened_events(items: list[SuspectItem], groups: dict[tuple[int, int], int]) -> list[ReviewEvent]:
-    """The OPENED event of each new item (groups: {(settlement, rule): its suspect hits}). An item without its pk
-    (inserted in the same statement) leaves the event's item_id to the caller's SQL."""
+def opened_events(items: list[SuspectItem], groups: dict[tuple[int, int], int], rule_of: dict) -> list[ReviewEvent]:
+    """The OPENED event of each new item (groups: {(settlement, rule): its suspect hits}; rule_of: {rule id: the
+    rule, with its code and name}). An item without its pk (inserted in the same statement) leaves the event's
+    item_id to the caller's SQL."""
     return [ReviewEvent(item=item if item.pk is not None else None, visit_id=item.visit_id,
                         action=ReviewAction.OPENED, from_state="", to_state=SuspectState.PENDING,
                         amount=item.amount_at_stake, reason=_("规则 %(code)s %(name)s 命中 %(n)d 处") % {
-                            "code": item.rule.code, "name": item.rule.name,
+                            "code": rule_of[item.rule_id].code, "name": rule_of[item.rule_id].name,
                             "n": groups[(item.settlement_id, item.rule_id)]})
             for item in items]
 
 
-def new_items(suspect: list[tuple[int, int, int]], settlements: dict, rule_of: dict, existing=frozenset()
+def suspect_items(suspect: list[tuple[int, int, int]], settlements: dict, existing=frozenset()
               ) -> tuple[list[SuspectItem], dict[tuple[int, int], int]]:
-    """The unsaved SuspectItems these suspect hits ((settlement, rule, amount in fen) each) open (review.hits.
+    """The unsaved SuspectItems these suspect hits ((settlement, rule id, amount in fen) each) open (review.hits.
     items_to_open) and {(settlement, rule): suspect hits} of every group (their OPENED events' count)."""
     groups: dict[tuple[int, int], int] = defaultdict(int)
     for settlement_id, rule_id, _fen in suspect:
@@ -39,7 +40,7 @@ def new_items(suspect: list[tuple[int, int, int]], settlements: dict, rule_of: d
     opened = items_to_open(suspect, {pk: int(s.fund_pay_sumamt.scaleb(2)) for pk, s in settlements.items()},
                            existing) if suspect else []
     return [SuspectItem(visit_id=settlements[s].visit_id, settlement=settlements[s],
-                        institution_id=settlements[s].institution_id, rule=rule_of[r],
+                        institution_id=settlements[s].institution_id, rule_id=r,
                         amount_at_stake=Decimal(at_stake).scaleb(-2))
             for s, r, at_stake, _n in opened], groups
 
@@ -61,11 +62,12 @@ def record_new(table: dict[str, list], rule_of: dict, settlements: dict) -> dict
     items and OPENED events as the general path (nothing to look up: no hit or item can name these settlements
     yet), written in one statement (the items a WITH query whose ids the events and the suspect hits take by
     sub-select), the hits as plain values, without an AuditHit built and checked field by field before the INSERT.
-    rule_of {rule id: AuditRuleDefinition}, settlements {id: Settlement} of the hits."""
+    rule_of {rule id: the rule (an AuditRuleDefinition, or the engine's AuditRule read with its id)}, settlements
+    {id: Settlement} of the hits."""
     now = timezone.now()
     rows = [stored_hit(values, created_at=now) for values in zip(*table.values(), strict=True)]
-    items, groups = new_items([(h[_SETTLEMENT], h[_RULE], fen) for h, fen in zip(rows, table["amount"], strict=True)
-                               if h[_SEVERITY] == HitSeverity.SUSPECT], settlements, rule_of)
+    items, groups = suspect_items([(h[_SETTLEMENT], h[_RULE], fen) for h, fen in zip(rows, table["amount"], strict=True)
+                               if h[_SEVERITY] == HitSeverity.SUSPECT], settlements)
     with_items = {(i.settlement_id, i.rule_id) for i in items}
     values, params = [], []
     for h in rows:
@@ -82,7 +84,7 @@ def record_new(table: dict[str, list], rule_of: dict, settlements: dict) -> dict
     sql = _INSERT + ", ".join(values) + _ON_CONFLICT
     if items:
         item_sql, item_params = insert_sql(SuspectItem, items)
-        event_sql, event_params = insert_sql(ReviewEvent, opened_events(items, groups), refs={"item_id": [
+        event_sql, event_params = insert_sql(ReviewEvent, opened_events(items, groups, rule_of), refs={"item_id": [
             (_ITEM_OF, [i.settlement_id, i.rule_id]) for i in items]})
         sql = (f"WITH item AS ({item_sql} RETURNING id, settlement_id, rule_id), event AS ({event_sql} RETURNING 1) "
                f"{sql}")

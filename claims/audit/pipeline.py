@@ -345,17 +345,15 @@ def audit_visits(visits: list[Visit], *, stage: str, settlements: dict[str, Sett
     if not rules:
         return pd.DataFrame()
     hits = run_audit(rules=rules, **audit_frames(visits, inst_stats, day=day, **given))
-    if stage == "settlement":
-        settled = hits["mdtrt_id"].isin(list(settlements or {}))
-        if not settled.all():  # (all of them at the counter: no copy of the frame)
-            hits = hits[settled]
+    if stage == "settlement" and not set(hits["mdtrt_id"].tolist()) <= (settlements or {}).keys():
+        hits = hits[hits["mdtrt_id"].isin(list(settlements or {}))]  # (all of them at the counter: no copy)
     line_rows = given.get("line_rows")
     line_ids = None
     if line_rows is not None:
         # the stored lines in hand: every line a hit names is one of them (the audit's lines are these)
         line_ids = line_rows.of(v.pk for v in visits).line_ids()
     record_hits(hits, stage=stage, visits_by_mdtrt={v.mdtrt_id: v for v in visits},
-                settlements_by_mdtrt=settlements, new_settlements=new_settlements, line_ids=line_ids)
+                settlements_by_mdtrt=settlements, new_settlements=new_settlements, line_ids=line_ids, rules=rules)
     return hits
 
 
