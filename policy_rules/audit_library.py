@@ -5,7 +5,6 @@ from the engine's default_rules(); set_rules_enabled() is the admin's enable/dis
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import json
 
@@ -81,8 +80,9 @@ def rules_in_force(on_date: datetime.date | datetime.datetime, digest: list | No
             if len(_CACHE) >= _CACHE_SIZE:
                 _CACHE.clear()
             _CACHE[(digest, on_date)] = rules
-    # a fresh copy of each rule's params, so that no caller can change the cached rules
-    return [dataclasses.replace(r, params=dict(r.params)) for r in rules]
+    # a fresh copy of each rule's params, so that no caller can change the cached rules (built directly: half of
+    # dataclasses.replace's cost, which looks the fields up every time)
+    return [AuditRule(r.code, r.rule_type, dict(r.params), r.severity, r.name, r.id) for r in rules]
 
 
 def load_default_rules(*, effective_from: datetime.date = DEFAULT_EFFECTIVE_FROM, user=None,

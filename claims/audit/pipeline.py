@@ -102,10 +102,26 @@ def _visit_frame(rows: list[tuple], **extra: np.ndarray) -> pd.DataFrame:
     }, copy=False)  # fresh columns: not copied
 
 
+# the history's columns: those the cross-visit rules read of it (policy_rules.engine.audit.runner), VISIT_FIELDS' first
+HISTORY_FIELDS = VISIT_FIELDS[:6]
 # the other visits of these persons overlapping [begin, end): history for the cross-visit rules
 _HISTORY = Prepared(Visit, lambda persons, end, begin, ours: (
     Visit.objects.filter(person__in=persons, begntime__lt=end).exclude(endtime__lt=begin).exclude(pk__in=ours)
-    .values_list(*VISIT_FIELDS)))
+    .values_list(*HISTORY_FIELDS)))
+
+
+def _history_rows(rows: list[tuple]) -> pd.DataFrame:
+    """The audit's history frame of HISTORY_FIELDS rows (no person's age, gender or diagnoses: no rule reads them of
+    the history, and the frame costs pandas by the column)."""
+    if not rows:
+        return _no_visit_rows().copy(deep=False)
+    m, psn, inst, med_type, begn, end = zip(*rows, strict=True)
+    return pd.DataFrame({
+        "mdtrt_id": inferred_column(list(m)), "psn_no": inferred_column(list(psn)),
+        "fixmedins_code": inferred_column(list(inst)), "med_type": inferred_column(list(med_type)),
+        "begntime": datetime_column([local_naive(t) for t in begn]),
+        "endtime": datetime_column([local_naive(t) for t in end]),
+    }, copy=False)  # fresh columns: not copied
 
 _KEPT_STATS = Prepared(InstitutionAuditStats, lambda day, institutions: InstitutionAuditStats.objects.filter(
     day=day, institution_id__in=institutions).values_list("institution_id", "by_med_type"))
@@ -320,7 +336,7 @@ def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *,
     else:
         ours = {v.institution.fixmedins_code for v in visits}
         inst_stats = inst_stats[inst_stats["fixmedins_code"].isin(ours)].reset_index(drop=True)
-    return {"lines": lines, "visits": frame, "catalog": catalog, "history": _visit_rows(others),
+    return {"lines": lines, "visits": frame, "catalog": catalog, "history": _history_rows(others),
             "inst_stats": inst_stats}
 
 
