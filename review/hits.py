@@ -143,8 +143,9 @@ def hit_table(cols: dict[str, list], stage: str, *, rules: dict[str, tuple[int, 
                     rule's
     visit_id, institution_id, settlement_id   each hit's (the visit's institution; settlement None outside the
                     settlement stage)
-    line_ids        {(visit_id, feedetl_sn): fee line id}: a hit's fee_line_ids are those of its lines found there,
-                    in the hit's order
+    line_ids        {(visit_id, feedetl_sn): fee line id} of the lines in hand: a hit's fee_line_ids are those of
+                    its lines found there, in the hit's order; or a function of (visit_id, feedetl_sns) giving those
+                    of every hit at once (set-based, for the night's many hits)
     related         {related_mdtrt_id: visit id}: related_visit_id (None when not found)
     The amount is in fen (`amount`; every writer stores it as numeric(14,2): stored_hit for a row)."""
     codes, sns, amounts, rel = cols["rule_code"], cols["feedetl_sns"], cols["amount_fen"], cols["related_mdtrt_id"]
@@ -155,8 +156,8 @@ def hit_table(cols: dict[str, list], stage: str, *, rules: dict[str, tuple[int, 
         "rule_type": [t or r[1] for t, r in zip(cols["rule_type"], rule, strict=True)],
         "severity": cols["severity"], "stage": [stage] * len(codes), "visit_id": visit_id,
         "settlement_id": settlement_id, "institution_id": institution_id, "feedetl_sns": sns,
-        "fee_line_ids": [[line_ids[(v, sn)] for sn in s if (v, sn) in line_ids]
-                         for v, s in zip(visit_id, sns, strict=True)],
+        "fee_line_ids": line_ids(visit_id, sns) if callable(line_ids) else [
+            [line_ids[(v, sn)] for sn in s if (v, sn) in line_ids] for v, s in zip(visit_id, sns, strict=True)],
         "amount": amounts, "evidence": cols["evidence"], "related_mdtrt_id": rel,
         "related_visit_id": [related.get(r) for r in rel], "key": keys,
     }

@@ -144,7 +144,7 @@ def record_hits(cursor, hits: pd.DataFrame, visits: pd.DataFrame, lines: pd.Data
     table = hit_table(cols, HitStage.SETTLEMENT, rules=rules, visit_id=visit_id,
                       institution_id=visits["institution_id"].to_numpy(np.int64)[vpos].tolist(),
                       settlement_id=[settlement_of[m] for m in cols["mdtrt_id"]],
-                      line_ids=_line_ids(lines, mdtrt, visit_id, cols["feedetl_sns"]), related=related_ids)
+                      line_ids=lambda _visits, sns: _fee_line_ids(lines, mdtrt, sns), related=related_ids)
     frame = pd.DataFrame({c: _column(c, table[c]) for c in HIT_VALUES}, copy=False)
     items = _open_items(cursor, frame, settlement_of, fund_fen)
     frame["item_id"] = [items.get((s, r), -1) if sev == HitSeverity.SUSPECT else -1
@@ -187,19 +187,20 @@ def _encoded(name: str, column: pd.Series):
     return Jsonb(column.to_numpy(dtype=object)) if name in HIT_JSON else column.to_numpy(dtype=object)
 
 
-def _line_ids(lines: pd.DataFrame, mdtrt: np.ndarray, visit_id: list[int], sns: list[list[str]]
-              ) -> dict[tuple[int, str], int]:
-    """{(visit_id, feedetl_sn): fee line id} of the hits' lines that are among the chunk's `lines` (hit_table's
-    line_ids), found set-based."""
+def _fee_line_ids(lines: pd.DataFrame, mdtrt: np.ndarray, sns: list[list[str]]) -> list[list[int]]:
+    """Each hit's fee line ids (hit_table's fee_line_ids): those of its lines (mdtrt_id, feedetl_sn) that are among
+    the chunk's `lines`, in the hit's order, found set-based."""
     counts = np.fromiter(map(len, sns), np.int64, len(sns))
-    flat = np.fromiter((sn for hit in sns for sn in hit), object, int(counts.sum()))
-    pairs = pd.MultiIndex.from_arrays([np.repeat(mdtrt, counts), flat])
+    pairs = pd.MultiIndex.from_arrays([np.repeat(mdtrt, counts), np.fromiter(
+        (sn for hit in sns for sn in hit), object, int(counts.sum()))])
     at = pd.MultiIndex.from_arrays([lines["mdtrt_id"].to_numpy(dtype=object),
                                     lines["feedetl_sn"].to_numpy(dtype=object)]).get_indexer(pairs)
-    found = at >= 0
-    ids = lines["fee_line_id"].to_numpy(np.int64)[at[found]].tolist()
-    return dict(zip(zip(np.repeat(np.array(visit_id, dtype=np.int64), counts)[found].tolist(), flat[found].tolist(),
-                        strict=True), ids, strict=True))
+    ids = np.where(at >= 0, lines["fee_line_id"].to_numpy(np.int64)[at], -1).tolist()
+    out, start = [], 0
+    for n in counts.tolist():
+        out.append([i for i in ids[start:start + n] if i >= 0])
+        start += n
+    return out
 
 
 def _open_items(cursor, hits: pd.DataFrame, settlement_of: dict[str, int],
@@ -214,7 +215,8 @@ def _open_items(cursor, hits: pd.DataFrame, settlement_of: dict[str, int],
                    [sorted({int(x) for x in suspect["settlement_id"]})])
     existing = set(cursor.fetchall())
     fund_by_settlement = {settlement_of[m]: f for m, f in fund_fen.items() if m in settlement_of}
-    opened = items_to_open(zip(suspect["settlement_id"], suspect["rule_id"], suspect["amount"], strict=True),
+    # (Python ints: items_to_open's int() of a numpy scalar costs several times more)
+    opened = items_to_open(zip(*(suspect[c].tolist() for c in ("settlement_id", "rule_id", "amount")), strict=True),
                            fund_by_settlement, existing)
     if not opened:
         return {}
