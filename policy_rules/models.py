@@ -287,4 +287,4 @@ class AuditRuleDefinition(models.Model):
     def to_engine(self):
         """The engine's dataclass for this row."""
         return AuditRule(code=self.code, rule_type=self.rule_type, params=dict(self.params or {}),
-                         severity=self.severity, name=self.name)
+                         severity=self.severity, name=self.name, id=self.pk)

@@ -1,14 +1,16 @@
-"""The audit engine's hits as plain rows, and the key that makes recording a hit idempotent.
+"""The audit engine's hits as plain rows, the key that makes recording a hit idempotent, and the stored hit row.
 
-Shared by the two paths that record hits — review.services.record_hits (the ORM, one batch at a time)
-and claims.batch.audit (set-based, inside a chunk of the daily job) — so both read a hits frame the same
-way and compute the same key. Django-free: no models, no database, nothing of Django loaded by
+Shared by the three writers of hits — review.services.record_hits (the ORM, one batch at a time; at the
+counter's new settlements, one SQL statement) and claims.batch.audit (binary COPY, inside a chunk of the daily
+job) — so all read a hits frame the same way, compute the same key and store the same row (HIT_ROW, hit_table:
+its columns, their order and how each value is derived, written here once). Django-free: no models, no database, nothing of Django loaded by
 importing it (tests/review/test_app.py); only an error's wording asks Django for the user's language.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+from decimal import Decimal
 
 from claims.errors import ServiceError
 
@@ -117,6 +119,63 @@ def _columns(rows: list[dict]) -> dict[str, list]:
     """hit_rows' rows (which passed its checks) as hit_columns' columns."""
     return {c: [r[c] for r in rows] for c in ("rule_code", "rule_type", "severity", "mdtrt_id", "feedetl_sns",
                                               "amount_fen", "evidence", "related_mdtrt_id")}
+
+
+# A stored hit (review.models.AuditHit, table claims_audithit): its columns (the fields' attnames, which are also the
+# columns' names) in the model's field order, the order every writer writes them in and AuditHit(*row) reads them
+# positionally (tests/review/test_hit_columns.py holds it equal to the model).
+HIT_ROW = ("id", "rule_id", "rule_code", "rule_type", "severity", "stage", "visit_id", "settlement_id",
+           "institution_id", "feedetl_sns", "fee_line_ids", "amount", "evidence", "related_mdtrt_id", "related_visit_id",
+           "item_id", "key", "created_at")
+# the columns hit_table derives from the hits; the writer gives the others: id and created_at (its database's),
+# item_id (once the suspect items are known)
+HIT_VALUES = (*HIT_ROW[1:15], "key")
+# HIT_ROW's JSON columns (lists in hit_table; each writer encodes them for its medium)
+HIT_JSON = ("feedetl_sns", "fee_line_ids")
+
+
+def hit_table(cols: dict[str, list], stage: str, *, rules: dict[str, tuple[int, str]], visit_id: list[int],
+              institution_id: list[int], settlement_id: list, line_ids, related: dict[str, int]) -> dict[str, list]:
+    """The stored rows of these hits (hit_columns' columns), column by column in HIT_VALUES' order, each key once
+    (its first hit): the one definition of a hit row's values for the three writers.
+
+    rules           {rule_code: (rule id, the library's rule_type)}: a hit without a rule_type of its own takes its
+                    rule's
+    visit_id, institution_id, settlement_id   each hit's (the visit's institution; settlement None outside the
+                    settlement stage)
+    line_ids        {(visit_id, feedetl_sn): fee line id} of the lines in hand: a hit's fee_line_ids are those of
+                    its lines found there, in the hit's order; or a function of (visit_id, feedetl_sns) giving those
+                    of every hit at once (set-based, for the night's many hits)
+    related         {related_mdtrt_id: visit id}: related_visit_id (None when not found)
+    The amount is in fen (`amount`; every writer stores it as numeric(14,2): stored_hit for a row)."""
+    codes, sns, amounts, rel = cols["rule_code"], cols["feedetl_sns"], cols["amount_fen"], cols["related_mdtrt_id"]
+    rule = [rules[c] for c in codes]
+    keys = [hit_key(stage, *k) for k in zip(codes, visit_id, settlement_id, sns, amounts, rel, strict=True)]
+    table = {
+        "rule_id": [r[0] for r in rule], "rule_code": codes,
+        "rule_type": [t or r[1] for t, r in zip(cols["rule_type"], rule, strict=True)],
+        "severity": cols["severity"], "stage": [stage] * len(codes), "visit_id": visit_id,
+        "settlement_id": settlement_id, "institution_id": institution_id, "feedetl_sns": sns,
+        "fee_line_ids": line_ids(visit_id, sns) if callable(line_ids) else [
+            [line_ids[(v, sn)] for sn in s if (v, sn) in line_ids] for v, s in zip(visit_id, sns, strict=True)],
+        "amount": amounts, "evidence": cols["evidence"], "related_mdtrt_id": rel,
+        "related_visit_id": [related.get(r) for r in rel], "key": keys,
+    }
+    first: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        first.setdefault(key, i)
+    if len(first) < len(keys):  # a key recorded once: its first hit
+        keep = list(first.values())
+        table = {c: [values[i] for i in keep] for c, values in table.items()}
+    return table
+
+
+def stored_hit(values: tuple, pk: int | None = None, item_id: int | None = None, created_at=None) -> list:
+    """A row of hit_table (its values in HIT_VALUES' order) as HIT_ROW's values, the amount in yuan (Decimal): the
+    stored row, as AuditHit(*row) takes it."""
+    row = [pk, *values[:14], item_id, values[14], created_at]
+    row[11] = Decimal(row[11]).scaleb(-2)  # amount
+    return row
 
 
 def items_to_open(suspect_hits, fund_fen, existing=frozenset()) -> list[tuple[int, int, int, int]]:

@@ -8,7 +8,6 @@ Every step checks who may take it (claims.permissions), requires a reason, and w
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -22,13 +21,14 @@ from django.utils.translation import gettext as _
 from claims.errors import ServiceError
 from claims.models import FeeLine, Settlement, Visit
 from claims.permissions import can_decide_appeal, can_file_appeal, can_review_item
-from core.inserts import insert_new, insert_sql
+from core.inserts import insert_new
 from core.ledger import money_writes
 from core.prepared import Prepared
 from fund_budget.funds import pool_fund_of
 from fund_budget.services import FundError, record_deduction, reverse_deduction
+from policy_rules.engine.audit import AuditRule
 from policy_rules.models import AuditRuleDefinition
-from review.hits import hit_key, hit_rows, items_to_open, json_text
+from review.hits import hit_columns, hit_table, stored_hit
 from review.models import (
     Appeal,
     AppealState,
@@ -40,6 +40,7 @@ from review.models import (
     SuspectItem,
     SuspectState,
 )
+from review.writers import opened_events, record_new, suspect_items
 
 DEDUCTION_SOURCE = "audit.suspect"
 CENT = Decimal("0.01")
@@ -65,7 +66,7 @@ _RULES = Prepared(AuditRuleDefinition, lambda codes: AuditRuleDefinition.objects
 
 def record_hits(hits_df, *, stage: str, visits_by_mdtrt: dict[str, Visit],
                 settlements_by_mdtrt: dict[str, Settlement] | None = None, new_settlements: bool = False,
-                line_ids: dict[tuple[int, str], int] | None = None) -> dict:
+                line_ids: dict[tuple[int, str], int] | None = None, rules: list | None = None) -> dict:
     """Store the audit engine's hits (run_audit's frame) and, at the settlement stage, open suspect items.
 
     Every hit is stored with its rule, its lines (feedetl_sn and FeeLine id), the evidence in words and the
@@ -84,78 +85,77 @@ def record_hits(hits_df, *, stage: str, visits_by_mdtrt: dict[str, Visit],
     their own (an error ends the caller's transaction anyway: it rolls back the settlements too).
     line_ids: {(visit_id, feedetl_sn): FeeLine id} of the visits' lines when the caller holds them (every line
     a hit can name, e.g. the settled lines), so that they are not read again.
+    rules: the rules the hits came from as the engine's AuditRules read with their ids (policy_rules.audit_library.
+    rules_in_force), so that at new settlements on PostgreSQL they are not read again.
     """
     if stage not in HitStage.values:
         raise ServiceError.one("stage", "UNKNOWN_STAGE", _("未知的审核环节：%(s)s") % {"s": stage})
     if hits_df is None or len(hits_df) == 0:
         return {"hits": [], "items": []}
     settlements_by_mdtrt = settlements_by_mdtrt or {}
-    rows = hit_rows(hits_df)
+    cols = hit_columns(hits_df)
+    codes, mdtrt = cols["rule_code"], cols["mdtrt_id"]
+    at_settlement = stage == HitStage.SETTLEMENT
 
-    rules = {r.code: r for r in _RULES(list(dict.fromkeys(r["rule_code"] for r in rows)))}
-    for r in rows:
-        if r["rule_code"] not in rules:
-            raise ServiceError.one("rule_code", "UNKNOWN_RULE",
-                                   _("规则库中没有规则 %(c)s。") % {"c": r["rule_code"]}, line=r["line"])
-        if r["mdtrt_id"] not in visits_by_mdtrt:
-            raise ServiceError.one("mdtrt_id", "UNKNOWN_VISIT",
-                                   _("没有提供就诊 %(id)s。") % {"id": r["mdtrt_id"]}, line=r["line"])
-        if stage == HitStage.SETTLEMENT and r["mdtrt_id"] not in settlements_by_mdtrt:
+    new_settlements = new_settlements and at_settlement
+    one_statement = new_settlements and connection.vendor == "postgresql"
+    wanted = list(dict.fromkeys(codes))
+    rules = {r.code: r for r in rules or () if r.id is not None} if one_statement else {}
+    if not all(c in rules for c in wanted):  # (record_new takes the rules as they are given; the ORM, its rows)
+        rules = {r.code: r for r in _RULES(wanted)}
+    rule_of = {r.id if isinstance(r, AuditRule) else r.pk: r for r in rules.values()}  # by rule id
+    for line, (code, m) in enumerate(zip(codes, mdtrt, strict=True)):
+        if code not in rules:
+            raise ServiceError.one("rule_code", "UNKNOWN_RULE", _("规则库中没有规则 %(c)s。") % {"c": code}, line=line)
+        if m not in visits_by_mdtrt:
+            raise ServiceError.one("mdtrt_id", "UNKNOWN_VISIT", _("没有提供就诊 %(id)s。") % {"id": m}, line=line)
+        if at_settlement and m not in settlements_by_mdtrt:
             raise ServiceError.one("settlement", "MISSING_SETTLEMENT",
-                                   _("就诊 %(id)s 没有对应的结算记录。") % {"id": r["mdtrt_id"]}, line=r["line"])
+                                   _("就诊 %(id)s 没有对应的结算记录。") % {"id": m}, line=line)
 
-    new_settlements = new_settlements and stage == HitStage.SETTLEMENT
     with transaction.atomic(savepoint=not new_settlements):
-        settlements: dict[int, Settlement] = {}
-        if stage == HitStage.SETTLEMENT:
-            ids = sorted({settlements_by_mdtrt[r["mdtrt_id"]].pk for r in rows})
-            if new_settlements:  # the caller's own rows, invisible to any other recorder
-                settlements = {s.pk: s for s in settlements_by_mdtrt.values() if s.pk in set(ids)}
-            else:
-                # one recorder at a time per settlement, so that "already there?" below is reliable
-                settlements = {s.pk: s for s in
-                               Settlement.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
-        visits = {r["mdtrt_id"]: visits_by_mdtrt[r["mdtrt_id"]] for r in rows}
+        visits = {m: visits_by_mdtrt[m] for m in mdtrt}
+        ours = {m: settlements_by_mdtrt[m] for m in mdtrt} if at_settlement else {}
+        settlements: dict[int, Settlement] = {s.pk: s for s in ours.values()}
+        if at_settlement and not new_settlements:  # (the caller's new rows are invisible to any other recorder)
+            # one recorder at a time per settlement, so that "already there?" below is reliable
+            settlements = {s.pk: s for s in
+                           Settlement.objects.select_for_update().filter(pk__in=sorted(settlements)).order_by("pk")}
         if line_ids is None:
             line_ids = {
                 (visit_id, sn): pk for visit_id, sn, pk in FeeLine.objects.filter(
                     visit__in=[v.pk for v in visits.values()],
-                    feedetl_sn__in={sn for r in rows for sn in r["feedetl_sns"]},
+                    feedetl_sn__in={sn for sns in cols["feedetl_sns"] for sn in sns},
                 ).values_list("visit_id", "feedetl_sn", "pk")
             }
-        related_ids = {r["related_mdtrt_id"] for r in rows if r["related_mdtrt_id"]}
+        related_ids = set(cols["related_mdtrt_id"]) - {""}
         related = {v.mdtrt_id: v for v in Visit.objects.filter(mdtrt_id__in=related_ids)} if related_ids else {}
-        if new_settlements and connection.vendor == "postgresql":
-            return _record_at_new_settlements(rows, stage, rules, visits, settlements_by_mdtrt, line_ids, related)
+        table = hit_table(cols, stage, rules={r.code: (pk, r.rule_type) for pk, r in rule_of.items()},
+                          visit_id=[visits[m].pk for m in mdtrt],
+                          institution_id=[visits[m].institution_id for m in mdtrt],
+                          settlement_id=[ours[m].pk for m in mdtrt] if at_settlement else [None] * len(mdtrt),
+                          line_ids=line_ids, related={m: v.pk for m, v in related.items()})
+        if one_statement:
+            return record_new(table, rule_of, settlements)
 
         built: dict[str, AuditHit] = {}
-        fen: dict[str, int] = {}
-        for r in rows:
-            visit = visits[r["mdtrt_id"]]
-            settlement = settlements_by_mdtrt[r["mdtrt_id"]] if stage == HitStage.SETTLEMENT else None
-            rule = rules[r["rule_code"]]
-            key = hit_key(stage, rule.code, visit.pk, settlement.pk if settlement else None, r["feedetl_sns"],
-                           r["amount_fen"], r["related_mdtrt_id"])
-            if key in built:
-                continue
-            fen[key] = r["amount_fen"]
-            built[key] = AuditHit(
-                rule=rule, rule_code=rule.code, rule_type=r["rule_type"] or rule.rule_type, severity=r["severity"],
-                stage=stage, visit=visit, settlement=settlement, institution_id=visit.institution_id,
-                feedetl_sns=r["feedetl_sns"],
-                fee_line_ids=[line_ids[(visit.pk, sn)] for sn in r["feedetl_sns"] if (visit.pk, sn) in line_ids],
-                amount=Decimal(r["amount_fen"]).scaleb(-2), evidence=r["evidence"],
-                related_mdtrt_id=r["related_mdtrt_id"], related_visit=related.get(r["related_mdtrt_id"]), key=key,
-            )
+        fen: dict[str, int] = dict(zip(table["key"], table["amount"], strict=True))
+        by_pk = {v.pk: v for v in visits.values()}
+        for values in zip(*table.values(), strict=True):
+            hit = AuditHit(*stored_hit(values))
+            # the instances in hand, so that reading them from the hits asks nothing
+            hit.rule, hit.visit = rule_of[hit.rule_id], by_pk[hit.visit_id]
+            if hit.settlement_id is not None:
+                hit.settlement = settlements[hit.settlement_id]
+            built[hit.key] = hit
         # the hits recorded before under these keys: (id, item, severity)
         found = {} if new_settlements else {
             key: (pk, item_id, severity) for key, pk, item_id, severity in AuditHit.objects.filter(
                 key__in=list(built)).values_list("key", "pk", "item_id", "severity")}
         new = [h for k, h in built.items() if k not in found]
         new_items: list[SuspectItem] = []
-        if stage == HitStage.SETTLEMENT:
-            new_items, item_of = _open_items(built, fen, found, settlements, {r.pk: r for r in rules.values()},
-                                             none_open=new_settlements)
+        if at_settlement:
+            new_items, item_of = _open_items(built, fen, found, settlements, rule_of, none_open=new_settlements)
             for h in new:
                 if h.severity == HitSeverity.SUSPECT:
                     h.item_id = item_of.get((h.settlement_id, h.rule_id))
@@ -172,90 +172,6 @@ def record_hits(hits_df, *, stage: str, visits_by_mdtrt: dict[str, Visit],
     return {"hits": [h for h in new if h.pk is not None], "items": new_items}
 
 
-def _opened_events(items: list[SuspectItem], groups: dict[tuple[int, int], int]) -> list[ReviewEvent]:
-    """The OPENED event of each new item (groups: {(settlement, rule): its suspect hits}). An item without its pk
-    (inserted in the same statement) leaves the event's item_id to the caller's SQL."""
-    return [ReviewEvent(item=item if item.pk is not None else None, visit_id=item.visit_id,
-                        action=ReviewAction.OPENED, from_state="", to_state=SuspectState.PENDING,
-                        amount=item.amount_at_stake, reason=_("规则 %(code)s %(name)s 命中 %(n)d 处") % {
-                            "code": item.rule.code, "name": item.rule.name,
-                            "n": groups[(item.settlement_id, item.rule_id)]})
-            for item in items]
-
-
-# (settlement, rule) → the item a WITH query `item` of the same statement inserted for them
-_ITEM_OF = "(SELECT id FROM item WHERE settlement_id = %s AND rule_id = %s)"
-
-
-def _record_at_new_settlements(rows: list[dict], stage: str, rules: dict, visits: dict, settlements_by_mdtrt: dict,
-                               line_ids: dict, related: dict) -> dict:
-    """record_hits at settlements new in the caller's transaction, on PostgreSQL: the same hits, items and OPENED
-    events as the general path (nothing to look up: no hit or item can name these settlements yet), written in one
-    statement (the items a WITH query whose ids the events and the suspect hits take by sub-select), the hits as
-    plain values, without an AuditHit built and checked field by field before the INSERT."""
-    now = timezone.now()
-    hits: dict[str, list] = {}
-    groups: dict[tuple[int, int], int] = defaultdict(int)
-    suspect = []
-    for r in rows:
-        visit, settlement, rule = visits[r["mdtrt_id"]], settlements_by_mdtrt[r["mdtrt_id"]], rules[r["rule_code"]]
-        sns = r["feedetl_sns"]
-        key = hit_key(stage, rule.code, visit.pk, settlement.pk, sns, r["amount_fen"], r["related_mdtrt_id"])
-        if key in hits:
-            continue
-        related_visit = related.get(r["related_mdtrt_id"])
-        # AuditHit's concrete fields in their order (the pk first, item_id None until the items are known)
-        hits[key] = [None, rule.pk, rule.code, r["rule_type"] or rule.rule_type, r["severity"], stage, visit.pk,
-                     settlement.pk, visit.institution_id, sns,
-                     [line_ids[(visit.pk, sn)] for sn in sns if (visit.pk, sn) in line_ids],
-                     Decimal(r["amount_fen"]).scaleb(-2), r["evidence"], r["related_mdtrt_id"],
-                     related_visit.pk if related_visit is not None else None, None, key, now]
-        if r["severity"] == HitSeverity.SUSPECT:
-            groups[(settlement.pk, rule.pk)] += 1
-            suspect.append((settlement.pk, rule.pk, r["amount_fen"]))
-    settlements = {s.pk: s for s in settlements_by_mdtrt.values()}
-    opened = items_to_open(suspect, {pk: int(s.fund_pay_sumamt.scaleb(2)) for pk, s in settlements.items()}) \
-        if suspect else []
-    rule_of = {r.pk: r for r in rules.values()}
-    items = [SuspectItem(visit_id=settlements[s].visit_id, settlement=settlements[s],
-                         institution_id=settlements[s].institution_id, rule=rule_of[r],
-                         amount_at_stake=Decimal(at_stake).scaleb(-2)) for s, r, at_stake, _n in opened]
-    with_items = {(s, r) for s, r, _a, _n in opened}
-    values, params = [], []
-    for h in hits.values():
-        item = (h[7], h[1]) in with_items and h[4] == HitSeverity.SUSPECT
-        values.append("(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-                      + (_ITEM_OF if item else "NULL") + ", %s, %s)")
-        params += [*h[1:9], json_text(h[9]), json_text(h[10]), *h[11:15], *((h[7], h[1]) if item else ()), *h[16:]]
-    fields = [f.column for f in AuditHit._meta.concrete_fields if not f.primary_key]
-    sql = (f"INSERT INTO {AuditHit._meta.db_table} ({', '.join(fields)}) VALUES {', '.join(values)} "
-           "ON CONFLICT (key) DO NOTHING RETURNING id, key, item_id")
-    if items:
-        item_sql, item_params = insert_sql(SuspectItem, items)
-        event_sql, event_params = insert_sql(ReviewEvent, _opened_events(items, groups), refs={"item_id": [
-            (_ITEM_OF, [i.settlement_id, i.rule_id]) for i in items]})
-        sql = (f"WITH item AS ({item_sql} RETURNING id, settlement_id, rule_id), event AS ({event_sql} RETURNING 1) "
-               f"{sql}")
-        params = item_params + event_params + params
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        written = {key: (pk, item) for pk, key, item in cursor.fetchall()}
-    item_ids = {}
-    new = []
-    for key, h in hits.items():
-        if key in written:  # (all of them: a key names its new settlement)
-            h[0], h[15] = written[key]
-            hit = AuditHit(*h)  # positionally, as from_db builds a row's instance
-            hit._state.adding, hit._state.db = False, connection.alias
-            new.append(hit)
-            if h[15] is not None:
-                item_ids[(h[7], h[1])] = h[15]
-    for i in items:
-        i.pk = item_ids.get((i.settlement_id, i.rule_id))
-        i._state.adding, i._state.db = False, connection.alias
-    return {"hits": new, "items": items}
-
-
 def _open_items(built: dict[str, AuditHit], fen: dict[str, int], found: dict[str, tuple],
                 settlements: dict[int, Settlement], rule_of: dict[int, AuditRuleDefinition], none_open: bool = False
                 ) -> tuple[list[SuspectItem], dict[tuple[int, int], int]]:
@@ -263,31 +179,25 @@ def _open_items(built: dict[str, AuditHit], fen: dict[str, int], found: dict[str
     with their OPENED events, in one INSERT each. Returns the new items and {(settlement, rule): item id} of
     every item, new or already open, that the hits' suspect groups belong to. none_open: the settlements are
     the caller's new ones (record_hits' new_settlements), which no item can name yet: none is looked for."""
-    groups: dict[tuple[int, int], int] = defaultdict(int)
     suspect = []
     for key, h in built.items():
         severity = found[key][2] if key in found else h.severity  # a hit recorded before keeps its severity
         if severity == HitSeverity.SUSPECT:
-            groups[(h.settlement_id, h.rule_id)] += 1
             suspect.append((h.settlement_id, h.rule_id, fen[key]))
-    if not groups:
+    if not suspect:
         return [], {}
+    groups = {(s, r) for s, r, _fen in suspect}
     existing = {} if none_open else {(s, r): pk for s, r, pk in SuspectItem.objects.filter(
         settlement_id__in={s for s, _r in groups}, rule_id__in={r for _s, r in groups}
     ).values_list("settlement_id", "rule_id", "pk") if (s, r) in groups}
-    opened = items_to_open(suspect, {pk: int(s.fund_pay_sumamt.scaleb(2)) for pk, s in settlements.items()},
-                           set(existing))
-    new_items = []
-    for settlement_id, rule_id, at_stake, _n in opened:
-        settlement = settlements[settlement_id]
-        new_items.append(SuspectItem(visit_id=settlement.visit_id, settlement=settlement,
-                                     institution_id=settlement.institution_id, rule=rule_of[rule_id],
-                                     amount_at_stake=Decimal(at_stake).scaleb(-2)))
-    if new_items:
-        insert_new(SuspectItem, new_items, None)
-        insert_new(ReviewEvent, _opened_events(new_items, groups), None)
-    item_of = {**existing, **{(i.settlement_id, i.rule_id): i.pk for i in new_items}}
-    return new_items, item_of
+    items, counts = suspect_items(suspect, settlements, set(existing))
+    for i in items:
+        i.rule = rule_of[i.rule_id]  # the instance in hand
+    if items:
+        insert_new(SuspectItem, items, None)
+        insert_new(ReviewEvent, opened_events(items, counts, rule_of), None)
+    item_of = {**existing, **{(i.settlement_id, i.rule_id): i.pk for i in items}}
+    return items, item_of
 
 
 # --- the reviewer's verbs --------------------------------------------------------------------------------

@@ -102,10 +102,26 @@ def _visit_frame(rows: list[tuple], **extra: np.ndarray) -> pd.DataFrame:
     }, copy=False)  # fresh columns: not copied
 
 
+# the history's columns: those the cross-visit rules read of it (policy_rules.engine.audit.runner), VISIT_FIELDS' first
+HISTORY_FIELDS = VISIT_FIELDS[:6]
 # the other visits of these persons overlapping [begin, end): history for the cross-visit rules
 _HISTORY = Prepared(Visit, lambda persons, end, begin, ours: (
     Visit.objects.filter(person__in=persons, begntime__lt=end).exclude(endtime__lt=begin).exclude(pk__in=ours)
-    .values_list(*VISIT_FIELDS)))
+    .values_list(*HISTORY_FIELDS)))
+
+
+def _history_rows(rows: list[tuple]) -> pd.DataFrame:
+    """The audit's history frame of HISTORY_FIELDS rows (no person's age, gender or diagnoses: no rule reads them of
+    the history, and the frame costs pandas by the column)."""
+    if not rows:
+        return _no_visit_rows().copy(deep=False)
+    m, psn, inst, med_type, begn, end = zip(*rows, strict=True)
+    return pd.DataFrame({
+        "mdtrt_id": inferred_column(list(m)), "psn_no": inferred_column(list(psn)),
+        "fixmedins_code": inferred_column(list(inst)), "med_type": inferred_column(list(med_type)),
+        "begntime": datetime_column([local_naive(t) for t in begn]),
+        "endtime": datetime_column([local_naive(t) for t in end]),
+    }, copy=False)  # fresh columns: not copied
 
 _KEPT_STATS = Prepared(InstitutionAuditStats, lambda day, institutions: InstitutionAuditStats.objects.filter(
     day=day, institution_id__in=institutions).values_list("institution_id", "by_med_type"))
@@ -320,7 +336,7 @@ def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *,
     else:
         ours = {v.institution.fixmedins_code for v in visits}
         inst_stats = inst_stats[inst_stats["fixmedins_code"].isin(ours)].reset_index(drop=True)
-    return {"lines": lines, "visits": frame, "catalog": catalog, "history": _visit_rows(others),
+    return {"lines": lines, "visits": frame, "catalog": catalog, "history": _history_rows(others),
             "inst_stats": inst_stats}
 
 
@@ -345,17 +361,15 @@ def audit_visits(visits: list[Visit], *, stage: str, settlements: dict[str, Sett
     if not rules:
         return pd.DataFrame()
     hits = run_audit(rules=rules, **audit_frames(visits, inst_stats, day=day, **given))
-    if stage == "settlement":
-        settled = hits["mdtrt_id"].isin(list(settlements or {}))
-        if not settled.all():  # (all of them at the counter: no copy of the frame)
-            hits = hits[settled]
+    if stage == "settlement" and not set(hits["mdtrt_id"].tolist()) <= (settlements or {}).keys():
+        hits = hits[hits["mdtrt_id"].isin(list(settlements or {}))]  # (all of them at the counter: no copy)
     line_rows = given.get("line_rows")
     line_ids = None
     if line_rows is not None:
         # the stored lines in hand: every line a hit names is one of them (the audit's lines are these)
         line_ids = line_rows.of(v.pk for v in visits).line_ids()
     record_hits(hits, stage=stage, visits_by_mdtrt={v.mdtrt_id: v for v in visits},
-                settlements_by_mdtrt=settlements, new_settlements=new_settlements, line_ids=line_ids)
+                settlements_by_mdtrt=settlements, new_settlements=new_settlements, line_ids=line_ids, rules=rules)
     return hits
 
 

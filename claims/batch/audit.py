@@ -24,7 +24,7 @@ from policy_rules.audit_library import rules_in_force
 from policy_rules.engine.audit import run_audit
 from policy_rules.engine.frames import diagnosis_codes, full_years
 from policy_rules.models import AuditRuleDefinition
-from review.hits import hit_columns, hit_key, items_to_open, json_text
+from review.hits import HIT_JSON, HIT_VALUES, hit_columns, hit_table, items_to_open, json_text
 from review.models import HitSeverity, HitStage, ReviewAction, SuspectState
 
 VISIT_COLUMNS = ["mdtrt_id", "psn_no", "fixmedins_code", "med_type", "begntime", "endtime", "inst_level", "gender",
@@ -125,8 +125,10 @@ def record_hits(cursor, hits: pd.DataFrame, visits: pd.DataFrame, lines: pd.Data
     the same rows, keys and first-of-each-key, built column by column."""
     cols = hit_columns(hits)
     codes = cols["rule_code"]
-    rule_ids = dict(AuditRuleDefinition.objects.filter(code__in=set(codes)).values_list("code", "pk"))
-    missing = set(codes) - set(rule_ids)
+    # a rule without its own rule_type in the frame takes the library's (review.hits.hit_table)
+    rules = {code: (pk, rule_type) for code, pk, rule_type in AuditRuleDefinition.objects.filter(
+        code__in=set(codes)).values_list("code", "pk", "rule_type")}
+    missing = set(codes) - set(rules)
     if missing:
         raise ValueError(f"audit rules not in the rule library: {sorted(missing)}")
     mdtrt = np.array(cols["mdtrt_id"], dtype=object)
@@ -134,58 +136,60 @@ def record_hits(cursor, hits: pd.DataFrame, visits: pd.DataFrame, lines: pd.Data
     if (vpos < 0).any():
         raise KeyError(f"hits of visits not in the chunk: {sorted(set(mdtrt[vpos < 0]))[:5]}")
     visit_id = visits["visit_id"].to_numpy(np.int64)[vpos].tolist()
-    settlement_id = [settlement_of[m] for m in cols["mdtrt_id"]]
-    related = cols["related_mdtrt_id"]
-    keys = [hit_key(HitStage.SETTLEMENT, *row) for row in zip(codes, visit_id, settlement_id, cols["feedetl_sns"],
-                                                               cols["amount_fen"], related, strict=True)]
-    first = ~pd.Index(keys).duplicated()  # a key recorded once: its first hit
-    rule_id = np.array([rule_ids[c] for c in codes], dtype=np.int64)
-    # a rule without its own rule_type in the frame takes the library's, as record_hits does
-    types = dict(AuditRuleDefinition.objects.filter(pk__in=set(rule_ids.values())).values_list("pk", "rule_type"))
-    rule_type = [t or types[r] for t, r in zip(cols["rule_type"], rule_id.tolist(), strict=True)]
+    related = set(cols["related_mdtrt_id"]) - {""}
     related_ids = {}
-    if any(related):
-        cursor.execute("SELECT mdtrt_id, id FROM claims_visit WHERE mdtrt_id = ANY(%s)", [sorted(set(related) - {""})])
+    if related:
+        cursor.execute("SELECT mdtrt_id, id FROM claims_visit WHERE mdtrt_id = ANY(%s)", [sorted(related)])
         related_ids = dict(cursor.fetchall())
-    frame = pd.DataFrame({
-        "rule_id": rule_id, "rule_code": np.array(codes, dtype=object), "rule_type": np.array(rule_type, dtype=object),
-        "severity": np.array(cols["severity"], dtype=object), "visit_id": np.array(visit_id, dtype=np.int64),
-        "settlement_id": np.array(settlement_id, dtype=np.int64),
-        "institution_id": visits["institution_id"].to_numpy(np.int64)[vpos],
-        "feedetl_sns": np.array([json_text(s) for s in cols["feedetl_sns"]], dtype=object),
-        "fee_line_ids": _fee_line_ids(lines, mdtrt, cols["feedetl_sns"]),
-        "amount_fen": np.array(cols["amount_fen"], dtype=np.int64), "evidence": np.array(cols["evidence"], dtype=object),
-        "related_mdtrt_id": np.array(related, dtype=object),
-        "related_visit_id": np.array([related_ids.get(r, -1) for r in related], dtype=np.int64),
-        "key": np.array(keys, dtype=object),
-    }, copy=False)[first].reset_index(drop=True)
+    table = hit_table(cols, HitStage.SETTLEMENT, rules=rules, visit_id=visit_id,
+                      institution_id=visits["institution_id"].to_numpy(np.int64)[vpos].tolist(),
+                      settlement_id=[settlement_of[m] for m in cols["mdtrt_id"]],
+                      line_ids=lambda _visits, sns: _fee_line_ids(lines, mdtrt, sns), related=related_ids)
+    frame = pd.DataFrame({c: _column(c, table[c]) for c in HIT_VALUES}, copy=False)
     items = _open_items(cursor, frame, settlement_of, fund_fen)
     frame["item_id"] = [items.get((s, r), -1) if sev == HitSeverity.SUSPECT else -1
                         for s, r, sev in zip(frame["settlement_id"].tolist(), frame["rule_id"].tolist(),
                                              frame["severity"], strict=True)]
-    related_visit = frame["related_visit_id"].to_numpy(np.int64)
     item = frame["item_id"].to_numpy(np.int64)
-    # COPY straight into the table: a hit's key names its settlement, new in this transaction, so no hit recorded
-    # before can share it (and `frame` holds each key once); a collision would fail the chunk, not skip a hit
+    # COPY straight into the table, HIT_ROW's columns (review.hits) in their encoding: a hit's key names its
+    # settlement, new in this transaction, so no hit recorded before can share it (and `frame` holds each key once);
+    # a collision would fail the chunk, not skip a hit
     copy_in_binary(cursor, "claims_audithit", {
-        **{c: frame[c].to_numpy(dtype=object) for c in ("rule_code", "rule_type", "severity")},
-        "stage": np.full(len(frame), HitStage.SETTLEMENT.value, dtype=object),
-        **{c: frame[c].to_numpy(np.int64) for c in ("rule_id", "visit_id", "settlement_id", "institution_id")},
-        "feedetl_sns": Jsonb(frame["feedetl_sns"].to_numpy(dtype=object)),
-        "fee_line_ids": Jsonb(frame["fee_line_ids"].to_numpy(dtype=object)),
-        "amount": Numeric(frame["amount_fen"].to_numpy(np.int64), 2),
-        "evidence": frame["evidence"].to_numpy(dtype=object),
-        "related_mdtrt_id": frame["related_mdtrt_id"].to_numpy(dtype=object),
-        "related_visit_id": Int8(related_visit, related_visit == -1),
-        "key": frame["key"].to_numpy(dtype=object), "item_id": Int8(item, item == -1),
+        **{c: _encoded(c, frame[c]) for c in HIT_VALUES}, "item_id": Int8(item, item == -1),
         "created_at": Timestamp(np.full(len(frame), now_micros(), dtype=np.int64)),
     })
     return len(frame), len(items)
 
 
-def _fee_line_ids(lines: pd.DataFrame, mdtrt: np.ndarray, sns: list[list[str]]) -> np.ndarray:
-    """Each hit's fee lines as a JSON list of ids: its lines (mdtrt_id, feedetl_sn) that are among the chunk's
-    `lines`, in the hit's order."""
+# the integer columns of HIT_ROW (an absent related visit -1 in the frame, NULL in the table)
+_INTS = ("rule_id", "visit_id", "settlement_id", "institution_id", "amount", "related_visit_id")
+
+
+def _column(name: str, values: list) -> np.ndarray:
+    """hit_table's column as the frame's: integers int64 (None: -1), the JSON lists their text, others objects."""
+    if name in _INTS:
+        return np.array([-1 if v is None else v for v in values] if name == "related_visit_id" else values,
+                        dtype=np.int64)
+    out = np.empty(len(values), dtype=object)
+    out[:] = [json_text(v) for v in values] if name in HIT_JSON else values
+    return out
+
+
+def _encoded(name: str, column: pd.Series):
+    """The frame's column as copy_in_binary writes it into claims_audithit."""
+    if name == "amount":
+        return Numeric(column.to_numpy(np.int64), 2)
+    if name == "related_visit_id":
+        values = column.to_numpy(np.int64)
+        return Int8(values, values == -1)
+    if name in _INTS:
+        return column.to_numpy(np.int64)
+    return Jsonb(column.to_numpy(dtype=object)) if name in HIT_JSON else column.to_numpy(dtype=object)
+
+
+def _fee_line_ids(lines: pd.DataFrame, mdtrt: np.ndarray, sns: list[list[str]]) -> list[list[int]]:
+    """Each hit's fee line ids (hit_table's fee_line_ids): those of its lines (mdtrt_id, feedetl_sn) that are among
+    the chunk's `lines`, in the hit's order, found set-based."""
     counts = np.fromiter(map(len, sns), np.int64, len(sns))
     pairs = pd.MultiIndex.from_arrays([np.repeat(mdtrt, counts), np.fromiter(
         (sn for hit in sns for sn in hit), object, int(counts.sum()))])
@@ -194,9 +198,9 @@ def _fee_line_ids(lines: pd.DataFrame, mdtrt: np.ndarray, sns: list[list[str]]) 
     ids = np.where(at >= 0, lines["fee_line_id"].to_numpy(np.int64)[at], -1).tolist()
     out, start = [], 0
     for n in counts.tolist():
-        out.append(json_text([i for i in ids[start:start + n] if i >= 0]))
+        out.append([i for i in ids[start:start + n] if i >= 0])
         start += n
-    return np.array(out, dtype=object)
+    return out
 
 
 def _open_items(cursor, hits: pd.DataFrame, settlement_of: dict[str, int],
@@ -211,7 +215,8 @@ def _open_items(cursor, hits: pd.DataFrame, settlement_of: dict[str, int],
                    [sorted({int(x) for x in suspect["settlement_id"]})])
     existing = set(cursor.fetchall())
     fund_by_settlement = {settlement_of[m]: f for m, f in fund_fen.items() if m in settlement_of}
-    opened = items_to_open(zip(suspect["settlement_id"], suspect["rule_id"], suspect["amount_fen"], strict=True),
+    # (Python ints: items_to_open's int() of a numpy scalar costs several times more)
+    opened = items_to_open(zip(*(suspect[c].tolist() for c in ("settlement_id", "rule_id", "amount")), strict=True),
                            fund_by_settlement, existing)
     if not opened:
         return {}

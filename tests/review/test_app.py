@@ -11,7 +11,7 @@ from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
-from review.hits import SEVERITIES, hit_key
+from review.hits import HIT_ROW, SEVERITIES, hit_key
 from review.models import Appeal, AuditHit, HitSeverity, ReviewEvent, SuspectItem
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,3 +76,9 @@ def test_the_hit_helpers_load_nothing_of_django():
     key, loaded_django = run.stdout.split()
     assert key == hit_key("settlement", "DUP-01", 1, 2, ["1", "2"], 2500, "")  # the lines' order does not matter
     assert loaded_django == "False"
+
+
+def test_the_stored_hit_row_is_the_models():
+    """review.hits.HIT_ROW, the one layout of a stored hit (its three writers write it, AuditHit(*row) reads it)."""
+    assert HIT_ROW == tuple(f.attname for f in AuditHit._meta.concrete_fields)
+    assert HIT_ROW == tuple(f.column for f in AuditHit._meta.concrete_fields)

@@ -8,7 +8,8 @@ Inputs (money in integer fen, cnt/pric scaled by 10^4; see engine.money):
   visits      mdtrt_id, psn_no, fixmedins_code, med_type, begntime, endtime (NaT: not discharged), inst_level,
               gender, age (full years at admission), diagnoses (list/tuple of ICD-10 codes, or "A,B")
   catalog     frames.catalog_frame (an optional `name` column labels the items in the evidence)
-  history     other visits of the same persons already stored (visits' columns, no lines): cross-visit rules
+  history     other visits of the same persons already stored (no lines): cross-visit rules; of the visits'
+              columns they read mdtrt_id, psn_no, fixmedins_code, med_type, begntime and endtime (others ignored)
   inst_stats  fixmedins_code, med_type, avg_amount_fen, visits: for the outlier rule
   line_split  the engine's classify_lines output (reason per line): the restriction rule reports its
               RESTRICTED lines; without it the restrictions are recomputed from catalog and visits

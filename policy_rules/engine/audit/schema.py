@@ -33,6 +33,8 @@ class AuditRule:
     params: dict = field(default_factory=dict)  # JSON-able; see RULE_TYPES[rule_type][1]
     severity: str = "warn"  # "warn" or "suspect"
     name: str = ""
+    # the rule library's row (AuditRuleDefinition) when read from it: not part of the rule (nor of its equality)
+    id: int | None = field(default=None, compare=False)
 
 
 # --- parameter schemas ------------------------------------------------------------------------------------
