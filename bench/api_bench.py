@@ -66,7 +66,8 @@ class Client:
         return self.request("GET", path, None)
 
     def request(self, method: str, path: str, data: bytes | None) -> tuple[int, dict, float]:
-        headers = {"Authorization": f"Token {self.token}", "Accept": "application/json"}
+        # as behind the deployment's TLS proxy, which says so (SECURE_PROXY_SSL_HEADER): no redirect to https
+        headers = {"Authorization": f"Token {self.token}", "Accept": "application/json", "X-Forwarded-Proto": "https"}
         if data is not None:
             headers["Content-Type"] = "application/json"
         t0 = time.perf_counter()
@@ -316,7 +317,8 @@ def main() -> int:
         connections.close_all()
 
         port = free_port()
-        env = support.django_env(url, DEBUG="0", SECRET_KEY=secrets.token_urlsafe(40), ALLOWED_HOSTS="127.0.0.1")
+        env = support.django_env(url, DEBUG="0", SECRET_KEY=secrets.token_urlsafe(40), ALLOWED_HOSTS="127.0.0.1",
+                                 SECURE_PROXY_SSL_HEADER="1")
         # exactly docker-compose.yml's web command (sync workers, gunicorn's default 30 s timeout), bound to
         # a loopback port; the access log goes to stdout there as here
         server = subprocess.Popen(
