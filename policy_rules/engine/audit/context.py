@@ -88,6 +88,23 @@ class AuditContext:
             cache[key] = compute(self)
         return cache[key]
 
+    def catalog_values(self, name: str, dtype=None) -> np.ndarray:
+        """catalog[name].to_numpy(dtype), read once per batch (read-only: shared by the rules). Several rules and
+        the restriction verdicts read the same catalog columns; on a visit's few items pandas' cost per column
+        read outweighs the work."""
+        cache = self.__dict__.setdefault("_catalog_values", {})
+        key = (name, None if dtype is None else np.dtype(dtype))
+        if key not in cache:
+            cache[key] = self.catalog[name].to_numpy(dtype=dtype)
+        return cache[key]
+
+    @cached_property
+    def _catalog_codes_repeat(self) -> bool:
+        """Whether a code has several catalog rows (catalog["med_list_codg"].duplicated().any())."""
+        codes = self.catalog_values("med_list_codg", object)
+        first = str_first(codes)  # by a set on a few str codes, the same verdict as pandas' hash table
+        return bool(self.catalog["med_list_codg"].duplicated().any() if first is None else not first.all())
+
     # visits
     def visit_str(self, column: str) -> np.ndarray:
         """visits[column].astype(str) as an object array (the column itself when it holds only str)."""
@@ -209,7 +226,7 @@ class AuditContext:
         if name_col is None or not len(codes) or not len(self.catalog):
             return np.append(codes, "")
         row = self.code_cat_row[:-1]
-        name = self.catalog[name_col].to_numpy(dtype=object)[np.maximum(row, 0)]
+        name = self.catalog_values(name_col, object)[np.maximum(row, 0)]
         name = np.where((row >= 0) & ~pd.isna(name), name, "").astype(str).astype(object)
         return np.append(np.where(name != "", name + " " + codes, codes), "")
 
@@ -220,11 +237,11 @@ class AuditContext:
     def code_cat_row(self) -> np.ndarray:
         """A catalog row of every distinct code of the lines (the last version of a code; -1: none), and -1
         for id -1."""
-        at = str_lookup(last_table(self.catalog["med_list_codg"].to_numpy(dtype=object)), self._codes[1])
+        at = str_lookup(last_table(self.catalog_values("med_list_codg", object)), self._codes[1])
         if at is not None:  # by dict: the last row of a code wins, as below
             return np.append(at, -1).astype(np.int64)
         uniques = self._code_index
-        codes = pd.Index(self.catalog["med_list_codg"].to_numpy(dtype=object))
+        codes = pd.Index(self.catalog_values("med_list_codg", object))
         if codes.has_duplicates:
             keep = ~codes.duplicated(keep="last")
             at = pd.Index(codes[keep]).get_indexer(uniques)
@@ -238,23 +255,23 @@ class AuditContext:
         """The catalog row of every line (-1: not in the catalog), as the engine finds it (lines.py)."""
         if not len(self.catalog) or not self.n:
             return np.full(self.n, -1, np.int64)
-        if "effective_from" in self.catalog.columns or self.catalog["med_list_codg"].duplicated().any():
+        if "effective_from" in self.catalog.columns or self._catalog_codes_repeat:
             return catalog_positions(self.lines, self.catalog, self.line_day.astype("datetime64[D]"))
         return self.code_cat_row[self.code_id]  # one look-up per distinct code instead of per line
 
     @cached_property
     def restricted_items(self) -> tuple[np.ndarray, np.ndarray]:
         """Per catalog row: (has a med-type restriction, has any restriction)."""
-        c = self.catalog
+        col = self.catalog_values
         rows = np.unique(self.cat_pos[self.cat_pos >= 0])  # only the items the lines use
-        has_mt = np.zeros(len(c), bool)
-        has_mt[rows] = [bool(m) for m in c["restrict_med_types"].to_numpy(dtype=object)[rows]]
+        has_mt = np.zeros(len(self.catalog), bool)
+        has_mt[rows] = [bool(m) for m in col("restrict_med_types", object)[rows]]
         has_any = has_mt.copy()
-        gender = c["restrict_gender"].to_numpy(dtype=object)[rows]
+        gender = col("restrict_gender", object)[rows]
         has_any[rows] |= ((~pd.isna(gender) & (gender != ""))
-                          | (c["restrict_min_age"].to_numpy(np.int64)[rows] >= 0)
-                          | (c["restrict_max_age"].to_numpy(np.int64)[rows] >= 0)
-                          | (c["restrict_min_level"].to_numpy(np.int64)[rows] >= 0))
+                          | (col("restrict_min_age", np.int64)[rows] >= 0)
+                          | (col("restrict_max_age", np.int64)[rows] >= 0)
+                          | (col("restrict_min_level", np.int64)[rows] >= 0))
         return has_mt, has_any
 
     @cached_property
@@ -312,7 +329,7 @@ class AuditContext:
 
     def cat_col(self, name, fill) -> np.ndarray:
         pos = self.cat_pos
-        values = self.catalog[name].to_numpy()
+        values = self.catalog_values(name)
         if not len(values):
             return np.full(self.n, fill)
         return np.where(pos >= 0, values[np.maximum(pos, 0)], fill)

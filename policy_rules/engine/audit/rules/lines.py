@@ -58,14 +58,13 @@ def _restriction_verdicts(ctx: AuditContext) -> tuple[np.ndarray, dict, np.ndarr
     if not ctx.n or not len(ctx.catalog):
         return None
     pos = ctx.cat_pos
-    catalog = ctx.catalog
     has_mt, has_any = ctx.restricted_items
     if ctx.line_split is not None:
         cand = np.flatnonzero(ctx.split_reason == RESTRICTED)
     else:
         found = pos >= 0
         p0 = np.maximum(pos, 0)
-        cand = np.flatnonzero(found & has_any[p0] & (catalog["chrg_lv"].to_numpy(dtype=object)[p0] != CLASS_C_CODE))
+        cand = np.flatnonzero(found & has_any[p0] & (ctx.catalog_values("chrg_lv", object)[p0] != CLASS_C_CODE))
     if not len(cand):
         return None
     v = ctx.vpos[cand]
@@ -73,7 +72,7 @@ def _restriction_verdicts(ctx: AuditContext) -> tuple[np.ndarray, dict, np.ndarr
     r = np.maximum(pos[cand], 0)
 
     def ccol(name, dtype):
-        return catalog[name].to_numpy(dtype=dtype)[r]
+        return ctx.catalog_values(name, dtype)[r]
 
     vis = ctx.visits
     rg = np.where(found, ccol("restrict_gender", object), "")
@@ -89,7 +88,7 @@ def _restriction_verdicts(ctx: AuditContext) -> tuple[np.ndarray, dict, np.ndarr
         "gender": (rg != "") & (rg != gender),
         "age": ((min_age >= 0) & (age < min_age)) | ((max_age >= 0) & (age > max_age)),
         "level": (min_level >= 0) & (level < min_level),
-        "med_type": found & has_mt[r] & ~_med_type_allowed(catalog, r, mt),
+        "med_type": found & has_mt[r] & ~_med_type_allowed(ctx.catalog_values("restrict_med_types", object), r, mt),
     }
     any_bad = bad["gender"] | bad["age"] | bad["level"] | bad["med_type"]
 
@@ -106,7 +105,7 @@ def _restriction_verdicts(ctx: AuditContext) -> tuple[np.ndarray, dict, np.ndarr
     def med_type_sentence():
         mt_allowed = np.full(len(cand), "", dtype=object)
         rows = np.unique(r[bad["med_type"]])
-        allowed = catalog["restrict_med_types"].to_numpy(dtype=object)[rows]
+        allowed = ctx.catalog_values("restrict_med_types", object)[rows]
         text = pd.Series(["/".join(map(str, m)) for m in allowed], index=rows, dtype=object)
         mt_allowed[bad["med_type"]] = text.reindex(r[bad["med_type"]]).to_numpy(dtype=object)
         return cat("限医疗类别 ", mt_allowed, "，本次为 ", mt, " ", label_map(mt, MED_TYPE_LABELS))
@@ -122,9 +121,9 @@ def _restriction_verdicts(ctx: AuditContext) -> tuple[np.ndarray, dict, np.ndarr
     return cand, bad, cat(ctx.label(ctx.code_id[cand]), " 超出限定支付范围：", why)
 
 
-def _med_type_allowed(catalog, rows, med_type) -> np.ndarray:
-    """Whether each line's visit med_type is among its item's allowed med types (rows: catalog rows)."""
-    allowed = catalog["restrict_med_types"].to_numpy(dtype=object)
+def _med_type_allowed(allowed, rows, med_type) -> np.ndarray:
+    """Whether each line's visit med_type is among its item's allowed med types (allowed: the catalog's
+    restrict_med_types; rows: catalog rows)."""
     items = np.unique(rows)
     lists = [tuple(str(m) for m in (allowed[i] or ())) for i in items.tolist()]
     lens = np.array([len(x) for x in lists], dtype=np.int64)
