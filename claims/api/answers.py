@@ -38,10 +38,10 @@ from core.prepared import Prepared
 _PLAIN_TYPES = (drf.CharField, drf.DecimalField, drf.DateTimeField)
 # the method fields the plan reads as a lookup (SetlinfoSerializer.get_reversed_by: the reversal's setl_id or None)
 _METHOD_LOOKUPS = {"reversed_by": "reversal__setl_id"}
-# the value types whose (type, str) names one value for every format of the plan: str and int exactly; a Decimal's
-# str keeps its sign, digits and exponent, so two Decimals of one str quantize alike (-0.00 and 0.00 do not share)
 # the line fields whose to_representation is this builtin of the value (rest_framework.fields)
 _BUILTIN_FORMATS = {drf.CharField: str, drf.IntegerField: int}
+# the value types whose (type, str) names one value for every format of the plan: str and int exactly; a Decimal's
+# str keeps its sign, digits and exponent, so two Decimals of one str quantize alike (-0.00 and 0.00 do not share)
 _KEYED_TYPES = frozenset({str, int, Decimal, type(None)})
 
 
