@@ -12,6 +12,8 @@ import hashlib
 import json
 from decimal import Decimal
 
+import numpy as np
+
 from claims.errors import ServiceError
 
 # The columns run_audit's frame must have (rule_type and related_mdtrt_id are optional).
@@ -105,7 +107,7 @@ def hit_columns(hits_df) -> dict[str, list]:
         return _texts(hits_df[column].tolist()) if column in hits_df.columns else [""] * n
 
     severity = texts("severity")
-    amounts = hits_df["amount_fen"].to_numpy()
+    amounts = np.asarray(hits_df["amount_fen"])  # (a frame's Series or a Columns' array)
     if amounts.dtype.kind not in "iu" or not set(severity) <= set(SEVERITIES) or (amounts < 0).any():
         return _columns(hit_rows(hits_df))
     sns = [(s,) if isinstance(s, str) else () if s is None else tuple(map(str, s))
