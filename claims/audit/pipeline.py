@@ -349,8 +349,9 @@ def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *,
 
 def audit_visits(visits: list[Visit], *, stage: str, settlements: dict[str, Settlement] | None = None,
                  on: dt.datetime | None = None, inst_stats: pd.DataFrame | None = None, new_settlements: bool = False,
-                 **given) -> pd.DataFrame:
-    """Run the rules in force on these visits and record the hits; returns the hits frame.
+                 **given) -> pd.DataFrame | Columns:
+    """Run the rules in force on these visits and record the hits; returns the hits (run_audit's: a frame, or its
+    Columns for a visit's few hits; warnings_of reads either).
 
     inst_stats: the institutions' statistics to compare with (the daily job's); None: read them.
     new_settlements: `settlements` were created in the caller's open transaction (review.services.record_hits).
