@@ -59,8 +59,8 @@ def hit_key(stage: str, rule_code: str, visit_id: int, settlement_id: int | None
 
 def hit_rows(hits_df) -> list[dict]:
     """run_audit's frame (or its Columns: the same columns, as arrays) as checked dicts (line, rule_code, rule_type,
-    severity, mdtrt_id, feedetl_sns, amount_fen, evidence, related_mdtrt_id). Raises ServiceError on a missing column, an unknown severity
-    or an amount that is not a non-negative whole number of fen."""
+    severity, mdtrt_id, feedetl_sns, amount_fen, evidence, related_mdtrt_id). Raises ServiceError on a missing
+    column, an unknown severity or an amount that is not a non-negative whole number of fen."""
     missing = [c for c in HIT_COLUMNS if c not in hits_df.columns]
     if missing:
         raise ServiceError.one("hits", "MISSING_COLUMNS", _("审核结果缺少列：%(c)s") % {"c": ", ".join(missing)})
