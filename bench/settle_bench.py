@@ -21,7 +21,8 @@ plan, writing, the audit, COMMIT: process_time around the functions the settleme
 inside them listed in PARTS, each on its own line), and
 --profile-visits more under cProfile, printing its top 40 by cumulative time (cProfile's own clock,
 the wall clock; --profile-timer cpu: process_time, whose cost per call inflates call-heavy code far
-more).
+more). --stage-calls adds a third pass of --profile-visits settlements, each stage under a cProfile of its
+own: the function calls per settlement in each stage (exact, whatever the load).
 
 --http adds the request around the settlement (issue 14): the visits are settled alternately with `settle_visit`
 (with the institution user, as the view calls it) and with `POST /api/v1/visits/{mdtrt_id}/settle/` through
@@ -92,6 +93,9 @@ PARTS = [
     ("audit: the day's statistics (day_stats)", "claims.audit.pipeline", "day_stats"),
     ("audit: the rules (run_audit)", "claims.audit.pipeline", "run_audit"),
     ("audit: recording the hits (review.services.record_hits)", "claims.audit.pipeline", "record_hits"),
+    ("audit: recording: the hits' columns (hit_columns)", "review.services", "hit_columns"),
+    ("audit: recording: the stored rows (hit_table)", "review.services", "hit_table"),
+    ("audit: recording: the one statement (review.writers.record_new)", "review.services", "record_new"),
 ]
 
 
@@ -138,7 +142,7 @@ def build_world(url: str, args, today: dt.date) -> None:
     print("policy:", support.manage(url, "import_policy", str(pack)).strip())
     if args.audit_rules:
         print("audit rules:", support.manage(url, "load_default_rules").strip().splitlines()[-1])
-    need = args.visits + (2 * args.profile_visits if args.profile else 0)
+    need = args.visits + (profile_passes(args) * args.profile_visits if args.profile else 0)
     persons = max(args.persons, 3 * need)  # 60 % of the generated persons are employees
     out = support.manage(url, "synth_city", "--persons", str(persons), "--institutions", "5",
                          "--visits-per-day", "20", "--catalog-items", str(args.catalog_items),
@@ -476,6 +480,45 @@ class StageClock:
         return "\n".join(out)
 
 
+def profile_passes(args) -> int:
+    """The --profile passes of --profile-visits settlements each: stages, cProfile, and --stage-calls' own."""
+    return 3 if args.stage_calls else 2
+
+
+def stage_calls(visits: list, settle, module) -> None:
+    """Each stage of these settlements under a cProfile of its own (enabled only while the stage runs): the
+    function calls per settlement in each stage, exact (the profiler's counts do not depend on the load)."""
+    profilers: dict[str, cProfile.Profile] = {}
+    saved = {}
+
+    def counted(label, function):
+        profiler = profilers.setdefault(label, cProfile.Profile())
+
+        def run(*args, **kwargs):
+            profiler.enable()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                profiler.disable()
+        return run
+
+    for label, names in STAGES:
+        for name in names:
+            if name in vars(module):
+                saved[name] = getattr(module, name)
+                setattr(module, name, counted(label, saved[name]))
+    try:
+        for visit in visits:
+            settle(visit)
+    finally:
+        for name, function in saved.items():
+            setattr(module, name, function)
+    print(f"\nfunction calls per settlement in each stage (its own cProfile, {len(visits)} settlements):")
+    for label, profiler in profilers.items():
+        calls = pstats.Stats(profiler).total_calls if profiler.getstats() else 0
+        print(f"    {calls / len(visits):9,.1f}  {label}")
+
+
 def profile(visits: list, settle, module, timer: str, dump: str | None = None) -> None:
     half = len(visits) // 2
     clock = StageClock(module)
@@ -510,6 +553,8 @@ def main() -> int:
     parser.add_argument("--profile-timer", choices=("wall", "cpu"), default="wall",
                         help="the profiler's clock: wall (cProfile's own, cheap) or cpu (process_time, costly)")
     parser.add_argument("--profile-out", help="also write the cProfile statistics to this file")
+    parser.add_argument("--stage-calls", action="store_true",
+                        help="with --profile, a third pass of --profile-visits: the function calls in each stage")
     parser.add_argument("--persons", type=int, default=2000, help="persons in the synthetic city (at least 3 a visit)")
     parser.add_argument("--catalog-items", type=int, default=3000)
     parser.add_argument("--policy", help="the policy pack to import (default: the shared demo pack)")
@@ -538,8 +583,8 @@ def main() -> int:
         settlement = first_module("claims.settlement.services", "claims.settlement")
         with connection.cursor() as cursor:
             print("machine:", support.machine(cursor))
-        extra = 2 * args.profile_visits if args.profile else 0
-        visits = prepare(args.visits + extra + (args.visits + extra // 2 if args.http else 0), args.lines, today)
+        extra = profile_passes(args) * args.profile_visits if args.profile else 0
+        visits = prepare(args.visits + extra + (args.visits + (args.profile_visits if args.profile else 0) if args.http else 0), args.lines, today)
         print(f"world and visits ready in {time.perf_counter() - t0:.0f} s (not timed)")
 
         def settle(visit, user=None):
@@ -550,7 +595,10 @@ def main() -> int:
             gc.freeze()
         run(visits[:args.visits], settle, args.warmup, f"settle_visit ({settlement.__name__})")
         if args.profile:
-            profile(visits[args.visits:args.visits + extra], settle, settlement, args.profile_timer, args.profile_out)
+            passes = visits[args.visits:args.visits + extra]
+            profile(passes[:2 * args.profile_visits], settle, settlement, args.profile_timer, args.profile_out)
+            if args.stage_calls:
+                stage_calls(passes[2 * args.profile_visits:], settle, settlement)
         if args.http:
             http = HTTPSettle(visits)
             rest = visits[args.visits + extra:]

@@ -12,6 +12,8 @@ import hashlib
 import json
 from decimal import Decimal
 
+import numpy as np
+
 from claims.errors import ServiceError
 
 # The columns run_audit's frame must have (rule_type and related_mdtrt_id are optional).
@@ -56,9 +58,9 @@ def hit_key(stage: str, rule_code: str, visit_id: int, settlement_id: int | None
 
 
 def hit_rows(hits_df) -> list[dict]:
-    """run_audit's frame as checked dicts (line, rule_code, rule_type, severity, mdtrt_id, feedetl_sns,
-    amount_fen, evidence, related_mdtrt_id). Raises ServiceError on a missing column, an unknown severity
-    or an amount that is not a non-negative whole number of fen."""
+    """run_audit's frame (or its Columns: the same columns, as arrays) as checked dicts (line, rule_code, rule_type,
+    severity, mdtrt_id, feedetl_sns, amount_fen, evidence, related_mdtrt_id). Raises ServiceError on a missing
+    column, an unknown severity or an amount that is not a non-negative whole number of fen."""
     missing = [c for c in HIT_COLUMNS if c not in hits_df.columns]
     if missing:
         raise ServiceError.one("hits", "MISSING_COLUMNS", _("审核结果缺少列：%(c)s") % {"c": ", ".join(missing)})
@@ -105,7 +107,7 @@ def hit_columns(hits_df) -> dict[str, list]:
         return _texts(hits_df[column].tolist()) if column in hits_df.columns else [""] * n
 
     severity = texts("severity")
-    amounts = hits_df["amount_fen"].to_numpy()
+    amounts = np.asarray(hits_df["amount_fen"])  # (a frame's Series or a Columns' array)
     if amounts.dtype.kind not in "iu" or not set(severity) <= set(SEVERITIES) or (amounts < 0).any():
         return _columns(hit_rows(hits_df))
     sns = [(s,) if isinstance(s, str) else () if s is None else tuple(map(str, s))

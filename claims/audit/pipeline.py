@@ -29,6 +29,7 @@ from core.prepared import Bound, Prepared
 from insurance.chronic_selectors import any_qualification_read, qualification_frame
 from policy_rules.audit_library import digest_read, rules_in_force
 from policy_rules.engine.audit import run_audit
+from policy_rules.engine.columnar import Columns, column, columns_or_frame, frame_of, rows_of
 from policy_rules.engine.facts import holds_qualification
 from policy_rules.engine.frames import (
     catalog_frame,
@@ -50,9 +51,9 @@ class LinesInHand(Protocol):
     def of(self, visit_ids) -> LinesInHand:
         """The lines of these visits."""
 
-    def audit_frame(self) -> pd.DataFrame:
-        """The audit's lines frame: mdtrt_id, feedetl_sn, med_list_codg, cnt_e4, pric_e4, amount_fen and
-        fee_ocur_time (naive local), in the model's order (visit, feedetl_sn)."""
+    def audit_part(self) -> Columns | pd.DataFrame:
+        """The audit's lines: mdtrt_id, feedetl_sn, med_list_codg, cnt_e4, pric_e4, amount_fen and fee_ocur_time
+        (naive local), in the model's order (visit, feedetl_sn); a few lines as their Columns."""
 
     def line_ids(self) -> dict[tuple[int, str], int]:
         """{(visit_id, feedetl_sn): fee line pk}."""
@@ -68,26 +69,26 @@ def _visit_values(visits: list[Visit]) -> list[tuple]:
              v.institution.level, v.person.gender, v.person.birth_date, v.diagnoses) for v in visits]
 
 
-def _visit_rows(rows: list[tuple], **extra: np.ndarray) -> pd.DataFrame:
-    """The audit's visits frame of VISIT_FIELDS rows, with these extra columns last (built with the frame: a
-    column set afterwards costs pandas several times more)."""
-    if not rows and not extra:  # no history (most visits at the counter): the frame of no rows, built once
-        return _no_visit_rows().copy(deep=False)
+def _visit_rows(rows: list[tuple], **extra: np.ndarray) -> Columns | pd.DataFrame:
+    """The audit's visits of VISIT_FIELDS rows, with these extra columns last (built with the frame: a column set
+    afterwards costs pandas several times more); a few visits as their Columns (engine.columnar)."""
+    if not rows and not extra:  # no history (most visits at the counter): the columns of no rows, built once
+        return Columns(dict(_no_visit_rows().arrays), 0)
     return _visit_frame(rows, **extra)
 
 
 @functools.cache
-def _no_visit_rows() -> pd.DataFrame:
+def _no_visit_rows() -> Columns:
     return _visit_frame([])
 
 
-def _visit_frame(rows: list[tuple], **extra: np.ndarray) -> pd.DataFrame:
+def _visit_frame(rows: list[tuple], **extra: np.ndarray) -> Columns | pd.DataFrame:
     # built column by column: cheaper than a frame from many small dicts with dates parsed afterwards
     m, psn, inst, med_type, begn, end, level, gender, birth, diag = zip(*rows, strict=True) if rows else ((),) * 10
     begntime = [local_naive(t) for t in begn]
     diagnoses = np.empty(len(rows), dtype=object)
     diagnoses[:] = [diagnosis_codes(d) for d in diag]
-    return pd.DataFrame({
+    return columns_or_frame({
         "mdtrt_id": inferred_column(list(m)),
         "psn_no": inferred_column(list(psn)),
         "fixmedins_code": inferred_column(list(inst)),
@@ -99,7 +100,7 @@ def _visit_frame(rows: list[tuple], **extra: np.ndarray) -> pd.DataFrame:
         "age": full_years(begntime, list(birth)) if rows else np.zeros(0, np.int64),
         "diagnoses": diagnoses,
         **extra,
-    }, copy=False)  # fresh columns: not copied
+    }, texts=True)  # fresh columns: not copied; the object arrays hold str, None and tuples of str
 
 
 # the history's columns: those the cross-visit rules read of it (policy_rules.engine.audit.runner), VISIT_FIELDS' first
@@ -110,18 +111,18 @@ _HISTORY = Prepared(Visit, lambda persons, end, begin, ours: (
     .values_list(*HISTORY_FIELDS)))
 
 
-def _history_rows(rows: list[tuple]) -> pd.DataFrame:
-    """The audit's history frame of HISTORY_FIELDS rows (no person's age, gender or diagnoses: no rule reads them of
-    the history, and the frame costs pandas by the column)."""
+def _history_rows(rows: list[tuple]) -> Columns | pd.DataFrame:
+    """The audit's history of HISTORY_FIELDS rows (no person's age, gender or diagnoses: no rule reads them of the
+    history, and the frame costs pandas by the column); a few visits as their Columns."""
     if not rows:
-        return _no_visit_rows().copy(deep=False)
+        return Columns(dict(_no_visit_rows().arrays), 0)
     m, psn, inst, med_type, begn, end = zip(*rows, strict=True)
-    return pd.DataFrame({
+    return columns_or_frame({
         "mdtrt_id": inferred_column(list(m)), "psn_no": inferred_column(list(psn)),
         "fixmedins_code": inferred_column(list(inst)), "med_type": inferred_column(list(med_type)),
         "begntime": datetime_column([local_naive(t) for t in begn]),
         "endtime": datetime_column([local_naive(t) for t in end]),
-    }, copy=False)  # fresh columns: not copied
+    }, texts=True)  # fresh columns: not copied
 
 _KEPT_STATS = Prepared(InstitutionAuditStats, lambda day, institutions: InstitutionAuditStats.objects.filter(
     day=day, institution_id__in=institutions).values_list("institution_id", "by_med_type"))
@@ -164,11 +165,13 @@ def institution_stats(since: dt.datetime, until: dt.datetime | None = None, inst
 
 
 
-def day_stats(day: dt.date, institutions: dict[int, str], kept: list | None = None) -> pd.DataFrame:
+def day_stats(day: dt.date, institutions: dict[int, str], kept: list | None = None, *, as_columns: bool = False
+              ) -> pd.DataFrame | Columns:
     """institution_stats of the HISTORY_DAYS before `day` for these institutions ({id: fixmedins_code}), the window
     of a daily job's plan: each institution's are read once a day and kept (InstitutionAuditStats), so that a
     settlement at a large hospital does not average its 90 days of settlements again for every request.
-    kept: the kept rows already read (stats_read's result)."""
+    kept: the kept rows already read (stats_read's result). as_columns: a few rows as their Columns (the audit's
+    input at the counter, engine.columnar)."""
     kept = dict(_KEPT_STATS(day, list(institutions)) if kept is None else kept)
     missing = sorted(set(institutions) - set(kept))
     if missing:
@@ -186,11 +189,12 @@ def day_stats(day: dt.date, institutions: dict[int, str], kept: list | None = No
         kept.update(computed)
     rows = [(institutions[i], med_type, avg, n) for i in sorted(kept) for med_type, (avg, n) in sorted(kept[i].items())]
     # built column by column with the final types (a frame of dicts cast afterwards costs several times more)
-    return pd.DataFrame({
+    data = {
         "fixmedins_code": _objects([r[0] for r in rows]), "med_type": _objects([r[1] for r in rows]),
         "avg_amount_fen": np.array([r[2] for r in rows], dtype=np.int64),
         "visits": np.array([r[3] for r in rows], dtype=np.int64),
-    }, copy=False)  # in STATS_COLUMNS' order (columns= would cost pandas several times the frame)
+    }  # in STATS_COLUMNS' order (columns= would cost pandas several times the frame)
+    return columns_or_frame(data, texts=True) if as_columns else pd.DataFrame(data, copy=False)
 
 
 def _objects(values: list) -> np.ndarray:
@@ -210,8 +214,9 @@ def stats_frame(columns: dict[str, list]) -> pd.DataFrame:
         {"fixmedins_code": object, "med_type": object, "avg_amount_fen": np.int64, "visits": np.int64})
 
 
-def _lines_frame(visits: list[Visit]) -> pd.DataFrame:
-    """The audit's lines frame of these visits' active lines, read with the ORM (in the model's order)."""
+def _lines_part(visits: list[Visit]) -> Columns | pd.DataFrame:
+    """The audit's lines of these visits' active lines, read with the ORM (in the model's order); a few lines as
+    their Columns."""
     line_rows = list(FeeLine.objects.filter(visit__in=visits, status=FeeLineStatus.ACTIVE).values(
         "visit__mdtrt_id", "feedetl_sn", "med_list_codg", "cnt", "pric", "det_item_fee_sumamt", "fee_ocur_time"))
     qty = {}  # the same quantities and prices recur: each scaled once
@@ -240,7 +245,7 @@ def _lines_frame(visits: list[Visit]) -> pd.DataFrame:
             result = naive[value] = local_naive(value)
             return result
 
-    return pd.DataFrame({
+    return columns_or_frame({
         "mdtrt_id": inferred_column([r["visit__mdtrt_id"] for r in line_rows]),
         "feedetl_sn": inferred_column([r["feedetl_sn"] for r in line_rows]),
         "med_list_codg": inferred_column([r["med_list_codg"] for r in line_rows]),
@@ -248,7 +253,7 @@ def _lines_frame(visits: list[Visit]) -> pd.DataFrame:
         "pric_e4": inferred_column([q(r["pric"]) for r in line_rows]),
         "amount_fen": inferred_column([f(r["det_item_fee_sumamt"]) for r in line_rows]),
         "fee_ocur_time": datetime_column([local(r["fee_ocur_time"]) for r in line_rows]),
-    }, copy=False)
+    }, texts=True)  # inferred_column's object arrays hold str only
 
 
 def _audit_day(visits: list[Visit], on: dt.datetime | None = None) -> dt.date:
@@ -312,13 +317,14 @@ def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *,
     if ahead is not None and ahead.visit_ids != frozenset(v.pk for v in visits):
         ahead = None  # bound for other visits
     if line_rows is not None:  # the stored lines in hand: their arrays, already scaled
-        lines = line_rows.of(v.pk for v in visits).audit_frame()
+        lines = line_rows.of(v.pk for v in visits).audit_part()
     else:
-        lines = _lines_frame(visits)
-    codes = set(lines["med_list_codg"])
+        lines = _lines_part(visits)
+    codes = set(column(lines, "med_list_codg").tolist())
     if catalog is not None and "name" in catalog.columns:
-        if not set(catalog["med_list_codg"]) <= codes:  # items of other visits' lines: only these visits' items
-            catalog = catalog[catalog["med_list_codg"].isin(codes).to_numpy()].reset_index(drop=True)
+        cat_codes = column(catalog, "med_list_codg", object)
+        if not set(cat_codes.tolist()) <= codes:  # items of other visits' lines: only these visits' items
+            catalog = rows_of(catalog, pd.Series(cat_codes).isin(codes).to_numpy())
     else:
         if catalog_items is None:
             items = list(CatalogItem.objects.filter(med_list_codg__in=codes).values(*CATALOG_FIELDS))
@@ -332,7 +338,8 @@ def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *,
     if inst_stats is None:
         day = day or _audit_day(visits)
         stats = ahead.stats if ahead is not None and ahead.day == day else None
-        inst_stats = day_stats(day, _institutions(visits), kept=stats.run() if stats is not None else None)
+        inst_stats = day_stats(day, _institutions(visits), kept=stats.run() if stats is not None else None,
+                               as_columns=True)
     else:
         ours = {v.institution.fixmedins_code for v in visits}
         inst_stats = inst_stats[inst_stats["fixmedins_code"].isin(ours)].reset_index(drop=True)
@@ -342,8 +349,9 @@ def audit_frames(visits: list[Visit], inst_stats: pd.DataFrame | None = None, *,
 
 def audit_visits(visits: list[Visit], *, stage: str, settlements: dict[str, Settlement] | None = None,
                  on: dt.datetime | None = None, inst_stats: pd.DataFrame | None = None, new_settlements: bool = False,
-                 **given) -> pd.DataFrame:
-    """Run the rules in force on these visits and record the hits; returns the hits frame.
+                 **given) -> pd.DataFrame | Columns:
+    """Run the rules in force on these visits and record the hits; returns the hits (run_audit's: a frame, or its
+    Columns for a visit's few hits; warnings_of reads either).
 
     inst_stats: the institutions' statistics to compare with (the daily job's); None: read them.
     new_settlements: `settlements` were created in the caller's open transaction (review.services.record_hits).
@@ -362,7 +370,8 @@ def audit_visits(visits: list[Visit], *, stage: str, settlements: dict[str, Sett
         return pd.DataFrame()
     hits = run_audit(rules=rules, **audit_frames(visits, inst_stats, day=day, **given))
     if stage == "settlement" and not set(hits["mdtrt_id"].tolist()) <= (settlements or {}).keys():
-        hits = hits[hits["mdtrt_id"].isin(list(settlements or {}))]  # (all of them at the counter: no copy)
+        hits = frame_of(hits)  # (all of them at the counter: no copy)
+        hits = hits[hits["mdtrt_id"].isin(list(settlements or {}))]
     line_rows = given.get("line_rows")
     line_ids = None
     if line_rows is not None:
@@ -373,10 +382,13 @@ def audit_visits(visits: list[Visit], *, stage: str, settlements: dict[str, Sett
     return hits
 
 
-def warnings_of(hits: pd.DataFrame) -> list[dict]:
-    """The hits an institution is told about at upload and pre-settlement."""
-    if hits is None or hits.empty:
+def warnings_of(hits: pd.DataFrame | Columns) -> list[dict]:
+    """The hits an institution is told about at upload and pre-settlement (audit_visits' hits, a frame or its
+    Columns), read column by column."""
+    if hits is None or len(hits) == 0:
         return []
-    return [{"rule_code": h.rule_code, "rule_type": h.rule_type, "severity": h.severity,
-             "feedetl_sns": list(h.feedetl_sns), "amount": fen_to_decimal(h.amount_fen), "evidence": h.evidence}
-            for h in hits.itertuples(index=False)]
+    names = ("rule_code", "rule_type", "severity", "feedetl_sns", "amount_fen", "evidence")
+    return [{"rule_code": code, "rule_type": kind, "severity": severity, "feedetl_sns": list(sns),
+             "amount": fen_to_decimal(fen), "evidence": evidence}
+            for code, kind, severity, sns, fen, evidence in zip(*(column(hits, c).tolist() for c in names),
+                                                                strict=True)]

@@ -89,7 +89,7 @@ def presettle_visit(visit: Visit, *, setl_time: dt.datetime | None = None) -> di
         "balc": fen_to_decimal(row.balc), "ineligible_reason": row.ineligible_reason or "",
         "policy_code": row.policy_code,
         "warnings": warnings_of(audit_visits([visit], stage="presettle", on=setl_time, line_rows=lines,
-                                             catalog=inputs.catalog, ahead=ahead)),
+                                             catalog=inputs.part("catalog"), ahead=ahead)),
         "lines": [{"feedetl_sn": sn, "det_item_fee_sumamt": line_amounts[sn], **rec}
                   for (_m, sn), rec in line_split_records(result.lines).items()],
     }
@@ -169,7 +169,7 @@ def settle_visits(visit_ids: list[int], *, setl_times: dict[int, dt.datetime] | 
             audit_visits([by_mdtrt[m] for m in written], stage="settlement", settlements=written,
                          new_settlements=True,
                          inst_stats=stats_frame(daily_job.audit_stats) if daily_job is not None else None,
-                         line_rows=lines, catalog=inputs.catalog, ahead=ahead)
+                         line_rows=lines, catalog=inputs.part("catalog"), ahead=ahead)
         return settled
 
 

@@ -118,16 +118,21 @@ class ActiveLines:
         """columns_part's DataFrame."""
         return frame_of(self.columns_part)
 
-    def audit_frame(self) -> pd.DataFrame:
-        """The audit's lines (AUDIT_COLUMNS) in the model's order (visit, feedetl_sn), as it has always read them."""
+    def audit_part(self) -> Columns | pd.DataFrame:
+        """The audit's lines (AUDIT_COLUMNS) in the model's order (visit, feedetl_sn), as it has always read them:
+        as Columns where the arrays are what the frame holds (a visit's few lines), else the frame."""
         a = self.arrays
         rank = self.columns["model_order"]
         if all(r < s for r, s in zip(rank, rank[1:], strict=False)):  # the two orders agree
-            return pd.DataFrame({k: a[k] for k in AUDIT_COLUMNS}, copy=False)
+            return columns_or_frame({k: a[k] for k in AUDIT_COLUMNS}, texts=True)
         take = np.argsort(np.array(rank, dtype=np.int64), kind="stable")
         order = take.tolist()
-        return pd.DataFrame({k: a[k][take] if isinstance(a[k], np.ndarray) else [a[k][i] for i in order]
-                             for k in AUDIT_COLUMNS}, copy=False)
+        return columns_or_frame({k: a[k][take] if isinstance(a[k], np.ndarray) else [a[k][i] for i in order]
+                                 for k in AUDIT_COLUMNS}, texts=True)  # (object arrays of str only, as above)
+
+    def audit_frame(self) -> pd.DataFrame:
+        """audit_part's DataFrame."""
+        return frame_of(self.audit_part())
 
 
 def active_lines(visits) -> ActiveLines:

@@ -120,6 +120,14 @@ def has_column(part: Columns | pd.DataFrame, name: str) -> bool:
     return name in part.columns
 
 
+def rows_of(part: Columns | pd.DataFrame, keep: np.ndarray) -> Columns | pd.DataFrame:
+    """The rows of a frame, or of its columns, where the bool array `keep` is True, numbered afresh
+    (frame[keep].reset_index(drop=True); of Columns, each array indexed alike: the same columns)."""
+    if isinstance(part, Columns):
+        return Columns({c: values[keep] for c, values in part.current().items()}, int(np.count_nonzero(keep)))
+    return part[keep].reset_index(drop=True)
+
+
 class Parts:
     """Frames by name, each held as given (a DataFrame or its Columns). A subclass names its frames
     (`class Plan(Parts, frames=(...))`): each is an attribute giving the DataFrame, built on first access;

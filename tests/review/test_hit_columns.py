@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from claims.errors import ServiceError
+from policy_rules.engine.columnar import exact_columns
 from review.hits import hit_columns, hit_rows
 
 FRAME = pd.DataFrame({
@@ -46,3 +47,11 @@ def test_a_missing_column_fails_as_in_hit_rows():
     with pytest.raises(ServiceError) as err:
         hit_columns(FRAME.drop(columns=["evidence"]))
     assert err.value.errors[0]["code"] == "MISSING_COLUMNS"
+
+
+def test_the_columns_of_hits_handed_over_as_columns_are_the_frames():
+    """At the counter run_audit hands its few hits over as Columns (policy_rules.engine.columnar): read alike."""
+    columns = exact_columns({c: FRAME[c].to_numpy().copy() for c in FRAME.columns})
+    assert columns is not None
+    assert hit_columns(columns) == hit_columns(FRAME)
+    assert _by_column(hit_rows(columns)) == _by_column(hit_rows(FRAME))

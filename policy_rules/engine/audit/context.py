@@ -13,6 +13,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from ..columnar import column, has_column, series
 from ..lines import catalog_positions
 from ..lookup import SMALL, last_table, str_factorize, str_first, str_isin, str_lookup, str_table
 from ..money import mul_div_round
@@ -60,8 +61,8 @@ class AuditContext:
         self.lines, self.visits, self.catalog = lines, visits, catalog
         self.history, self.inst_stats, self.line_split = history, inst_stats, line_split
         self.n, self.nv = len(lines), len(visits)
-        self.mdtrt_ids = visits["mdtrt_id"].to_numpy(dtype=object)
-        line_ids = lines["mdtrt_id"].to_numpy(dtype=object)
+        self.mdtrt_ids = column(visits, "mdtrt_id", object)
+        line_ids = column(lines, "mdtrt_id", object)
         self.vtable = str_table(self.mdtrt_ids)  # one visit's batch: look-ups by dict
         self.vpos = str_lookup(self.vtable, line_ids)
         if self.vpos is None:
@@ -70,11 +71,11 @@ class AuditContext:
                 raise AuditInputError(f"duplicate mdtrt_id in visits: {dup}")
             self.vpos = positions(self.vindex, line_ids)
         if (self.vpos < 0).any():
-            raise AuditInputError(f"lines of unknown visits: {sorted(set(lines['mdtrt_id'][self.vpos < 0]))[:5]}")
-        self.cnt = lines["cnt_e4"].to_numpy(dtype=np.int64)
-        self.pric = lines["pric_e4"].to_numpy(dtype=np.int64)
-        self.amount = lines["amount_fen"].to_numpy(dtype=np.int64)
-        self.sn = lines["feedetl_sn"].to_numpy(dtype=object)
+            raise AuditInputError(f"lines of unknown visits: {sorted(set(line_ids[self.vpos < 0]))[:5]}")
+        self.cnt = column(lines, "cnt_e4", np.int64)
+        self.pric = column(lines, "pric_e4", np.int64)
+        self.amount = column(lines, "amount_fen", np.int64)
+        self.sn = column(lines, "feedetl_sn", object)
 
     @cached_property
     def vindex(self) -> pd.Index:
@@ -95,7 +96,7 @@ class AuditContext:
         cache = self.__dict__.setdefault("_catalog_values", {})
         key = (name, None if dtype is None else np.dtype(dtype))
         if key not in cache:
-            cache[key] = self.catalog[name].to_numpy(dtype=dtype)
+            cache[key] = column(self.catalog, name, dtype)
         return cache[key]
 
     @cached_property
@@ -103,12 +104,12 @@ class AuditContext:
         """Whether a code has several catalog rows (catalog["med_list_codg"].duplicated().any())."""
         codes = self.catalog_values("med_list_codg", object)
         first = str_first(codes)  # by a set on a few str codes, the same verdict as pandas' hash table
-        return bool(self.catalog["med_list_codg"].duplicated().any() if first is None else not first.all())
+        return bool(series(self.catalog, "med_list_codg").duplicated().any() if first is None else not first.all())
 
     # visits
-    def visit_str(self, column: str) -> np.ndarray:
-        """visits[column].astype(str) as an object array (the column itself when it holds only str)."""
-        return _as_str(self.visits[column])
+    def visit_str(self, name: str) -> np.ndarray:
+        """visits[name].astype(str) as an object array (the column itself when it holds only str)."""
+        return _as_str(self.visits, name)
 
     @cached_property
     def med_type(self) -> np.ndarray:
@@ -116,13 +117,13 @@ class AuditContext:
 
     @cached_property
     def begn_ns(self) -> np.ndarray:
-        return ns_of(self.visits["begntime"])
+        return ns_of(column(self.visits, "begntime"))
 
     @cached_property
     def end_ns(self) -> np.ndarray:
-        if "endtime" not in self.visits.columns:
+        if not has_column(self.visits, "endtime"):
             return np.full(self.nv, NAT, np.int64)
-        return ns_of(self.visits["endtime"])
+        return ns_of(column(self.visits, "endtime"))
 
     @cached_property
     def begn_day(self) -> np.ndarray:
@@ -142,8 +143,11 @@ class AuditContext:
         column chronic_holder (facts.holds_qualification), whatever the visit's med type (docs/benefit-layers.md
         §C, the long-prescription rule); a frame without it (a case file, a caller that reads no qualifications):
         the visits of these med types, as before."""
-        if "chronic_holder" in self.visits.columns:
-            return self.visits["chronic_holder"].fillna(False).to_numpy(dtype=bool)
+        if has_column(self.visits, "chronic_holder"):
+            held = column(self.visits, "chronic_holder")
+            if held.dtype == bool:  # nothing to fill
+                return held
+            return series(self.visits, "chronic_holder").fillna(False).to_numpy(dtype=bool)
         return self.visits_of_med_types(med_types)
 
     def visits_of_med_types(self, med_types) -> np.ndarray:
@@ -153,9 +157,9 @@ class AuditContext:
     # lines
     @cached_property
     def fee_ns(self) -> np.ndarray:
-        if "fee_ocur_time" not in self.lines.columns:
+        if not has_column(self.lines, "fee_ocur_time"):
             return np.full(self.n, NAT, np.int64)
-        return ns_of(self.lines["fee_ocur_time"])
+        return ns_of(column(self.lines, "fee_ocur_time"))
 
     @cached_property
     def line_day(self) -> np.ndarray:
@@ -166,7 +170,7 @@ class AuditContext:
     @cached_property
     def _codes(self) -> tuple[np.ndarray, np.ndarray]:
         """(every line's code id, numbered in order of first appearance, -1 for a missing code; the codes)."""
-        values = self.lines["med_list_codg"].to_numpy(dtype=object)
+        values = column(self.lines, "med_list_codg", object)
         found = str_factorize(values)
         if found is not None:
             return found
@@ -222,7 +226,7 @@ class AuditContext:
         """'name code' (or the code alone) for every distinct code of the lines."""
         uniques = self._codes[1]
         codes = np.asarray(uniques, dtype=object).astype(str).astype(object)
-        name_col = next((c for c in ("name", "med_list_name") if c in self.catalog.columns), None)
+        name_col = next((c for c in ("name", "med_list_name") if has_column(self.catalog, c)), None)
         if name_col is None or not len(codes) or not len(self.catalog):
             return np.append(codes, "")
         row = self.code_cat_row[:-1]
@@ -255,7 +259,7 @@ class AuditContext:
         """The catalog row of every line (-1: not in the catalog), as the engine finds it (lines.py)."""
         if not len(self.catalog) or not self.n:
             return np.full(self.n, -1, np.int64)
-        if "effective_from" in self.catalog.columns or self._catalog_codes_repeat:
+        if has_column(self.catalog, "effective_from") or self._catalog_codes_repeat:
             return catalog_positions(self.lines, self.catalog, self.line_day.astype("datetime64[D]"))
         return self.code_cat_row[self.code_id]  # one look-up per distinct code instead of per line
 
@@ -310,17 +314,17 @@ class AuditContext:
         when inst_stats has no row for them)."""
         st = self.inst_stats
         sep = "\x1f"
-        avg = st["avg_amount_fen"].to_numpy(dtype=np.int64)
-        n = st["visits"].to_numpy(dtype=np.int64)
+        avg = column(st, "avg_amount_fen", np.int64)
+        n = column(st, "visits", np.int64)
         at = None
         if len(st) + self.nv <= SMALL:  # by dict: a key's last row wins, as keep="last" below
-            keys = _as_str(st["fixmedins_code"]) + sep + _as_str(st["med_type"])
+            keys = _as_str(st, "fixmedins_code") + sep + _as_str(st, "med_type")
             at = str_lookup(last_table(keys), self.visit_str("fixmedins_code") + sep + self.med_type)
         if at is None:
-            keys = pd.Index(st["fixmedins_code"].astype(str).to_numpy(dtype=object) + sep
-                            + st["med_type"].astype(str).to_numpy(dtype=object))
+            keys = pd.Index(series(st, "fixmedins_code").astype(str).to_numpy(dtype=object) + sep
+                            + series(st, "med_type").astype(str).to_numpy(dtype=object))
             last = ~keys.duplicated(keep="last")
-            at = pd.Index(keys[last]).get_indexer(self.visits["fixmedins_code"].astype(str).to_numpy(dtype=object)
+            at = pd.Index(keys[last]).get_indexer(series(self.visits, "fixmedins_code").astype(str).to_numpy(dtype=object)
                                                   + sep + self.med_type)
             avg, n = avg[last], n[last]
         found = at >= 0
@@ -335,28 +339,29 @@ class AuditContext:
         return np.where(pos >= 0, values[np.maximum(pos, 0)], fill)
 
 
-def _as_str(column: pd.Series) -> np.ndarray:
-    """column.astype(str) as an object array, without pandas' conversion when every value is a str already."""
-    values = column.to_numpy(dtype=object)
-    if column.dtype == object and all(type(x) is str for x in values.tolist()):
+def _as_str(part, name: str) -> np.ndarray:
+    """part[name].astype(str) as an object array (part: a frame or its Columns), without pandas' conversion when
+    every value is a str already."""
+    values = column(part, name)
+    if values.dtype == object and all(type(x) is str for x in values.tolist()):
         return values
-    return column.astype(str).to_numpy(dtype=object)
+    return series(part, name).astype(str).to_numpy(dtype=object)
 
 
 def _split_reason(ctx) -> np.ndarray:
     split = ctx.line_split
     same = (len(split) == ctx.n
-            and np.array_equal(split["mdtrt_id"].to_numpy(dtype=object), ctx.lines["mdtrt_id"].to_numpy(dtype=object))
-            and np.array_equal(split["feedetl_sn"].to_numpy(dtype=object), ctx.sn))
+            and np.array_equal(column(split, "mdtrt_id", object), column(ctx.lines, "mdtrt_id", object))
+            and np.array_equal(column(split, "feedetl_sn", object), ctx.sn))
     if same:
-        return split["reason"].to_numpy(dtype=object)
-    keys = pd.MultiIndex.from_arrays([split["mdtrt_id"].to_numpy(dtype=object),
-                                      split["feedetl_sn"].astype(str).to_numpy(dtype=object)])
+        return column(split, "reason", object)
+    keys = pd.MultiIndex.from_arrays([column(split, "mdtrt_id", object),
+                                      series(split, "feedetl_sn").astype(str).to_numpy(dtype=object)])
     if keys.has_duplicates:
         raise AuditInputError("line_split has duplicate (mdtrt_id, feedetl_sn)")
-    at = keys.get_indexer(pd.MultiIndex.from_arrays([ctx.lines["mdtrt_id"].to_numpy(dtype=object),
-                                                     ctx.lines["feedetl_sn"].astype(str).to_numpy(dtype=object)]))
-    reason = split["reason"].to_numpy(dtype=object)
+    at = keys.get_indexer(pd.MultiIndex.from_arrays([column(ctx.lines, "mdtrt_id", object),
+                                                     series(ctx.lines, "feedetl_sn").astype(str).to_numpy(dtype=object)]))
+    reason = column(split, "reason", object)
     return np.where(at >= 0, reason[np.maximum(at, 0)] if len(reason) else None, None)
 
 
@@ -375,17 +380,17 @@ class Stays:
 
 def _stays(ctx, med_types) -> Stays:
     vm = np.flatnonzero(ctx.visits_of_med_types(med_types))
-    parts = [(ctx.mdtrt_ids[vm], ctx.visits["psn_no"].to_numpy(dtype=object)[vm],
-              ctx.visits["fixmedins_code"].to_numpy(dtype=object)[vm], ctx.begn_ns[vm], ctx.end_ns[vm],
+    parts = [(ctx.mdtrt_ids[vm], column(ctx.visits, "psn_no", object)[vm],
+              column(ctx.visits, "fixmedins_code", object)[vm], ctx.begn_ns[vm], ctx.end_ns[vm],
               vm.astype(np.int64))]
     h = ctx.history
     if h is not None and len(h):
-        hid = h["mdtrt_id"].to_numpy(dtype=object)
+        hid = column(h, "mdtrt_id", object)
         hm = _history_stays(ctx, h, hid, med_types)
         n = int(hm.sum())
-        parts.append((hid[hm], h["psn_no"].to_numpy(dtype=object)[hm], h["fixmedins_code"].to_numpy(dtype=object)[hm],
-                      _ns_rows(h["begntime"], hm),
-                      _ns_rows(h["endtime"], hm) if "endtime" in h.columns else np.full(n, NAT, np.int64),
+        parts.append((hid[hm], column(h, "psn_no", object)[hm], column(h, "fixmedins_code", object)[hm],
+                      _ns_rows(h, "begntime", hm),
+                      _ns_rows(h, "endtime", hm) if has_column(h, "endtime") else np.full(n, NAT, np.int64),
                       np.full(n, -1, np.int64)))
     ids, psn_no, inst, begn, end, vpos = (np.concatenate(c) for c in zip(*parts, strict=True))
     rank = np.empty(len(ids), np.int64)
@@ -394,11 +399,11 @@ def _stays(ctx, med_types) -> Stays:
                  rank)
 
 
-def _history_stays(ctx, h: pd.DataFrame, hid: np.ndarray, med_types) -> np.ndarray:
+def _history_stays(ctx, h, hid: np.ndarray, med_types) -> np.ndarray:
     """The history's rows that are stays of med_types, not in the batch, and the first row of their mdtrt_id."""
-    of_type = str_isin(_as_str(h["med_type"]), med_types)
+    of_type = str_isin(_as_str(h, "med_type"), med_types)
     if of_type is None:
-        of_type = np.isin(h["med_type"].astype(str).to_numpy(dtype=object), np.asarray(list(med_types), dtype=object))
+        of_type = np.isin(series(h, "med_type").astype(str).to_numpy(dtype=object), np.asarray(list(med_types), dtype=object))
     in_batch = str_lookup(ctx.vtable, hid)
     if in_batch is None:
         in_batch = ctx.vindex.get_indexer(hid)
@@ -408,12 +413,15 @@ def _history_stays(ctx, h: pd.DataFrame, hid: np.ndarray, med_types) -> np.ndarr
     return of_type & (in_batch < 0) & first
 
 
-def _ns_rows(column: pd.Series, rows: np.ndarray) -> np.ndarray:
-    """ns_of(column[rows]); a naive datetime column is converted whole and then indexed (the same values),
+def _ns_rows(part, name: str, rows: np.ndarray) -> np.ndarray:
+    """ns_of(part[name][rows]); a naive datetime column is converted whole and then indexed (the same values),
     anything else parsed on the rows alone (pandas infers a format from the values it is given)."""
-    if column.dtype.kind == "M" and not isinstance(column.dtype, pd.DatetimeTZDtype):
-        return ns_of(column)[rows]
-    return ns_of(column[rows])
+    values = part[name]
+    if not (isinstance(values, np.ndarray) and values.dtype.kind == "M"):  # (a naive datetime array: as it is)
+        values = series(part, name)
+    if values.dtype.kind == "M" and not isinstance(values.dtype, pd.DatetimeTZDtype):
+        return ns_of(values)[rows]
+    return ns_of(values[rows])
 
 
 def _factorize(values: np.ndarray) -> np.ndarray:

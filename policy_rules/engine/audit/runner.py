@@ -31,6 +31,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from ..columnar import Columns, exact_columns
 from .context import AuditContext, Hits
 from .rules import RULE_FUNCTIONS
 from .schema import LIST_RULE_TYPES, AuditRule, AuditRuleError, prepared
@@ -39,16 +40,25 @@ OUTPUT_COLUMNS = ["rule_code", "rule_type", "severity", "mdtrt_id", "feedetl_sns
                   "related_mdtrt_id"]
 
 
-def empty_hits() -> pd.DataFrame:
+def empty_hits(as_columns: bool = False) -> pd.DataFrame | Columns:
     # from fresh arrays, without copying them (pandas' Series inputs would cost it a realignment)
-    return pd.DataFrame({c: np.zeros(0, np.int64 if c == "amount_fen" else object) for c in OUTPUT_COLUMNS},
-                        copy=False)
+    return _hits_part({c: np.zeros(0, np.int64 if c == "amount_fen" else object) for c in OUTPUT_COLUMNS},
+                      as_columns)
 
 
-def run_audit(lines: pd.DataFrame, visits: pd.DataFrame, catalog: pd.DataFrame, rules: Iterable[AuditRule],
-              history: pd.DataFrame | None = None, inst_stats: pd.DataFrame | None = None,
-              line_split: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Run every rule over the batch; one row per hit (see the module docstring)."""
+def _hits_part(data: dict, as_columns: bool) -> pd.DataFrame | Columns:
+    """The hits' columns (fresh arrays) as their Columns when asked for and they are few (columnar.SMALL rows at
+    most), else their DataFrame (copy=False: no copies, no Series to align)."""
+    part = exact_columns(data, texts=True) if as_columns else None  # (texts: the rules' own str, tuples, None)
+    return pd.DataFrame(data, copy=False) if part is None else part
+
+
+def run_audit(lines, visits, catalog, rules: Iterable[AuditRule], history=None, inst_stats=None,
+              line_split=None) -> pd.DataFrame | Columns:
+    """Run every rule over the batch; one row per hit (see the module docstring). Each input is a DataFrame or
+    its Columns (engine.columnar: a visit's few rows, handed over as arrays); the hits come as the lines came:
+    as a DataFrame, or as their Columns when the lines came as Columns and the hits are few."""
+    as_columns = isinstance(lines, Columns)
     # the coding rules run over settlement lists at the DIP run (audit.coding), not here
     rules = [r for r in rules if r.rule_type not in LIST_RULE_TYPES]
     checked = [prepared(r) for r in rules]
@@ -62,7 +72,7 @@ def run_audit(lines: pd.DataFrame, visits: pd.DataFrame, catalog: pd.DataFrame, 
         if hits is not None and len(hits.vpos):
             found.append((rule, hits))
     if not found:
-        return empty_hits()
+        return empty_hits(as_columns)
     vpos, sns, amount, evidence, related, codes, types, sev, counts = [], [], [], [], [], [], [], [], []
     for rule, h in found:
         order = np.argsort(h.vpos, kind="stable")
@@ -79,8 +89,7 @@ def run_audit(lines: pd.DataFrame, visits: pd.DataFrame, catalog: pd.DataFrame, 
     if (amount < 0).any():
         raise AssertionError("a rule produced a negative amount")
     line_tuples = np.fromiter(sns, dtype=object, count=len(sns))  # a tuple per hit, never a 2-d array
-    # every column is a fresh array: no copies (copy=False), no Series to align
-    return pd.DataFrame({
+    return _hits_part({
         "rule_code": np.repeat(np.asarray(codes, dtype=object), counts),
         "rule_type": np.repeat(np.asarray(types, dtype=object), counts),
         "severity": np.repeat(np.asarray(sev, dtype=object), counts),
@@ -89,4 +98,4 @@ def run_audit(lines: pd.DataFrame, visits: pd.DataFrame, catalog: pd.DataFrame, 
         "amount_fen": amount,
         "evidence": np.concatenate(evidence),
         "related_mdtrt_id": np.concatenate(related),
-    }, copy=False)
+    }, as_columns)

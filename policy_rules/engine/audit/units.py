@@ -18,7 +18,10 @@ E4_E4_TO_FEN = QTY_SCALE * QTY_SCALE // 100  # cnt_e4 × pric_e4 / this = fen
 
 
 def ns_of(values) -> np.ndarray:
-    """A datetime-like column as int64 nanoseconds (NAT where missing)."""
+    """A datetime-like column as int64 nanoseconds (NAT where missing). A datetime64[ns] array (a Columns'
+    column) is read as it is: the same integers a Series of it gives."""
+    if isinstance(values, np.ndarray) and values.dtype == np.dtype("datetime64[ns]"):
+        return values.view(np.int64)
     s = values if isinstance(values, pd.Series) else pd.Series(values, copy=False)
     if not (s.dtype.kind == "M" and not isinstance(s.dtype, pd.DatetimeTZDtype)):
         s = pd.to_datetime(s)

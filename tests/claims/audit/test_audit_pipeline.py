@@ -2,13 +2,18 @@
 import datetime as dt
 from decimal import Decimal
 
+import numpy as np
+import pandas as pd
 import pytest
 
+from claims.audit.pipeline import warnings_of
 from claims.batch import jobs as daily
 from claims.intake.services import register_visit, upload_fee_lines
 from claims.models import Upload
 from claims.settlement.services import presettle_visit, settle_visit
 from insurance.models import Institution
+from policy_rules.engine.audit.runner import OUTPUT_COLUMNS
+from policy_rules.engine.columnar import exact_columns
 from policy_rules.models import AuditRuleDefinition
 from review.models import AuditHit, SuspectItem
 from tests.claims.conftest import admit, line, local
@@ -29,6 +34,22 @@ def rules(case01):
 
 def timed(sn, code, cnt, pric, when):
     return {**line(sn, code, cnt, pric), "fee_ocur_time": when.isoformat()}
+
+
+def test_warnings_of_hits_as_columns_are_those_of_the_frame():
+    """The counter's audit hands its hits over as Columns (engine.columnar): the same warnings as of the frame."""
+    hits = pd.DataFrame({"rule_code": ["FREQ-T", "BED-01"], "rule_type": ["frequency", "bed_days"],
+                         "severity": ["warn", "suspect"], "mdtrt_id": ["M1", "M1"],
+                         "feedetl_sns": [("1", "2"), ()], "amount_fen": np.array([2500, 28000], np.int64),
+                         "evidence": ["a", "b"], "related_mdtrt_id": [None, None]})[OUTPUT_COLUMNS]
+    columns = exact_columns({c: hits[c].to_numpy().copy() for c in hits.columns})
+    assert columns is not None
+    assert warnings_of(columns) == warnings_of(hits) == [
+        {"rule_code": "FREQ-T", "rule_type": "frequency", "severity": "warn", "feedetl_sns": ["1", "2"],
+         "amount": Decimal("25.00"), "evidence": "a"},
+        {"rule_code": "BED-01", "rule_type": "bed_days", "severity": "suspect", "feedetl_sns": [],
+         "amount": Decimal("280.00"), "evidence": "b"}]
+    assert warnings_of(exact_columns({c: hits[c].to_numpy()[:0] for c in hits.columns})) == []
 
 
 def test_upload_and_presettle_warn_the_institution(rules):

@@ -10,12 +10,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from claims.audit.pipeline import _lines_frame, audit_reads
+from claims.audit.pipeline import _lines_part, audit_reads
 from claims.models import Visit
 from claims.settlement.loading import load_inputs
 from claims.settlement.plan import LINE_KEYS
 from claims.settlement.stored_lines import active_lines
 from core.statements import text_of
+from policy_rules.engine.columnar import frame_of
 from policy_rules.engine.frames import catalog_frame, lines_frame
 from policy_rules.models import CATALOG_FIELDS, CatalogItem
 from tests.factories import CatalogItemFactory, DemoPolicyFactory, FeeLineFactory, VisitFactory
@@ -56,7 +57,7 @@ def test_the_lines_read_scaled_make_the_frames_the_decimal_records_make():
     assert all(c in got.columns for c in LINE_KEYS)
     # the audit's lines: those the ORM path reads, in the model's order
     audit = lines.audit_frame()
-    pd.testing.assert_frame_equal(audit, _lines_frame([visit]))
+    pd.testing.assert_frame_equal(audit, frame_of(_lines_part([visit])))
     assert audit["feedetl_sn"].tolist() == ["10", "11", "2", "9"]
     assert lines.line_ids() == {(visit.pk, r["feedetl_sn"]): r["id"] for r in stored}
 

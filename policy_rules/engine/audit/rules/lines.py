@@ -13,6 +13,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from ...columnar import column, has_column
 from ...lines import CLASS_C_CODE, RESTRICTED
 from ...lookup import SMALL
 from ...money import QTY_SCALE, RATIO_SCALE, mul_div_round
@@ -74,15 +75,14 @@ def _restriction_verdicts(ctx: AuditContext) -> tuple[np.ndarray, dict, np.ndarr
     def ccol(name, dtype):
         return ctx.catalog_values(name, dtype)[r]
 
-    vis = ctx.visits
     rg = np.where(found, ccol("restrict_gender", object), "")
     rg = np.where(pd.isna(rg), "", rg).astype(str).astype(object)
     gender = ctx.visit_str("gender")[v]
     min_age = np.where(found, ccol("restrict_min_age", np.int64), -1)
     max_age = np.where(found, ccol("restrict_max_age", np.int64), -1)
     min_level = np.where(found, ccol("restrict_min_level", np.int64), -1)
-    age = vis["age"].to_numpy(dtype=np.int64)[v]
-    level = vis["inst_level"].to_numpy(dtype=np.int64)[v]
+    age = column(ctx.visits, "age", np.int64)[v]
+    level = column(ctx.visits, "inst_level", np.int64)[v]
     mt = ctx.med_type[v]
     bad = {
         "gender": (rg != "") & (rg != gender),
@@ -324,9 +324,9 @@ DX_SEPARATOR = re.compile(r"[,;|]")
 def _diagnoses(ctx, visit_rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(visit row, code id, distinct codes) for every diagnosis of the given visits: a list or tuple of codes,
     or one string of codes separated by , ; or |. The codes are stripped str; the empty ones are left out."""
-    if "diagnoses" not in ctx.visits.columns or not len(visit_rows):
+    if not has_column(ctx.visits, "diagnoses") or not len(visit_rows):
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, dtype=object)
-    raw = ctx.visits["diagnoses"].to_numpy(dtype=object)[visit_rows]
+    raw = column(ctx.visits, "diagnoses", object)[visit_rows]
     pairs = _diagnosis_pairs(raw, visit_rows) if len(visit_rows) <= SMALL else None
     if pairs is None:
         return _diagnoses_by_pandas(raw, visit_rows)
