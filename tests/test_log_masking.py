@@ -61,3 +61,22 @@ def test_gunicorns_access_log_masks_them_too():
     line = out.getvalue()
     assert "/ws/search/?q=410802********001X&tel=138****5678" in line and CERTNO not in line
     assert "13812345678" not in line and "10.1.2.3" in line
+
+
+def test_any_atom_a_format_names_is_masked():
+    """The atoms are masked as the format reads them: a header's, a response header's and the environ's too."""
+    cfg = Config()
+    cfg.set("accesslog", "-")
+    cfg.set("access_log_format", '%(r)s "%(q)s" %({x-person}i)s %({X-Person}o)s %({http_x_person}e)s %(f)s %(s)s')
+    logger = MaskingLogger(cfg)
+    out = io.StringIO()
+    logger.access_log.handlers = [logging.StreamHandler(out)]
+    query = f"q={CERTNO}"
+    environ = {"REQUEST_METHOD": "GET", "RAW_URI": f"/ws/search/?{query}", "PATH_INFO": "/ws/search/",
+               "QUERY_STRING": query, "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "10.1.2.3",
+               "HTTP_X_PERSON": f'"{CERTNO}"'}
+    resp = SimpleNamespace(status="200 OK", sent=10, headers=[("X-Person", "13812345678")])
+    logger.access(resp, SimpleNamespace(headers=[("X-PERSON", f"id {CERTNO}")]), environ, dt.timedelta(milliseconds=5))
+    line = out.getvalue()
+    assert line == ('GET /ws/search/?q=410802********001X HTTP/1.1 "q=410802********001X" id 410802********001X '
+                    '138****5678 \\"410802********001X\\" - 200\n')
