@@ -29,7 +29,7 @@ from types import SimpleNamespace
 from rest_framework import serializers as drf
 
 from claims.api import serializers as s
-from claims.api.plain import decimal_column, plain_plan
+from claims.api.plain import decimal_column, decimal_text, plain_decimal, plain_plan
 from claims.models import Settlement, SettlementLine, Visit
 from claims.selectors import line_reason_label
 from core.prepared import Prepared
@@ -84,7 +84,9 @@ def _row_plan(serializer, model, types, method_lookups) -> tuple[list[str], list
             lookup = method_lookups.get(name)
             fmt = str if lookup else getattr(serializer, field.method_name)
         elif type(field) in types:
-            lookup, fmt = "__".join(field.source_attrs), field.to_representation
+            # a plain DecimalField's representation in one call (DRF's takes nine: the settle answer's 20 amounts)
+            lookup = "__".join(field.source_attrs)
+            fmt = decimal_text(field) if plain_decimal(field) else field.to_representation
         else:
             raise TypeError(f"{type(serializer).__name__} field {name} ({type(field).__name__}) is not planned")
         if lookup is not None and lookup not in columns:
