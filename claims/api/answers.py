@@ -108,13 +108,18 @@ def _formatted(fields, values: dict, row) -> dict:
     return out
 
 
-@functools.cache
-def plan() -> _Plan | None:
-    """The process's plan, or None when the serializers have a field it cannot read."""
+def _built(plan_class):
+    """A plan of the process, or None when its serializers have a field it cannot read (TypeError)."""
     try:
-        return _Plan()
+        return plan_class()
     except TypeError:
         return None
+
+
+@functools.cache
+def plan() -> _Plan | None:
+    """The process's settlement plan, or None when the serializers have a field it cannot read."""
+    return _built(_Plan)
 
 
 def settlement_answer(pk: int) -> dict:
@@ -191,10 +196,7 @@ class _VisitPlan:
 @functools.cache
 def visit_plan() -> _VisitPlan | None:
     """The process's visit plan, or None when VisitSerializer has a field it cannot read."""
-    try:
-        return _VisitPlan()
-    except TypeError:
-        return None
+    return _built(_VisitPlan)
 
 
 def _visit_queryset():
