@@ -4,7 +4,8 @@ Creates a scratch database (default yibao_bench_api, dropped at the end unless -
 writes a small synthetic city (`manage.py synth_city`: persons, institutions, catalog, the demo policy
 pack) and the default smart-audit rule library (`load_default_rules`, as `make demo` and a deployment have it;
 --no-audit-rules leaves it out, and upload and settlement then skip the audit). Serves the API as
-docker-compose does (`gunicorn config.wsgi -w 4 --access-logfile -`, DEBUG off) on a free loopback port,
+docker-compose does (`gunicorn config.wsgi -w 4 --access-logfile - --logger-class
+config.gunicorn_logging.MaskingLogger`, DEBUG off) on a free loopback port,
 creates one token per institution client with `create_institution_token`, and measures:
 
   1. fee upload: --upload-clients (4) concurrent clients, each registering inpatient visits and sending
@@ -319,11 +320,12 @@ def main() -> int:
         port = free_port()
         env = support.django_env(url, DEBUG="0", SECRET_KEY=secrets.token_urlsafe(40), ALLOWED_HOSTS="127.0.0.1",
                                  SECURE_PROXY_SSL_HEADER="1")
-        # exactly docker-compose.yml's web command (sync workers, gunicorn's default 30 s timeout), bound to
-        # a loopback port; the access log goes to stdout there as here
+        # exactly docker-compose.yml's web command (sync workers, gunicorn's default 30 s timeout, the access log
+        # masked by its logger class), bound to a loopback port; the access log goes to stdout there as here
         server = subprocess.Popen(
             [support.PYTHON, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w",
-             str(args.gunicorn_workers), "--access-logfile", "-"],
+             str(args.gunicorn_workers), "--access-logfile", "-", "--logger-class",
+             "config.gunicorn_logging.MaskingLogger"],
             cwd=support.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
         try:
             wait_until_up(port, server)

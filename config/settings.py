@@ -267,7 +267,8 @@ AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 CACHE_URL = env_str("CACHE_URL", "")
 # The default cache: the API's throttle counts (docs/security.md).
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    # Django's Redis cache, each connection pool's client made once (core/cache.py)
+    "default": {"BACKEND": "core.cache.RedisCache", "LOCATION": CACHE_URL}
     if CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "yibao"}
 }
 

@@ -57,7 +57,7 @@ _FOLDABLE_INTERNAL = frozenset({
 
 
 class _Compiled:
-    __slots__ = ("arrays", "compiler", "foldable", "instances", "locks", "slots", "sql", "template")
+    __slots__ = ("arrays", "compiler", "converters", "foldable", "instances", "locks", "slots", "sql", "template")
 
     def __init__(self, sql: str, template: list, slots: list[int], compiler, locks: bool, instances: bool,
                  arrays: bool = False):
@@ -65,6 +65,8 @@ class _Compiled:
         # arrays: the long lists among the values are one parameter each (`= ANY(%s)`, one slot for the value);
         # the others are a slot per element (`IN (%s, %s, ...)`)
         self.instances, self.arrays = instances, arrays
+        # the columns' converters (the compiler's get_converters), found on the first result (_rows_converted)
+        self.converters = None
         # whether fold may read it as arrays of its columns: every column of a type whose array the driver
         # gives back element by element as it gives the column itself
         self.foldable = not locks and compiler.col_count == len(compiler.select) and all(
@@ -310,7 +312,7 @@ def _result(compiled: _Compiled, rows: list, connection) -> list:
     """The read's result of the statement's rows, as the queryset gives it (its converters, its instances)."""
     compiler = compiled.compiler
     if not compiled.instances:
-        return list(compiler.results_iter(results=[rows], tuple_expected=True))
+        return list(map(tuple, _rows_converted(compiled, rows)))
     # the instances as ModelIterable makes them (its querysets have no known related objects here)
     klass_info, select = compiler.klass_info, compiler.select
     fields = klass_info["select_fields"]
@@ -318,7 +320,7 @@ def _result(compiled: _Compiled, rows: list, connection) -> list:
     init_list = [f[0].target.attname for f in select[start:end]]
     populators = get_related_populators(klass_info, select, connection.alias)
     out = []
-    for row in compiler.results_iter(results=[rows]):
+    for row in _rows_converted(compiled, rows):
         obj = klass_info["model"].from_db(connection.alias, init_list, row[start:end])
         for populator in populators:
             populator.populate(row, obj)
@@ -327,6 +329,19 @@ def _result(compiled: _Compiled, rows: list, connection) -> list:
         out.append(obj)
     return out
 
+
+
+def _rows_converted(compiled: _Compiled, rows: list):
+    """The rows as the compiler's results_iter gives them, with the converters it looks up for every result (for
+    each column its field's, its expression's and the backend's: about 80 calls for the three reads of a request)
+    found once per compiled read (its connection's: _kept keeps a read per connection)."""
+    compiler = compiled.compiler
+    if compiled.converters is None:
+        fields = [s[0] for s in compiler.select[0:compiler.col_count]]
+        if compiler.has_composite_fields(fields):
+            return compiler.results_iter(results=[rows])
+        compiled.converters = compiler.get_converters(fields)
+    return compiler.apply_converters(rows, compiled.converters) if compiled.converters else rows
 
 
 class _Foldable:

@@ -45,19 +45,34 @@ def test_the_console_handler_carries_the_filter():
     assert any(isinstance(f, MaskPersonalData) for f in handler.filters)
 
 
-def test_gunicorns_access_log_masks_them_too():
-    """gunicorn writes its access log outside Django's LOGGING: its logger class masks every field."""
+def access_line(query: str, resp, req_headers: list, access_log_format: str | None = None, **environ) -> str:
+    """The line MaskingLogger writes for a GET of /ws/search/?query."""
     cfg = Config()
     cfg.set("accesslog", "-")
+    if access_log_format:
+        cfg.set("access_log_format", access_log_format)
     logger = MaskingLogger(cfg)
     out = io.StringIO()
     logger.access_log.handlers = [logging.StreamHandler(out)]
-    query = f"q={CERTNO}&tel=13812345678"
     environ = {"REQUEST_METHOD": "GET", "RAW_URI": f"/ws/search/?{query}", "PATH_INFO": "/ws/search/",
-               "QUERY_STRING": query, "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "10.1.2.3",
-               "HTTP_REFERER": f"https://yibao.example.gov.cn/ws/search/?q={CERTNO}"}
-    resp = SimpleNamespace(status="400 Bad Request", sent=10, headers=[])
-    logger.access(resp, SimpleNamespace(headers=[]), environ, dt.timedelta(milliseconds=5))
-    line = out.getvalue()
+               "QUERY_STRING": query, "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "10.1.2.3", **environ}
+    logger.access(resp, SimpleNamespace(headers=req_headers), environ, dt.timedelta(milliseconds=5))
+    return out.getvalue()
+
+
+def test_gunicorns_access_log_masks_them_too():
+    """gunicorn writes its access log outside Django's LOGGING: its logger class masks every field."""
+    line = access_line(f"q={CERTNO}&tel=13812345678", SimpleNamespace(status="400 Bad Request", sent=10, headers=[]),
+                       [], HTTP_REFERER=f"https://yibao.example.gov.cn/ws/search/?q={CERTNO}")
     assert "/ws/search/?q=410802********001X&tel=138****5678" in line and CERTNO not in line
     assert "13812345678" not in line and "10.1.2.3" in line
+
+
+def test_any_atom_a_format_names_is_masked():
+    """The atoms are masked as the format reads them: a header's, a response header's and the environ's too."""
+    line = access_line(f"q={CERTNO}", SimpleNamespace(status="200 OK", sent=10, headers=[("X-Person", "13812345678")]),
+                       [("X-PERSON", f"id {CERTNO}")],
+                       '%(r)s "%(q)s" %({x-person}i)s %({X-Person}o)s %({http_x_person}e)s %(f)s %(s)s',
+                       HTTP_X_PERSON=f'"{CERTNO}"')
+    assert line == ('GET /ws/search/?q=410802********001X HTTP/1.1 "q=410802********001X" id 410802********001X '
+                    '138****5678 \\"410802********001X\\" - 200\n')

@@ -29,8 +29,8 @@ from types import SimpleNamespace
 from rest_framework import serializers as drf
 
 from claims.api import serializers as s
-from claims.api.plain import decimal_column, plain_plan
-from claims.models import Settlement, SettlementLine
+from claims.api.plain import decimal_column, decimal_text, plain_decimal, plain_plan
+from claims.models import Settlement, SettlementLine, Visit
 from claims.selectors import line_reason_label
 from core.prepared import Prepared
 
@@ -38,6 +38,8 @@ from core.prepared import Prepared
 _PLAIN_TYPES = (drf.CharField, drf.DecimalField, drf.DateTimeField)
 # the method fields the plan reads as a lookup (SetlinfoSerializer.get_reversed_by: the reversal's setl_id or None)
 _METHOD_LOOKUPS = {"reversed_by": "reversal__setl_id"}
+# VisitSerializer's field types read from the row as themselves (visit_answer)
+_VISIT_TYPES = (drf.CharField, drf.ChoiceField, drf.DateTimeField, drf.ListField)
 # the line fields whose to_representation is this builtin of the value (rest_framework.fields)
 _BUILTIN_FORMATS = {drf.CharField: str, drf.IntegerField: int}
 # the value types whose (type, str) names one value for every format of the plan: str and int exactly; a Decimal's
@@ -57,21 +59,8 @@ class _Plan:
 
     def __init__(self):
         self.setlinfo_serializer = s.SetlinfoSerializer()
-        columns = [f.attname for f in Settlement._meta.concrete_fields]
-        self.setlinfo = []  # (name, lookup, format); lookup None: the serializer's method with the row
-        for field in self.setlinfo_serializer._readable_fields:
-            name = field.field_name
-            if isinstance(field, drf.SerializerMethodField):
-                lookup = _METHOD_LOOKUPS.get(name)
-                fmt = str if lookup else getattr(self.setlinfo_serializer, field.method_name)
-            elif type(field) in _PLAIN_TYPES:
-                lookup, fmt = "__".join(field.source_attrs), field.to_representation
-            else:
-                raise TypeError(f"setlinfo field {name} ({type(field).__name__}) is not planned")
-            if lookup is not None and lookup not in columns:
-                columns.append(lookup)
-            self.setlinfo.append((name, lookup, fmt))
-        self.columns = columns
+        self.columns, self.setlinfo = _row_plan(self.setlinfo_serializer, Settlement, _PLAIN_TYPES, _METHOD_LOOKUPS)
+        columns = self.columns
         self.line_fields = list(s.SettlementLineSerializer()._readable_fields)
         if plain_plan(self.line_fields) is None:
             raise TypeError("the settlement lines' fields are not plain")
@@ -82,13 +71,55 @@ class _Plan:
                               .order_by("feedetl_sn").values_list(*sources))
 
 
-@functools.cache
-def plan() -> _Plan | None:
-    """The process's plan, or None when the serializers have a field it cannot read."""
+def _row_plan(serializer, model, types, method_lookups) -> tuple[list[str], list[tuple]]:
+    """(columns, fields) to read one row of the model with and format it as the serializer does: the model's
+    concrete columns and the lookups its fields name (their sources), and (name, lookup, format) for each readable
+    field, lookup None for a method field the serializer's method formats from the whole row. A field of another
+    type than these is not planned (TypeError)."""
+    columns = [f.attname for f in model._meta.concrete_fields]
+    fields = []
+    for field in serializer._readable_fields:
+        name = field.field_name
+        if isinstance(field, drf.SerializerMethodField):
+            lookup = method_lookups.get(name)
+            fmt = str if lookup else getattr(serializer, field.method_name)
+        elif type(field) in types:
+            # a plain DecimalField's representation in one call (DRF's takes nine: the settle answer's 20 amounts)
+            lookup = "__".join(field.source_attrs)
+            fmt = decimal_text(field) if plain_decimal(field) else field.to_representation
+        else:
+            raise TypeError(f"{type(serializer).__name__} field {name} ({type(field).__name__}) is not planned")
+        if lookup is not None and lookup not in columns:
+            columns.append(lookup)
+        fields.append((name, lookup, fmt))
+    return columns, fields
+
+
+def _formatted(fields, values: dict, row) -> dict:
+    """The serializer's dict of one row: each field's format of its value (None stays None), a method field's
+    method of the row."""
+    out = {}
+    for name, lookup, fmt in fields:
+        if lookup is None:
+            out[name] = fmt(row)
+        else:
+            value = values[lookup]
+            out[name] = None if value is None else fmt(value)
+    return out
+
+
+def _built(plan_class):
+    """A plan of the process, or None when its serializers have a field it cannot read (TypeError)."""
     try:
-        return _Plan()
+        return plan_class()
     except TypeError:
         return None
+
+
+@functools.cache
+def plan() -> _Plan | None:
+    """The process's settlement plan, or None when the serializers have a field it cannot read."""
+    return _built(_Plan)
 
 
 def settlement_answer(pk: int) -> dict:
@@ -98,14 +129,7 @@ def settlement_answer(pk: int) -> dict:
         return s.SettlementResultSerializer(settlement_queryset().get(pk=pk)).data
     (row,) = p.row(pk)
     values = dict(zip(p.columns, row, strict=True))
-    settlement = SimpleNamespace(**values)
-    setlinfo = {}
-    for name, lookup, fmt in p.setlinfo:
-        if lookup is None:
-            setlinfo[name] = fmt(settlement)
-        else:
-            value = values[lookup]
-            setlinfo[name] = None if value is None else fmt(value)
+    setlinfo = _formatted(p.setlinfo, values, SimpleNamespace(**values))
     line_plan = plain_plan(p.line_fields)  # new formatters for each answer (they keep the values they formatted)
     lines = p.lines(values["reverses_id"] or pk)
     return {"setlinfo": setlinfo, "setldetail": _line_dicts(p.line_fields, line_plan, lines)}
@@ -150,3 +174,56 @@ def _format_column(fmt, column, none: bool = True) -> list:
     distinct = dict(zip(keys, column, strict=True))
     texts = {key: None if value is None and none else fmt(value) for key, value in distinct.items()}
     return list(map(texts.__getitem__, keys))
+
+
+# --- the visit's answer ---------------------------------------------------------------------------------------
+
+class _VisitPlan:
+    """What visit_answer reads and how it formats it, from VisitSerializer's fields: the visit's row with its
+    person's and institution's values (one read compiled once, by pk or by the institution and mdtrt_id), and its
+    settlements, read as the serializer's prefetch reads them, for its setl_id method."""
+
+    def __init__(self):
+        self.serializer = s.VisitSerializer()
+        self.columns, self.fields = _row_plan(self.serializer, Visit, _VISIT_TYPES, {})
+        columns = self.columns
+        self.by_pk = Prepared(Visit, lambda pk: Visit.objects.filter(pk=pk).order_by().values_list(*columns))
+        self.by_mdtrt_id = Prepared(Visit, lambda institution_id, mdtrt_id: Visit.objects.filter(
+            institution_id=institution_id, mdtrt_id=mdtrt_id).order_by().values_list(*columns))
+        self.settlements = Prepared(Settlement, lambda pk: Settlement.objects.filter(visit_id=pk))
+
+
+@functools.cache
+def visit_plan() -> _VisitPlan | None:
+    """The process's visit plan, or None when VisitSerializer has a field it cannot read."""
+    return _built(_VisitPlan)
+
+
+def _visit_queryset():
+    """The visits with what VisitSerializer reads (the answer without a plan)."""
+    return Visit.objects.select_related("person", "institution").prefetch_related("settlements")
+
+
+def visit_answer(pk: int) -> dict:
+    """VisitSerializer's answer for the visit with this primary key (register and discharge answer with it)."""
+    p = visit_plan()
+    if p is None:
+        return s.VisitSerializer(_visit_queryset().get(pk=pk)).data
+    return _visit_dict(p, p.by_pk(pk)[0])
+
+
+def institution_visit_answer(institution_id: int, mdtrt_id: str) -> dict | None:
+    """VisitSerializer's answer for the institution's visit with this mdtrt_id, or None when it has none."""
+    p = visit_plan()
+    if p is None:
+        found = _visit_queryset().filter(institution_id=institution_id, mdtrt_id=mdtrt_id).first()
+        return None if found is None else s.VisitSerializer(found).data
+    rows = p.by_mdtrt_id(institution_id, mdtrt_id)
+    return _visit_dict(p, rows[0]) if rows else None
+
+
+def _visit_dict(p: _VisitPlan, row) -> dict:
+    values = dict(zip(p.columns, row, strict=True))
+    settlements = p.settlements(values[Visit._meta.pk.attname])
+    visit = SimpleNamespace(**values, settlements=SimpleNamespace(all=lambda: settlements))
+    return _formatted(p.fields, values, visit)

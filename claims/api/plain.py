@@ -22,8 +22,7 @@ def plain_plan(fields) -> list[tuple] | None:
             return None
         if type(field) in (serializers.CharField, serializers.IntegerField):
             fmt = field.to_representation
-        elif (type(field) is serializers.DecimalField and field.coerce_to_string and not field.localize
-              and not field.normalize_output and field.decimal_places is not None):
+        elif plain_decimal(field):
             fmt = decimal_formatter(field)
         else:
             return None
@@ -68,6 +67,13 @@ class PlainRowsMixin:
         return ret
 
 
+def plain_decimal(field) -> bool:
+    """A DecimalField that answers a string of its decimal places (coerce_to_string, not localized, not
+    normalized): decimal_text and decimal_formatter give its to_representation."""
+    return (type(field) is serializers.DecimalField and field.coerce_to_string and not field.localize
+            and not field.normalize_output and field.decimal_places is not None)
+
+
 def decimal_quantize_args(field: serializers.DecimalField) -> tuple:
     """The quantum, rounding and context with which DecimalField.quantize quantizes a value, computed once."""
     context = decimal.getcontext().copy()
@@ -87,8 +93,7 @@ def decimal_column(field: serializers.DecimalField, column) -> list[str]:
 def decimal_formatter(field: serializers.DecimalField):
     """DecimalField.to_representation for a non-None value, its quantum and context computed once (per
     serializer instance, i.e. per answer) instead of once per value."""
-    quantum, rounding, context = decimal_quantize_args(field)
-
+    text = decimal_text(field)
     # the rows share their Decimal objects (the same amount on many lines): each object formatted once;
     # the cache holds the object, so that its id is not reused while the entry exists
     done: dict[int, tuple] = {}
@@ -97,9 +102,20 @@ def decimal_formatter(field: serializers.DecimalField):
         hit = done.get(id(value))
         if hit is not None and hit[0] is value:
             return hit[1]
-        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-        text = f"{number.quantize(quantum, rounding=rounding, context=context):f}"
-        done[id(value)] = (value, text)
-        return text
+        formatted = text(value)
+        done[id(value)] = (value, formatted)
+        return formatted
 
     return fmt
+
+
+def decimal_text(field: serializers.DecimalField):
+    """The plain DecimalField's to_representation of a non-None value, its quantum and context computed once,
+    without a cache: it may serve many answers (the settle answer's setlinfo plan, built once per process)."""
+    quantum, rounding, context = decimal_quantize_args(field)
+
+    def text(value):
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+        return f"{number.quantize(quantum, rounding=rounding, context=context):f}"
+
+    return text

@@ -21,7 +21,7 @@ from rest_framework.settings import api_settings
 from claims import tasks
 from claims.api import examples as ex
 from claims.api import serializers as s
-from claims.api.answers import settlement_answer, settlement_queryset
+from claims.api.answers import institution_visit_answer, settlement_answer, settlement_queryset, visit_answer
 from claims.api.exceptions import exception_handler
 from claims.api.filters import FeeLineFilter, SettlementFilter, VisitFilter
 from claims.api.parsers import BoundedJSONParser
@@ -164,9 +164,16 @@ class VisitViewSet(InstitutionAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
     def get_visit(self) -> Visit:
         return institution_visit(self.institution, self.kwargs["mdtrt_id"])
 
+    def retrieve(self, request, mdtrt_id=None):
+        if request.query_params:  # the list's filters apply to a detail request too: DRF's get_object then
+            return super().retrieve(request, mdtrt_id=mdtrt_id)
+        found = institution_visit_answer(self.institution.pk, mdtrt_id)
+        if found is None:
+            raise Http404
+        return Response(found)
+
     def answer(self, visit: Visit, code=status.HTTP_200_OK) -> Response:
-        visit = self.get_queryset().get(pk=visit.pk)
-        return Response(s.VisitSerializer(visit).data, status=code)
+        return Response(visit_answer(visit.pk), status=code)
 
     @extend_schema(
         summary="就诊登记 [2401 入院登记 / 2201 门诊挂号]", tags=["visits"],

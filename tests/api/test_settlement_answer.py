@@ -1,5 +1,7 @@
 """The settle and cancel answers (claims.api.answers) are SettlementResultSerializer's, byte for byte, and the
 token is read with the user's institution in one statement (claims.api.authentication)."""
+from decimal import Decimal
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
@@ -8,6 +10,7 @@ from rest_framework.renderers import JSONRenderer
 from claims.api import answers
 from claims.api import serializers as s
 from claims.api.answers import settlement_answer, settlement_queryset
+from claims.api.plain import decimal_text, plain_decimal
 from claims.models import Settlement
 from core.statements import text_of
 
@@ -23,6 +26,14 @@ class SettlementAnswerTests(APITestBase):
         plan = answers.plan()
         assert plan is not None
         assert [name for name, _lookup, _fmt in plan.setlinfo] == list(s.SetlinfoSerializer().fields)
+
+    def test_the_setlinfo_amounts_are_formatted_as_drf_formats_them(self):
+        amounts = [f for f in s.SetlinfoSerializer()._readable_fields if plain_decimal(f)]
+        assert len(amounts) >= 15
+        for field in amounts:
+            for value in (Decimal("1.005"), Decimal("-1.005"), Decimal("-0.00"), Decimal("12345.6"), Decimal("1E+3"),
+                          Decimal("0.0049999"), 3, "7.125 ", 2.5):
+                assert decimal_text(field)(value) == field.to_representation(value), (field.field_name, value)
 
     def test_settle_and_cancel_answer_as_the_serializer(self):
         mdtrt_id = self.case01_visit()

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.db import connection, transaction
 from django.db.models.functions import Length
+from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 
 from claims.models import Visit
@@ -63,6 +64,23 @@ def test_a_kept_shape_runs_one_statement_and_no_compilation():
     with CaptureQueriesContext(connection) as queries:
         got = INSTANCES([visits[1].pk])
     assert len(queries) == 1 and got[0].pk == visits[1].pk and got[0].person.pk == visits[1].person_id
+
+
+@pytest.mark.django_db
+def test_a_kept_shape_looks_its_converters_up_once(monkeypatch):
+    """The columns' converters are found on the first result and kept with the compiled read."""
+    visits = [VisitFactory(diagnoses=[{"diag_code": "K30", "diag_name": "x"}]) for _ in range(2)]
+    since = visits[0].begntime - dt.timedelta(days=1)
+    INSTANCES([visits[0].pk])
+    LINES([visits[0].pk], since)
+    def refused(self, expressions):
+        raise AssertionError("converters looked up again")
+
+    monkeypatch.setattr(SQLCompiler, "get_converters", refused)
+    got = INSTANCES([visits[1].pk])[0]
+    assert (got.pk, got.begntime, got.diagnoses) == (visits[1].pk, visits[1].begntime, visits[1].diagnoses)
+    assert LINES([visits[1].pk], since) == [(visits[1].mdtrt_id, visits[1].person.psn_no, visits[1].begntime,
+                                              visits[1].diagnoses, visits[1].institution.level)]
 
 
 @pytest.mark.django_db
