@@ -4,10 +4,19 @@
 a settlement's few rows, more than PostgreSQL takes to write them. The counter's writers (the settlement, its
 audit hits, suspect items and events) use these instead. On PostgreSQL each is the statement Django would
 send, written from the model's fields; elsewhere (the demo's SQLite, run_cases) Django's own call.
+
+`unnest_rows` and `insert_arrays_sql` write rows as one array parameter per column (`INSERT … SELECT … FROM
+unnest(…)`) instead of VALUES: the statement's text is the same for any number of rows, so core.statements can
+prepare it once per connection and PostgreSQL neither parses nor plans it again (issue 14, the counter's money and
+review statements).
 """
 from __future__ import annotations
 
+import re
+
 from django.db import connection
+
+_TYPMOD = re.compile(r"\(.*\)")
 
 
 def insert_new(model, objs: list, unique: str | None = None, *, along: tuple[str, list] | None = None) -> None:
@@ -97,3 +106,44 @@ def update_by_pk(model, pks: list[int], **values) -> None:
         model.objects.filter(pk__in=pks).update(**values)
         return
     _run(*update_by_pk_sql(model, pks, **values))
+
+
+def unnest_rows(columns: list[tuple[str, str]], alias: str = "r") -> str:
+    """A FROM item of rows whose columns come each from one array parameter: `(SELECT u.c::type AS c, ... FROM
+    unnest(%s::text[], ...) AS u(c, ...)) AS r`, one %s per column (its values, a list; rows in the lists' order),
+    r's columns of their types (columns: (name, PostgreSQL type)).
+
+    Every array is declared text[] and each column cast to its type: a value goes through its type's text form,
+    which PostgreSQL reads back as the same value (numeric's scale, a timestamp's microseconds), and a column of
+    NULLs only, whose ARRAY[NULL, ...] PostgreSQL types as text[], needs no type of its own. A type's modifier
+    (varchar(32), numeric(14, 2)) is left to the INSERT's assignment, which checks it as it checks a VALUES row
+    (an explicit cast would cut an overlong string)."""
+    qn = connection.ops.quote_name
+    names = [qn(name) for name, _type in columns]
+    select = ", ".join(f"u.{n}::{_TYPMOD.sub('', t)} AS {n}" for n, (_name, t) in zip(names, columns, strict=True))
+    return (f"(SELECT {select} FROM unnest({', '.join(['%s::text[]'] * len(columns))}) AS u({', '.join(names)})) "
+            f"AS {alias}")
+
+
+def model_columns(model, objs: list, skip: tuple[str, ...] = ()) -> dict[str, list]:
+    """{column: its values} of these unsaved instances, every concrete field but the pk and those in skip
+    (attnames), each value as insert_sql writes it (bulk_create's pre_save and preparation)."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in skip]
+    return {f.column: [f.get_db_prep_save(f.pre_save(o, True), connection) for o in objs] for f in fields}
+
+
+def insert_arrays_sql(model, columns: dict[str, list], refs: dict[str, str] | None = None,
+                      keys: dict[str, tuple[str, list]] | None = None) -> tuple[str, list]:
+    """INSERT INTO the model's table … SELECT … FROM unnest(…) (unnest_rows), without RETURNING: columns {column:
+    values} (model_columns, or any columns of the table), each of its field's type; refs {column: SQL expression}
+    in place of a column's values, reading the extra columns keys {name: (type, values)} of the same row as r.name
+    (e.g. a sub-select of a WITH query's rows, for a key made in the same statement). Its text depends only on the
+    names and types, never on the values or their number."""
+    types = {f.column: f.db_type(connection) for f in model._meta.concrete_fields}
+    keys = keys or {}
+    refs = refs or {}
+    qn = connection.ops.quote_name
+    source = unnest_rows([(c, types[c]) for c in columns] + [(k, t) for k, (t, _v) in keys.items()])
+    select = ", ".join([*(f"r.{qn(c)}" for c in columns), *refs.values()])
+    return (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(c) for c in [*columns, *refs])}) "
+            f"SELECT {select} FROM {source}", [*columns.values(), *(values for _t, values in keys.values())])

@@ -259,8 +259,10 @@ def test_a_new_settlements_hits_give_the_same_rows_without_the_lock_and_look_ups
     line_ids = {(v, sn): pk for v, sn, pk in FeeLine.objects.filter(visit=fresh.visit).values_list(
         "visit_id", "feedetl_sn", "pk")}
     fresh_hits = frame(fresh)
-    with django_assert_num_queries(2):  # the rules; the items, their events and the hits in one statement
+    with django_assert_num_queries(2) as queries:  # the rules; the items, their events and the hits in one statement
         counter = record(fresh, fresh_hits, new_settlements=True, line_ids=line_ids)
+    # that statement's text is the same for any number of hits and items: prepared once per connection
+    assert queries.captured_queries[-1]["sql"].startswith("EXECUTE core_")
     assert len(counter["hits"]) == len(default["hits"]) == 9 and len(counter["items"]) == len(default["items"]) == 2
     assert all(h.pk for h in counter["hits"])
     assert stored(fresh) == stored(before)
