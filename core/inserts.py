@@ -12,6 +12,7 @@ review statements).
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from django.db import connection
@@ -108,21 +109,35 @@ def update_by_pk(model, pks: list[int], **values) -> None:
     _run(*update_by_pk_sql(model, pks, **values))
 
 
-def unnest_rows(columns: list[tuple[str, str]], alias: str = "r") -> str:
-    """A FROM item of rows whose columns come each from one array parameter: `(SELECT u.c::type AS c, ... FROM
-    unnest(%s::text[], ...) AS u(c, ...)) AS r`, one %s per column (its values, a list; rows in the lists' order),
-    r's columns of their types (columns: (name, PostgreSQL type)).
+def array_text(values: list) -> str:
+    """PostgreSQL's text form of an array of these values (`{1,NULL,"a \\"b\\""}`): one string parameter that the
+    server reads with the element type's input function, as it reads each value written into a VALUES row. None is
+    NULL; a bool is t or f; a datetime or date its ISO form; anything else str() (an int, a Decimal, a str), each
+    element quoted."""
+    return "{" + ",".join("NULL" if v is None else _element(v) for v in values) + "}"
 
-    Every array is declared text[] and each column cast to its type: a value goes through its type's text form,
-    which PostgreSQL reads back as the same value (numeric's scale, a timestamp's microseconds), and a column of
-    NULLs only, whose ARRAY[NULL, ...] PostgreSQL types as text[], needs no type of its own. A type's modifier
-    (varchar(32), numeric(14, 2)) is left to the INSERT's assignment, which checks it as it checks a VALUES row
-    (an explicit cast would cut an overlong string)."""
+
+def _element(value) -> str:
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, dt.date):  # and a datetime
+        text = value.isoformat()
+    elif hasattr(value, "adapted") and hasattr(value, "dumps"):  # a JSONField's value, as psycopg2's Json writes it
+        text = value.dumps(value.adapted)
+    else:
+        text = str(value)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def unnest_rows(columns: list[tuple[str, str]], alias: str = "r") -> str:
+    """A FROM item of rows whose columns come each from one array parameter: `unnest(%s::type[], ...) AS r(c, ...)`,
+    one %s per column (columns: (name, PostgreSQL type)); its value array_text(the column's values), rows in the
+    lists' order. Each array is one string in the statement, read by the element type's input function as a VALUES
+    row's values are: no expression per value to parse. A type's modifier (varchar(32), numeric(14, 2)) is left
+    to the INSERT's assignment, which checks it as it checks a VALUES row (a cast would cut an overlong string)."""
     qn = connection.ops.quote_name
-    names = [qn(name) for name, _type in columns]
-    select = ", ".join(f"u.{n}::{_TYPMOD.sub('', t)} AS {n}" for n, (_name, t) in zip(names, columns, strict=True))
-    return (f"(SELECT {select} FROM unnest({', '.join(['%s::text[]'] * len(columns))}) AS u({', '.join(names)})) "
-            f"AS {alias}")
+    arrays = ", ".join(f"%s::{_TYPMOD.sub('', pg_type)}[]" for _name, pg_type in columns)
+    return f"unnest({arrays}) AS {alias}({', '.join(qn(name) for name, _type in columns)})"
 
 
 def model_columns(model, objs: list, skip: tuple[str, ...] = ()) -> dict[str, list]:
@@ -146,4 +161,5 @@ def insert_arrays_sql(model, columns: dict[str, list], refs: dict[str, str] | No
     source = unnest_rows([(c, types[c]) for c in columns] + [(k, t) for k, (t, _v) in keys.items()])
     select = ", ".join([*(f"r.{qn(c)}" for c in columns), *refs.values()])
     return (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(c) for c in [*columns, *refs])}) "
-            f"SELECT {select} FROM {source}", [*columns.values(), *(values for _t, values in keys.values())])
+            f"SELECT {select} FROM {source}",
+            [array_text(values) for values in [*columns.values(), *(values for _t, values in keys.values())]])

@@ -24,7 +24,7 @@ from claims.models import (
 )
 from claims.settlement.plan import FEE_LINE_ROW, SETTLEMENT_FEN, SPLIT_FEN, Plan
 from core import statements
-from core.inserts import insert_new, unnest_rows, update_by_pk, update_by_pk_sql
+from core.inserts import array_text, insert_new, unnest_rows, update_by_pk, update_by_pk_sql
 from core.ledger import money_writes
 from core.pgcopy import insert_rows
 from insurance.models import AccountMovement, MovementKind, PersonalAccount
@@ -147,9 +147,9 @@ def _rows_sql(names: str, casts: tuple[str, ...]) -> str:
     return f"SELECT {names} FROM {unnest_rows(list(zip(names.split(', '), casts, strict=True)))}"
 
 
-def _arrays(rows: list[tuple], width: int) -> list[list]:
-    """Rows → their columns (lists), as _rows_sql takes them."""
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
+def _arrays(rows: list[tuple], width: int) -> list[str]:
+    """Rows → their columns, each an array parameter (core.inserts.array_text), as _rows_sql takes them."""
+    return [array_text(list(column)) for column in zip(*rows, strict=True)] if rows else ["{}"] * width
 
 
 def _accumulator_sql(plan: Plan, ids: list[int]) -> tuple[str, str, list] | None:

@@ -8,7 +8,7 @@ from django.db import DataError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from core import statements
-from core.inserts import insert_arrays_sql, insert_sql, model_columns, unnest_rows
+from core.inserts import array_text, insert_arrays_sql, insert_sql, model_columns, unnest_rows
 from insurance.models import Institution, InstitutionKind
 
 pytestmark = [pytest.mark.django_db,
@@ -19,19 +19,19 @@ ROWS = [("amount", "numeric(14, 2)"), ("at", "timestamp with time zone"), ("none
 
 def _select(values: list[list]) -> list[tuple]:
     with connection.cursor() as cursor:
-        statements.run(connection, cursor, f"SELECT * FROM {unnest_rows(ROWS)}", values)
+        statements.run(connection, cursor, f"SELECT * FROM {unnest_rows(ROWS)}", [array_text(v) for v in values])
         return cursor.fetchall()
 
 
 def test_array_rows_give_back_each_value_and_a_column_of_nulls_only():
     at = dt.datetime(2026, 3, 10, 10, 0, 0, 123456, tzinfo=dt.UTC)
     with transaction.atomic():
-        got = _select([[Decimal("40.10"), Decimal("3")], [at, None], [None, None], ["长的文字也行", ""]])
+        got = _select([[Decimal("40.10"), Decimal("3")], [at, None], [None, None], ['长的"文字",也行\\{}', ""]])
         assert _select([[], [], [], []]) == []
         with CaptureQueriesContext(connection) as queries:
             again = _select([[Decimal("0.00")], [at], [None], ["x"]])
     # the scale, the microseconds, NULLs; the type's modifier is not applied to a plain SELECT (an INSERT's is)
-    assert got == [(Decimal("40.10"), at, None, "长的文字也行"), (Decimal("3"), None, None, "")]
+    assert got == [(Decimal("40.10"), at, None, '长的"文字",也行\\{}'), (Decimal("3"), None, None, "")]
     assert again == [(Decimal("0.00"), at, None, "x")]
     [query] = queries.captured_queries
     assert query["sql"].startswith("EXECUTE core_")  # one text for 2, 0 and 1 rows: prepared once
