@@ -23,8 +23,7 @@ from claims.models import (
     VisitStatus,
 )
 from claims.settlement.plan import FEE_LINE_ROW, SETTLEMENT_FEN, SPLIT_FEN, Plan
-from core import statements
-from core.inserts import array_text, insert_new, unnest_rows, update_by_pk, update_by_pk_sql
+from core.inserts import insert_new, update_by_pk, update_by_pk_sql
 from core.ledger import money_writes
 from core.pgcopy import insert_rows
 from insurance.models import AccountMovement, MovementKind, PersonalAccount
@@ -141,15 +140,9 @@ def _accumulator_totals(acc) -> list[tuple]:
     return [(*k, v) for k, v in sorted(totals.items())]
 
 
-def _rows_sql(names: str, casts: tuple[str, ...]) -> str:
-    """SELECT of rows given as one array parameter per column (core.inserts.unnest_rows): names "a, b" of types
-    casts. The text is the same for any number of rows, so that the statement is prepared once per connection."""
-    return f"SELECT {names} FROM {unnest_rows(list(zip(names.split(', '), casts, strict=True)))}"
-
-
-def _arrays(rows: list[tuple], width: int) -> list[str]:
-    """Rows → their columns, each an array parameter (core.inserts.array_text), as _rows_sql takes them."""
-    return [array_text(list(column)) for column in zip(*rows, strict=True)] if rows else ["{}"] * width
+def _rows_sql(n: int, casts: tuple[str, ...]) -> str:
+    one = "(" + ", ".join(f"%s::{c}" for c in casts) + ")"
+    return ", ".join([one] * n)
 
 
 def _accumulator_sql(plan: Plan, ids: list[int]) -> tuple[str, str, list] | None:
@@ -162,13 +155,13 @@ def _accumulator_sql(plan: Plan, ids: list[int]) -> tuple[str, str, list] | None
     rows = _accumulation_rows(acc, ids)
     totals = _accumulator_totals(acc)
     return (f"given AS (INSERT INTO {SettlementAccumulation._meta.db_table} "
-            f"(settlement_id, kind, key, year, delta) "
-            f"{_rows_sql('settlement_id, kind, key, year, delta', ('bigint', 'text', 'text', 'integer', 'numeric'))} "
-            "RETURNING 1)",
-            f"INSERT INTO {Accumulator._meta.db_table} AS a (person_id, year, kind, key, amount) "
-            f"{_rows_sql('person_id, year, kind, key, amount', ('bigint', 'integer', 'text', 'text', 'numeric'))} "
+            f"(settlement_id, kind, key, year, delta) VALUES "
+            f"{_rows_sql(len(rows), ('bigint', 'text', 'text', 'integer', 'numeric'))} RETURNING 1)",
+            f"INSERT INTO {Accumulator._meta.db_table} AS a (person_id, year, kind, key, amount) VALUES "
+            f"{_rows_sql(len(totals), ('bigint', 'integer', 'text', 'text', 'numeric'))} "
             "ON CONFLICT (person_id, year, kind, key) DO UPDATE SET amount = a.amount + EXCLUDED.amount",
-            _arrays(rows, 5) + _arrays([(p, y, k, key, accumulator_value(k, d)) for p, y, k, key, d in totals], 5))
+            [v for row in rows for v in row]
+            + [v for p, y, k, key, d in totals for v in (p, y, k, key, accumulator_value(k, d))])
 
 
 def _accumulation_rows(acc, ids: list[int]) -> list[tuple]:
@@ -201,9 +194,6 @@ def _write_accumulators(plan: Plan, ids: list[int]) -> None:
     Accumulator.objects.bulk_create(create)
 
 
-_MOVE = "seq, person_id, amount, balance_after, settlement_id, reason"
-
-
 def _movement_columns(plan: Plan) -> tuple:
     """The settlements' mdtrt_ids, the payments' settlement_ref, person_id, amount_fen and balance_after_fen, and
     {person: the balance after their last payment}."""
@@ -222,26 +212,24 @@ def _account_sql(plan: Plan, ids: list[int], user) -> tuple[str, str, list] | No
     mdtrt_ids, refs, persons, amounts, after, balances = _movement_columns(plan)
     stamp = timezone.now()
     table = PersonalAccount._meta.db_table
-    return (f"balance AS ({_rows_sql('person_id, balance', ('bigint', 'numeric'))}), "
+    return (f"balance (person_id, balance) AS (VALUES {_rows_sql(len(balances), ('bigint', 'numeric'))}), "
             f"account AS (UPDATE {table} a SET balance = b.balance, updated_at = %s FROM balance b "
             "WHERE a.person_id = b.person_id RETURNING a.id, a.person_id), "
-            f"move AS ({_rows_sql(_MOVE, ('integer', 'bigint', 'numeric', 'numeric', 'bigint', 'text'))})",
+            "move (seq, person_id, amount, balance_after, settlement_id, reason) AS (VALUES "
+            f"{_rows_sql(len(refs), ('integer', 'bigint', 'numeric', 'numeric', 'bigint', 'text'))})",
             f"INSERT INTO {AccountMovement._meta.db_table} (account_id, amount, balance_after, kind, "
             "settlement_id, created_at, created_by_id, reason) "
-            "SELECT account.id, m.amount, m.balance_after, %s, m.settlement_id, %s, %s::bigint, m.reason "
+            "SELECT account.id, m.amount, m.balance_after, %s, m.settlement_id, %s, %s, m.reason "
             "FROM move m JOIN account ON account.person_id = m.person_id ORDER BY m.seq",
-            _arrays([(p, fen_to_decimal(b)) for p, b in balances.items()], 2) + [stamp]
-            + _arrays([(i, p, fen_to_decimal(amount), fen_to_decimal(b), ids[ref], movement_reason(mdtrt_ids[ref]))
-                       for i, (ref, p, amount, b) in enumerate(zip(refs, persons, amounts, after, strict=True))], 6)
+            [v for p, b in balances.items() for v in (p, fen_to_decimal(b))] + [stamp]
+            + [v for i, (ref, p, amount, b) in enumerate(zip(refs, persons, amounts, after, strict=True))
+               for v in (i, p, fen_to_decimal(amount), fen_to_decimal(b), ids[ref], movement_reason(mdtrt_ids[ref]))]
             + [MovementKind.SETTLEMENT.value, stamp, user.pk if user is not None else None])
 
 
 def _write_money(plan: Plan, ids: list[int], user) -> None:
     """On PostgreSQL, the accumulations, the accumulators, the balances and the account payments in one statement:
-    _accumulator_sql's and _account_sql's, the first's INSERT a WITH query of the second's. Its text depends only on
-    which of the two there are (the rows are array parameters): prepared once per connection (core.statements), it
-    is neither parsed nor planned again. No table of it has history triggers, which would want pghistory's context
-    (not sent in front of a prepared statement; statement 5, the settlement's, sets it for the transaction)."""
+    _accumulator_sql's and _account_sql's, the first's INSERT a WITH query of the second's."""
     parts = [p for p in (_accumulator_sql(plan, ids), _account_sql(plan, ids, user)) if p is not None]
     if not parts:
         return
@@ -251,7 +239,7 @@ def _write_money(plan: Plan, ids: list[int], user) -> None:
         (acc_with, acc_insert, acc_params), (with_list, insert, params) = parts
         with_list, params = f"{acc_with}, totals AS ({acc_insert} RETURNING 1), {with_list}", acc_params + params
     with connection.cursor() as cursor:
-        statements.run(connection, cursor, f"WITH {with_list} {insert}", params)
+        cursor.execute(f"WITH {with_list} {insert}", params)
 
 
 def _write_accounts(plan: Plan, ids: list[int], user) -> None:

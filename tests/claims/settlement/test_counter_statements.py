@@ -55,26 +55,6 @@ def test_the_writes_of_a_settlement_are_few_statements_and_leave_the_guard_on(vi
         Settlement.objects.filter(pk=s.pk).update(reason="changed")
 
 
-class _Undo(Exception):
-    pass
-
-
-def test_the_money_statement_is_prepared_once_and_then_executed(visit):
-    """Its rows are array parameters: the same text for any settlement, parsed and planned once per connection."""
-    with transaction.atomic():
-        with pytest.raises(_Undo), transaction.atomic():
-            first = settle_visit(visit, setl_time=local(2026, 3, 10, 10), audit=False)
-            raise _Undo
-        with CaptureQueriesContext(connection) as queries:
-            again = settle_visit(visit, setl_time=local(2026, 3, 10, 10), audit=False)
-        [money] = [q["sql"] for q in queries.captured_queries if "claims_settlementaccumulation" in text_of(q["sql"])]
-        assert money.startswith("EXECUTE core_")
-        assert again.acct_pay == first.acct_pay > 0
-        assert AccountMovement.objects.get(settlement=again).balance_after == PersonalAccount.objects.get(
-            person=visit.person).balance
-        assert SettlementAccumulation.objects.filter(settlement=again).count() == 4
-
-
 def test_money_writes_gives_each_nested_block_its_own_value_back(db):
     with transaction.atomic():
         with money_writes():
