@@ -4,10 +4,20 @@
 a settlement's few rows, more than PostgreSQL takes to write them. The counter's writers (the settlement, its
 audit hits, suspect items and events) use these instead. On PostgreSQL each is the statement Django would
 send, written from the model's fields; elsewhere (the demo's SQLite, run_cases) Django's own call.
+
+`unnest_rows` and `insert_arrays_sql` write rows as one array parameter per column (`INSERT … SELECT … FROM
+unnest(…)`) instead of VALUES: the statement's text is the same for any number of rows, so core.statements can
+prepare it once per connection and PostgreSQL neither parses nor plans it again (issue 14, the counter's money and
+review statements).
 """
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 from django.db import connection
+
+_TYPMOD = re.compile(r"\(.*\)")
 
 
 def insert_new(model, objs: list, unique: str | None = None, *, along: tuple[str, list] | None = None) -> None:
@@ -97,3 +107,59 @@ def update_by_pk(model, pks: list[int], **values) -> None:
         model.objects.filter(pk__in=pks).update(**values)
         return
     _run(*update_by_pk_sql(model, pks, **values))
+
+
+def array_text(values: list) -> str:
+    """PostgreSQL's text form of an array of these values (`{1,NULL,"a \\"b\\""}`): one string parameter that the
+    server reads with the element type's input function, as it reads each value written into a VALUES row. None is
+    NULL; a bool is t or f; a datetime or date its ISO form; anything else str() (an int, a Decimal, a str), each
+    element quoted."""
+    return "{" + ",".join("NULL" if v is None else _element(v) for v in values) + "}"
+
+
+def _element(value) -> str:
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, dt.date):  # and a datetime
+        text = value.isoformat()
+    elif hasattr(value, "adapted") and hasattr(value, "dumps"):  # a JSONField's value, as psycopg2's Json writes it
+        text = value.dumps(value.adapted)
+    else:
+        text = str(value)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def unnest_rows(columns: list[tuple[str, str]], alias: str = "r") -> str:
+    """A FROM item of rows whose columns come each from one array parameter: `unnest(%s::type[], ...) AS r(c, ...)`,
+    one %s per column (columns: (name, PostgreSQL type)); its value array_text(the column's values), rows in the
+    lists' order. Each array is one string in the statement, read by the element type's input function as a VALUES
+    row's values are: no expression per value to parse. A type's modifier (varchar(32), numeric(14, 2)) is left
+    to the INSERT's assignment, which checks it as it checks a VALUES row (a cast would cut an overlong string)."""
+    qn = connection.ops.quote_name
+    arrays = ", ".join(f"%s::{_TYPMOD.sub('', pg_type)}[]" for _name, pg_type in columns)
+    return f"unnest({arrays}) AS {alias}({', '.join(qn(name) for name, _type in columns)})"
+
+
+def model_columns(model, objs: list, skip: tuple[str, ...] = ()) -> dict[str, list]:
+    """{column: its values} of these unsaved instances, every concrete field but the pk and those in skip
+    (attnames), each value as insert_sql writes it (bulk_create's pre_save and preparation)."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in skip]
+    return {f.column: [f.get_db_prep_save(f.pre_save(o, True), connection) for o in objs] for f in fields}
+
+
+def insert_arrays_sql(model, columns: dict[str, list], refs: dict[str, str] | None = None,
+                      keys: dict[str, tuple[str, list]] | None = None) -> tuple[str, list]:
+    """INSERT INTO the model's table … SELECT … FROM unnest(…) (unnest_rows), without RETURNING: columns {column:
+    values} (model_columns, or any columns of the table), each of its field's type; refs {column: SQL expression}
+    in place of a column's values, reading the extra columns keys {name: (type, values)} of the same row as r.name
+    (e.g. a sub-select of a WITH query's rows, for a key made in the same statement). Its text depends only on the
+    names and types, never on the values or their number."""
+    types = {f.column: f.db_type(connection) for f in model._meta.concrete_fields}
+    keys = keys or {}
+    refs = refs or {}
+    qn = connection.ops.quote_name
+    source = unnest_rows([(c, types[c]) for c in columns] + [(k, t) for k, (t, _v) in keys.items()])
+    select = ", ".join([*(f"r.{qn(c)}" for c in columns), *refs.values()])
+    return (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(c) for c in [*columns, *refs])}) "
+            f"SELECT {select} FROM {source}",
+            [array_text(values) for values in [*columns.values(), *(values for _t, values in keys.values())]])

@@ -14,6 +14,11 @@ since a quoted string in the text is untyped too; a list where an array stands..
 parameter PostgreSQL reads as text, is not prepared: it runs as before. So is any statement PostgreSQL refuses to
 prepare. Preparing happens under a savepoint inside a transaction, so a refusal leaves the transaction as it was.
 
+`run` serves a write too when its text does not depend on its rows (core.inserts' array rows): the counter's
+hits, suspect items and events (review.writers.record_new). pghistory's context is not sent in front of an
+EXECUTE (IGNORED_SQL_PREFIXES below), so such a write must touch no table with history triggers, or run after a
+statement of the same transaction that set the context (set_config(..., true) lasts the transaction).
+
 The statements live as long as the connection (a rolled-back transaction keeps them); a new connection starts
 again. The name is the SQL text's digest, so a server connection shared by several client connections (PgBouncer
 in session mode without a reset) finds the same statement under the same name. Behind PgBouncer in transaction

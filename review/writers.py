@@ -13,7 +13,8 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.inserts import insert_sql
+from core import statements
+from core.inserts import insert_arrays_sql, model_columns
 from review.hits import HIT_JSON, HIT_ROW, items_to_open, json_text, stored_hit
 from review.models import AuditHit, HitSeverity, ReviewAction, ReviewEvent, SuspectItem, SuspectState
 
@@ -45,16 +46,17 @@ def suspect_items(suspect: list[tuple[int, int, int]], settlements: dict, existi
             for s, r, at_stake, _n in opened], groups
 
 
-# (settlement, rule) → the item a WITH query `item` of the same statement inserted for them
-_ITEM_OF = "(SELECT id FROM item WHERE settlement_id = %s AND rule_id = %s)"
+# (settlement, rule) → the item the WITH query `item` of the same statement inserted for them: the row's keys
+# item_settlement and item_rule (NULL for a hit without an item: no item)
+_ITEM_OF = "(SELECT id FROM item WHERE settlement_id = r.item_settlement AND rule_id = r.item_rule)"
 _RULE, _SEVERITY, _SETTLEMENT, _ITEM = (HIT_ROW.index(c) for c in ("rule_id", "severity", "settlement_id", "item_id"))
-_JSON_AT = tuple(HIT_ROW.index(c) for c in HIT_JSON)
-# a hit's VALUES: every column but the id, the item's the WITH query's or none
-_VALUES = ", ".join(_ITEM_OF if c == "item_id" else "%s" for c in HIT_ROW[1:])
-_NO_ITEM = "(" + _VALUES.replace(_ITEM_OF, "NULL") + ")"
-_VALUES = "(" + _VALUES + ")"
-_INSERT = f"INSERT INTO {AuditHit._meta.db_table} ({', '.join(HIT_ROW[1:])}) VALUES "
 _ON_CONFLICT = " ON CONFLICT (key) DO NOTHING RETURNING id, key, item_id"
+
+
+def _item_keys(keys: list[tuple | None]) -> dict[str, tuple[str, list]]:
+    """The extra columns that _ITEM_OF reads, of rows each naming its item's (settlement, rule) or None."""
+    return {"item_settlement": ("bigint", [k[0] if k else None for k in keys]),
+            "item_rule": ("bigint", [k[1] if k else None for k in keys])}
 
 
 def record_new(table: dict[str, list], rule_of: dict, settlements: dict) -> dict:
@@ -62,6 +64,8 @@ def record_new(table: dict[str, list], rule_of: dict, settlements: dict) -> dict
     items and OPENED events as the general path (nothing to look up: no hit or item can name these settlements
     yet), written in one statement (the items a WITH query whose ids the events and the suspect hits take by
     sub-select), the hits as plain values, without an AuditHit built and checked field by field before the INSERT.
+    Each table's rows are one array parameter per column (core.inserts.insert_arrays_sql): the statement's text
+    is the same for any number of hits and items, prepared once per connection (core.statements).
     rule_of {rule id: the rule (an AuditRuleDefinition, or the engine's AuditRule read with its id)}, settlements
     {id: Settlement} of the hits."""
     now = timezone.now()
@@ -69,28 +73,24 @@ def record_new(table: dict[str, list], rule_of: dict, settlements: dict) -> dict
     items, groups = suspect_items([(h[_SETTLEMENT], h[_RULE], fen) for h, fen in zip(rows, table["amount"], strict=True)
                                if h[_SEVERITY] == HitSeverity.SUSPECT], settlements)
     with_items = {(i.settlement_id, i.rule_id) for i in items}
-    values, params = [], []
-    for h in rows:
-        item = (h[_SETTLEMENT], h[_RULE]) if h[_SEVERITY] == HitSeverity.SUSPECT else None
-        encoded = h.copy()
-        for at in _JSON_AT:
-            encoded[at] = json_text(h[at])
-        if item in with_items:
-            values.append(_VALUES)
-            params += [*encoded[1:_ITEM], *item, *encoded[_ITEM + 1:]]
-        else:
-            values.append(_NO_ITEM)
-            params += [*encoded[1:_ITEM], *encoded[_ITEM + 1:]]
-    sql = _INSERT + ", ".join(values) + _ON_CONFLICT
+    columns = {c: [json_text(h[at]) for h in rows] if c in HIT_JSON else [h[at] for h in rows]
+               for at, c in enumerate(HIT_ROW) if at > 0}
     if items:
-        item_sql, item_params = insert_sql(SuspectItem, items)
-        event_sql, event_params = insert_sql(ReviewEvent, opened_events(items, groups, rule_of), refs={"item_id": [
-            (_ITEM_OF, [i.settlement_id, i.rule_id]) for i in items]})
+        del columns["item_id"]
+        keys = [(h[_SETTLEMENT], h[_RULE]) if h[_SEVERITY] == HitSeverity.SUSPECT
+                and (h[_SETTLEMENT], h[_RULE]) in with_items else None for h in rows]
+        sql, params = insert_arrays_sql(AuditHit, columns, refs={"item_id": _ITEM_OF}, keys=_item_keys(keys))
+        item_sql, item_params = insert_arrays_sql(SuspectItem, model_columns(SuspectItem, items))
+        event_sql, event_params = insert_arrays_sql(
+            ReviewEvent, model_columns(ReviewEvent, opened_events(items, groups, rule_of), skip=("item_id",)),
+            refs={"item_id": _ITEM_OF}, keys=_item_keys([(i.settlement_id, i.rule_id) for i in items]))
         sql = (f"WITH item AS ({item_sql} RETURNING id, settlement_id, rule_id), event AS ({event_sql} RETURNING 1) "
                f"{sql}")
         params = item_params + event_params + params
+    else:
+        sql, params = insert_arrays_sql(AuditHit, columns)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        statements.run(connection, cursor, sql + _ON_CONFLICT, params)
         written = {key: (pk, item) for pk, key, item in cursor.fetchall()}
     item_ids = {}
     new = []

@@ -3,6 +3,7 @@ one item per visit and rule; re-running for the same settlement creates nothing 
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from claims.errors import ServiceError
 from claims.models import FeeLine, Settlement, SettlementStatus
@@ -259,9 +260,24 @@ def test_a_new_settlements_hits_give_the_same_rows_without_the_lock_and_look_ups
     line_ids = {(v, sn): pk for v, sn, pk in FeeLine.objects.filter(visit=fresh.visit).values_list(
         "visit_id", "feedetl_sn", "pk")}
     fresh_hits = frame(fresh)
-    with django_assert_num_queries(2):  # the rules; the items, their events and the hits in one statement
+    with django_assert_num_queries(2) as queries:  # the rules; the items, their events and the hits in one statement
         counter = record(fresh, fresh_hits, new_settlements=True, line_ids=line_ids)
+    # that statement's text is the same for any number of hits and items: prepared once per connection
+    assert queries.captured_queries[-1]["sql"].startswith("EXECUTE core_")
     assert len(counter["hits"]) == len(default["hits"]) == 9 and len(counter["items"]) == len(default["items"]) == 2
     assert all(h.pk for h in counter["hits"])
     assert stored(fresh) == stored(before)
     assert stored(fresh)[0][0][3] == ("1", "2")  # the fee lines named through line_ids
+
+
+def test_the_counters_prepared_statement_writes_no_table_with_history_triggers(db):
+    """record_new's statement is an EXECUTE, in front of which pghistory sends no context (core.statements): none
+    of its tables may have history triggers, whose events would lose their context."""
+    tables = [m._meta.db_table for m in (AuditHit, SuspectItem, ReviewEvent)]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tgrelid::regclass::text FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+                       "WHERE p.prosrc LIKE '%%_pgh_attach_context%%' AND tgrelid::regclass::text = ANY(%s)", [tables])
+        assert cursor.fetchall() == []
+        cursor.execute("SELECT count(*) FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+                       "WHERE p.prosrc LIKE '%%_pgh_attach_context%%'")
+        assert cursor.fetchone()[0] > 0  # the query finds history triggers where there are some
