@@ -117,7 +117,7 @@ def typed_column(values: list) -> list | np.ndarray:
     if not values:
         return values
     kind = type(values[0])
-    if kind not in (str, int, bool, float) or not all(type(v) is kind for v in values):
+    if kind not in (str, int, bool, float) or set(map(type, values)) != {kind}:  # (map: no Python call per value)
         return values
     if kind is str:
         return values if pd.get_option("future.infer_string") else _objects(values)
@@ -204,20 +204,24 @@ def scaled_catalog_columns(rows: list[tuple]) -> Columns | pd.DataFrame:
         return catalog_frame([], names=True)
     columns = [list(c) for c in zip(*rows, strict=True)]
     data = {}
+    texts = False
     for c, values in zip(SCALED_CATALOG_ROW, columns, strict=True):
         if c in ("chrg_lv", "restrict_gender"):
             data[c] = inferred_column([str(v) for v in values])
         elif c == "restrict_med_types":
-            data[c] = _objects([med_types_tuple(v) for v in values])
+            data[c] = _objects([med_types_tuple(v) if v else () for v in values])  # none: () without the call
         elif c in ("effective_from", "effective_to"):
             data[c] = datetime_column(values)
         elif c == "name":
             data[c] = _objects(values)
+            texts = set(map(type, values)) <= {str}
         elif c == "med_list_codg":
             data[c] = inferred_column(values)
         else:
             data[c] = np.array(values, dtype=np.int64)
-    return columns_or_frame(data)  # fresh columns, in the frame's order
+    # fresh columns, in the frame's order; the object arrays are of str (the codes, levels and genders as
+    # inferred_column keeps them, the names when texts) and of tuples: no date or time to look for value by value
+    return columns_or_frame(data, texts=texts)
 
 
 def _objects(values: list) -> np.ndarray:
