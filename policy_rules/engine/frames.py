@@ -64,6 +64,18 @@ def _memo(convert):
 _NS_YEARS = range(1678, 2262)
 
 
+def _plain(values: list, kind: type) -> bool:
+    """Whether every value is None or of exactly this type (dt.datetime: naive) in datetime64[ns]'s years: the
+    types and the years looked through by map and comprehensions, not by a generator resumed per value."""
+    if not set(map(type, values)) <= {kind, type(None)}:
+        return False
+    present = [v for v in values if v is not None]
+    if kind is dt.datetime and {v.tzinfo for v in present} - {None}:
+        return False
+    years = {v.year for v in present}
+    return not years or (min(years) in _NS_YEARS and max(years) in _NS_YEARS)
+
+
 def datetime_column(values) -> np.ndarray | pd.Series:
     """pd.to_datetime(values) as a datetime64[ns] column.
 
@@ -75,10 +87,9 @@ def datetime_column(values) -> np.ndarray | pd.Series:
         return pd.to_datetime(values)
     values = list(values)
     # all naive datetimes (or all dates), with None: numpy converts the whole list at once
-    if values and all(v is None or (type(v) is dt.datetime and v.tzinfo is None and v.year in _NS_YEARS)
-                      for v in values):
+    if values and _plain(values, dt.datetime):
         return np.array(values, dtype="datetime64[us]").astype("datetime64[ns]")
-    if values and all(v is None or (type(v) is dt.date and v.year in _NS_YEARS) for v in values):
+    if values and _plain(values, dt.date):
         return np.array(values, dtype="datetime64[D]").astype("datetime64[ns]")
     out = np.empty(len(values), dtype="datetime64[ns]")
     for i, v in enumerate(values):
