@@ -19,7 +19,7 @@ from django.utils import timezone
 from claims.models import Accumulator, Visit
 from claims.settlement.layer_facts import read_layer_columns, uses_layers
 from claims.settlement.plan import Inputs
-from claims.settlement.stored_lines import ActiveLines, active_lines, scaled_bigint
+from claims.settlement.stored_lines import ActiveLines, DriverInt, active_lines, scaled_bigint
 from claims.settlement.writers import ratio_to_decimal
 from core.periods import local_naive
 from core.prepared import Bound, Prepared, fold
@@ -32,6 +32,7 @@ from policy_rules.engine.frames import (
     BASIC_INSUTYPES,
     ENROLLMENT_COLUMNS,
     ENROLLMENT_FIELDS,
+    SCALED_CATALOG_ROW,
     chosen_enrollments,
     datetime_column,
     enrollments_in_force,
@@ -242,14 +243,31 @@ _CATALOG_SCALED = {
     "selfpay_prop_e6": scaled_bigint("selfpay_prop", 1_000_000, missing=-1),
     "price_limit_e4": scaled_bigint("price_limit", 10_000, missing=-1),
     "gender_or_none": Coalesce("restrict_gender", Value("")),
-    **{f"{c}_or_none": Coalesce(c, Value(-1), output_field=IntegerField())
+    **{f"{c}_or_none": DriverInt(Coalesce(c, Value(-1), output_field=IntegerField()))
        for c in ("restrict_min_age", "restrict_max_age", "restrict_min_level")},
+    # the restriction's JSON text, parsed in Python once per distinct text (_med_types) and not by the JSON field's
+    # converter once per row: most items share a few restrictions (none, mostly)
+    "med_types_json": Cast("restrict_med_types", TextField()),
 }
 _CATALOG = Prepared(CatalogItem, lambda codes: CatalogItem.objects.filter(med_list_codg__in=codes).annotate(
     **_CATALOG_SCALED).values_list(
     "med_list_codg", "chrg_lv", "selfpay_prop_e6", "price_limit_e4", "gender_or_none", "restrict_min_age_or_none",
-    "restrict_max_age_or_none", "restrict_min_level_or_none", "restrict_med_types", "effective_from",
+    "restrict_max_age_or_none", "restrict_min_level_or_none", "med_types_json", "effective_from",
     "effective_to", "name"))
+_MED_TYPES = SCALED_CATALOG_ROW.index("restrict_med_types")
+
+
+def _med_types(rows: list[tuple]) -> list[tuple]:
+    """The catalog read's rows with their restriction as the JSON field gives it (json.loads of the stored text:
+    the same value), each distinct text parsed once: the rows of one text share its value (read, never changed)."""
+    parsed: dict[str | None, object] = {}
+    out = []
+    for row in rows:
+        text = row[_MED_TYPES]
+        if text not in parsed:
+            parsed[text] = None if text is None else json.loads(text)
+        out.append((*row[:_MED_TYPES], parsed[text], *row[_MED_TYPES + 1:]))
+    return out
 _ACCUMULATORS = Prepared(Accumulator, lambda persons, years: Accumulator.objects.filter(
     person__in=persons, year__in=years).values_list("person__psn_no", "year", "kind", "key", "amount"))
 
@@ -306,7 +324,7 @@ def load_inputs(visits: list[Visit], setl_times: dict[int, dt.datetime], *, with
     state_read = _ACCUMULATORS.bind(list(persons), {local_naive(t).year for t in setl_times.values()}) \
         if with_state else None
     fold(catalog_read, versions_read, *((state_read,) if with_state else ()), *also)
-    catalog_items = catalog_read.result
+    catalog_items = _med_types(catalog_read.result)
     versions, packs = active_policies(None, versions_read.result)
     state_rows = []
     if with_state:

@@ -64,6 +64,18 @@ def _memo(convert):
 _NS_YEARS = range(1678, 2262)
 
 
+def _plain(values: list, kind: type) -> bool:
+    """Whether every value is None or of exactly this type (dt.datetime: naive) in datetime64[ns]'s years: the
+    types and the years looked through by map and comprehensions, not by a generator resumed per value."""
+    if not set(map(type, values)) <= {kind, type(None)}:
+        return False
+    present = [v for v in values if v is not None]
+    if kind is dt.datetime and {v.tzinfo for v in present} - {None}:
+        return False
+    years = {v.year for v in present}
+    return not years or (min(years) in _NS_YEARS and max(years) in _NS_YEARS)
+
+
 def datetime_column(values) -> np.ndarray | pd.Series:
     """pd.to_datetime(values) as a datetime64[ns] column.
 
@@ -75,10 +87,9 @@ def datetime_column(values) -> np.ndarray | pd.Series:
         return pd.to_datetime(values)
     values = list(values)
     # all naive datetimes (or all dates), with None: numpy converts the whole list at once
-    if values and all(v is None or (type(v) is dt.datetime and v.tzinfo is None and v.year in _NS_YEARS)
-                      for v in values):
+    if values and _plain(values, dt.datetime):
         return np.array(values, dtype="datetime64[us]").astype("datetime64[ns]")
-    if values and all(v is None or (type(v) is dt.date and v.year in _NS_YEARS) for v in values):
+    if values and _plain(values, dt.date):
         return np.array(values, dtype="datetime64[D]").astype("datetime64[ns]")
     out = np.empty(len(values), dtype="datetime64[ns]")
     for i, v in enumerate(values):
@@ -117,7 +128,7 @@ def typed_column(values: list) -> list | np.ndarray:
     if not values:
         return values
     kind = type(values[0])
-    if kind not in (str, int, bool, float) or not all(type(v) is kind for v in values):
+    if kind not in (str, int, bool, float) or set(map(type, values)) != {kind}:  # (map: no Python call per value)
         return values
     if kind is str:
         return values if pd.get_option("future.infer_string") else _objects(values)
@@ -204,20 +215,24 @@ def scaled_catalog_columns(rows: list[tuple]) -> Columns | pd.DataFrame:
         return catalog_frame([], names=True)
     columns = [list(c) for c in zip(*rows, strict=True)]
     data = {}
+    texts = False
     for c, values in zip(SCALED_CATALOG_ROW, columns, strict=True):
         if c in ("chrg_lv", "restrict_gender"):
             data[c] = inferred_column([str(v) for v in values])
         elif c == "restrict_med_types":
-            data[c] = _objects([med_types_tuple(v) for v in values])
+            data[c] = _objects([med_types_tuple(v) if v else () for v in values])  # none: () without the call
         elif c in ("effective_from", "effective_to"):
             data[c] = datetime_column(values)
         elif c == "name":
             data[c] = _objects(values)
+            texts = set(map(type, values)) <= {str}
         elif c == "med_list_codg":
             data[c] = inferred_column(values)
         else:
             data[c] = np.array(values, dtype=np.int64)
-    return columns_or_frame(data)  # fresh columns, in the frame's order
+    # fresh columns, in the frame's order; the object arrays are of str (the codes, levels and genders as
+    # inferred_column keeps them, the names when texts) and of tuples: no date or time to look for value by value
+    return columns_or_frame(data, texts=texts)
 
 
 def _objects(values: list) -> np.ndarray:

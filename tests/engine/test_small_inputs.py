@@ -177,6 +177,8 @@ def test_inferred_column_is_what_pandas_infers(values):
 @pytest.mark.parametrize("values", [
     [dt.datetime(2026, 3, 1, 9, 30, 15, 123456), None], [dt.date(2026, 3, 1), None, dt.date(1999, 12, 31)],
     [dt.datetime(2026, 3, 1), dt.date(2026, 3, 2)], [None],
+    [dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC), None], [pd.Timestamp("2026-03-01 09:00"), None],
+    [dt.date(2262, 1, 1), dt.date(2026, 3, 1)], [dt.datetime(1678, 1, 1, 1), None, dt.datetime(2261, 12, 31)],
 ])
 def test_datetime_column_is_pandas_to_datetime(values):
     got = pd.Series(datetime_column(values))

@@ -12,12 +12,12 @@ from django.utils import timezone
 
 from claims.audit.pipeline import _lines_part, audit_reads
 from claims.models import Visit
-from claims.settlement.loading import load_inputs
+from claims.settlement.loading import _CATALOG, load_inputs
 from claims.settlement.plan import LINE_KEYS
-from claims.settlement.stored_lines import active_lines
+from claims.settlement.stored_lines import _ACTIVE_LINES, active_lines
 from core.statements import text_of
 from policy_rules.engine.columnar import frame_of
-from policy_rules.engine.frames import catalog_frame, lines_frame
+from policy_rules.engine.frames import SCALED_CATALOG_ROW, catalog_frame, lines_frame
 from policy_rules.models import CATALOG_FIELDS, CatalogItem
 from tests.factories import CatalogItemFactory, DemoPolicyFactory, FeeLineFactory, VisitFactory
 
@@ -73,6 +73,29 @@ def test_the_catalog_read_scaled_makes_catalog_frames_frame_with_the_names():
     pd.testing.assert_frame_equal(got, want)
     assert got["restrict_med_types"].tolist() == [("21", "14"), (), ("11", "21")]
     assert got["name"].tolist() == [i.name for i in items]
+
+
+def test_the_counters_reads_give_the_drivers_values_without_a_converter_per_row():
+    """The integer columns come as the driver gives them (no int() per value) and the restriction as its JSON
+    text, parsed once per distinct text into what the JSON field gives: the rows are the ORM's values."""
+    visit, items = _visit_with_lines()
+    DemoPolicyFactory()
+    for read, values in ((_CATALOG, (["x"],)), (_ACTIVE_LINES, ([1],))):
+        query = read.build(*values).query
+        assert query.annotations
+        assert all(a.get_db_converters(connection) == [] for a in query.annotations.values())
+    _inputs, rows = load_inputs([visit], {visit.pk: timezone.now()})
+    stored = dict(CatalogItem.objects.filter(pk__in=[i.pk for i in items]).values_list(
+        "med_list_codg", "restrict_med_types"))
+    at = SCALED_CATALOG_ROW.index("restrict_med_types")
+    assert {r[0]: r[at] for r in rows} == stored == {items[0].med_list_codg: ["21", "14"],
+                                                     items[1].med_list_codg: [], items[2].med_list_codg: "11|21"}
+    assert {r[0]: r for r in rows}[items[0].med_list_codg][2:6] == (125_000, 123_456, "1", 6)
+    assert all(type(v) is int for r in rows for v in r[2:4] + r[5:8])
+    lines = active_lines([visit]).columns
+    assert all(type(v) is int for c in ("cnt_e4", "amount_fen", "stored_fulamt_ownpay_amt", "model_order")
+               for v in lines[c])
+    assert sorted(lines["model_order"]) == [1, 2, 3, 4]
 
 
 def test_the_engines_and_the_audits_reads_are_one_statement():
