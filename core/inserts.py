@@ -7,8 +7,8 @@ send, written from the model's fields; elsewhere (the demo's SQLite, run_cases) 
 
 `unnest_rows` and `insert_arrays_sql` write rows as one array parameter per column (`INSERT … SELECT … FROM
 unnest(…)`) instead of VALUES: the statement's text is the same for any number of rows, so core.statements can
-prepare it once per connection and PostgreSQL neither parses nor plans it again (issue 14, the counter's money and
-review statements).
+prepare it once per connection and PostgreSQL neither parses nor plans it again (issue 14: the counter's review
+statement; the money statement stays VALUES, whose generic plan PostgreSQL costs above its custom ones).
 """
 from __future__ import annotations
 

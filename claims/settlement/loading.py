@@ -268,6 +268,8 @@ def _med_types(rows: list[tuple]) -> list[tuple]:
             parsed[text] = None if text is None else json.loads(text)
         out.append((*row[:_MED_TYPES], parsed[text], *row[_MED_TYPES + 1:]))
     return out
+
+
 _ACCUMULATORS = Prepared(Accumulator, lambda persons, years: Accumulator.objects.filter(
     person__in=persons, year__in=years).values_list("person__psn_no", "year", "kind", "key", "amount"))
 
